@@ -1,0 +1,3 @@
+from graphiff.cli import main
+
+main()

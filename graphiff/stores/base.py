@@ -1,0 +1,146 @@
+"""The store interface: what every backend (embedded DuckDB, Neo4j) must do.
+
+A store holds records and hands back tables. Nodes are rows keyed by ``key`` (unique per
+label); relationships are rows ``(src_label, src, dst_label, dst, ...props)``, unique on those
+plus the identity properties the schema names for the type. Upserts are idempotent: loading the
+same rows twice leaves the store unchanged. Every row carries provenance columns
+``_source``, ``_line``, ``_load_id``, ``_loaded_at``.
+
+Backends implement the small abstract primitives; the shared steps (``write_alerts``,
+``status``) are defined once here.
+"""
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from typing import Any, Literal
+
+import pandas as pd
+
+from graphiff.schema import model
+
+PROVENANCE = ("_source", "_line", "_load_id", "_loaded_at")
+REL_ENDS = ("src_label", "src", "dst_label", "dst")
+
+
+def rel_id(rel_type: str, src_label: str, src: str, dst_label: str, dst: str, ident: str = "") -> str:
+    """The identity string of one relationship (what MERGE matches on)."""
+    return f"{src_label}:{src}|{rel_type}|{dst_label}:{dst}|{ident}"
+
+
+class Store(ABC):
+    """One graph store. Use as a context manager or call :meth:`close`."""
+
+    uri: str
+
+    # ---- primitives every backend implements -------------------------------------------
+    @abstractmethod
+    def upsert_nodes(self, label: str, rows: pd.DataFrame, *, on_conflict: Literal["update", "keep"] = "update") -> int:
+        """Merge node rows on ``key``. ``update`` overwrites properties with the new non-null
+        values; ``keep`` only creates nodes that do not exist yet. Returns the rows written."""
+
+    @abstractmethod
+    def upsert_rels(self, rel_type: str, rows: pd.DataFrame) -> int:
+        """Merge relationship rows (columns ``src_label, src, dst_label, dst`` + properties).
+        Missing end nodes are created as bare nodes with only their key. Returns rows written."""
+
+    @abstractmethod
+    def nodes(self, label: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """All nodes of ``label`` as a table: ``key`` plus one column per property (only
+        ``key`` + ``columns`` when given; a column no node has comes back as nulls)."""
+
+    @abstractmethod
+    def rels(self, rel_type: str) -> pd.DataFrame:
+        """All relationships of ``rel_type``: ``src_label, src, dst_label, dst`` + properties."""
+
+    @abstractmethod
+    def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
+        """Delete nodes of ``label`` (all when ``keys`` is None) and their relationships."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{"nodes": {label: n}, "relationships": {type: n}}`` for non-empty labels/types."""
+
+    @abstractmethod
+    def record_load(self, info: dict[str, Any]) -> None:
+        """Remember one load (id, time, files, counts)."""
+
+    @abstractmethod
+    def loads(self) -> list[dict[str, Any]]:
+        """The loads recorded so far, oldest first."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store."""
+
+    # ---- shared steps ------------------------------------------------------------------
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def status(self) -> dict[str, Any]:
+        """Counts of nodes and relationships, and the loads so far."""
+        c = self.counts()
+        return {"nodes": c["nodes"], "relationships": c["relationships"], "loads": self.loads()}
+
+    def write_alerts(self, alerts: list[Any], *, run_id: str, loaded_at: str) -> int:
+        """Replace the alerts of the patterns in ``alerts`` by these ones, as ``Alert`` nodes
+        linked by ``FLAGS`` to each entity they name. Returns the number written."""
+        patterns = sorted({a.pattern for a in alerts})
+        if patterns:
+            existing = self.nodes("Alert")
+            if len(existing):
+                old = existing.loc[existing["pattern"].isin(patterns), "key"].tolist()
+                if old:
+                    self.delete_nodes("Alert", old)
+        if not alerts:
+            return 0
+        prov = {"_source": "graphiff detect", "_line": None, "_load_id": run_id, "_loaded_at": loaded_at}
+        node_rows = pd.DataFrame(
+            [
+                {
+                    "key": a.id,
+                    "alert_id": a.id,
+                    "pattern": a.pattern,
+                    "score": float(a.score),
+                    "explanation": a.explanation,
+                    "evidence": json.dumps(a.evidence, sort_keys=True, default=str),
+                    **prov,
+                }
+                for a in alerts
+            ]
+        )
+        self.upsert_nodes("Alert", node_rows)
+        rel_rows = pd.DataFrame(
+            [
+                {"src_label": "Alert", "src": a.id, "dst_label": e["label"], "dst": str(e["id"]), **prov}
+                for a in alerts
+                for e in a.entities
+            ]
+        )
+        if len(rel_rows):
+            self.upsert_rels("FLAGS", rel_rows)
+        return len(alerts)
+
+
+def open_store(uri: str | None = None, *, database: str | None = None) -> Store:
+    """Open a store from a URI: ``bolt://``/``neo4j://`` (Neo4j) or a local path / ``duckdb:PATH``
+    (embedded). ``None`` means ``$GRAPHIFF_STORE`` or the default embedded store
+    ``./graphiff.duckdb``."""
+    import os
+
+    uri = uri or os.environ.get("GRAPHIFF_STORE") or "graphiff.duckdb"
+    if uri.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://", "bolt+ssc://", "neo4j+ssc://")):
+        from graphiff.stores.neo4j import Neo4jStore
+
+        return Neo4jStore(uri, database=database)
+    from graphiff.stores.embedded import EmbeddedStore
+
+    path = uri[len("duckdb:"):] if uri.startswith("duckdb:") else uri
+    return EmbeddedStore(path)
+
+
+def _schema_check(label: str) -> None:
+    model().node(label)
