@@ -43,6 +43,15 @@ class _Source:
     mapping: Mapping | None
 
 
+def kind_of_name(stem: str) -> str:
+    """The file kind a name says: ``declarations``, ``declarations_2024`` or ``rates-krw`` ..."""
+    stem = stem.lower()
+    for kind in KIND_ORDER:
+        if stem == kind or stem.startswith((kind + "_", kind + "-", kind + ".")):
+            return kind
+    return stem
+
+
 def discover(paths: Iterable[str | Path], mappings: list[Mapping]) -> list[_Source]:
     """Which file is which kind: a mapping's ``match``, else the canonical file name."""
     out: list[_Source] = []
@@ -53,11 +62,12 @@ def discover(paths: Iterable[str | Path], mappings: list[Mapping]) -> list[_Sour
         candidates = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
         for f in candidates:
             mapping = next((m for m in mappings if m.applies_to(f)), None)
-            kind = mapping.kind if mapping else f.stem.lower()
+            kind = mapping.kind if mapping else kind_of_name(f.stem)
             if f.suffix.lower() not in SUFFIXES or kind not in CANONICAL_COLUMNS:
                 if p.is_dir():
                     continue  # a folder may hold other files (truth.json, README...)
-                raise InvalidInput("cannot tell what this file holds: name it after its kind "
+                raise InvalidInput("cannot tell what this file holds: name it after its kind, e.g. declarations.csv "
+                                   "or declarations_2024.csv "
                                    f"({', '.join(KIND_ORDER)}) or give a --mapping", file=f.name)
             out.append(_Source(f, kind, mapping))
     if not out:

@@ -70,6 +70,10 @@ class Store(ABC):
         """The loads recorded so far, oldest first."""
 
     @abstractmethod
+    def wipe(self) -> None:
+        """Delete every node, relationship and load record (an empty graph)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the store."""
 

@@ -214,6 +214,13 @@ class EmbeddedStore(Store):
         out = [json.loads(r[0]) for r in rows]
         return sorted(out, key=lambda d: d.get("first_loaded_at", d.get("loaded_at", "")))
 
+    def wipe(self) -> None:
+        for t in self._tables():
+            if t.startswith(("n_", "r_")):
+                self.con.execute(f"DROP TABLE {_q(t)}")
+        self.con.execute("DELETE FROM _loads")
+        self._cols.clear()
+
     def close(self) -> None:
         try:
             self.con.close()

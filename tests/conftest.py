@@ -1,0 +1,55 @@
+"""Shared fixtures. The ``store`` fixture runs a test on BOTH stores: the embedded one and a
+real Neo4j server (started by ``scripts/neo4j-local`` unless GRAPHIFF_TEST_NEO4J names one)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from graphiff.stores.base import Store, open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+KCS = ROOT.parent / "shared" / "datasets" / "kcs" / "df_syn_train_eng.csv"
+
+
+@pytest.fixture(scope="session")
+def neo4j_uri() -> str:
+    """The bolt URI of a real Neo4j for tests (started here when not given)."""
+    uri = os.environ.get("GRAPHIFF_TEST_NEO4J")
+    if uri:
+        yield uri
+        return
+    if not (shutil.which("java") and shutil.which("mvn")):
+        pytest.skip("Neo4j tests need Java and Maven to start a local Neo4j (scripts/neo4j-local)")
+    proc = subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "start"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"scripts/neo4j-local start failed:\n{proc.stdout}\n{proc.stderr}")
+    uri = proc.stdout.strip().splitlines()[-1]
+    yield uri
+    subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "stop"], capture_output=True, text=True)
+
+
+def _wipe_neo4j(store: Store) -> None:
+    store.wipe()
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store_uri(request, tmp_path) -> str:
+    """A URI of an empty store, once per backend."""
+    if request.param == "embedded":
+        return str(tmp_path / "store" / "graph.duckdb")
+    uri = request.getfixturevalue("neo4j_uri")
+    with open_store(uri) as st:
+        _wipe_neo4j(st)
+    return uri
+
+
+@pytest.fixture
+def store(store_uri) -> Store:
+    """An open, empty store, once per backend."""
+    st = open_store(store_uri)
+    yield st
+    st.close()
