@@ -202,8 +202,9 @@ def _validate(s: _Source, kind: FileKind, frame: pd.DataFrame) -> tuple[pd.DataF
             err(bad, c, reason)
             out[c] = values
     for c in out.columns:
-        if c not in kind.types and out[c].dtype == object:
-            out[c] = out[c].map(lambda v: v.strip() if isinstance(v, str) else v).replace({"": None})
+        if c not in kind.types and not pd.api.types.is_numeric_dtype(out[c]):
+            text = out[c].astype("string").str.strip()
+            out[c] = text.astype(object).where(text.notna() & (text != ""), None)
     for c in ("account_id", "from_account", "to_account"):
         if c in out.columns and (s.kind in ("accounts", "payments") or c == "account_id"):
             out[c] = nz.normalise_account(out[c].fillna("")).replace({"": None})

@@ -8,7 +8,6 @@ re-running it converges to the same graph. DuckDB's write-ahead log makes the fi
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -59,7 +58,7 @@ def _prepare(df: pd.DataFrame) -> pd.DataFrame:
         elif t == "BOOLEAN":
             out[c] = s.astype("boolean")
         else:
-            out[c] = s.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)).astype(object)
+            out[c] = s.astype("string").astype(object).where(s.notna(), None)
     return pd.DataFrame(out, index=df.index)
 
 
