@@ -94,6 +94,16 @@ def _hs(code: pd.Series, level: int) -> pd.Series:
     return s.map(lambda v: None if v is None else "".join(ch for ch in v if ch.isdigit())[:level] or None)
 
 
+def _doc(s: pd.Series) -> pd.Series:
+    """Document numbers compared loosely: upper case, letters and digits only."""
+    v = _str(s)
+    m = v.notna()
+    if m.any():
+        v[m] = v[m].astype(str).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
+        v[m & (v.astype(str) == "")] = None
+    return v
+
+
 def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
     """One row per shipment exporter -> importer (mirror declarations merged).
 
@@ -122,8 +132,8 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
         exp, imp = _parties_from_rels(tables, key, exp, imp)
     hs6 = _str(col(d, "hs6")) if "hs6" in d.columns else _hs(col(d, "hs_code"), 6)
     hs6 = hs6.where(hs6.notna(), _hs(col(d, "hs_code"), 6))
-    doc = _str(col(d, "transport_doc_no"))
-    doc = doc.where(doc.notna(), _str(col(d, "invoice_no")).map(lambda v: None if v is None else "inv:" + v))
+    doc = _doc(col(d, "transport_doc_no"))
+    doc = doc.where(doc.notna(), _doc(col(d, "invoice_no")).map(lambda v: None if v is None else "inv:" + v))
     f = pd.DataFrame({
         "key": key, "src": exp, "dst": imp, "hs6": hs6, "doc": doc,
         "date": _str(col(d, "date")).map(lambda v: None if v is None else v[:10]),

@@ -1,0 +1,249 @@
+"""Linked carriers: carriers that look separate but are one, serving a closed circle of
+traders (design.md section 6)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import combinations
+from typing import Any
+
+import pandas as pd
+
+from graphiff.alerts import Alert
+from graphiff.detectors.registry import register
+from graphiff.projections import Tables, _num, _str, carrier_use_table, col, identifier_links, officer_table
+
+LINK_WEIGHTS = {"officer": 0.5, "phone": 0.4, "email": 0.4, "address": 0.3, "conveyance": 0.25, "container": 0.25}
+
+DEFAULTS: dict[str, Any] = {
+    "link_kinds": sorted(LINK_WEIGHTS),
+    "link_weights": LINK_WEIGHTS,
+    "max_identifier_carriers": 10,
+    "min_pair_exclusivity": 0.2,
+    "min_traders": 2,
+    "max_traders": 50,
+    "threshold": 0.5,
+    "max_evidence": 200,
+}
+
+_ID_KIND = {"Address": "address", "Phone": "phone", "Email": "email"}
+
+
+def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identifier_carriers: int = 10) -> pd.DataFrame:
+    """Pairs of carriers sharing something: rows ``(a, b, kind, value)`` with ``a < b``.
+
+    Kinds: ``officer`` (the same person or company is OFFICER_OF both), ``phone``,
+    ``address``, ``email`` (HAS_PHONE / LOCATED_AT / HAS_EMAIL to the same node),
+    ``conveyance`` and ``container`` (declarations of both carriers name the same
+    conveyance / container). An identifier shared by more than ``max_identifier_carriers``
+    carriers (a port office, a liner vessel) links nothing."""
+    kinds = set(link_kinds)
+    parts = []
+    ids = identifier_links(tables, labels=("Carrier",))
+    if len(ids):
+        parts.append(pd.DataFrame({"kind": ids["id_label"].map(_ID_KIND), "value": ids["id_key"], "carrier": ids["key"]}))
+    off = officer_table(tables)
+    if len(off):
+        o = off[off["company_label"] == "Carrier"]
+        parts.append(pd.DataFrame({"kind": "officer", "value": o["officer_label"] + ":" + o["officer"],
+                                   "carrier": o["company"]}))
+    d = tables.nodes("Declaration")
+    if len(d):
+        car = _str(col(d, "carrier_id"))
+        conv = _str(col(d, "conveyance_id"))
+        m = car.notna() & conv.notna()
+        parts.append(pd.DataFrame({"kind": "conveyance", "value": conv[m].str.upper(), "carrier": car[m]}))
+        cont = _str(col(d, "container_ids"))
+        m = car.notna() & cont.notna()
+        if m.any():
+            c = pd.DataFrame({"carrier": car[m], "value": cont[m].astype(str).str.upper().str.split(r"[;,\s]+")})
+            c = c.explode("value")
+            c = c[c["value"].notna() & (c["value"] != "")]
+            parts.append(pd.DataFrame({"kind": "container", "value": c["value"], "carrier": c["carrier"]}))
+    if not parts:
+        return pd.DataFrame(columns=["a", "b", "kind", "value"])
+    f = pd.concat(parts, ignore_index=True)
+    f = f[f["kind"].isin(kinds) & f["value"].notna() & f["carrier"].notna()].drop_duplicates()
+    n = f.groupby(["kind", "value"])["carrier"].transform("nunique")
+    f = f[(n >= 2) & (n <= max_identifier_carriers)]
+    rows = []
+    for (kind, value), grp in f.groupby(["kind", "value"], sort=True):
+        for a, b in combinations(sorted(set(grp["carrier"])), 2):
+            rows.append((a, b, kind, value))
+    return pd.DataFrame(rows, columns=["a", "b", "kind", "value"])
+
+
+def _cash_persons(tables: Tables, carriers: set[str]) -> dict[str, list[dict]]:
+    """Persons tied to the carriers (officers of them, or sharing their phone/address/email)
+    -> the cash reports they filed."""
+    persons: set[str] = set()
+    off = officer_table(tables)
+    if len(off):
+        o = off[(off["company_label"] == "Carrier") & off["company"].isin(carriers) & (off["officer_label"] == "Person")]
+        persons |= set(o["officer"])
+    ids = identifier_links(tables, labels=("Carrier", "Person"))
+    if len(ids):
+        cid = ids[(ids["label"] == "Carrier") & ids["key"].isin(carriers)][["id_label", "id_key"]].drop_duplicates()
+        pid = ids[ids["label"] == "Person"].merge(cid)
+        persons |= set(pid["key"])
+    if not persons:
+        return {}
+    filed = tables.rels("FILED_BY")
+    reps = tables.nodes("CashReport")
+    by_person: dict[str, set[str]] = defaultdict(set)
+    if len(filed):
+        for r, pers in zip(filed["src"].astype(str), filed["dst"].astype(str)):
+            if pers in persons:
+                by_person[pers].add(r)
+    if len(reps) and "person_id" in reps.columns:
+        for r, pers in zip(reps["key"].astype(str), _str(reps["person_id"])):
+            if pers in persons:
+                by_person[pers].add(r)
+    if not by_person:
+        return {}
+    info = {}
+    if len(reps):
+        rr = pd.DataFrame({"key": reps["key"].astype(str), "date": _str(col(reps, "date")),
+                           "amount_usd": _num(col(reps, "amount_usd")), "report_type": _str(col(reps, "report_type"))})
+        info = {r["key"]: r for r in rr.to_dict("records")}
+    out = {}
+    for pers, rs in sorted(by_person.items()):
+        out[pers] = [{"report": r, "date": info.get(r, {}).get("date"),
+                      "amount_usd": (lambda v: None if v is None or v != v else float(v))(info.get(r, {}).get("amount_usd")),
+                      "report_type": info.get(r, {}).get("report_type")} for r in sorted(rs)]
+    return out
+
+
+@register("linked_carriers", defaults=DEFAULTS)
+def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
+    """Linked carriers: ostensibly separate carriers tied together (shared officers, phones,
+    addresses, emails, conveyances or containers) that serve one concentrated, exclusive
+    group of traders, optionally tied to cash couriers.
+
+    Two linked carriers form a pair when their clienteles overlap: the pair's exclusivity is
+    the smaller of the two fractions "share of this carrier's traders that also use the
+    other", so a big carrier used by hundreds of traders never pairs with a small one, even
+    if they share a vessel or an address. Pairs at or above ``min_pair_exclusivity`` are
+    joined into groups (connected components); each group scores
+
+    ``size * (0.3 link + 0.35 exclusivity + 0.2 dependency) + 0.15 cash``
+
+    where ``link`` combines the kinds of links (``link_weights``, 1 - prod(1 - w)),
+    ``exclusivity`` is the mean over the carriers of the share of their traders that use
+    another carrier of the group, ``dependency`` the mean share of the group's traders'
+    shipments that go through the group, ``size`` = min(1, ``max_traders`` / traders) and
+    ``cash`` = 1 when persons tied to the carriers (officers, shared phone/address/email)
+    filed cash reports (CashReport FILED_BY Person).
+
+    Parameters
+    ----------
+    tables : Tables
+    link_kinds : list of str, default all of officer, phone, email, address, conveyance, container
+    link_weights : dict, default :data:`LINK_WEIGHTS`
+    max_identifier_carriers : int, default 10
+        An identifier shared by more carriers than this links nothing.
+    min_pair_exclusivity : float, default 0.2
+    min_traders : int, default 2
+        Fewer traders served by the group: no alert.
+    max_traders : int, default 50
+        Above this many traders the score is scaled down (a clientele that is not concentrated).
+    threshold : float, default 0.5
+    max_evidence : int, default 200
+        Declarations listed in the evidence.
+
+    Returns
+    -------
+    list of Alert
+        ``entities``: the Carriers of the group; ``evidence``: ``links`` (carrier pair, kind,
+        shared value), ``carriers`` (traders served, exclusivity), ``traders``,
+        ``declarations``, ``persons`` and ``cash_reports``.
+
+    Notes
+    -----
+    Cost: O(D + R) to build links and clienteles for D declarations and R relationships,
+    plus O(L) for L carrier pairs sharing an identifier.
+    """
+    p = {**DEFAULTS, **params}
+    lw = {**LINK_WEIGHTS, **(p.get("link_weights") or {})}
+    links = carrier_links(tables, link_kinds=tuple(p["link_kinds"]),
+                          max_identifier_carriers=int(p["max_identifier_carriers"]))
+    if not len(links):
+        return []
+    use = carrier_use_table(tables)
+    clients: dict[str, set[str]] = {c: set(g) for c, g in use.groupby("carrier_id")["trader_id"]} if len(use) else {}
+    trader_total = use.groupby("trader_id")["shipments"].sum().to_dict() if len(use) else {}
+    pair_ex = {}
+    for a, b in {(a, b) for a, b in zip(links["a"], links["b"])}:
+        ta, tb = clients.get(a, set()), clients.get(b, set())
+        if not ta or not tb:
+            continue
+        ov = len(ta & tb)
+        pair_ex[(a, b)] = min(ov / len(ta), ov / len(tb))
+    kept = {k for k, v in pair_ex.items() if v >= float(p["min_pair_exclusivity"])}
+    if not kept:
+        return []
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in sorted(kept):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, set[str]] = defaultdict(set)
+    for x in list(parent):
+        groups[find(x)].add(x)
+
+    alerts = []
+    for members in groups.values():
+        K = sorted(members)
+        glinks = links[links["a"].isin(members) & links["b"].isin(members)]
+        kinds = sorted(set(glinks["kind"]))
+        link = 1.0
+        for k in kinds:
+            link *= 1.0 - float(lw.get(k, 0.0))
+        link = 1.0 - link
+        S = set().union(*(clients.get(c, set()) for c in K))
+        if len(S) < int(p["min_traders"]):
+            continue
+        excl = {}
+        for c in K:
+            others = set().union(*(clients.get(o, set()) for o in K if o != c))
+            tc = clients.get(c, set())
+            excl[c] = len(tc & others) / len(tc) if tc else 0.0
+        exclusivity = sum(excl.values()) / len(K)
+        u = use[use["carrier_id"].isin(members)]
+        via = u.groupby("trader_id")["shipments"].sum()
+        dep = float((via / via.index.map(trader_total).astype(float)).mean()) if len(via) else 0.0
+        size = min(1.0, int(p["max_traders"]) / len(S))
+        cash = _cash_persons(tables, members)
+        n_reports = sum(len(v) for v in cash.values())
+        cash_usd = sum((r["amount_usd"] or 0.0) for v in cash.values() for r in v)
+        score = size * (0.3 * link + 0.35 * exclusivity + 0.2 * dep) + 0.15 * (1.0 if cash else 0.0)
+        if score < float(p["threshold"]):
+            continue
+        decls = sorted({k for ds in u["decls"] for k in ds})
+        via_txt = ", ".join(f"{k} {v}" for k, v in
+                            glinks.drop_duplicates(["kind", "value"]).head(3)[["kind", "value"]].itertuples(index=False))
+        expl = (f"{len(K)} carriers linked by shared {' / '.join(kinds)} ({via_txt}) serve {len(S)} traders; "
+                f"{exclusivity:.0%} of each carrier's traders also use a linked carrier and "
+                f"{dep:.0%} of those traders' shipments go through the group")
+        if cash:
+            expl += f"; {len(cash)} linked person(s) filed {n_reports} cash report(s) ({cash_usd:,.0f} USD)"
+        evidence = {
+            "links": [{"carriers": [a, b], "kind": k, "value": v} for a, b, k, v in glinks.itertuples(index=False)],
+            "carriers": {c: {"traders": len(clients.get(c, ())), "exclusivity": round(excl[c], 4)} for c in K},
+            "traders": sorted(S),
+            "declarations": decls[: int(p["max_evidence"])],
+            "n_declarations": len(decls),
+            "persons": sorted(cash),
+            "cash_reports": [dict(r, person=pers) for pers, rs in cash.items() for r in rs],
+        }
+        alerts.append(Alert(pattern="linked_carriers", score=round(score, 4),
+                            entities=[{"label": "Carrier", "id": c} for c in K], explanation=expl, evidence=evidence))
+    alerts.sort(key=lambda a: (-a.score, a.id))
+    return alerts

@@ -1,0 +1,371 @@
+"""Shell intermediaries: pass-through traders (design.md section 6).
+
+A shell intermediary buys goods and resells the same goods within days, with money passing
+through its accounts just as fast, and shows the structural marks of a company with no real
+business: recently registered, no staff, an address shared with many companies, a director
+who directs many companies, a secrecy jurisdiction. Each indicator is in [0, 1]; the score is
+their weighted sum; an alert needs the pass-through indicator and a score at or above the
+threshold, so an established distributor (staff, slow stock turnover) is never flagged.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphiff.alerts import Alert
+from graphiff.detectors.registry import register
+from graphiff.projections import (
+    Tables, _num, _str, account_holders, col, day_numbers, identifier_links, money_edges, officer_table, trade_edges,
+)
+
+SECRECY_JURISDICTIONS = [
+    # a working list of high-secrecy jurisdictions (Tax Justice Network FSI, FATF grey/black lists);
+    # configure per administration
+    "AE", "AG", "AI", "BB", "BM", "BS", "BZ", "CW", "CY", "GG", "GI", "IM", "JE", "KN", "KY", "LB", "LC", "LI",
+    "LR", "MC", "MH", "MO", "MT", "MU", "NR", "PA", "SC", "SM", "TC", "VC", "VG", "VU", "WS",
+]
+
+WEIGHTS = {
+    "pass_through": 0.30,
+    "value_pattern": 0.10,
+    "fast_money": 0.15,
+    "recent_registration": 0.10,
+    "few_employees": 0.10,
+    "shared_address": 0.10,
+    "mass_director": 0.10,
+    "secrecy_jurisdiction": 0.05,
+}
+
+DEFAULTS: dict[str, Any] = {
+    "resale_days": 14,
+    "min_pass_pairs": 2,
+    "min_pass_share": 0.5,
+    "mass_tol": 1.5,
+    "close_tol": 1.15,
+    "markup_ratio": 2.0,
+    "money_days": 7,
+    "money_tol": 1.5,
+    "min_money_share": 0.3,
+    "recent_days": 365,
+    "max_employees": 2,
+    "address_min_companies": 5,
+    "director_min_companies": 5,
+    "secrecy_jurisdictions": SECRECY_JURISDICTIONS,
+    "weights": WEIGHTS,
+    "threshold": 0.6,
+    "max_evidence_pairs": 25,
+}
+
+
+def _window_join(later: pd.DataFrame, earlier: pd.DataFrame, on: list[str], t_later: str, t_earlier: str,
+                 days: int) -> pd.DataFrame:
+    """Rows of ``later`` joined with the rows of ``earlier`` with equal ``on`` keys and
+    ``0 <= later.t - earlier.t <= days`` (column ``days``), without the full cross join: only
+    pairs inside the window are ever built (sorted arrays and binary search)."""
+    keys = pd.concat([later[on], earlier[on]], ignore_index=True)
+    code = keys.groupby(on, sort=False).ngroup().to_numpy(np.int64)
+    lc, ec = code[: len(later)], code[len(later):]
+    lt, et = later[t_later].to_numpy(np.int64), earlier[t_earlier].to_numpy(np.int64)
+    base = int(max(lt.max(initial=0), et.max(initial=0)) - min(lt.min(initial=0), et.min(initial=0))) + days + 2
+    off = min(lt.min(initial=0), et.min(initial=0))
+    ek = ec * base + (et - off)
+    order = np.argsort(ek, kind="stable")
+    ek_sorted = ek[order]
+    lk = lc * base + (lt - off)
+    lo = np.searchsorted(ek_sorted, lk - days, side="left")
+    hi = np.searchsorted(ek_sorted, lk, side="right")
+    n = hi - lo
+    li = np.repeat(np.arange(len(later)), n)
+    starts = np.repeat(lo, n)
+    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    ei = order[starts + within]
+    left = later.iloc[li].reset_index(drop=True)
+    right = earlier.drop(columns=on).iloc[ei].reset_index(drop=True)
+    out = pd.concat([left, right], axis=1)
+    out["days"] = (lt[li] - et[ei]).astype(np.int64)
+    return out
+
+
+def pass_through_pairs(edges: pd.DataFrame, *, resale_days: int = 14, mass_tol: float = 1.5) -> pd.DataFrame:
+    """Buy-then-resell pairs: a trader's purchase (shipment into it) and a later sale
+    (shipment out of it) of the same HS6 within ``resale_days``, with comparable net mass
+    (within ``mass_tol``; value is used when a mass is missing, with the wider
+    ``mass_tol * 2`` to allow a markup). Each sale is paired with its closest earlier
+    purchase that fits. Columns: ``trader, hs6, buy_edge, sell_edge, buy_decl, sell_decl,
+    buy_date, sell_date, days, buy_value, sell_value, buy_mass, sell_mass, supplier, buyer``."""
+    cols = ["trader", "hs6", "buy_edge", "sell_edge", "buy_decl", "sell_decl", "buy_date", "sell_date", "days",
+            "buy_value", "sell_value", "buy_mass", "sell_mass", "supplier", "buyer"]
+    if not len(edges):
+        return pd.DataFrame(columns=cols)
+    buys = edges[["edge", "dst", "src", "hs6", "t", "decl", "date", "value_usd", "net_mass_kg"]].rename(columns={
+        "edge": "buy_edge", "dst": "trader", "src": "supplier", "t": "buy_t", "decl": "buy_decl", "date": "buy_date",
+        "value_usd": "buy_value", "net_mass_kg": "buy_mass"})
+    sells = edges[["edge", "src", "dst", "hs6", "t", "decl", "date", "value_usd", "net_mass_kg"]].rename(columns={
+        "edge": "sell_edge", "src": "trader", "dst": "buyer", "t": "sell_t", "decl": "sell_decl", "date": "sell_date",
+        "value_usd": "sell_value", "net_mass_kg": "sell_mass"})
+    # only traders that both buy and sell the same goods
+    both = pd.merge(buys[["trader", "hs6"]].drop_duplicates(), sells[["trader", "hs6"]].drop_duplicates())
+    if not len(both):
+        return pd.DataFrame(columns=cols)
+    buys = buys.merge(both)
+    sells = sells.merge(both)
+    m = _window_join(sells, buys, ["trader", "hs6"], "sell_t", "buy_t", resale_days)
+    m = m[m["sell_edge"] != m["buy_edge"]]
+    bm, sm = m["buy_mass"].to_numpy(float), m["sell_mass"].to_numpy(float)
+    bv, sv = m["buy_value"].to_numpy(float), m["sell_value"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mr = np.maximum(bm, sm) / np.minimum(bm, sm)
+        vr = np.maximum(bv, sv) / np.minimum(bv, sv)
+    have_mass = (bm > 0) & (sm > 0)
+    ok = np.where(have_mass, mr <= mass_tol, (bv > 0) & (sv > 0) & (vr <= mass_tol * 2))
+    m = m[ok]
+    # each sale with its closest earlier purchase
+    m = m.sort_values(["sell_edge", "days", "buy_edge"]).drop_duplicates("sell_edge")
+    return m[cols].reset_index(drop=True)
+
+
+def fast_money_pairs(tables: Tables, *, money_days: int = 7, money_tol: float = 1.5) -> pd.DataFrame:
+    """Money in and straight out: per holder, an outgoing payment from one of its accounts
+    within ``money_days`` after an incoming payment to one of its accounts, amounts within
+    ``money_tol``. Transfers between one holder's own accounts are ignored. Columns
+    ``holder, in_payment, out_payment, in_date, out_date, days, in_usd, out_usd``."""
+    cols = ["holder", "in_payment", "out_payment", "in_date", "out_date", "days", "in_usd", "out_usd"]
+    e = money_edges(tables)
+    if not len(e):
+        return pd.DataFrame(columns=cols)
+    e = e[e["src_holder"].astype(object) != e["dst_holder"].astype(object)]
+    ins = e[e["dst_holder"].notna()][["dst_holder", "payment", "t", "date", "amount_usd"]].rename(columns={
+        "dst_holder": "holder", "payment": "in_payment", "t": "in_t", "date": "in_date", "amount_usd": "in_usd"})
+    outs = e[e["src_holder"].notna()][["src_holder", "payment", "t", "date", "amount_usd"]].rename(columns={
+        "src_holder": "holder", "payment": "out_payment", "t": "out_t", "date": "out_date", "amount_usd": "out_usd"})
+    both = pd.merge(ins[["holder"]].drop_duplicates(), outs[["holder"]].drop_duplicates())
+    if not len(both):
+        return pd.DataFrame(columns=cols)
+    m = _window_join(outs.merge(both), ins.merge(both), ["holder"], "out_t", "in_t", money_days)
+    a, b = m["in_usd"].to_numpy(float), m["out_usd"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.maximum(a, b) / np.minimum(a, b)
+    m = m[(a > 0) & (b > 0) & (r <= money_tol)]
+    m = m.sort_values(["out_payment", "days", "in_payment"]).drop_duplicates("out_payment")
+    return m[cols].reset_index(drop=True)
+
+
+def _company_counts(tables: Tables) -> tuple[dict[str, tuple[str, int]], dict[str, list[tuple[str, int]]]]:
+    """(trader -> (address, companies at it) for the most shared address,
+    trader -> [(director, companies directed)])."""
+    ids = identifier_links(tables, labels=("Trader", "Carrier"))
+    addr = ids[ids["id_label"] == "Address"]
+    shared: dict[str, tuple[str, int]] = {}
+    if len(addr):
+        n = addr.groupby("id_key")["key"].transform("nunique")
+        a = addr.assign(n=n.to_numpy())
+        a = a[a["label"] == "Trader"].sort_values(["key", "n"], ascending=[True, False]).drop_duplicates("key")
+        shared = {k: (ad, int(c)) for k, ad, c in zip(a["key"], a["id_key"], a["n"])}
+    off = officer_table(tables)
+    directors: dict[str, list[tuple[str, int]]] = {}
+    if len(off):
+        d = off[off["role"] == "DIRECTOR"]
+        if len(d):
+            cnt = d.groupby(["officer_label", "officer"])["company"].transform("nunique")
+            d = d.assign(n=cnt.to_numpy())
+            d = d[d["company_label"] == "Trader"]
+            for comp, off_id, olabel, c in zip(d["company"], d["officer"], d["officer_label"], d["n"]):
+                directors.setdefault(comp, []).append((f"{olabel}:{off_id}", int(c)))
+    return shared, directors
+
+
+@register("shell_intermediary", defaults=DEFAULTS)
+def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
+    """Shell intermediaries: traders that pass goods (and money) straight through.
+
+    Indicators, each in [0, 1], weighted (``weights``) and summed into the score:
+
+    - ``pass_through``: the trader resells the same HS6 within ``resale_days`` of buying it,
+      at comparable net mass - at least ``min_pass_pairs`` such buy/sell pairs and at least
+      ``min_pass_share`` of its sales (by count). REQUIRED for an alert.
+    - ``value_pattern``: the median sell/buy value ratio of those pairs is within
+      ``close_tol`` (back-to-back invoicing) or at least ``markup_ratio`` (or at most its
+      inverse: a markup that moves profit).
+    - ``fast_money``: money paid out of its accounts within ``money_days`` of money coming
+      in, amounts within ``money_tol``, for at least ``min_money_share`` of its outflows.
+    - ``recent_registration``: registered at most ``recent_days`` before its first trade
+      (or after it).
+    - ``few_employees``: at most ``max_employees`` staff (1), or the number unknown (0.5).
+    - ``shared_address``: its address is shared by at least ``address_min_companies``
+      traders/carriers.
+    - ``mass_director``: a DIRECTOR of it directs at least ``director_min_companies``
+      companies.
+    - ``secrecy_jurisdiction``: registered, or holding an account, in one of
+      ``secrecy_jurisdictions`` (ISO alpha-2 list).
+
+    Parameters
+    ----------
+    tables : Tables
+    resale_days : int, default 14
+    min_pass_pairs : int, default 2
+    min_pass_share : float, default 0.5
+    mass_tol : float, default 1.5
+    close_tol : float, default 1.15
+    markup_ratio : float, default 2.0
+    money_days : int, default 7
+    money_tol : float, default 1.5
+    min_money_share : float, default 0.3
+    recent_days : int, default 365
+    max_employees : int, default 2
+    address_min_companies : int, default 5
+    director_min_companies : int, default 5
+    secrecy_jurisdictions : list of str
+    weights : dict, default :data:`WEIGHTS` (sums to 1)
+    threshold : float, default 0.6
+    max_evidence_pairs : int, default 25
+
+    Returns
+    -------
+    list of Alert
+        One per flagged trader; ``entities``: the Trader; ``evidence``: ``indicators``
+        (value, weight, detail per indicator), ``pass_through`` (buy/sell declaration
+        pairs with dates and values), ``declarations``, ``payments`` (fast in/out pairs).
+
+    Notes
+    -----
+    Cost: one self-join of each trader's purchases and sales of the same HS6, restricted to
+    traders that both buy and sell it; one join of each holder's incoming and outgoing
+    payments; O(D + P) otherwise.
+    """
+    p = {**DEFAULTS, **params}
+    weights = {**WEIGHTS, **(p.get("weights") or {})}
+    e = trade_edges(tables, hs_level=6)
+    pairs = pass_through_pairs(e, resale_days=int(p["resale_days"]), mass_tol=float(p["mass_tol"]))
+    if not len(pairs):
+        return []
+    n_sales = e.groupby("src").size()
+    per = pairs.groupby("trader").agg(n=("sell_edge", "size"))
+    per["sales"] = n_sales.reindex(per.index).fillna(0).astype(int)
+    per["share"] = per["n"] / per["sales"].clip(lower=1)
+    cand = per[(per["n"] >= int(p["min_pass_pairs"])) & (per["share"] >= float(p["min_pass_share"]))]
+    if not len(cand):
+        return []
+    cand_ids = set(cand.index)
+    pairs = pairs[pairs["trader"].isin(cand_ids)]
+    first_t = pd.concat([e[["src", "t"]].rename(columns={"src": "k"}), e[["dst", "t"]].rename(columns={"dst": "k"})])
+    first_t = first_t.groupby("k")["t"].min()
+
+    traders = tables.nodes("Trader")
+    tinfo: dict[str, dict] = {}
+    if len(traders):
+        tr = pd.DataFrame({
+            "key": _str(col(traders, "key")), "country": _str(col(traders, "country")),
+            "registration_date": _str(col(traders, "registration_date")),
+            "employees": _num(col(traders, "employees")), "origin": _str(col(traders, "origin")),
+            "name": _str(col(traders, "name")),
+        })
+        tr = tr[tr["key"].isin(cand_ids)]
+        tr["reg_t"] = day_numbers(tr["registration_date"].astype(object).where(tr["registration_date"].notna(), None))
+        tinfo = {r["key"]: r for r in tr.to_dict("records")}
+    ctry_decl = dict(zip(e["src"], e["src_country"])) | dict(zip(e["dst"], e["dst_country"]))
+
+    money = fast_money_pairs(tables, money_days=int(p["money_days"]), money_tol=float(p["money_tol"]))
+    money = money[money["holder"].isin(cand_ids)]
+    m_edges = money_edges(tables)
+    outflows = m_edges[m_edges["src_holder"].isin(cand_ids) & (m_edges["src_holder"].astype(object) != m_edges["dst_holder"].astype(object))]
+    n_out = outflows.groupby("src_holder").size()
+    holders = account_holders(tables)
+    acc = tables.nodes("BankAccount")
+    acct_countries: dict[str, set[str]] = {}
+    if len(acc) and "bank_country" in acc.columns:
+        for k, c in zip(acc["key"].astype(str), _str(acc["bank_country"])):
+            h = holders.get(k)
+            if h in cand_ids and c:
+                acct_countries.setdefault(h, set()).add(c)
+    shared, directors = _company_counts(tables)
+    secrecy = {c.upper() for c in p["secrecy_jurisdictions"]}
+    INT_MIN = np.iinfo(np.int64).min
+
+    alerts = []
+    for trader in sorted(cand_ids):
+        tp = pairs[pairs["trader"] == trader]
+        ind: dict[str, dict] = {}
+        ind["pass_through"] = {"value": 1.0, "detail": f"{len(tp)} of {int(cand.at[trader, 'sales'])} sales resold within "
+                                                        f"{int(tp['days'].max())} days of purchase (median {float(tp['days'].median()):g})"}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = (tp["sell_value"] / tp["buy_value"]).replace([np.inf, -np.inf], np.nan).dropna()
+        r = r[r > 0]
+        vp = 0.0
+        vdetail = "values unknown"
+        if len(r):
+            med = float(r.median())
+            if max(med, 1 / med) <= float(p["close_tol"]):
+                vp, vdetail = 1.0, f"resold at {med:.2f}x the purchase value (back-to-back)"
+            elif med >= float(p["markup_ratio"]) or med <= 1 / float(p["markup_ratio"]):
+                vp, vdetail = 1.0, f"resold at {med:.2f}x the purchase value (profit moved)"
+            else:
+                vdetail = f"resold at {med:.2f}x the purchase value"
+        ind["value_pattern"] = {"value": vp, "detail": vdetail}
+        tm = money[money["holder"] == trader]
+        no = int(n_out.get(trader, 0))
+        share = len(tm) / no if no else 0.0
+        ind["fast_money"] = {"value": 1.0 if len(tm) and share >= float(p["min_money_share"]) else 0.0,
+                             "detail": f"{len(tm)} of {no} outgoing payments within {int(p['money_days'])} days of a "
+                                       f"comparable incoming one"}
+        info = tinfo.get(trader, {})
+        reg_t = info.get("reg_t", INT_MIN)
+        ft = int(first_t.get(trader, INT_MIN))
+        if reg_t is not None and reg_t != INT_MIN and ft != INT_MIN:
+            age = ft - int(reg_t)
+            ind["recent_registration"] = {"value": 1.0 if age <= int(p["recent_days"]) else 0.0,
+                                          "detail": f"registered {info.get('registration_date')}, {age} days before its "
+                                                    f"first trade"}
+        else:
+            ind["recent_registration"] = {"value": 0.0, "detail": "registration date unknown"}
+        emp = info.get("employees", np.nan)
+        if emp == emp and emp is not None:
+            ind["few_employees"] = {"value": 1.0 if emp <= int(p["max_employees"]) else 0.0,
+                                    "detail": f"{int(emp)} employee(s)"}
+        else:
+            ind["few_employees"] = {"value": 0.5, "detail": "number of employees unknown"}
+        ad = shared.get(trader)
+        ind["shared_address"] = {"value": 1.0 if ad and ad[1] >= int(p["address_min_companies"]) else 0.0,
+                                 "detail": f"address {ad[0]!r} shared by {ad[1]} companies" if ad else "no shared address"}
+        dirs = sorted(directors.get(trader, []), key=lambda x: -x[1])
+        big = [d for d in dirs if d[1] >= int(p["director_min_companies"])]
+        ind["mass_director"] = {"value": 1.0 if big else 0.0,
+                                "detail": (f"director {big[0][0].split(':', 1)[1]} directs {big[0][1]} companies" if big
+                                           else (f"directors direct at most {dirs[0][1]} companies" if dirs else "no directors known"))}
+        country = info.get("country") or ctry_decl.get(trader)
+        places = ({country} if country else set()) | acct_countries.get(trader, set())
+        hit = sorted(x for x in places if x and x.upper() in secrecy)
+        ind["secrecy_jurisdiction"] = {"value": 1.0 if hit else 0.0,
+                                       "detail": ("in " + ", ".join(hit)) if hit else "no secrecy jurisdiction"}
+        for k, v in ind.items():
+            v["weight"] = float(weights.get(k, 0.0))
+        score = sum(v["value"] * v["weight"] for v in ind.values())
+        if score < float(p["threshold"]):
+            continue
+        tp_sorted = tp.sort_values(["sell_date", "sell_decl"])
+        hs = sorted(set(tp["hs6"]))
+        red = [k for k, v in ind.items() if k != "pass_through" and v["value"] >= 1.0]
+        expl = (f"trader {trader}{' (' + country + ')' if country else ''} resold HS {', '.join(hs[:3])} "
+                f"{len(tp)} times within {int(tp['days'].max())} days of buying it"
+                + "".join("; " + ind[k]["detail"] for k in red))
+        evidence = {
+            "indicators": ind,
+            "pass_through": [
+                {"buy_declaration": r.buy_decl, "sell_declaration": r.sell_decl, "hs6": r.hs6,
+                 "buy_date": r.buy_date, "sell_date": r.sell_date, "days": int(r.days),
+                 "supplier": r.supplier, "buyer": r.buyer,
+                 "buy_value_usd": None if r.buy_value != r.buy_value else float(r.buy_value),
+                 "sell_value_usd": None if r.sell_value != r.sell_value else float(r.sell_value)}
+                for r in tp_sorted.head(int(p["max_evidence_pairs"])).itertuples(index=False)
+            ],
+            "n_pass_through": int(len(tp)),
+            "declarations": sorted(set(tp["buy_decl"]) | set(tp["sell_decl"])),
+            "payments": [{"in": r.in_payment, "out": r.out_payment, "in_date": r.in_date, "out_date": r.out_date,
+                          "in_usd": float(r.in_usd), "out_usd": float(r.out_usd)}
+                         for r in tm.head(int(p["max_evidence_pairs"])).itertuples(index=False)],
+        }
+        alerts.append(Alert(pattern="shell_intermediary", score=round(score, 4),
+                            entities=[{"label": "Trader", "id": trader}], explanation=expl, evidence=evidence))
+    alerts.sort(key=lambda a: (-a.score, a.id))
+    return alerts

@@ -1,0 +1,278 @@
+"""Third-party payments: an import paid for by someone unrelated to the importer.
+
+The importer buys the goods, so the importer (or its group) should pay the seller. A payment
+settling an import from an account held by an unrelated party - above all one in another
+jurisdiction - is a classic trade-based money-laundering channel: the goods settle a debt
+between others (black-market peso exchange, hawala settlement) or hide who really pays.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from graphiff.alerts import Alert
+from graphiff.detectors.registry import register
+from graphiff.projections import Tables
+
+DEFAULTS: dict[str, Any] = {
+    "related_hops": 2,
+    "roles": None,
+    "invoice_window_days": 365,
+    "flag_unknown_holder": False,
+}
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series(pd.NA, index=df.index, dtype="object")
+
+
+def _text(s: pd.Series, upper: bool = False) -> pd.Series:
+    t = s.astype("string").str.strip()
+    if upper:
+        t = t.str.upper()
+    return t.mask(t == "")
+
+
+def _account_key(s: pd.Series) -> pd.Series:
+    return _text(s, upper=True).str.replace(" ", "", regex=False)
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def related_parties(tables: Tables, *, hops: int = 2, roles: list[str] | None = None) -> dict[str, set[str]]:
+    """Adjacency of the undirected officer graph (``OFFICER_OF``, optionally only some roles).
+
+    Returns ``{party_id: {neighbour ids}}``; parties within ``hops`` of an importer count as
+    related to it (see :func:`detect_third_party_payment`).
+    """
+    off = tables.rels("OFFICER_OF")
+    adj: dict[str, set[str]] = defaultdict(set)
+    if off is None or len(off) == 0:
+        return adj
+    src, dst = _text(_col(off, "src")), _text(_col(off, "dst"))
+    keep = src.notna() & dst.notna()
+    if roles:
+        keep = keep & _text(_col(off, "role"), upper=True).isin([r.upper() for r in roles]).fillna(False)
+    for a, b in zip(src[keep.to_numpy()], dst[keep.to_numpy()]):
+        adj[a].add(b)
+        adj[b].add(a)
+    return adj
+
+
+def _within(adj: dict[str, set[str]], start: str, hops: int) -> set[str]:
+    seen = {start}
+    frontier = {start}
+    for _ in range(max(0, hops)):
+        nxt = set()
+        for x in frontier:
+            nxt |= adj.get(x, set())
+        nxt -= seen
+        seen |= nxt
+        frontier = nxt
+        if not frontier:
+            break
+    return seen
+
+
+@register("third_party_payment", defaults=dict(DEFAULTS))
+def detect_third_party_payment(
+    tables: Tables,
+    *,
+    related_hops: int = 2,
+    roles: list[str] | None = None,
+    invoice_window_days: int = 365,
+    flag_unknown_holder: bool = False,
+) -> list[Alert]:
+    """Payments settling an import from an account held by neither the importer nor a party
+    related to it.
+
+    Meaning: the buyer of the goods does not pay for them; someone else does, often from
+    another country - a sign that the trade settles other debts (trade-based money laundering)
+    or hides the real buyer.
+
+    Parameters
+    ----------
+    tables : Tables
+        Reads ``Payment`` (``from_account``, ``to_account``, ``date``, ``amount``,
+        ``amount_usd``, ``invoice_no``, ``declaration_id``), ``Declaration``
+        (``declaration_id``, ``invoice_no``, ``importer_id``, ``exporter_id``,
+        ``importer_country``, ``date``), ``BankAccount`` (``holder_id``, ``bank_country``),
+        ``Trader`` (``country``) and the ``OFFICER_OF`` relationships.
+    related_hops : int, default 2
+        A party is related to the importer when it is within this many hops of it in the
+        undirected officer graph: 1 = its officers/owners/UBOs and the companies it is an
+        officer of; 2 adds companies sharing an officer or owner with it (its group), the
+        co-owners of its subsidiaries, and the owners of its parent.
+    roles : list of str or None, default None
+        Officer roles that make a relation (None = every role).
+    invoice_window_days : int, default 365
+        A payment matched by invoice number only must be within this many days of the
+        declaration (invoice numbers are not unique across traders).
+    flag_unknown_holder : bool, default False
+        Also alert on payer accounts whose holder is unknown (not in ``BankAccount``); they
+        score lower. Off by default: an unknown holder is missing data, not evidence.
+
+    Returns
+    -------
+    list of Alert
+        One per payer account (entities: that ``BankAccount``), with every third-party
+        payment from it: payment ids, dates, amounts, the declarations settled, importers,
+        the holder, the payer's ``bank_country`` and the importer's country. Score: 0.55, +0.25
+        when the payer's bank is in another country than the importer, +0.1 when it is also
+        not the exporter's country, +0.1 when the account pays for several unrelated
+        importers.
+
+    Notes
+    -----
+    Matching: ``payment.declaration_id`` equal to a declaration's ``declaration_id``, else
+    ``payment.invoice_no`` equal to a declaration's ``invoice_no`` (preferring declarations
+    whose exporter holds the receiving account). Cost: two hash joins plus a breadth-first
+    search of ``related_hops`` per distinct importer, O(n + officers).
+    """
+    pay = tables.nodes("Payment")
+    decl = tables.nodes("Declaration")
+    if pay is None or decl is None or len(pay) == 0 or len(decl) == 0:
+        return []
+    acc = tables.nodes("BankAccount")
+    traders = tables.nodes("Trader")
+
+    p = pd.DataFrame({
+        "payment_id": _text(_col(pay, "payment_id")).fillna(_text(_col(pay, "key"))),
+        "date": pd.to_datetime(_col(pay, "date").astype("string").str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
+        "from_account": _account_key(_col(pay, "from_account")),
+        "to_account": _account_key(_col(pay, "to_account")),
+        "amount": pd.to_numeric(_col(pay, "amount"), errors="coerce"),
+        "currency": _text(_col(pay, "currency"), upper=True),
+        "amount_usd": pd.to_numeric(_col(pay, "amount_usd"), errors="coerce"),
+        "declaration_id": _text(_col(pay, "declaration_id")),
+        "invoice_no": _text(_col(pay, "invoice_no"), upper=True),
+    })
+    p = p[(p["declaration_id"].notna() | p["invoice_no"].notna()).fillna(False).to_numpy()]
+    if len(p) == 0:
+        return []
+    d = pd.DataFrame({
+        "decl_key": _text(_col(decl, "key")),
+        "declaration_id": _text(_col(decl, "declaration_id")),
+        "invoice_no": _text(_col(decl, "invoice_no"), upper=True),
+        "flow": _text(_col(decl, "flow"), upper=True),
+        "importer_id": _text(_col(decl, "importer_id")),
+        "exporter_id": _text(_col(decl, "exporter_id")),
+        "importer_country": _text(_col(decl, "importer_country"), upper=True),
+        "exporter_country": _text(_col(decl, "exporter_country"), upper=True),
+        "ddate": pd.to_datetime(_col(decl, "date").astype("string").str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
+    })
+    d = d[d["importer_id"].notna().to_numpy()]
+
+    holder = {}
+    bank_country = {}
+    if acc is not None and len(acc):
+        keys = _account_key(_col(acc, "account_id")).fillna(_account_key(_col(acc, "key")))
+        for k, h, c in zip(keys, _text(_col(acc, "holder_id")), _text(_col(acc, "bank_country"), upper=True)):
+            if isinstance(k, str):
+                holder[k] = _str(h)
+                bank_country[k] = _str(c)
+    trader_country = {}
+    if traders is not None and len(traders):
+        tk = _text(_col(traders, "trader_id")).fillna(_text(_col(traders, "key")))
+        for k, c in zip(tk, _text(_col(traders, "country"), upper=True)):
+            if isinstance(k, str) and isinstance(c, str):
+                trader_country[k] = c
+
+    by_id = p[p["declaration_id"].notna().to_numpy()].merge(
+        d.drop(columns=["invoice_no"]), on="declaration_id")
+    by_id["matched_on"] = "declaration_id"
+    rest = p[~p["payment_id"].isin(by_id["payment_id"]).to_numpy() & p["invoice_no"].notna().to_numpy()]
+    by_inv = rest.merge(d.drop(columns=["declaration_id"]).dropna(subset=["invoice_no"]), on="invoice_no")
+    by_inv = by_inv[((by_inv["date"] - by_inv["ddate"]).dt.days.abs() <= invoice_window_days).fillna(True).to_numpy()]
+    if len(by_inv):
+        # invoice numbers collide across traders: prefer declarations whose exporter is paid
+        seller_paid = [holder.get(t) is not None and holder.get(t) == e
+                       for t, e in zip(by_inv["to_account"], by_inv["exporter_id"])]
+        by_inv = by_inv.assign(_seller=seller_paid)
+        any_seller = by_inv.groupby("payment_id")["_seller"].transform("any")
+        by_inv = by_inv[(by_inv["_seller"] | ~any_seller).to_numpy()].drop(columns=["_seller"])
+        by_inv["declaration_id"] = pd.NA
+        by_inv["matched_on"] = "invoice_no"
+    m = pd.concat([by_id, by_inv], ignore_index=True)
+    if len(m) == 0:
+        return []
+
+    adj = related_parties(tables, hops=related_hops, roles=roles)
+    related_cache: dict[str, set[str]] = {}
+
+    def related(importer: str) -> set[str]:
+        if importer not in related_cache:
+            related_cache[importer] = _within(adj, importer, related_hops)
+        return related_cache[importer]
+
+    # one verdict per payment: third party unless the payer is related to any importer it settles
+    findings: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for pid, grp in m.groupby("payment_id", sort=True):
+        acct = grp["from_account"].iloc[0]
+        if not isinstance(acct, str):
+            continue
+        h = holder.get(acct)
+        if h is None and not flag_unknown_holder:
+            continue
+        importers = sorted(set(grp["importer_id"].dropna()))
+        if h is not None and any(h in related(i) for i in importers):
+            continue
+        first = grp.iloc[0]
+        imp_country = _str(first["importer_country"]) or trader_country.get(importers[0])
+        exp_id = _str(first["exporter_id"])
+        exp_country = _str(first["exporter_country"]) or (trader_country.get(exp_id) if exp_id else None)
+        findings[acct].append({
+            "payment_id": pid,
+            "date": None if pd.isna(first["date"]) else f"{first['date']:%Y-%m-%d}",
+            "amount": None if pd.isna(first["amount"]) else float(first["amount"]),
+            "currency": _str(first["currency"]),
+            "amount_usd": None if pd.isna(first["amount_usd"]) else float(first["amount_usd"]),
+            "to_account": _str(first["to_account"]),
+            "matched_on": first["matched_on"],
+            "declarations": sorted(set(grp["decl_key"].dropna())),
+            "importers": importers,
+            "importer_country": imp_country,
+            "exporter_id": exp_id,
+            "exporter_country": exp_country,
+        })
+
+    alerts: list[Alert] = []
+    for acct, pays in sorted(findings.items()):
+        h = holder.get(acct)
+        bc = bank_country.get(acct)
+        importers = sorted({i for x in pays for i in x["importers"]})
+        imp_countries = sorted({x["importer_country"] for x in pays if x["importer_country"]})
+        exp_countries = sorted({x["exporter_country"] for x in pays if x["exporter_country"]})
+        foreign = bool(bc and imp_countries and bc not in imp_countries)
+        third_country = foreign and bool(exp_countries) and bc not in exp_countries
+        score = 0.55 if h is not None else 0.4
+        score += 0.25 if foreign else 0.0
+        score += 0.1 if third_country else 0.0
+        score += 0.1 if len(importers) > 1 else 0.0
+        decls = sorted({k for x in pays for k in x["declarations"]})
+        total_usd = sum(x["amount_usd"] or 0.0 for x in pays)
+        where = (f"a {bc} account" if bc else "an account") + (
+            f" (importer in {', '.join(imp_countries)})" if foreign else "")
+        explanation = (
+            f"Account {acct}, held by {h or 'an unknown holder'}, {where}, paid {len(pays)} payment(s)"
+            + (f" totalling {total_usd:,.0f} USD" if total_usd else "")
+            + f" settling {len(decls)} declaration(s) imported by {', '.join(importers)}, "
+            f"a party neither the importer nor related to it"
+        )
+        evidence = {
+            "payer_account": acct, "holder_id": h, "bank_country": bc,
+            "importers": importers, "importer_countries": imp_countries, "exporter_countries": exp_countries,
+            "foreign_payer": foreign, "third_country_payer": third_country,
+            "payments": [x["payment_id"] for x in pays], "declarations": decls, "details": pays,
+            "related_hops": related_hops,
+        }
+        alerts.append(Alert(pattern="third_party_payment", score=score,
+                            entities=[{"label": "BankAccount", "id": acct}],
+                            explanation=explanation, evidence=evidence))
+    return alerts

@@ -1,0 +1,139 @@
+"""circular_trade: planted carousels and round trips alert once each; processing trade,
+out-of-order hops, hops outside the window and non-comparable values do not. The fast search
+finds exactly the cycles of the networkx brute force."""
+from __future__ import annotations
+
+import pandas as pd
+from _netkit import decl, entity_ids, make_tables, trader
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graphiff.detectors.circular_trade import (
+    circular_trade, circular_trade_bruteforce, circular_trade_cycles, temporal_cycles, temporal_cycles_bruteforce,
+)
+from graphiff.detectors.registry import REGISTRY
+from graphiff.projections import trade_edges, trade_graph
+
+
+def mirrored(did: str, exporter: str, importer: str, date: str, import_date: str, **kw) -> list[dict]:
+    """An export declaration and the partner's import declaration of the same shipment."""
+    doc = f"BL-{did}"
+    return [
+        decl(f"X{did}", exporter, importer, date, flow="EXPORT", doc=doc, **kw),
+        decl(f"M{did}", exporter, importer, import_date, flow="IMPORT", doc=doc.lower(), **kw),
+    ]
+
+
+def world():
+    rows = []
+    # carousel A(KE) -> B(UG) -> C(TZ) -> A, turning twice; every hop seen by both administrations
+    for turn, base in enumerate((0, 60)):
+        for i, (a, b) in enumerate((("A", "B"), ("B", "C"), ("C", "A"))):
+            d = pd.Timestamp("2024-01-01") + pd.Timedelta(days=base + 15 * i)
+            rows += mirrored(f"car{turn}{i}", a, b, d.strftime("%Y-%m-%d"),
+                             (d + pd.Timedelta(days=5)).strftime("%Y-%m-%d"), value=200_000 * (1 + 0.05 * i))
+    # round trip through a sister company: R1 exports, R2 (same owner) re-imports
+    rows += [decl("rt1", "R1", "F1", "2024-03-01", hs="710812", value=500_000, mass=10),
+             decl("rt2", "F1", "R2", "2024-03-20", hs="710812", value=520_000, mass=10)]
+    # plain round trip: S exports and re-imports
+    rows += [decl("s1", "S", "G", "2024-02-01", hs="300490", value=80_000, mass=500),
+             decl("s2", "G", "S", "2024-02-25", hs="300490", value=81_000, mass=500)]
+    # decoy: processing trade (cotton out, garments back)
+    rows += [decl("p1", "P", "Q", "2024-01-10", hs="520100", value=100_000, mass=50_000),
+             decl("p2", "Q", "P", "2024-03-10", hs="610910", value=110_000, mass=40_000)]
+    # decoy: out-of-order hops (no rotation is time-respecting)
+    rows += [decl("o1", "O1", "O2", "2024-01-10", hs="090111"), decl("o2", "O2", "O3", "2024-01-30", hs="090111"),
+             decl("o3", "O3", "O1", "2024-01-20", hs="090111")]
+    # decoy: goods come back after the window
+    rows += [decl("w1", "W1", "W2", "2024-01-01", hs="870323"), decl("w2", "W2", "W1", "2024-08-01", hs="870323")]
+    # decoy: not comparable (a sample sent back)
+    rows += [decl("v1", "V1", "V2", "2024-01-01", hs="847130", value=900_000, mass=9_000),
+             decl("v2", "V2", "V1", "2024-01-15", hs="847130", value=2_000, mass=15)]
+    # decoy: same HS4 but different HS6 (caught only with hs_level=4)
+    rows += [decl("h1", "H1", "H2", "2024-04-01", hs="851712"), decl("h2", "H2", "H1", "2024-04-20", hs="851762")]
+    traders = [trader("A", "KE"), trader("B", "UG"), trader("C", "TZ")]
+    officers = [("Person", "OWN1", "Trader", "R1", "OWNER"), ("Person", "OWN1", "Trader", "R2", "OWNER")]
+    return make_tables(decls=rows, traders=traders, officers=officers, persons=["OWN1"])
+
+
+def test_registered():
+    assert "circular_trade" in REGISTRY
+    assert REGISTRY["circular_trade"].defaults["window_days"] == 180
+    assert REGISTRY["circular_trade"].defaults["max_len"] == 6
+
+
+def test_mirror_pairs_become_one_shipment():
+    e = trade_edges(world())
+    car = e[e["decl"].str.startswith("Xcar")]
+    assert len(car) == 6  # 12 declarations, 6 shipments
+    assert all(len(d) == 2 for d in car["decls"])
+    g = trade_graph(world())
+    assert g.is_directed() and g.ecount() == len(e)
+    assert {"decl", "date", "hs", "net_mass_kg", "value_usd", "quantity"} <= set(g.es.attributes())
+
+
+def test_planted_patterns_alert_and_decoys_do_not():
+    alerts = circular_trade(world())
+    sets = [entity_ids(a) for a in alerts]
+    assert {"A", "B", "C"} in sets
+    assert {"R1", "F1", "R2"} in sets
+    assert {"S", "G"} in sets
+    assert len(alerts) == 3, [a.explanation for a in alerts]
+    flagged = set().union(*sets)
+    for decoy in ("P", "Q", "O1", "O2", "O3", "W1", "W2", "V1", "V2", "H1", "H2"):
+        assert decoy not in flagged
+    car = next(a for a in alerts if entity_ids(a) == {"A", "B", "C"})
+    assert car.evidence["turns"] == 2
+    assert "2 times" in car.explanation and "3 countries" in car.explanation
+    assert len(car.evidence["hops"]) == 6
+    assert len(car.evidence["declarations"]) == 12  # both sides of every shipment
+    assert all(h["hs"] == "851712" for h in car.evidence["hops"])
+    assert 0 < car.score <= 1
+
+
+def test_hs4_level_joins_subheadings():
+    alerts = circular_trade(world(), hs_level=4)
+    assert {"H1", "H2"} in [entity_ids(a) for a in alerts]
+
+
+def test_related_parties_can_be_switched_off():
+    alerts = circular_trade(world(), related_parties=False)
+    assert {"R1", "F1", "R2"} not in [entity_ids(a) for a in alerts]
+
+
+def test_window_and_length_parameters():
+    assert {"A", "B", "C"} not in [entity_ids(a) for a in circular_trade(world(), max_len=2)]
+    assert {"S", "G"} not in [entity_ids(a) for a in circular_trade(world(), window_days=10)]
+
+
+def test_fast_search_equals_bruteforce_on_the_world():
+    t = world()
+    for params in ({}, {"hs_level": 4}, {"max_len": 2}, {"window_days": 30}, {"related_parties": False}):
+        fast = circular_trade_cycles(t, **params)
+        assert fast == circular_trade_bruteforce(t, **params)
+    assert len(circular_trade_cycles(t)) > 3
+
+
+# ---- property: the search equals networkx.simple_cycles + filter on random temporal multigraphs --------------
+
+edge_st = st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 40), st.sampled_from(["a", "b"]),
+                    st.sampled_from([100.0, 130.0, 180.0, 400.0, float("nan")]),
+                    st.sampled_from([10.0, 12.0, 40.0, float("nan")]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edges=st.lists(edge_st, max_size=28), k=st.integers(2, 5), window=st.integers(1, 45),
+       tol=st.sampled_from([1.2, 1.5, 3.0]))
+def test_search_equals_networkx_bruteforce(edges, k, window, tol):
+    e = pd.DataFrame([{"edge": i, "src": f"n{a}", "dst": f"n{b}", "t": t, "hs": hs, "value_usd": v,
+                       "net_mass_kg": m, "quantity": float("nan")} for i, (a, b, t, hs, v, m) in enumerate(edges)],
+                     columns=["edge", "src", "dst", "t", "hs", "value_usd", "net_mass_kg", "quantity"])
+    fast = temporal_cycles(e, max_len=k, window=window, ratio_tol=tol)
+    assert len(fast) == len(set(fast))  # each cycle once (canonical form)
+    assert set(fast) == set(temporal_cycles_bruteforce(e, max_len=k, window=window, ratio_tol=tol))
+    for c in fast:  # every cycle is time-respecting, closed, within the window
+        rows = e.set_index("edge").loc[list(c)]
+        assert list(rows["t"]) == sorted(set(rows["t"]))
+        assert rows["t"].iloc[-1] - rows["t"].iloc[0] <= window
+        assert list(rows["src"].iloc[1:]) == list(rows["dst"].iloc[:-1]) and rows["dst"].iloc[-1] == rows["src"].iloc[0]
+        assert rows["hs"].nunique() == 1 and 2 <= len(c) <= k
