@@ -1,0 +1,3 @@
+// Number of nodes of a label (answered from the count store).
+MATCH (n:{label})
+RETURN count(n) AS n

@@ -1,0 +1,3 @@
+// Every recorded load (JSON text).
+MATCH (l:_Load)
+RETURN l.info AS info

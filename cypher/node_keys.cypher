@@ -1,0 +1,3 @@
+// The keys of all nodes of a label.
+MATCH (n:{label})
+RETURN n.key AS key
