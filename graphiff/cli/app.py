@@ -137,7 +137,7 @@ def demo(
     for col in ("pattern", "alerts", "precision", "recall"):
         t.add_column(col, justify="right" if col != "pattern" else "left")
     for fam, r in sorted(result["evaluation"].get("families", {}).items()):
-        t.add_row(fam, str(r.get("alerts", "")), f"{r.get('precision', 0):.2f}", f"{r.get('recall', 0):.2f}")
+        t.add_row(fam, str(r.get("alerts", "")), _fmt_ratio(r.get("precision")), _fmt_ratio(r.get("recall")))
     console.print(t)
     console.print(f"sample world:   {result['world']}")
     console.print(f"store:          {result['store']}")
@@ -149,3 +149,7 @@ def demo(
         console.print(f"share package:  {result['package']}")
     if result["load"].get("quarantine"):
         console.print(f"quarantine:     {result['load']['quarantine']}")
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
