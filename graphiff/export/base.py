@@ -128,6 +128,8 @@ def safe_cell(value: Any) -> str:
 def clean_text(value: Any) -> str:
     """``value`` as text that any XML file can carry (illegal control characters removed)."""
     text = value if isinstance(value, str) else str(value)
+    if text.isprintable():          # fast path: no control character, no surrogate
+        return text
     return _XML_ILLEGAL.sub("", text)
 
 

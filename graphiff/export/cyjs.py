@@ -65,5 +65,5 @@ def cyjs_document(sub: Subgraph) -> dict[str, Any]:
 
 def write_cyjs(sub: Subgraph, out: Path) -> None:
     """Write ``sub`` as Cytoscape JSON to ``out``."""
-    text = json.dumps(cyjs_document(sub), ensure_ascii=False, allow_nan=False, indent=1)
+    text = json.dumps(cyjs_document(sub), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     Path(out).write_bytes(text.encode("utf-8", errors="replace"))   # lone surrogates -> "?"

@@ -50,4 +50,4 @@ def write_gexf(sub: Subgraph, out: Path) -> None:
         data["label"] = data["rel_type"]
         data["id"] = k
         h.add_edge(u, v, key=k, **data)
-    nx.write_gexf(h, out, encoding="utf-8", prettyprint=True, version="1.2draft")
+    nx.write_gexf(h, out, encoding="utf-8", prettyprint=False, version="1.2draft")

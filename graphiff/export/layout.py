@@ -36,10 +36,11 @@ def _component_layout(ig, n: int, edges: list[tuple[int, int]], spacing: float, 
     # dense cores (grid layout of big components) get spread to about `spacing` per node
     xs = [p[0] for p in xy]
     ys = [p[1] for p in xy]
-    area = max((max(xs) - min(xs)) * (max(ys) - min(ys)), 1e-9) * factor * factor
+    w = max((max(xs) - min(xs)) * factor, spacing)
+    h = max((max(ys) - min(ys)) * factor, spacing)
     min_area = n * (spacing * 0.9) ** 2
-    if area < min_area:
-        factor *= math.sqrt(min_area / area)
+    if w * h < min_area:
+        factor *= min(math.sqrt(min_area / (w * h)), 4.0)
     return [(p[0] * factor, p[1] * factor) for p in xy]
 
 

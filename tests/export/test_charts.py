@@ -79,6 +79,29 @@ def test_layout_is_deterministic_and_spread(small_sub, large_sub):
         assert set(a) == {n.id for n in sub.nodes}
         assert all(math.isfinite(x) and math.isfinite(y) for x, y in a.values())
         assert len(set(a.values())) == len(a)          # no two nodes on the same spot
+        _assert_compact(a)
+
+
+def _assert_compact(pos):
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    bound = 70 * 12 * math.sqrt(len(pos)) + 500
+    assert max(xs) - min(xs) < bound and max(ys) - min(ys) < bound
+
+
+def test_layout_of_chains_pairs_and_isolates():
+    from graphiff.export.subgraph_types import SubEdge, SubNode, Subgraph
+
+    nodes = [SubNode(f"Trader:{i}", "Trader", str(i), str(i)) for i in range(60)]
+    edges = [SubEdge(f"c{i}", f"Trader:{i}", f"Trader:{i + 1}", "OFFICER_OF") for i in range(29)]   # a chain
+    edges += [SubEdge(f"p{i}", f"Trader:{i}", f"Trader:{i + 1}", "OFFICER_OF") for i in range(30, 40, 2)]
+    edges.append(SubEdge("loop", "Trader:50", "Trader:50", "OFFICER_OF"))                      # self-loop
+    edges.append(SubEdge("dangling", "Trader:51", "Trader:missing", "OFFICER_OF"))             # other end cut
+    pos = layout_positions(Subgraph(nodes=nodes, edges=edges))
+    assert len(pos) == 60 and len(set(pos.values())) == 60
+    _assert_compact(pos)
+    assert layout_positions(Subgraph()) == {}
+    assert layout_positions(Subgraph(nodes=nodes[:1])) == {"Trader:0": (0.0, 0.0)}
 
 
 # ------------------------------------------------------------------------------------------ html
@@ -300,3 +323,31 @@ def test_svg(small_sub, large_sub, tmp_path):
     big_texts = _svg_texts(write_chart(large_sub, "svg", tmp_path / "big.svg"))
     captions = [t for t in big_texts if not re.match(r".+ \(\d+\)$", t)]
     assert len(captions) <= LABEL_CAP + 5                        # captions capped on big charts
+
+
+def test_every_format_survives_odd_input(tmp_path):
+    """A relationship whose other end was cut off, a self-loop, an unknown label, odd values."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from graphiff.export.subgraph_types import SubEdge, SubNode, Subgraph
+
+    nodes = [
+        SubNode("Trader:A", "Trader", "A", "", {"when": dt.date(2024, 1, 2), "amount": Decimal("1.5"),
+                                                "tags": ["x", "y"], "big": 10**20, "flag": True, "inf": float("inf")}),
+        SubNode("Mystery:B", "Mystery", "B", "B \x00\x1f nul", {"key": "shadow", "label": "shadow", "start": 1}),
+    ]
+    edges = [SubEdge("e1", "Trader:A", "Mystery:B", "WEIRD", {"type": "shadow", "id": "x", "weight": "heavy"}),
+             SubEdge("e2", "Trader:A", "Trader:A", "SELF"),
+             SubEdge("e3", "Trader:A", "Trader:gone", "EXPORTED")]
+    sub = Subgraph(nodes=nodes, edges=edges, title="odd \x00 title")
+    for fmt in FORMATS:
+        write_chart(sub, fmt, tmp_path / f"odd{FORMATS[fmt].suffix}")
+    g = nx.read_graphml(tmp_path / "odd.graphml", force_multigraph=True)
+    assert g.number_of_edges() == 2                              # the cut-off one is left out
+    assert g.nodes["Mystery:B"]["caption"] == "B  nul" and g.nodes["Mystery:B"]["prop_key"] == "shadow"
+    assert g.nodes["Trader:A"]["when"] == "2024-01-02" and g.nodes["Trader:A"]["tags"] == '["x", "y"]'
+    gx = nx.read_gexf(tmp_path / "odd.gexf")
+    assert gx.nodes["Mystery:B"]["prop_start"] == 1
+    _, entities, links = _anx(tmp_path / "odd.anx")
+    assert len(entities) == 2 and len(links) == 2
