@@ -68,7 +68,7 @@ def _dates(s: pd.Series) -> pd.Series:
 
 def _explode_containers(rid: np.ndarray, raw: pd.Series) -> pd.DataFrame:
     """``(rid, container)`` rows: the store keeps container ids ``;``-joined (lists tolerated)."""
-    if raw.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any():
+    if raw.dtype == object and raw.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any():
         raw = raw.map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v)
     parts = _text(raw).str.replace(",", ";", regex=False).str.split(";")
     e = pd.DataFrame({"rid": rid, "c": parts.to_numpy()}).explode("c")

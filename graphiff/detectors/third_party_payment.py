@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
@@ -187,7 +188,8 @@ def detect_third_party_payment(
     by_id = p[p["declaration_id"].notna().to_numpy()].merge(
         d.drop(columns=["invoice_no"]), on="declaration_id")
     by_id["matched_on"] = "declaration_id"
-    rest = p[~p["payment_id"].isin(by_id["payment_id"]).to_numpy() & p["invoice_no"].notna().to_numpy()]
+    done = p["payment_id"].astype(object).isin(set(by_id["payment_id"].astype(object))).to_numpy()
+    rest = p[~done & p["invoice_no"].notna().to_numpy()]
     by_inv = rest.merge(d.drop(columns=["declaration_id"]).dropna(subset=["invoice_no"]), on="invoice_no")
     by_inv = by_inv[((by_inv["date"] - by_inv["ddate"]).dt.days.abs() <= invoice_window_days).fillna(True).to_numpy()]
     if len(by_inv):
@@ -211,20 +213,27 @@ def detect_third_party_payment(
             related_cache[importer] = _within(adj, importer, related_hops)
         return related_cache[importer]
 
-    # one verdict per payment: third party unless the payer is related to any importer it settles
+    # one verdict per payment: third party unless the payer is related to any importer it
+    # settles (vectorised over the matches; the python loop only builds the evidence)
+    acct_arr = m["from_account"].to_numpy(dtype=object)
+    imp_arr = m["importer_id"].to_numpy(dtype=object)
+    holders = np.array([holder.get(a) if isinstance(a, str) else None for a in acct_arr], dtype=object)
+    is_related = np.array([h is not None and isinstance(i, str) and (h == i or h in related(i))
+                           for h, i in zip(holders, imp_arr)], dtype=bool)
+    usable = np.array([isinstance(a, str) for a in acct_arr], dtype=bool)
+    if not flag_unknown_holder:
+        usable &= np.array([h is not None for h in holders], dtype=bool)
+    m = m.assign(_related=is_related, _usable=usable)
+    any_related = m.groupby("payment_id")["_related"].transform("any").to_numpy(dtype=bool)
+    all_usable = m.groupby("payment_id")["_usable"].transform("all").to_numpy(dtype=bool)
+    m = m[~any_related & all_usable]
+
     findings: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for pid, grp in m.groupby("payment_id", sort=True):
         acct = grp["from_account"].iloc[0]
-        if not isinstance(acct, str):
-            continue
-        h = holder.get(acct)
-        if h is None and not flag_unknown_holder:
-            continue
-        importers = sorted(set(grp["importer_id"].dropna()))
-        if h is not None and any(h in related(i) for i in importers):
-            continue
+        importers = sorted({i for i in grp["importer_id"] if isinstance(i, str)})
         first = grp.iloc[0]
-        imp_country = _str(first["importer_country"]) or trader_country.get(importers[0])
+        imp_country = _str(first["importer_country"]) or (trader_country.get(importers[0]) if importers else None)
         exp_id = _str(first["exporter_id"])
         exp_country = _str(first["exporter_country"]) or (trader_country.get(exp_id) if exp_id else None)
         findings[acct].append({
@@ -235,7 +244,7 @@ def detect_third_party_payment(
             "amount_usd": None if pd.isna(first["amount_usd"]) else float(first["amount_usd"]),
             "to_account": _str(first["to_account"]),
             "matched_on": first["matched_on"],
-            "declarations": sorted(set(grp["decl_key"].dropna())),
+            "declarations": sorted({k for k in grp["decl_key"] if isinstance(k, str)}),
             "importers": importers,
             "importer_country": imp_country,
             "exporter_id": exp_id,

@@ -124,3 +124,24 @@ def test_thresholds_are_parameters(world):
 def test_empty_tables():
     assert detect_undervaluation(Tables.from_frames()) == []
     assert len(valuation_scores(Tables.from_frames())) == 0
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    prices=st.lists(st.floats(min_value=0.01, max_value=1e5), min_size=12, max_size=40),
+    scale=st.floats(min_value=1e-3, max_value=1e3),
+)
+def test_scores_bounded_and_currency_invariant(prices, scale):
+    """Scores stay in [0, 1], and multiplying every value by one rate (a currency) changes no z."""
+    def tables(k: float) -> Tables:
+        rows = [decl(i, uv=p * k) for i, p in enumerate(prices)]
+        return Tables.from_frames(nodes={"Declaration": pd.DataFrame(rows)})
+
+    a = valuation_scores(tables(1.0)).set_index("key")
+    b = valuation_scores(tables(scale)).set_index("key")
+    assert a["score"].between(0, 1).all()
+    assert np.allclose(a["robust_z"].to_numpy(dtype=float), b["robust_z"].to_numpy(dtype=float), atol=1e-6)
