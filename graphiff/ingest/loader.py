@@ -168,10 +168,11 @@ class _Context:
                given: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
         """USD values and their status (given | converted | unconvertible)."""
         rates = self.rates()
-        month = date.astype("string").str.slice(0, 7)
-        rate = pd.Series([1.0 if c == "USD" else rates.get((c, m)) for c, m in zip(currency, month)],
-                         index=amount.index, dtype="float64")
-        usd = pd.to_numeric(amount, errors="coerce").astype("float64") * rate
+        month = date.astype("string").str.slice(0, 7).to_numpy(dtype=object)
+        cur = currency.to_numpy(dtype=object)
+        rate = np.array([1.0 if c == "USD" else rates.get((c, m), np.nan) for c, m in zip(cur, month)], dtype="float64")
+        usd = pd.Series(pd.to_numeric(amount, errors="coerce").to_numpy(dtype="float64", na_value=np.nan) * rate,
+                        index=amount.index)
         status = pd.Series(np.where(usd.notna(), "converted", "unconvertible"), index=amount.index, dtype=object)
         if given is not None:
             g = pd.to_numeric(given, errors="coerce").astype("float64")
@@ -249,26 +250,27 @@ def _load_chunk(ctx: _Context, s: _Source, chunk: Chunk, q: Quarantine, seen: di
         frame["item_no"] = frame["item_no"].astype("string").fillna("").str.strip().replace({"": "1"}).astype(object)
     kind = model().files[s.kind]
     norm, errs = _validate(s, kind, frame)
-    bad_rows = set(errs["row"].tolist())
-    good = np.array([i not in bad_rows for i in range(len(norm))], dtype=bool)
+    good = np.ones(len(norm), dtype=bool)
+    good[errs["row"].to_numpy(dtype=np.int64)] = False
     # duplicate keys within one file: the first row counts, later ones are quarantined
-    keys = _key_of(s.kind, norm)
-    dup_rows = []
+    keys = _key_of(s.kind, norm).to_numpy(dtype=object)
+    dup_rows, dup_keys, dup_first = [], [], []
+    lines = chunk.lines
     for i in np.flatnonzero(good):
-        k = keys.iat[i]
-        if k in seen:
-            dup_rows.append((i, k, seen[k]))
-        else:
-            seen[k] = int(chunk.lines[i])
+        k = keys[i]
+        first = seen.setdefault(k, int(lines[i]))
+        if first != lines[i]:
+            dup_rows.append(i)
+            dup_keys.append(k)
+            dup_first.append(first)
     if dup_rows:
-        errs = pd.concat([errs, pd.DataFrame({"row": [d[0] for d in dup_rows], "column": kind.key[0],
-                                              "value": [d[1] for d in dup_rows],
-                                              "reason": [f"duplicate key (first at line {d[2]})" for d in dup_rows]})],
+        errs = pd.concat([errs, pd.DataFrame({"row": dup_rows, "column": kind.key[0], "value": dup_keys,
+                                              "reason": [f"duplicate key (first at line {f})" for f in dup_first]})],
                          ignore_index=True)
-        good[[d[0] for d in dup_rows]] = False
+        good[dup_rows] = False
     q.add_frame(file, s.kind, errs, chunk.lines)
     rows = norm.loc[good].reset_index(drop=True)
-    rows.insert(0, "key", keys.loc[good].to_numpy())
+    rows.insert(0, "key", keys[good])
     lines = chunk.lines[good]
     if len(rows):
         WRITERS[s.kind](ctx, file, rows, lines)

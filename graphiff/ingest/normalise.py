@@ -126,8 +126,9 @@ def check_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def check_list(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    raw = s.astype("string").fillna("").str.split(";").map(lambda xs: ";".join(x.strip() for x in xs if x.strip()))
-    return raw.astype(object).where(~blank, None), pd.Series(False, index=s.index)
+    raw = (s.astype("string").fillna("").str.replace(r"\s*;[\s;]*", ";", regex=True).str.strip()
+           .str.strip(";"))
+    return raw.astype(object).where(~blank & (raw != ""), None), pd.Series(False, index=s.index)
 
 
 def check_str(s: pd.Series) -> tuple[pd.Series, pd.Series]:

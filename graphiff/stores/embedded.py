@@ -14,10 +14,11 @@ from typing import Any, Literal
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graphiff.errors import StoreError
 from graphiff.schema import model
-from graphiff.stores.base import REL_ENDS, Store, rel_id
+from graphiff.stores.base import REL_ENDS, Store
 
 
 def _q(name: str) -> str:
@@ -32,34 +33,40 @@ def _sql_type(s: pd.Series) -> str:
         return "BIGINT"
     if pd.api.types.is_float_dtype(s):
         return "DOUBLE"
-    sample = s.dropna()
+    if pd.api.types.is_string_dtype(s) and s.dtype != object:
+        return "VARCHAR"
+    sample = s.dropna().iloc[:1000]
     if len(sample):
-        v = sample.iloc[0]
-        if isinstance(v, bool):
+        kinds = {type(x) for x in sample}
+        if kinds <= {bool, np.bool_}:
             return "BOOLEAN"
-        if isinstance(v, (int, np.integer)) and all(isinstance(x, (int, np.integer)) for x in sample.iloc[:1000]):
+        if kinds <= {int, np.int64, np.int32}:
             return "BIGINT"
-        if isinstance(v, (float, int, np.floating, np.integer)) and all(
-                isinstance(x, (int, float, np.integer, np.floating)) for x in sample.iloc[:1000]):
+        if kinds <= {int, float, np.int64, np.int32, np.float64, np.float32}:
             return "DOUBLE"
     return "VARCHAR"
 
 
-def _prepare(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns with numbers become numeric; everything else text (pyarrow-friendly)."""
-    out = {}
+def _arrow(df: pd.DataFrame, types: dict[str, str]) -> pa.Table:
+    """The frame as an Arrow table with one plain type per column (what DuckDB scans fastest)."""
+    arrays, names = [], []
     for c in df.columns:
         s = df[c]
-        t = _sql_type(s)
+        t = types[c]
         if t == "DOUBLE":
-            out[c] = pd.to_numeric(s, errors="coerce").astype("float64")
+            arr = pa.array(pd.to_numeric(s, errors="coerce").astype("float64"), from_pandas=True)
         elif t == "BIGINT":
-            out[c] = s.astype("Int64") if not pd.api.types.is_integer_dtype(s) else s
+            arr = pa.array(pd.to_numeric(s, errors="coerce").astype("Int64"), type=pa.int64(), from_pandas=True)
         elif t == "BOOLEAN":
-            out[c] = s.astype("boolean")
+            arr = pa.array(s.astype("boolean"), type=pa.bool_(), from_pandas=True)
         else:
-            out[c] = s.astype("string").astype(object).where(s.notna(), None)
-    return pd.DataFrame(out, index=df.index)
+            try:
+                arr = pa.array(s, type=pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                arr = pa.array(s.astype("string"), type=pa.string(), from_pandas=True)
+        arrays.append(arr)
+        names.append(str(c))
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 class EmbeddedStore(Store):
@@ -75,10 +82,14 @@ class EmbeddedStore(Store):
             raise StoreError(f"cannot open embedded store {self.path}: {exc}") from None
         self.con.execute("CREATE TABLE IF NOT EXISTS _loads (load_id VARCHAR PRIMARY KEY, info VARCHAR)")
         self._cols: dict[str, dict[str, str]] = {}
+        self._table_names: set[str] | None = None
 
     # ---- helpers ----------------------------------------------------------------------
     def _tables(self) -> set[str]:
-        return {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if self._table_names is None:
+            self._table_names = {r[0] for r in self.con.execute(
+                "SELECT table_name FROM information_schema.tables").fetchall()}
+        return self._table_names
 
     def _columns(self, table: str) -> dict[str, str]:
         if table not in self._cols:
@@ -88,45 +99,66 @@ class EmbeddedStore(Store):
             self._cols[table] = {r[0]: r[1] for r in rows}
         return self._cols[table]
 
-    def _ensure_table(self, table: str, pk: str, frame: pd.DataFrame) -> None:
+    def _ensure_table(self, table: str, pk: str, types: dict[str, str]) -> None:
         if table not in self._tables():
-            self.con.execute(f"CREATE TABLE {_q(table)} ({_q(pk)} VARCHAR PRIMARY KEY)")
+            self.con.execute(f"CREATE TABLE {_q(table)} ({_q(pk)} VARCHAR NOT NULL)")
             self._cols.pop(table, None)
+            self._table_names = None
         have = self._columns(table)
-        for c in frame.columns:
+        for c, t in types.items():
             if c not in have:
-                t = _sql_type(frame[c])
                 self.con.execute(f"ALTER TABLE {_q(table)} ADD COLUMN {_q(c)} {t}")
                 have[c] = t
 
     def _upsert(self, table: str, pk: str, frame: pd.DataFrame, on_conflict: str) -> int:
+        """Merge ``frame`` into ``table`` on ``pk``: rows with new keys are inserted (anti-join),
+        rows with known keys update their columns with the new non-null values (``update``) or
+        are left alone (``keep``). The last row of a repeated key wins, as in a sequence of
+        MERGEs. One transaction per call."""
         if frame.empty:
             return 0
-        frame = _prepare(frame.drop_duplicates(subset=[pk], keep="last"))
+        if not frame[pk].is_unique:
+            frame = frame.drop_duplicates(subset=[pk], keep="last")
+        types = {c: _sql_type(frame[c]) for c in frame.columns}
+        incoming = _arrow(frame, types)
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self._ensure_table(table, pk, frame)
+            self._ensure_table(table, pk, types)
             have = self._columns(table)
-            cols = list(frame.columns)
-            self.con.register("_incoming", frame)
-            select = ", ".join(
-                f"CAST(_incoming.{_q(c)} AS {have[c]})" if have[c] != "VARCHAR" else f"CAST(_incoming.{_q(c)} AS VARCHAR)"
-                for c in cols)
+            self.con.register("_incoming", incoming)
+            cols = [pk] + [c for c in incoming.column_names if c != pk]
+            t, k = _q(table), _q(pk)
+            if table.startswith("r_"):
+                self._create_bare_ends(frame)
+            if on_conflict == "update" and len(cols) > 1:
+                known = self.con.execute(f"SELECT count(*) FROM _incoming i JOIN {t} ON {t}.{k} = i.{k}").fetchone()[0]
+                if known:
+                    sets = ", ".join(f"{_q(c)} = COALESCE(CAST(i.{_q(c)} AS {have[c]}), {t}.{_q(c)})" for c in cols[1:])
+                    self.con.execute(f"UPDATE {t} SET {sets} FROM _incoming i WHERE {t}.{k} = i.{k}")
             collist = ", ".join(_q(c) for c in cols)
-            if on_conflict == "keep":
-                action = "DO NOTHING"
-            else:
-                sets = ", ".join(f"{_q(c)} = COALESCE(excluded.{_q(c)}, {_q(table)}.{_q(c)})" for c in cols if c != pk)
-                action = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
-            self.con.execute(
-                f"INSERT INTO {_q(table)} ({collist}) SELECT {select} FROM _incoming ON CONFLICT ({_q(pk)}) {action}")
+            select = ", ".join(f"CAST(i.{_q(c)} AS {have[c]})" for c in cols)
+            self.con.execute(f"INSERT INTO {t} ({collist}) SELECT {select} FROM _incoming i "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM {t} x WHERE x.{k} = i.{k})")
             self.con.unregister("_incoming")
             self.con.execute("COMMIT")
         except duckdb.Error as exc:
             self.con.execute("ROLLBACK")
-            self._cols.pop(table, None)
+            self._cols.clear()
+            self._table_names = None
             raise StoreError(f"embedded store write to {table} failed: {exc}") from None
         return len(frame)
+
+    def _create_bare_ends(self, rows: pd.DataFrame) -> None:
+        """End nodes that do not exist yet are created with only their key, as MERGE does."""
+        for end in ("src", "dst"):
+            for label in rows[f"{end}_label"].unique():
+                model().node(str(label))
+                table = f"n_{label}"
+                self._ensure_table(table, "key", {})
+                self.con.execute(
+                    f"INSERT INTO {_q(table)} (key) SELECT DISTINCT e.{end} FROM _incoming e "
+                    f"WHERE e.{end}_label = ? AND NOT EXISTS (SELECT 1 FROM {_q(table)} x WHERE x.key = e.{end})",
+                    [str(label)])
 
     # ---- primitives -------------------------------------------------------------------
     def upsert_nodes(self, label: str, rows: pd.DataFrame, *, on_conflict: Literal["update", "keep"] = "update") -> int:
@@ -137,17 +169,12 @@ class EmbeddedStore(Store):
         rt = model().rel(rel_type)
         if rows.empty:
             return 0
-        rows = rows.copy()
-        for c in REL_ENDS:
-            rows[c] = rows[c].astype(str)
-        ident = rows[list(rt.identity)].astype(str).agg("|".join, axis=1) if rt.identity else pd.Series("", index=rows.index)
-        rows.insert(0, "rid", [rel_id(rel_type, a, b, c, d, i) for a, b, c, d, i in
-                               zip(rows["src_label"], rows["src"], rows["dst_label"], rows["dst"], ident)])
-        # end nodes that do not exist yet are created bare, as MERGE does in Neo4j
-        for end in ("src", "dst"):
-            for label, keys in rows.groupby(f"{end}_label")[end]:
-                bare = pd.DataFrame({"key": keys.unique()})
-                self.upsert_nodes(str(label), bare, on_conflict="keep")
+        rows = rows.assign(**{c: rows[c].astype(str) for c in REL_ENDS})
+        # identity: the ends, the type and the schema's identity properties (as base.rel_id)
+        rid = (rows["src_label"] + ":" + rows["src"] + f"|{rel_type}|" + rows["dst_label"] + ":" + rows["dst"] + "|")
+        for i, c in enumerate(rt.identity):
+            rid = rid + ("|" if i else "") + rows[c].astype("string").fillna("").astype(str)
+        rows.insert(0, "rid", rid.astype(str))
         return self._upsert(f"r_{rel_type}", "rid", rows, "update")
 
     def nodes(self, label: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -219,6 +246,7 @@ class EmbeddedStore(Store):
                 self.con.execute(f"DROP TABLE {_q(t)}")
         self.con.execute("DELETE FROM _loads")
         self._cols.clear()
+        self._table_names = None
 
     def close(self) -> None:
         try:
