@@ -112,7 +112,7 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
         raise GraphiffError("max_nodes must be at least 1")
     date_from = check_date(date_from, "--from date")
     date_to = check_date(date_to, "--to date")
-    if date_from and date_to and date_from > date_to[:len(date_from)]:
+    if date_from and date_to and date_from[:len(date_to)] > date_to[:len(date_from)]:
         raise GraphiffError(f"the date range is empty: {date_from} is after {date_to}")
     seeds = [str(s) for s in (seeds or []) if str(s).strip()]
     if not seeds and alert is None and pattern is None:
@@ -224,7 +224,7 @@ def _build(tables: Tables, idx: GraphIndex, kept: np.ndarray, included: np.ndarr
     props = node_props(tables, idx, kept)
     nodes = []
     for i in kept.tolist():
-        label, key = idx.label(i), str(idx.node_key[i])
+        label, key = idx.label(i), idx.key(i)
         nodes.append(SubNode(id=f"{label}:{key}", label=label, key=key, caption=caption_of(label, key, props[i]),
                              props=props[i]))
     edges: list[SubEdge] = []
@@ -245,7 +245,7 @@ def _build(tables: Tables, idx: GraphIndex, kept: np.ndarray, included: np.ndarr
         for s, d, rec in zip(srcs.tolist(), dsts.tolist(), recs):
             p = {str(k): pv for k, v in rec.items() if k not in REL_ENDS and (pv := _plain(v)) is not None}
             ident = "|".join(str(p.get(c, "")) for c in ident_cols) if ident_cols else ""
-            eid = rel_id(rtype, idx.label(s), str(idx.node_key[s]), idx.label(d), str(idx.node_key[d]), ident)
+            eid = rel_id(rtype, idx.label(s), idx.key(s), idx.label(d), idx.key(d), ident)
             if eid in seen:
                 continue
             seen.add(eid)
