@@ -83,7 +83,8 @@ def shipment_spec(ctx: Ctx, rng: np.random.Generator, start: int, n: int) -> pd.
     cur_exp = country_currency(t["country"].to_numpy()[exp])
     cur_imp = country_currency(t["country"].to_numpy()[imp])
     u = rng.random(n)
-    cur_e = np.where(u < 0.5, CUR_INDEX["USD"], np.where(u < 0.75, cur_exp, np.where(u < 0.9, CUR_INDEX["EUR"], cur_imp)))
+    cur_e = np.where(u < 0.5, CUR_INDEX["USD"],
+                     np.where(u < 0.75, cur_exp, np.where(u < 0.9, CUR_INDEX["EUR"], cur_imp)))
     s = pd.DataFrame({
         "sid": np.arange(start + 1, start + n + 1), "exp": exp, "imp": imp, "hs": hs,
         "day": rng.integers(0, DAYS, n), "mass": mass, "pf": np.exp(noise),

@@ -156,9 +156,11 @@ class Planter:
             w = np.repeat(t["_weight"].to_numpy() / 3, 3)
             lines = t[["_l0", "_l1", "_l2"]].to_numpy().ravel()
             share = np.bincount(lines, weights=w, minlength=len(self.ctx.catalog.hs6))
+            expected = share / share.sum() * self.ctx.n_shipments * 1.4  # declaration rows per HS6
             order = np.argsort(-share, kind="stable")
-            keep = order[: max(10, len(order) // 2)]
-            self._popular = np.sort(keep[self.ctx.catalog.price[keep] < 5000])
+            order = order[self.ctx.catalog.price[order] < 5000]
+            keep = order[expected[order] >= 30]
+            self._popular = np.sort(keep if len(keep) >= 10 else order[:10])
         return self._popular
 
     def hs(self) -> int:

@@ -23,7 +23,8 @@ from graphiff.samples.reference import COUNTRIES, CURRENCIES, iso, iso1
 
 DECL_DEFAULTS = {"carrier": -1, "mirror": False, "delay": 5, "vratio": 1.06, "mratio": 1.0, "usd_e": False,
                  "usd_i": False, "ext": False, "pf": 1.0}
-MODE = {"SEA": "SEA", "AIR": "AIR", "EXPRESS": "AIR", "ROAD": "ROAD", "RAIL": "RAIL", "FORWARDER": "ROAD", "POST": "POST"}
+MODE = {"SEA": "SEA", "AIR": "AIR", "EXPRESS": "AIR", "ROAD": "ROAD", "RAIL": "RAIL", "FORWARDER": "ROAD",
+        "POST": "POST"}
 DOC = {"SEA": "BL", "AIR": "AWB", "ROAD": "CMR", "RAIL": "CIM", "POST": "CN"}
 
 
@@ -112,7 +113,7 @@ def declarations(ctx: Ctx, s: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     unit = cat.unit[hs]
     ukg = cat.unit_kg[hs]
 
-    def qty(m: np.ndarray) -> np.ndarray:
+    def qty(m: np.ndarray, unit: np.ndarray = unit, ukg: np.ndarray = ukg) -> np.ndarray:
         return np.where(unit == "U", np.maximum(1, np.round(m / np.where(np.isnan(ukg), 1, ukg))), m)
 
     code = pd.Series(cat.hs6[hs]) + pd.Series(np.where(s["ext"].to_numpy(dtype=bool), "00", ""))
@@ -143,8 +144,7 @@ def declarations(ctx: Ctx, s: pd.DataFrame, rng: np.random.Generator) -> pd.Data
         i["flow"], i["reporting_country"], i["date"] = "IMPORT", tcty[imp][m], iso(iday)
         i["declarant_id"], i["office"] = tid[imp][m], _offices(tcty[imp][m])
         i["net_mass_kg"] = imass
-        unit_m, ukg_m = unit[m], ukg[m]
-        i["quantity"] = np.where(unit_m == "U", np.maximum(1, np.round(imass / np.where(np.isnan(ukg_m), 1, ukg_m))), imass)
+        i["quantity"] = qty(imass, unit[m], ukg[m])
         i["invoice_value"] = i["value_usd"] = ival
         i["currency"] = s["cur_i"].to_numpy(dtype="int64")[m]
         i["_given"] = s["usd_i"].to_numpy(dtype=bool)[m]
