@@ -80,6 +80,8 @@ class EmbeddedStore(Store):
             self.con = duckdb.connect(str(self.path))
         except (duckdb.Error, OSError) as exc:
             raise StoreError(f"cannot open embedded store {self.path}: {exc}") from None
+        # bulk loads write a large WAL and checkpoint once, instead of every 16 MB
+        self.con.execute("SET checkpoint_threshold = '1GB'")
         self.con.execute("CREATE TABLE IF NOT EXISTS _loads (load_id VARCHAR PRIMARY KEY, info VARCHAR)")
         self._cols: dict[str, dict[str, str]] = {}
         self._table_names: set[str] | None = None
