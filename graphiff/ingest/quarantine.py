@@ -8,15 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from graphiff.export.base import safe_cell
+
 QUARANTINE_COLUMNS = ["file", "kind", "line", "column", "value", "reason"]
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet shows as text: formula starters get a leading quote."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 class Quarantine:
