@@ -7,6 +7,7 @@ embedded store and on Neo4j.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Mapping
 
 import numpy as np
@@ -58,7 +59,32 @@ class Tables:
 # small in-memory examples only need the columns they use.
 
 
-_EPOCH = np.datetime64("1970-01-01", "D")
+#: projection tables computed once per Tables (weakly keyed: they go with the Tables)
+_CACHE: "weakref.WeakKeyDictionary[Tables, dict]" = weakref.WeakKeyDictionary()
+
+
+def _cached(fn):
+    """Compute a projection once per Tables (and arguments); hand out shallow copies, so a
+    caller adding columns never changes what the next caller gets."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(tables, *args, **kwargs):
+        key = (fn.__name__, args, tuple(sorted(kwargs.items())))
+        try:
+            cache = _CACHE.setdefault(tables, {})
+        except TypeError:  # not weak-referenceable: no cache
+            return fn(tables, *args, **kwargs)
+        if key not in cache:
+            cache[key] = fn(tables, *args, **kwargs)
+        v = cache[key]
+        if isinstance(v, pd.DataFrame):
+            return v.copy(deep=False)
+        if isinstance(v, dict):
+            return dict(v)
+        return v
+
+    return wrapper
 
 
 def col(df: pd.DataFrame, name: str, default=None) -> pd.Series:
@@ -69,13 +95,19 @@ def col(df: pd.DataFrame, name: str, default=None) -> pd.Series:
 
 
 def _str(s: pd.Series) -> pd.Series:
-    """A string column with missing values as None and blanks treated as missing."""
-    arr = np.full(len(s), None, dtype=object)
-    m = s.notna().to_numpy()
-    if m.any():
-        v = s[m].astype(str).str.strip().to_numpy(dtype=object)
-        v[np.array([len(x) == 0 for x in v], dtype=bool)] = None
-        arr[m] = v
+    """A string column as Python objects, stripped, with missing values and blanks as None."""
+    if isinstance(s.dtype, pd.StringDtype):
+        st = s.str.strip()
+        bad = (st.isna() | (st.str.len() == 0)).to_numpy(dtype=bool, na_value=True)
+        arr = st.to_numpy(dtype=object, na_value=None)
+    else:
+        m = s.notna().to_numpy()
+        arr = np.full(len(s), None, dtype=object)
+        if m.any():
+            arr[m] = s[m].astype(str).str.strip().to_numpy(dtype=object)
+        bad = ~m
+        bad[m] = np.array([len(x) == 0 for x in arr[m]], dtype=bool)
+    arr[bad] = None
     return pd.Series(arr, index=s.index, dtype="object")
 
 
@@ -91,7 +123,13 @@ def day_numbers(dates: pd.Series) -> np.ndarray:
 
 def _hs(code: pd.Series, level: int) -> pd.Series:
     s = _str(code)
-    return s.map(lambda v: None if v is None else "".join(ch for ch in v if ch.isdigit())[:level] or None)
+    m = s.notna()
+    if m.any():
+        v = s[m].astype(str).str.replace(r"\D", "", regex=True).str[:level]
+        v = v.astype(object)
+        v[v == ""] = None
+        s[m] = v
+    return s
 
 
 def _doc(s: pd.Series) -> pd.Series:
@@ -110,9 +148,13 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
     The export declaration in one administration and the import declaration of the same
     shipment in the partner administration are two Declaration nodes; for trade-flow purposes
     they are one shipment. Rows are merged on ``(exporter_id, importer_id, hs6, document)``
-    where the document is ``transport_doc_no``, else ``invoice_no`` (rows with neither stay
-    single). Items of one declaration with the same key are summed. The export side's date
-    and values are kept when there is one (else the import side's).
+    where the document is ``transport_doc_no``, else ``invoice_no`` (compared in upper case,
+    letters and digits only; rows with neither stay single). Items of one declaration with
+    the same key are summed. The export side's date and values are kept when there is one
+    (else the import side's).
+
+    Computed once per ``Tables`` (later calls return a shallow copy of the cached table).
+    Cost: O(D log D) for D declaration rows.
 
     Returns columns ``edge`` (0..n-1), ``src``, ``dst`` (trader keys), ``decl`` (the
     representative declaration key), ``decls`` (all keys merged, a tuple), ``date`` (ISO),
@@ -120,6 +162,11 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
     ``value_usd``, ``quantity``, ``carrier_id``, ``src_country``, ``dst_country``, sorted by
     ``(t, decl)``. Declarations without both parties or a date are left out.
     """
+    return _trade_edges(tables, int(hs_level))
+
+
+@_cached
+def _trade_edges(tables: Tables, hs_level: int) -> pd.DataFrame:
     d = tables.nodes("Declaration")
     cols = ["edge", "src", "dst", "decl", "decls", "date", "t", "hs", "hs6", "net_mass_kg", "value_usd",
             "quantity", "carrier_id", "src_country", "dst_country"]
@@ -130,14 +177,19 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
     imp = _str(col(d, "importer_id"))
     if "exporter_id" not in d.columns or "importer_id" not in d.columns:
         exp, imp = _parties_from_rels(tables, key, exp, imp)
-    hs6 = _str(col(d, "hs6")) if "hs6" in d.columns else _hs(col(d, "hs_code"), 6)
-    hs6 = hs6.where(hs6.notna(), _hs(col(d, "hs_code"), 6))
+    hs6 = _str(col(d, "hs6"))
+    if hs6.isna().any():
+        miss = hs6.isna()
+        hs6[miss] = _hs(col(d, "hs_code")[miss], 6)
     doc = _doc(col(d, "transport_doc_no"))
-    doc = doc.where(doc.notna(), _doc(col(d, "invoice_no")).map(lambda v: None if v is None else "inv:" + v))
+    if doc.isna().any():
+        miss = doc.isna()
+        inv = _doc(col(d, "invoice_no")[miss])
+        doc[miss] = ("inv:" + inv.where(inv.notna(), "")).where(inv.notna(), None)
+    date = _str(col(d, "date"))
     f = pd.DataFrame({
-        "key": key, "src": exp, "dst": imp, "hs6": hs6, "doc": doc,
-        "date": _str(col(d, "date")).map(lambda v: None if v is None else v[:10]),
-        "flow": _str(col(d, "flow")).fillna(""),
+        "key": key, "src": exp, "dst": imp, "hs6": hs6, "doc": doc, "date": date,
+        "flow_rank": _str(col(d, "flow")).map({"EXPORT": 0, "IMPORT": 1}).fillna(2).astype("int64"),
         "value_usd": _num(col(d, "value_usd")), "net_mass_kg": _num(col(d, "net_mass_kg")),
         "quantity": _num(col(d, "quantity")), "carrier_id": _str(col(d, "carrier_id")),
         "src_country": _str(col(d, "exporter_country")), "dst_country": _str(col(d, "importer_country")),
@@ -145,17 +197,25 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
     f = f[f["src"].notna() & f["dst"].notna() & f["date"].notna() & f["hs6"].notna() & f["key"].notna()]
     if not len(f):
         return pd.DataFrame(columns=cols)
-    f = f.copy()
+    f = f.reset_index(drop=True)
     f["t"] = day_numbers(f["date"])
-    f = f[f["t"] > np.iinfo(np.int64).min]
-    docpart = f["doc"].where(f["doc"].notna(), "key:" + f["key"])
-    f["ship"] = f["src"] + "\x1f" + f["dst"] + "\x1f" + f["hs6"] + "\x1f" + docpart
-    f["flow_rank"] = f["flow"].map({"EXPORT": 0, "IMPORT": 1}).fillna(2).astype("int64")
-    f = f.sort_values(["ship", "flow_rank", "t", "key"], kind="stable")
-    # the preferred flow of each shipment
-    first_flow = f.groupby("ship", sort=False)["flow_rank"].transform("min")
-    side = f[f["flow_rank"] == first_flow]
-    g = side.groupby("ship", sort=False)
+    f = f[f["t"] > np.iinfo(np.int64).min].reset_index(drop=True)
+    docpart = f["doc"].where(f["doc"].notna(), "key:" + f["key"].astype(object))
+    ship = pd.DataFrame({"a": f["src"], "b": f["dst"], "c": f["hs6"], "d": docpart}).groupby(
+        ["a", "b", "c", "d"], sort=False).ngroup().to_numpy(np.int64)
+    order = np.lexsort((f["t"].to_numpy(), f["flow_rank"].to_numpy(), ship))
+    f = f.iloc[order].reset_index(drop=True)
+    f["ship"] = ship[order]
+    # every key of each shipment (both administrations' declarations)
+    sh = f["ship"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, sh[1:] != sh[:-1]])
+    ends = np.r_[starts[1:], len(sh)]
+    keys = f["key"].tolist()
+    decls = [tuple(keys[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    # the preferred side (export, else import) of each shipment
+    first_flow = np.repeat(f["flow_rank"].to_numpy()[starts], ends - starts)
+    side = f[f["flow_rank"].to_numpy() == first_flow]
+    g = side.groupby("ship", sort=True)
     agg = pd.DataFrame({
         "decl": g["key"].first(),
         "t": g["t"].min(),
@@ -166,11 +226,13 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
         "carrier_id": g["carrier_id"].first(),
         "src_country": g["src_country"].first(), "dst_country": g["dst_country"].first(),
     })
-    agg["decls"] = f.groupby("ship", sort=False)["key"].agg(tuple).reindex(agg.index)
+    agg["decls"] = pd.Series(decls, index=sh[starts], dtype=object).reindex(agg.index)
     agg["date"] = (agg["t"].to_numpy().astype("datetime64[D]")).astype(str)
     agg["hs"] = agg["hs6"].str[:hs_level] if hs_level < 6 else agg["hs6"]
     agg = agg.sort_values(["t", "decl"], kind="stable").reset_index(drop=True)
     agg["edge"] = np.arange(len(agg), dtype="int64")
+    for c in ("src", "dst", "decl", "hs", "hs6", "carrier_id", "src_country", "dst_country"):
+        agg[c] = agg[c].astype(object).where(agg[c].notna(), None)
     return agg[cols]
 
 
@@ -226,21 +288,28 @@ def trade_graph(tables: Tables, hs_level: int = 6):
 
 
 def _trader_countries(tables: Tables, e: pd.DataFrame | None = None) -> dict[str, str]:
-    out: dict[str, str] = {}
+    parts = []
     if e is not None and len(e):
-        for a, b in ((e["src"], e["src_country"]), (e["dst"], e["dst_country"])):
-            out.update({k: v for k, v in zip(a, b) if v is not None and v == v})
+        parts += [pd.DataFrame({"k": e["src"].to_numpy(dtype=object), "c": e["src_country"].to_numpy(dtype=object)}),
+                  pd.DataFrame({"k": e["dst"].to_numpy(dtype=object), "c": e["dst_country"].to_numpy(dtype=object)})]
     tr = tables.nodes("Trader")
-    if len(tr) and "country" in tr.columns:
-        out.update({str(k): v for k, v in zip(tr["key"], _str(tr["country"])) if v is not None})
-    return out
+    if len(tr) and "country" in tr.columns:  # traders.csv wins: last
+        parts.append(pd.DataFrame({"k": tr["key"].astype(str).to_numpy(dtype=object),
+                                   "c": _str(tr["country"]).to_numpy(dtype=object)}))
+    if not parts:
+        return {}
+    f = pd.concat(parts, ignore_index=True)
+    f = f[f["k"].notna() & f["c"].notna()].drop_duplicates("k", keep="last")
+    return dict(zip(f["k"], f["c"]))
 
 
+@_cached
 def trader_countries(tables: Tables) -> dict[str, str]:
     """Trader key -> country (traders.csv first, else the country named on declarations)."""
     return _trader_countries(tables, trade_edges(tables))
 
 
+@_cached
 def account_holders(tables: Tables) -> dict[str, str]:
     """BankAccount key -> holder key (``holder_id``, else the HOLDS relationship)."""
     acc = tables.nodes("BankAccount")
@@ -253,6 +322,7 @@ def account_holders(tables: Tables) -> dict[str, str]:
     return out
 
 
+@_cached
 def money_edges(tables: Tables) -> pd.DataFrame:
     """One row per payment from_account -> to_account.
 
@@ -308,6 +378,7 @@ def money_graph(tables: Tables):
     }, {"holder": [holders.get(n) for n in names]})
 
 
+@_cached
 def carrier_use_table(tables: Tables) -> pd.DataFrame:
     """Trader-carrier use: one row per (trader, carrier) with ``shipments`` (declarations
     naming the trader as exporter or importer and the carrier) and ``decls`` (their keys).
@@ -333,9 +404,15 @@ def carrier_use_table(tables: Tables) -> pd.DataFrame:
     f = f[f["trader_id"].notna() & f["carrier_id"].notna() & f["decl"].notna()]
     if not len(f):
         return pd.DataFrame(columns=cols)
-    g = f.groupby(["trader_id", "carrier_id"], sort=True)["decl"]
-    out = pd.DataFrame({"shipments": g.size(), "decls": g.agg(tuple)}).reset_index()
-    return out[cols]
+    f = f.sort_values(["trader_id", "carrier_id", "decl"], kind="stable").reset_index(drop=True)
+    tr, ca = f["trader_id"].to_numpy(dtype=object), f["carrier_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, (tr[1:] != tr[:-1]) | (ca[1:] != ca[:-1])])
+    ends = np.r_[starts[1:], len(f)]
+    keys = f["decl"].tolist()
+    return pd.DataFrame({
+        "trader_id": tr[starts], "carrier_id": ca[starts], "shipments": (ends - starts).astype("int64"),
+        "decls": pd.Series([tuple(keys[a:b]) for a, b in zip(starts.tolist(), ends.tolist())], dtype=object),
+    })[cols]
 
 
 def carrier_use(tables: Tables):
@@ -373,6 +450,11 @@ def identifier_links(tables: Tables, labels: tuple[str, ...] = ("Trader", "Perso
     Address/Phone/Email nodes linked by LOCATED_AT / HAS_PHONE / HAS_EMAIL. When a store has
     no such relationships, the identifiers are read from the entities' own ``address``,
     ``phone``, ``email`` columns (lightly normalised)."""
+    return _identifier_links(tables, tuple(labels))
+
+
+@_cached
+def _identifier_links(tables: Tables, labels: tuple[str, ...]) -> pd.DataFrame:
     rows = []
     for rel, (id_label, prop) in _ID_RELS.items():
         r = tables.rels(rel)
@@ -394,6 +476,7 @@ def identifier_links(tables: Tables, labels: tuple[str, ...] = ("Trader", "Perso
     return pd.concat(rows, ignore_index=True).drop_duplicates(ignore_index=True)
 
 
+@_cached
 def officer_table(tables: Tables) -> pd.DataFrame:
     """OFFICER_OF as a table: ``officer_label, officer, company_label, company, role, share_pct``."""
     r = tables.rels("OFFICER_OF")

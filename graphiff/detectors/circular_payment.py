@@ -30,9 +30,9 @@ DEFAULTS = {
 
 
 def circular_payment_edges(tables: Tables, *, by: str = "account", min_amount_usd: float = 0.0) -> pd.DataFrame:
-    """Payment edges with node columns ``u``/``v``: the accounts (``by="account"``) or their
-    holders (``by="holder"``, accounts of one holder merged; an account without a known
-    holder stays itself). Payments below ``min_amount_usd`` (or with no USD amount when a
+    """Payment edges with integer vertex ids ``u``/``v``: of the accounts (``by="account"``)
+    or of their holders (``by="holder"``, accounts of one holder merged; an account without
+    a known holder stays itself). Payments below ``min_amount_usd`` (or with no USD amount when a
     minimum is set) are left out."""
     e = money_edges(tables).copy()
     if min_amount_usd and min_amount_usd > 0:
@@ -46,6 +46,8 @@ def circular_payment_edges(tables: Tables, *, by: str = "account", min_amount_us
         from graphiff.errors import GraphiffError
 
         raise GraphiffError(f"circular_payment.by must be 'account' or 'holder', not {by!r}")
+    codes, _ = pd.factorize(pd.concat([e["u"], e["v"]], ignore_index=True).to_numpy(dtype=object))
+    e["u"], e["v"] = codes[: len(e)].astype(np.int64), codes[len(e):].astype(np.int64)
     return e
 
 

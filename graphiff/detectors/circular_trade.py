@@ -19,7 +19,7 @@ edge; that is its canonical form (the tuple of edge ids in hop order).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import defaultdict, deque
+from collections import defaultdict
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -30,6 +30,9 @@ from graphiff.detectors.registry import register
 from graphiff.projections import Tables, officer_table, trade_edges, trader_countries
 
 TRADE_MEASURES = ("value_usd", "net_mass_kg", "quantity")
+#: edges a pruning BFS may scan before it stops (distances are then known only to the levels
+#: completed; beyond them the search does not prune). Keeps dense components cheap.
+BFS_BUDGET = 64
 
 # ---------------------------------------------------------------------------------------------
 # the shared search
@@ -48,18 +51,32 @@ def comparable(a: Sequence[float], b: Sequence[float], ratio_tol: float) -> bool
 
 def _prepare(edges: pd.DataFrame, src_col: str, dst_col: str, group_col: str | None,
              measures: Sequence[str]):
-    e = edges[edges[src_col].astype(str) != edges[dst_col].astype(str)]
-    grp = e[group_col].astype(str) if group_col else pd.Series("", index=e.index, dtype=object)
-    a = grp.astype(object) + "\x1f" + e[src_col].astype(str).astype(object)
-    b = grp.astype(object) + "\x1f" + e[dst_col].astype(str).astype(object)
-    codes, _ = pd.factorize(pd.concat([a, b], ignore_index=True))
+    n0 = len(edges)
+    def values(c: str) -> np.ndarray:
+        v = edges[c]
+        return v.to_numpy() if pd.api.types.is_integer_dtype(v.dtype) else v.to_numpy(dtype=object)
+
+    codes, _ = pd.factorize(np.concatenate([values(src_col), values(dst_col)]))
+    sc, dc = codes[:n0].astype(np.int64), codes[n0:].astype(np.int64)
+    keep = (sc != dc) & (sc >= 0) & (dc >= 0)  # self-loops never lie on a cycle; no missing ends
+    e = edges[keep]
+    sc, dc = sc[keep], dc[keep]
+    if group_col:
+        gv = e[group_col]
+        gc = pd.factorize(gv.to_numpy() if pd.api.types.is_integer_dtype(gv.dtype)
+                          else gv.to_numpy(dtype=object))[0].astype(np.int64)
+    else:
+        gc = np.zeros(len(e), dtype=np.int64)
+    # one node per (group, node): an edge only continues with edges of its own group
+    width = int(max(sc.max(initial=0), dc.max(initial=0))) + 1
+    both, _ = pd.factorize(np.concatenate([gc * width + sc, gc * width + dc]))
     n = len(e)
-    s, d = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+    s, d = both[:n].astype(np.int64), both[n:].astype(np.int64)
     t = e["t"].to_numpy(dtype=np.int64)
     eid = e["edge"].to_numpy()
     m = np.column_stack([pd.to_numeric(e[c], errors="coerce").to_numpy(dtype=float) if c in e.columns
                          else np.full(n, np.nan) for c in measures]) if n else np.zeros((0, len(measures)))
-    return s, d, t, eid, m, grp.to_numpy()
+    return s, d, t, eid, m, gc
 
 
 def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, window: int = 180,
@@ -106,77 +123,114 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
         return []
     import igraph as ig
 
-    g = ig.Graph(n=n_nodes, edges=np.column_stack([s, d]).tolist(), directed=True)
-    memb = np.asarray(g.connected_components(mode="strong").membership)
-    keep = np.flatnonzero(memb[s] == memb[d])
+    # cheap peeling first: an edge out of a node nothing enters, or into a node nothing
+    # leaves, is on no cycle (most (HS, trader) nodes only export or only import that HS)
+    alive = np.ones(len(s), dtype=bool)
+    for _ in range(4):
+        indeg = np.bincount(d[alive], minlength=n_nodes)
+        outdeg = np.bincount(s[alive], minlength=n_nodes)
+        nxt = alive & (indeg[s] > 0) & (outdeg[d] > 0)
+        if nxt.sum() == alive.sum():
+            break
+        alive = nxt
+    cand = np.flatnonzero(alive)
+    if not len(cand):
+        return []
+    # strongly connected components of what is left
+    g = ig.Graph(n=n_nodes, directed=True)
+    g.add_edges(np.column_stack([s[cand], d[cand]]))
+    memb = np.asarray(ig.GraphBase.connected_components(g, "strong"))  # the membership list
+    keep = cand[memb[s[cand]] == memb[d[cand]]]
     if not len(keep):
         return []
-    # out-adjacency in time order (ties by edge id), per node: (times list, local edge indices)
     order = keep[np.lexsort((eid[keep], t[keep], s[keep]))]
-    out_t: dict[int, list[int]] = {}
+    # out-adjacency in time order (ties by edge id): node -> (times, local edge indices)
+    so = s[order]
+    starts = np.flatnonzero(np.r_[True, so[1:] != so[:-1]])
+    ends = np.r_[starts[1:], len(so)]
+    order_l, t_sorted = order.tolist(), t[order].tolist()
     out_e: dict[int, list[int]] = {}
-    for node, grp in pd.Series(order).groupby(s[order], sort=False):
-        idx = grp.to_list()
-        out_e[int(node)] = idx
-        out_t[int(node)] = t[idx].tolist()
+    out_t: dict[int, list[int]] = {}
+    for node, a, b in zip(so[starts].tolist(), starts.tolist(), ends.tolist()):
+        out_e[node] = order_l[a:b]
+        out_t[node] = t_sorted[a:b]
     pred: dict[int, set[int]] = defaultdict(set)
-    for i in keep.tolist():
-        pred[int(d[i])].add(int(s[i]))
-    tl, dl, ml, el = t.tolist(), d.tolist(), [tuple(r) for r in m.tolist()], eid.tolist()
+    for a, b in zip(d[keep].tolist(), s[keep].tolist()):
+        pred[a].add(b)
+    # per-edge values as Python lists (fast scalar access); measures only for edges kept
+    tl, dl, el = t.tolist(), d.tolist(), eid.tolist()
+    ml: list = [None] * len(t)
+    for i, row in zip(keep.tolist(), m[keep].tolist()):
+        ml[i] = tuple(row)
     found: list[tuple] = []
     big = max_len + 1
+    bfs_budget = BFS_BUDGET
 
-    def bfs(u0: int) -> dict[int, int]:
+    def bfs(u0: int) -> tuple[dict[int, int], int]:
+        """Hop distances to u0 (reverse BFS), level by level up to max_len - 1 levels or until
+        the budget of scanned edges is spent; returns (dist, depth fully explored)."""
         dist = {u0: 0}
-        q = deque([u0])
-        while q:
-            x = q.popleft()
-            dx = dist[x]
-            if dx >= max_len - 1:
-                continue
-            for p in pred.get(x, ()):
-                if p not in dist:
-                    dist[p] = dx + 1
-                    q.append(p)
-        return dist
+        frontier = [u0]
+        depth = 0
+        scanned = 0
+        while frontier and depth < max_len - 1:
+            nxt = []
+            for x in frontier:
+                ps = pred.get(x, ())
+                scanned += len(ps)
+                if scanned > bfs_budget:
+                    return dist, depth  # this level is incomplete: known up to depth
+                for p in ps:
+                    if p not in dist:
+                        dist[p] = depth + 1
+                        nxt.append(p)
+            frontier = nxt
+            depth += 1
+        if not frontier:
+            depth = max_len  # every node that can reach u0 is in dist
+        return dist, depth
 
+    empty: list[int] = []
     for u0 in sorted(out_e):
-        dist = bfs(u0)
+        dist, known = bfs(u0)
         for e0 in out_e[u0]:
             v0 = dl[e0]
-            if dist.get(v0, big) > max_len - 1:
+            if max_len - 1 <= known and dist.get(v0, big) > max_len - 1:
                 continue
             tmax = tl[e0] + window
             path = [e0]
             visited = {u0, v0}
-
-            def extend(cur: int, last: int) -> None:
+            ts0 = out_t.get(v0, empty)
+            # iterative DFS; a frame is [node, last edge, next position in node's out-edges]
+            stack = [[v0, e0, bisect_right(ts0, tl[e0])]]
+            while stack:
+                frame = stack[-1]
+                cur, last, j = frame
+                ts = out_t.get(cur, empty)
+                if j >= len(ts) or ts[j] > tmax:
+                    stack.pop()
+                    if stack:
+                        path.pop()
+                        visited.discard(cur)
+                    continue
+                frame[2] = j + 1
+                e = out_e[cur][j]
+                w = dl[e]
                 depth = len(path)
-                ts = out_t.get(cur)
-                if ts is None:
-                    return
-                es = out_e[cur]
-                tlast = tl[last]
-                for j in range(bisect_right(ts, tlast), len(ts)):
-                    if ts[j] > tmax:
-                        break
-                    e = es[j]
-                    w = dl[e]
-                    if w == u0:
-                        if depth + 1 >= min_len and comparable(ml[last], ml[e], ratio_tol):
-                            found.append(tuple(el[x] for x in path) + (el[e],))
-                        continue
-                    if w in visited or depth + 1 >= max_len or dist.get(w, big) > max_len - depth - 1:
-                        continue
-                    if not comparable(ml[last], ml[e], ratio_tol):
-                        continue
-                    path.append(e)
-                    visited.add(w)
-                    extend(w, e)
-                    visited.discard(w)
-                    path.pop()
-
-            extend(v0, e0)
+                if w == u0:
+                    if depth + 1 >= min_len and comparable(ml[last], ml[e], ratio_tol):
+                        found.append(tuple(el[x] for x in path) + (el[e],))
+                    continue
+                if w in visited or depth + 1 >= max_len:
+                    continue
+                left = max_len - depth - 1  # hops left after this one
+                if left <= known and dist.get(w, big) > left:
+                    continue
+                if not comparable(ml[last], ml[e], ratio_tol):
+                    continue
+                path.append(e)
+                visited.add(w)
+                stack.append([w, e, bisect_right(out_t.get(w, empty), ts[j])])
     return found
 
 
@@ -271,14 +325,19 @@ def related_party_groups(tables: Tables, roles: Sequence[str] = ("OWNER", "UBO")
             parent[rb] = ra
             parent.setdefault(ra, ra)
 
-    for (olabel, officer), grp in off.groupby(["officer_label", "officer"], sort=True):
-        companies = sorted(set(grp["company"]))
+    off = off.drop_duplicates(["officer_label", "officer", "company"])
+    n = off.groupby(["officer_label", "officer"])["company"].transform("size")
+    n = n + (off["officer_label"] == "Trader").astype(int)  # a trader owning others is one of the group
+    off = off[(n >= 2) & (n <= max_related)]
+    groups: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for olabel, officer, company in zip(off["officer_label"], off["officer"], off["company"]):
+        groups[(olabel, officer)].add(company)
         if olabel == "Trader":
-            companies = sorted(set(companies) | {officer})
-        if len(companies) < 2 or len(companies) > max_related:
-            continue
-        for c in companies[1:]:
-            union(companies[0], c)
+            groups[(olabel, officer)].add(officer)
+    for companies in groups.values():
+        cs = sorted(companies)
+        for c in cs[1:]:
+            union(cs[0], c)
     return {k: find(k) for k in list(parent)}
 
 
@@ -302,19 +361,27 @@ DEFAULTS = {
 def circular_trade_edges(tables: Tables, *, hs_level: int = 6, related_parties: bool = True,
                          related_roles: Sequence[str] = ("OWNER", "UBO"), max_related: int = 10) -> pd.DataFrame:
     """The shipment edges the search runs on: :func:`graphiff.projections.trade_edges` plus
-    node columns ``u``/``v`` (the trader, or its related-party group when ``related_parties``)."""
+    integer vertex ids ``u``/``v`` (of the trader, or of its related-party group when
+    ``related_parties``) and ``hs_id`` (the goods at ``hs_level``)."""
     e = trade_edges(tables, hs_level=hs_level)
     groups = related_party_groups(tables, related_roles, max_related) if related_parties else {}
     e = e.copy()
-    e["u"] = e["src"].map(lambda x: groups.get(x, x))
-    e["v"] = e["dst"].map(lambda x: groups.get(x, x))
+    if groups:
+        u = e["src"].map(groups).astype(object).where(lambda x: x.notna(), e["src"])
+        v = e["dst"].map(groups).astype(object).where(lambda x: x.notna(), e["dst"])
+    else:
+        u, v = e["src"], e["dst"]
+    # graph vertex ids (integers) for the search: node and goods codes
+    codes, _ = pd.factorize(pd.concat([u, v], ignore_index=True).to_numpy(dtype=object))
+    e["u"], e["v"] = codes[: len(e)].astype(np.int64), codes[len(e):].astype(np.int64)
+    e["hs_id"] = pd.factorize(e["hs"].to_numpy(dtype=object))[0].astype(np.int64)
     return e
 
 
 def _search_params(p: dict) -> dict:
     return {"max_len": int(p["max_len"]), "min_len": int(p["min_len"]), "window": int(p["window_days"]),
             "ratio_tol": float(p["ratio_tol"]), "measures": TRADE_MEASURES, "src_col": "u", "dst_col": "v",
-            "group_col": "hs"}
+            "group_col": "hs_id"}
 
 
 def _edge_params(p: dict) -> dict:

@@ -72,45 +72,58 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
     return pd.DataFrame(rows, columns=["a", "b", "kind", "value"])
 
 
-def _cash_persons(tables: Tables, carriers: set[str]) -> dict[str, list[dict]]:
-    """Persons tied to the carriers (officers of them, or sharing their phone/address/email)
-    -> the cash reports they filed."""
-    persons: set[str] = set()
-    off = officer_table(tables)
-    if len(off):
-        o = off[(off["company_label"] == "Carrier") & off["company"].isin(carriers) & (off["officer_label"] == "Person")]
-        persons |= set(o["officer"])
-    ids = identifier_links(tables, labels=("Carrier", "Person"))
-    if len(ids):
-        cid = ids[(ids["label"] == "Carrier") & ids["key"].isin(carriers)][["id_label", "id_key"]].drop_duplicates()
-        pid = ids[ids["label"] == "Person"].merge(cid)
-        persons |= set(pid["key"])
-    if not persons:
-        return {}
-    filed = tables.rels("FILED_BY")
-    reps = tables.nodes("CashReport")
-    by_person: dict[str, set[str]] = defaultdict(set)
-    if len(filed):
-        for r, pers in zip(filed["src"].astype(str), filed["dst"].astype(str)):
-            if pers in persons:
-                by_person[pers].add(r)
-    if len(reps) and "person_id" in reps.columns:
-        for r, pers in zip(reps["key"].astype(str), _str(reps["person_id"])):
-            if pers in persons:
-                by_person[pers].add(r)
-    if not by_person:
-        return {}
-    info = {}
-    if len(reps):
-        rr = pd.DataFrame({"key": reps["key"].astype(str), "date": _str(col(reps, "date")),
-                           "amount_usd": _num(col(reps, "amount_usd")), "report_type": _str(col(reps, "report_type"))})
-        info = {r["key"]: r for r in rr.to_dict("records")}
-    out = {}
-    for pers, rs in sorted(by_person.items()):
-        out[pers] = [{"report": r, "date": info.get(r, {}).get("date"),
-                      "amount_usd": (lambda v: None if v is None or v != v else float(v))(info.get(r, {}).get("amount_usd")),
-                      "report_type": info.get(r, {}).get("report_type")} for r in sorted(rs)]
-    return out
+class _CashIndex:
+    """Persons tied to carriers (officers of them, or sharing their phone/address/email) and
+    the cash reports each person filed, built once per run."""
+
+    def __init__(self, tables: Tables):
+        self.by_carrier: dict[str, set[str]] = defaultdict(set)
+        off = officer_table(tables)
+        if len(off):
+            o = off[(off["company_label"] == "Carrier") & (off["officer_label"] == "Person")]
+            for c, pers in zip(o["company"], o["officer"]):
+                self.by_carrier[c].add(pers)
+        ids = identifier_links(tables, labels=("Carrier", "Person"))
+        if len(ids):
+            cid = ids[ids["label"] == "Carrier"][["id_label", "id_key", "key"]].rename(columns={"key": "carrier"})
+            pid = ids[ids["label"] == "Person"][["id_label", "id_key", "key"]].merge(cid, on=["id_label", "id_key"])
+            for c, pers in zip(pid["carrier"], pid["key"]):
+                self.by_carrier[c].add(pers)
+        self.reports: dict[str, set[str]] = defaultdict(set)
+        filed = tables.rels("FILED_BY")
+        if len(filed):
+            for r, pers in zip(filed["src"].astype(str), filed["dst"].astype(str)):
+                self.reports[pers].add(r)
+        reps = tables.nodes("CashReport")
+        self.info: dict[str, dict] = {}
+        if len(reps):
+            keys = reps["key"].astype(str)
+            if "person_id" in reps.columns:
+                for r, pers in zip(keys, _str(reps["person_id"])):
+                    if pers is not None:
+                        self.reports[pers].add(r)
+            rr = pd.DataFrame({"key": keys, "date": _str(col(reps, "date")),
+                               "amount_usd": _num(col(reps, "amount_usd")),
+                               "report_type": _str(col(reps, "report_type"))})
+            self.info = {r["key"]: r for r in rr.to_dict("records")}
+
+    def for_carriers(self, carriers: set[str]) -> dict[str, list[dict]]:
+        """Person -> the cash reports they filed, for persons tied to ``carriers``."""
+        persons = set().union(*(self.by_carrier.get(c, set()) for c in carriers))
+        out = {}
+        for pers in sorted(persons):
+            rs = self.reports.get(pers)
+            if not rs:
+                continue
+            rows = []
+            for r in sorted(rs):
+                i = self.info.get(r, {})
+                v = i.get("amount_usd")
+                rows.append({"report": r, "date": i.get("date"),
+                             "amount_usd": None if v is None or v != v else float(v),
+                             "report_type": i.get("report_type")})
+            out[pers] = rows
+        return out
 
 
 @register("linked_carriers", defaults=DEFAULTS)
@@ -198,6 +211,7 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
     for x in list(parent):
         groups[find(x)].add(x)
 
+    cash_index = _CashIndex(tables)
     alerts = []
     for members in groups.values():
         K = sorted(members)
@@ -220,7 +234,7 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
         via = u.groupby("trader_id")["shipments"].sum()
         dep = float((via / via.index.map(trader_total).astype(float)).mean()) if len(via) else 0.0
         size = min(1.0, int(p["max_traders"]) / len(S))
-        cash = _cash_persons(tables, members)
+        cash = cash_index.for_carriers(members)
         n_reports = sum(len(v) for v in cash.values())
         cash_usd = sum((r["amount_usd"] or 0.0) for v in cash.values() for r in v)
         score = size * (0.3 * link + 0.35 * exclusivity + 0.2 * dep) + 0.15 * (1.0 if cash else 0.0)

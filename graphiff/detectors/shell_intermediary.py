@@ -283,9 +283,12 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     secrecy = {c.upper() for c in p["secrecy_jurisdictions"]}
     INT_MIN = np.iinfo(np.int64).min
 
+    pairs_by = {k: g for k, g in pairs.groupby("trader", sort=False)}
+    money_by = {k: g for k, g in money.groupby("holder", sort=False)}
+    no_money = money.iloc[0:0]
     alerts = []
     for trader in sorted(cand_ids):
-        tp = pairs[pairs["trader"] == trader]
+        tp = pairs_by[trader]
         ind: dict[str, dict] = {}
         ind["pass_through"] = {"value": 1.0, "detail": f"{len(tp)} of {int(cand.at[trader, 'sales'])} sales resold within "
                                                         f"{int(tp['days'].max())} days of purchase (median {float(tp['days'].median()):g})"}
@@ -303,7 +306,7 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
             else:
                 vdetail = f"resold at {med:.2f}x the purchase value"
         ind["value_pattern"] = {"value": vp, "detail": vdetail}
-        tm = money[money["holder"] == trader]
+        tm = money_by.get(trader, no_money)
         no = int(n_out.get(trader, 0))
         share = len(tm) / no if no else 0.0
         ind["fast_money"] = {"value": 1.0 if len(tm) and share >= float(p["min_money_share"]) else 0.0,

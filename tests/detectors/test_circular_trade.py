@@ -137,3 +137,21 @@ def test_search_equals_networkx_bruteforce(edges, k, window, tol):
         assert rows["t"].iloc[-1] - rows["t"].iloc[0] <= window
         assert list(rows["src"].iloc[1:]) == list(rows["dst"].iloc[:-1]) and rows["dst"].iloc[-1] == rows["src"].iloc[0]
         assert rows["hs"].nunique() == 1 and 2 <= len(c) <= k
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edges=st.lists(edge_st, max_size=28), k=st.integers(2, 5), window=st.integers(1, 45),
+       budget=st.integers(0, 4))
+def test_truncated_pruning_changes_nothing(edges, k, window, budget):
+    import graphiff.detectors.circular_trade as ct
+
+    e = pd.DataFrame([{"edge": i, "src": f"n{a}", "dst": f"n{b}", "t": t, "hs": hs, "value_usd": v,
+                       "net_mass_kg": m, "quantity": float("nan")} for i, (a, b, t, hs, v, m) in enumerate(edges)],
+                     columns=["edge", "src", "dst", "t", "hs", "value_usd", "net_mass_kg", "quantity"])
+    full = set(temporal_cycles(e, max_len=k, window=window))
+    old = ct.BFS_BUDGET
+    ct.BFS_BUDGET = budget
+    try:
+        assert set(temporal_cycles(e, max_len=k, window=window)) == full
+    finally:
+        ct.BFS_BUDGET = old
