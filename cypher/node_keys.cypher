@@ -1,3 +1,5 @@
-// The keys of all nodes of a label.
+// One page of the keys of the nodes of a label, in key order (see nodes.cypher).
 MATCH (n:{label})
-RETURN n.key AS key
+WHERE n.key >= $after
+WITH n.key AS key ORDER BY key LIMIT $page
+RETURN collect(key) AS keys

@@ -1,5 +1,9 @@
-// All relationships of a type as rows: identity, end labels and keys, and the values of the
-// properties $cols (in order; null where a relationship has none).
+// One page of the relationships of a type, in rid order (keyset pagination over the rid
+// index): identity, end labels and keys, and the values of the properties $cols (in order;
+// null where a relationship has none). Run repeatedly inside one read transaction.
 MATCH (a)-[r:{type}]->(b)
-RETURN r.rid AS rid, labels(a)[0] AS src_label, a.key AS src, labels(b)[0] AS dst_label, b.key AS dst,
-       [c IN $cols | r[c]] AS v
+WHERE r.rid >= $after
+WITH a, r, b ORDER BY r.rid LIMIT $page
+RETURN collect(r.rid) AS rids,
+       collect([labels(a)[0], a.key, labels(b)[0], b.key]) AS ends,
+       collect([c IN $cols | r[c]]) AS vals

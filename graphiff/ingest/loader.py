@@ -107,6 +107,7 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
     ctx = _Context(store, load_id, now)
     try:
         for s in sources:
+            ctx.new_file()
             loaded = 0
             seen: dict[str, int] = {}
             for chunk in read_chunks(s.path):
@@ -153,6 +154,23 @@ class _Context:
         self.load_id = load_id
         self.now = now
         self._rates: dict[tuple[str, str], float] | None = None
+        self._cache: dict[object, object] = {}
+
+    def new_file(self) -> None:
+        """Forget lookups read from the store (a file may change what the next one sees)."""
+        self._cache.clear()
+
+    def node_keys(self, label: str) -> set[str]:
+        """The keys of ``label`` in the store, read once per file."""
+        if ("keys", label) not in self._cache:
+            self._cache[("keys", label)] = set(self.store.nodes(label, [])["key"])
+        return self._cache[("keys", label)]  # type: ignore[return-value]
+
+    def declaration_refs(self) -> pd.DataFrame:
+        """Declaration keys with their declaration_id and invoice_no, read once per file."""
+        if "decl" not in self._cache:
+            self._cache["decl"] = self.store.nodes("Declaration", ["declaration_id", "invoice_no"])
+        return self._cache["decl"]  # type: ignore[return-value]
 
     def prov(self, file: str, lines: np.ndarray) -> dict[str, object]:
         return {"_source": file, "_line": lines.astype("int64"), "_load_id": self.load_id, "_loaded_at": self.now}
@@ -350,7 +368,7 @@ def _label_of(ctx: _Context, ids: pd.Series, candidates: list[str]) -> pd.Series
     """The label of each id: the first candidate label with a node of that key, else the first."""
     out = pd.Series(None, index=ids.index, dtype=object)
     for label in candidates:
-        known = ids.isin(set(ctx.store.nodes(label, [])["key"]))
+        known = ids.isin(ctx.node_keys(label))
         out = out.where(out.notna() | ~known, label)
     return out.fillna(candidates[0])
 
@@ -429,7 +447,7 @@ def _write_payments(ctx: _Context, file: str, rows: pd.DataFrame, lines: np.ndar
     keys = rows["key"]
     store.upsert_rels("SENT", _rels(ctx, file, lines, "BankAccount", rows["from_account"], "Payment", keys))
     store.upsert_rels("RECEIVED_BY", _rels(ctx, file, lines, "Payment", keys, "BankAccount", rows["to_account"]))
-    decl = store.nodes("Declaration", ["declaration_id", "invoice_no"])
+    decl = ctx.declaration_refs()
     links = []
     if "declaration_id" in rows and rows["declaration_id"].notna().any():
         m = pd.DataFrame({"p": keys, "declaration_id": rows["declaration_id"], "line": lines}).dropna()

@@ -12,61 +12,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from graphiff.errors import StoreError
 from graphiff.schema import model
 from graphiff.stores.base import REL_ENDS, Store
+from graphiff.stores.columns import to_arrow, sql_type
 
 
 def _q(name: str) -> str:
     """Quote an identifier (column names may come from input headers)."""
     return '"' + str(name).replace('"', '""') + '"'
-
-
-def _sql_type(s: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(s):
-        return "BOOLEAN"
-    if pd.api.types.is_integer_dtype(s):
-        return "BIGINT"
-    if pd.api.types.is_float_dtype(s):
-        return "DOUBLE"
-    if pd.api.types.is_string_dtype(s) and s.dtype != object:
-        return "VARCHAR"
-    sample = s.dropna().iloc[:1000]
-    if len(sample):
-        kinds = {type(x) for x in sample}
-        if kinds <= {bool, np.bool_}:
-            return "BOOLEAN"
-        if kinds <= {int, np.int64, np.int32}:
-            return "BIGINT"
-        if kinds <= {int, float, np.int64, np.int32, np.float64, np.float32}:
-            return "DOUBLE"
-    return "VARCHAR"
-
-
-def _arrow(df: pd.DataFrame, types: dict[str, str]) -> pa.Table:
-    """The frame as an Arrow table with one plain type per column (what DuckDB scans fastest)."""
-    arrays, names = [], []
-    for c in df.columns:
-        s = df[c]
-        t = types[c]
-        if t == "DOUBLE":
-            arr = pa.array(pd.to_numeric(s, errors="coerce").astype("float64"), from_pandas=True)
-        elif t == "BIGINT":
-            arr = pa.array(pd.to_numeric(s, errors="coerce").astype("Int64"), type=pa.int64(), from_pandas=True)
-        elif t == "BOOLEAN":
-            arr = pa.array(s.astype("boolean"), type=pa.bool_(), from_pandas=True)
-        else:
-            try:
-                arr = pa.array(s, type=pa.string(), from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                arr = pa.array(s.astype("string"), type=pa.string(), from_pandas=True)
-        arrays.append(arr)
-        names.append(str(c))
-    return pa.Table.from_arrays(arrays, names=names)
 
 
 class EmbeddedStore(Store):
@@ -121,8 +78,8 @@ class EmbeddedStore(Store):
             return 0
         if not frame[pk].is_unique:
             frame = frame.drop_duplicates(subset=[pk], keep="last")
-        types = {c: _sql_type(frame[c]) for c in frame.columns}
-        incoming = _arrow(frame, types)
+        types = {c: sql_type(frame[c]) for c in frame.columns}
+        incoming = to_arrow(frame, types)
         self.con.execute("BEGIN TRANSACTION")
         try:
             self._ensure_table(table, pk, types)

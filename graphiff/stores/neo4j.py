@@ -1,0 +1,554 @@
+"""The Neo4j store: a Neo4j 5.26+ server through the official ``neo4j`` driver.
+
+The same semantics as the embedded store (:mod:`graphiff.stores.embedded`), so detectors,
+explorers and exports see the same tables on either store:
+
+* a node is ``(:Label {key, ...properties})``, unique on ``key`` (a uniqueness constraint per
+  label of the model, created on open); a relationship is ``(a)-[:TYPE {rid, ...}]->(b)``,
+  unique on ``rid`` = its ends plus the identity properties the model names for the type;
+* loads are batched ``UNWIND $rows ... MERGE`` statements, thousands of rows per managed
+  transaction (``session.execute_write``), so transient errors (a deadlock, a leader switch, a
+  server that restarts within the retry window) are retried, and a load killed midway leaves
+  whole batches only: running it again converges to the same graph;
+* ``update`` overwrites properties with the new non-null values (null never erases), ``keep``
+  only creates missing nodes; missing relationship ends are created bare;
+* each label / type remembers its columns and their types (``:_Columns`` nodes), and values are
+  cast to them as the embedded store's typed columns do, so ``nodes()``/``rels()`` give the same
+  columns and dtypes on both stores;
+* loads are ``:_Load`` nodes; labels starting with ``_`` are bookkeeping, never counted.
+
+Every statement comes from ``cypher/*.cypher`` through :func:`graphiff.cypher_loader.cypher`:
+labels and types only from the model, values always parameters. Credentials come from
+``NEO4J_USERNAME`` / ``NEO4J_PASSWORD`` (no authentication when neither is set) and never
+appear in a message.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import os
+import re
+from typing import Any, Callable, Iterable, Iterator, Literal
+
+import numpy as np
+import pandas as pd
+
+from graphiff.cypher_loader import cypher, statements
+from graphiff.errors import GraphiffError, StoreError
+from graphiff.schema import model
+from graphiff.stores.base import REL_ENDS, Store
+# the embedded store's column typing, so both stores type every column the same way
+from graphiff.stores.columns import to_arrow, sql_type
+
+# The driver logs each retried transaction (a deadlock between parallel batches, a server
+# restarting) as a warning; retries are expected and handled, so they are not printed unless
+# the application configures logging itself.
+if not logging.getLogger("neo4j").handlers:
+    logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
+#: rows per transaction for node / relationship upserts
+NODE_BATCH = 2_000
+REL_BATCH = 2_000
+#: parallel write transactions for node upserts / relationship upserts (relationship rows are
+#: split by their hub end, e.g. the trader of many declarations, so parallel transactions do
+#: not wait for each other's locks; a rare deadlock is retried)
+WORKERS = 2
+REL_WORKERS = 2
+#: rows per page when reading tables back
+PAGE = 20_000
+#: how long a managed transaction is retried on transient errors, e.g. while the server
+#: restarts (seconds; $GRAPHIFF_NEO4J_RETRY_SECONDS overrides)
+RETRY_SECONDS = 120.0
+
+
+def _retry_seconds() -> float:
+    try:
+        return float(os.environ.get("GRAPHIFF_NEO4J_RETRY_SECONDS") or RETRY_SECONDS)
+    except ValueError:
+        return RETRY_SECONDS
+
+
+def _safe_uri(uri: str) -> str:
+    """The URI without any user:password@ part."""
+    return re.sub(r"^([a-z0-9+]+://)[^@/]*@", r"\1", str(uri))
+
+
+class Neo4jStore(Store):
+    """A graph in a Neo4j database.
+
+    Parameters
+    ----------
+    uri : str
+        ``bolt://host:7687``, ``neo4j://host:7687`` or their ``+s``/``+ssc`` variants.
+    database : str, optional
+        Database name (default: the server's home database).
+    batch_size : int, optional
+        Rows per write transaction (default 2,000).
+    workers, rel_workers : int, optional
+        Write transactions in flight at once for node / relationship upserts (default 2 / 2).
+
+    Raises
+    ------
+    StoreError
+        The server cannot be reached, refuses the credentials or has no such database.
+    """
+
+    def __init__(self, uri: str, database: str | None = None, *, batch_size: int | None = None,
+                 workers: int | None = None, rel_workers: int | None = None):
+        try:
+            import neo4j
+        except ImportError:  # pragma: no cover - neo4j is a dependency
+            raise StoreError("the Neo4j store needs the 'neo4j' Python package (pip install neo4j)") from None
+        self._neo4j = neo4j
+        self.uri = _safe_uri(uri)
+        self.database = database or None
+        self.node_batch = batch_size or NODE_BATCH
+        self.rel_batch = batch_size or REL_BATCH
+        self.workers = WORKERS if workers is None else max(1, int(workers))
+        self.rel_workers = REL_WORKERS if rel_workers is None else max(1, int(rel_workers))
+        self.page_size = PAGE
+        self._secrets = [s for s in (os.environ.get("NEO4J_PASSWORD"),) if s]
+        user, password = os.environ.get("NEO4J_USERNAME"), os.environ.get("NEO4J_PASSWORD")
+        auth = (user or "neo4j", password or "") if (user or password) else None
+        where = self.uri + (f" (database {self.database})" if self.database else "")
+        self.driver = None
+        try:
+            self.driver = neo4j.GraphDatabase.driver(uri, auth=auth, max_transaction_retry_time=_retry_seconds(),
+                                                     connection_timeout=20.0,
+                                                     notifications_min_severity="OFF")
+            self.driver.verify_connectivity()
+            self._setup_schema()
+        except StoreError:
+            self.close()
+            raise
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, ValueError, OSError) as exc:
+            self.close()
+            raise StoreError(f"cannot open the Neo4j store at {where}: {self._reason(exc)}") from None
+
+    # ---- plumbing ---------------------------------------------------------------------
+    def _reason(self, exc: BaseException) -> str:
+        """A one-line reason with no credentials in it."""
+        neo4j = self._neo4j
+        if isinstance(exc, neo4j.exceptions.AuthError):
+            text = "authentication failed (check NEO4J_USERNAME / NEO4J_PASSWORD)"
+        elif isinstance(exc, neo4j.exceptions.ServiceUnavailable):
+            text = "server unavailable (is Neo4j running and is the URI right?)"
+        else:
+            msg = getattr(exc, "message", None) or str(exc)
+            text = f"{type(exc).__name__}: {msg}".splitlines()[0] if msg else type(exc).__name__
+        for s in self._secrets:
+            text = text.replace(s, "***")
+        return text
+
+    def _session(self, **config: Any):
+        return self.driver.session(database=self.database, **config)
+
+    def _write(self, work: Callable[[Any], Any], what: str) -> Any:
+        """Run ``work(tx)`` in one managed write transaction (retried on transient errors)."""
+        try:
+            with self._session() as session:
+                return session.execute_write(work)
+        except (self._neo4j.exceptions.Neo4jError, self._neo4j.exceptions.DriverError) as exc:
+            raise StoreError(f"Neo4j store {self.uri}: {what} failed: {self._reason(exc)}") from None
+
+    def _read(self, work: Callable[[Any], Any], what: str) -> Any:
+        try:
+            with self._session(fetch_size=20_000) as session:
+                return session.execute_read(work)
+        except (self._neo4j.exceptions.Neo4jError, self._neo4j.exceptions.DriverError) as exc:
+            raise StoreError(f"Neo4j store {self.uri}: {what} failed: {self._reason(exc)}") from None
+
+    def _auto(self, query: str, what: str, **params: Any) -> None:
+        """An auto-commit statement (schema changes, CALL ... IN TRANSACTIONS)."""
+        try:
+            with self._session() as session:
+                session.run(query, params).consume()
+        except (self._neo4j.exceptions.Neo4jError, self._neo4j.exceptions.DriverError) as exc:
+            raise StoreError(f"Neo4j store {self.uri}: {what} failed: {self._reason(exc)}") from None
+
+    def _setup_schema(self) -> None:
+        """Uniqueness constraints for every label (key) and relationship type (rid), once."""
+        with self._session() as session:
+            have = {r["name"] for r in session.run(cypher("show_constraints"))}
+        m = model()
+        todo = [*statements("schema"), *(cypher("schema_node_key", label=label) for label in m.nodes),
+                *(cypher("schema_rel_rid", type=t) for t in m.relationships)]
+        for q in todo:
+            name = re.search(r"CREATE\s+CONSTRAINT\s+(\w+)", q)
+            if name and name.group(1) in have:
+                continue
+            self._auto(q, "schema setup")
+
+    # ---- columns and types (the same as the embedded store's typed tables) -------------
+    def _columns_of(self, cid: str) -> tuple[list[str], list[str]] | None:
+        """The stored columns and types of ``cid`` ("node:Trader", "rel:HOLDS"), read fresh
+        (another process may have added some)."""
+        q = cypher("columns_one")
+
+        def work(tx):
+            rec = tx.run(q, id=cid).single()
+            return None if rec is None else (list(rec["names"] or []), list(rec["types"] or []))
+
+        return self._read(work, "reading the column registry")
+
+    def _register(self, cid: str, first: dict[str, str], incoming: dict[str, str]) -> dict[str, str]:
+        """Column name -> type of ``cid`` after adding the ``incoming`` columns (the first type
+        a column was seen with wins, as in the embedded store's ``ALTER TABLE ADD COLUMN``)."""
+        wanted = {**first, **incoming}
+        have = self._columns_of(cid)
+        if have is not None and all(c in have[0] for c in wanted):
+            return dict(zip(*have))
+
+        def work(tx):
+            rec = tx.run(cypher("columns_lock"), id=cid).single()
+            names, types = list(rec["names"] or []), list(rec["types"] or [])
+            changed = False
+            for c, t in wanted.items():
+                if c not in names:
+                    names.append(c)
+                    types.append(t)
+                    changed = True
+            if changed:
+                tx.run(cypher("columns_set"), id=cid, names=names, types=types).consume()
+            return names, types
+
+        names, types = self._write(work, f"column registry of {cid}")
+        return dict(zip(names, types))
+
+    # ---- primitives -------------------------------------------------------------------
+    def upsert_nodes(self, label: str, rows: pd.DataFrame, *, on_conflict: Literal["update", "keep"] = "update") -> int:
+        model().node(label)
+        if on_conflict not in ("update", "keep"):
+            raise GraphiffError(f"on_conflict must be 'update' or 'keep', not {on_conflict!r}")
+        if rows.empty:
+            return 0
+        frame = rows if rows["key"].is_unique else rows.drop_duplicates(subset=["key"], keep="last")
+        incoming = {c: sql_type(frame[c]) for c in frame.columns}
+        types = self._register(f"node:{label}", {"key": "VARCHAR"}, incoming)
+        table = to_arrow(frame, incoming)
+        keys = _values(table, "key", incoming["key"], "VARCHAR")
+        props = [c for c in frame.columns if c != "key"]
+        lists = [_values(table, c, incoming[c], types[c]) for c in props]
+        query = cypher("merge_nodes_keep" if on_conflict == "keep" else "merge_nodes", label=label)
+
+        def batches() -> Iterator[dict[str, Any]]:
+            for start in range(0, len(keys), self.node_batch):
+                stop = start + self.node_batch
+                cols = [v[start:stop] for v in lists]
+                yield {"rows": [{"key": k, "props": _props(props, vals)}
+                                for k, vals in zip(keys[start:stop], zip(*cols) if cols else itertools.repeat(()))]}
+
+        self._send(query, batches(), f"writing {label} nodes", self.workers)
+        return len(frame)
+
+    def upsert_rels(self, rel_type: str, rows: pd.DataFrame) -> int:
+        rt = model().rel(rel_type)
+        if rows.empty:
+            return 0
+        rows = rows.assign(**{c: rows[c].astype(str) for c in REL_ENDS})
+        for label in set(rows["src_label"]) | set(rows["dst_label"]):
+            model().node(label)
+        # identity: the ends, the type and the schema's identity properties (as the embedded store)
+        rid = (rows["src_label"] + ":" + rows["src"] + f"|{rel_type}|" + rows["dst_label"] + ":" + rows["dst"] + "|")
+        for i, c in enumerate(rt.identity):
+            rid = rid + ("|" if i else "") + rows[c].astype("string").fillna("").astype(str)
+        rows.insert(0, "rid", rid.astype(str))
+        frame = rows if rows["rid"].is_unique else rows.drop_duplicates(subset=["rid"], keep="last")
+        # end nodes first (missing ones bare, as in the embedded store), so the relationship
+        # batches only MATCH them: no two batches race to create the same node
+        ends = pd.concat([frame[["src_label", "src"]].set_axis(["label", "key"], axis=1),
+                          frame[["dst_label", "dst"]].set_axis(["label", "key"], axis=1)]).drop_duplicates()
+        for label, keys in ends.groupby("label", sort=True)["key"]:
+            self._register(f"node:{label}", {"key": "VARCHAR"}, {})
+            q = cypher("merge_keys", label=str(label))
+            keys = keys.tolist()
+            self._send(q, ({"keys": keys[i:i + self.node_batch]} for i in range(0, len(keys), self.node_batch)),
+                       f"writing {label} nodes", self.workers)
+        props = [c for c in frame.columns if c not in ("rid", *REL_ENDS)]
+        incoming = {c: sql_type(frame[c]) for c in props}
+        types = self._register(f"rel:{rel_type}", {}, incoming)
+        table = to_arrow(frame[props], incoming) if props else None
+        lists = [_values(table, c, incoming[c], types[c]) for c in props]
+        rid, src, dst = frame["rid"].tolist(), frame["src"].tolist(), frame["dst"].tolist()
+        for (sl, dl), idx in frame.groupby([frame["src_label"], frame["dst_label"]], sort=True).indices.items():
+            query = cypher("merge_rels", src=sl, dst=dl, type=rel_type)
+
+            def batches(idx: list[int]) -> Iterator[dict[str, Any]]:
+                for start in range(0, len(idx), self.rel_batch):
+                    part = idx[start:start + self.rel_batch]
+                    yield {"rows": [{"src": src[i], "dst": dst[i], "rid": rid[i],
+                                     "props": _props(props, [v[i] for v in lists])} for i in part]}
+
+            what = f"writing {rel_type} relationships"
+            if self.rel_workers <= 1 or len(idx) <= self.rel_batch:
+                self._send(query, batches(idx.tolist()), what, 1)
+                continue
+            # parallel: one bucket per worker by the end whose keys repeat most (the hub, e.g.
+            # the trader of many declarations), so concurrent transactions never lock the same
+            # hub node; a rare clash on the other end is a deadlock the driver retries
+            hub = src if frame["src"].iloc[idx].nunique() <= frame["dst"].iloc[idx].nunique() else dst
+            buckets: list[list[int]] = [[] for _ in range(self.rel_workers)]
+            for i in idx.tolist():
+                buckets[hash(hub[i]) % self.rel_workers].append(i)
+            self._parallel([lambda b=b: self._send(query, batches(b), what, 1) for b in buckets if b])
+        return len(frame)
+
+    def _send(self, query: str, batches: Iterable[dict[str, Any]], what: str, workers: int) -> None:
+        """Run ``query`` once per batch of parameters, each in its own managed transaction;
+        ``workers`` > 1 overlaps preparing the next batches with the server writing the
+        current ones (only for batches that touch disjoint nodes)."""
+        if workers <= 1:
+            for params in batches:
+                self._write(lambda tx, params=params: tx.run(query, params).consume(), what)
+            return
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphiff-neo4j") as pool:
+            pending: set = set()
+            try:
+                for params in batches:
+                    pending.add(pool.submit(self._write, lambda tx, params=params: tx.run(query, params).consume(),
+                                            what))
+                    while len(pending) >= workers * 2:  # keep the pipeline full, memory bounded
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for f in done:
+                            f.result()
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        f.result()
+            finally:
+                for f in pending:
+                    f.cancel()
+
+    @staticmethod
+    def _parallel(jobs: list[Callable[[], Any]]) -> None:
+        """Run the jobs in threads of their own; the first error is raised."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="graphiff-neo4j") as pool:
+            for f in [pool.submit(j) for j in jobs]:
+                f.result()
+
+    def _pages(self, query: str, what: str, **params: Any) -> list[dict[str, list]]:
+        """Every page of a keyset-paginated read (nodes.cypher, rels.cypher), in one read
+        transaction (a consistent snapshot). Each page repeats the previous page's last row
+        first; it is dropped here."""
+        first = "rids" if "rids" in query else "keys"
+
+        def work(tx):
+            pages, after = [], ""
+            while True:
+                rec = tx.run(query, after=after, page=self.page_size + (1 if pages else 0), **params).single()
+                page = {k: list(rec[k]) for k in rec.keys()}
+                if pages:
+                    if page[first] and page[first][0] == after:
+                        page = {k: v[1:] for k, v in page.items()}
+                if not page[first]:
+                    return pages
+                pages.append(page)
+                after = page[first][-1]
+                if len(page[first]) < self.page_size:
+                    return pages
+
+        return self._read(work, what)
+
+    def nodes(self, label: str, columns: list[str] | None = None) -> pd.DataFrame:
+        model().node(label)
+        known = self._columns_of(f"node:{label}")
+        if known is None:
+            return pd.DataFrame(columns=["key", *(columns or [])])
+        types = dict(zip(*known))
+        want = [c for c in known[0] if c != "key"] if columns is None else [c for c in columns if c != "key"]
+        if want:
+            pages = self._pages(cypher("nodes", label=label), f"reading {label} nodes", cols=want)
+        else:
+            pages = self._pages(cypher("node_keys", label=label), f"reading {label} nodes")
+        keys = [k for p in pages for k in p["keys"]]
+        vals = [v for p in pages for v in p.get("vals", ())]
+        order = _order(keys)
+        if order is not None:
+            keys = [keys[i] for i in order]
+            vals = [vals[i] for i in order] if vals else vals
+        data = {"key": _column(keys, "VARCHAR")}
+        cols = list(zip(*vals)) if vals else [[] for _ in want]
+        for j, c in enumerate(want):
+            data[c] = _column(list(cols[j]), types.get(c, "NULL"))
+        return pd.DataFrame(data)
+
+    def rels(self, rel_type: str) -> pd.DataFrame:
+        model().rel(rel_type)
+        known = self._columns_of(f"rel:{rel_type}")
+        if known is None:
+            return pd.DataFrame(columns=list(REL_ENDS))
+        names, tlist = known
+        pages = self._pages(cypher("rels", type=rel_type), f"reading {rel_type} relationships", cols=names)
+        rids = [r for p in pages for r in p["rids"]]
+        ends = [e for p in pages for e in p["ends"]]
+        vals = [v for p in pages for v in p["vals"]]
+        order = _order(rids)
+        if order is not None:
+            ends, vals = [ends[i] for i in order], [vals[i] for i in order]
+        end_cols = list(zip(*ends)) if ends else [[] for _ in REL_ENDS]
+        data = {c: _column(list(end_cols[i]), "VARCHAR") for i, c in enumerate(REL_ENDS)}
+        cols = list(zip(*vals)) if vals else [[] for _ in names]
+        for j, (c, t) in enumerate(zip(names, tlist)):
+            data[c] = _column(list(cols[j]), t)
+        return pd.DataFrame(data)
+
+    def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
+        model().node(label)
+        total = 0
+        if keys is None:
+            q = cypher("delete_label_batch", label=label)
+            while True:
+                n = self._write(lambda tx: tx.run(q, batch=self.node_batch).single()["n"], f"deleting {label} nodes")
+                total += int(n)
+                if not n:
+                    return total
+        q = cypher("delete_nodes", label=label)
+        uniq = list(dict.fromkeys(str(k) for k in keys))
+        for start in range(0, len(uniq), self.node_batch):
+            part = uniq[start:start + self.node_batch]
+            total += int(self._write(lambda tx: tx.run(q, keys=part).single()["n"], f"deleting {label} nodes"))
+        return total
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        m = model()
+        node_q = [(label, cypher("count_nodes", label=label)) for label in m.nodes]
+        rel_q = [(t, cypher("count_rels", type=t)) for t in m.relationships]
+
+        def work(tx):
+            nodes = {label: tx.run(q).single()["n"] for label, q in node_q}
+            rels = {t: tx.run(q).single()["n"] for t, q in rel_q}
+            return nodes, rels
+
+        nodes, rels = self._read(work, "counting")
+        return {"nodes": {k: int(v) for k, v in sorted(nodes.items()) if v},
+                "relationships": {k: int(v) for k, v in sorted(rels.items()) if v}}
+
+    def record_load(self, info: dict[str, Any]) -> None:
+        text = json.dumps(info, sort_keys=True, default=str)
+        q = cypher("record_load")
+        self._write(lambda tx: tx.run(q, load_id=str(info["load_id"]), info=text).consume(), "recording the load")
+
+    def loads(self) -> list[dict[str, Any]]:
+        q = cypher("loads")
+        infos = self._read(lambda tx: [r["info"] for r in tx.run(q)], "reading the loads")
+        out = [json.loads(i) for i in infos if i]
+        return sorted(out, key=lambda d: d.get("first_loaded_at", d.get("loaded_at", "")))
+
+    def wipe(self) -> None:
+        self._auto(cypher("wipe_rels"), "wiping relationships")
+        self._auto(cypher("wipe_nodes"), "wiping nodes")
+
+    def close(self) -> None:
+        if self.driver is not None:
+            try:
+                self.driver.close()
+            except Exception:  # noqa: BLE001 - closing never fails loudly
+                pass
+            self.driver = None
+
+
+# ---- values: pandas -> Python (typed as the embedded store types its columns) -------------
+
+def _is_null(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
+def _values(table: Any, column: str, incoming: str, target: str) -> list[Any]:
+    """One column of the frame (as ``embedded.to_arrow`` types it) as plain Python values of the
+    stored column's type (None for null), cast as DuckDB's ``CAST`` would cast them."""
+    raw = table.column(column).to_pylist()
+    if incoming == target:
+        return raw
+    try:
+        conv = _CASTS[target]
+        return [None if v is None else conv(v) for v in raw]
+    except (ValueError, TypeError, OverflowError, KeyError):
+        raise StoreError(f"column {column!r}: values do not fit the column's type {target}") from None
+
+
+def _props(names: list[str], values: Iterable[Any]) -> dict[str, Any]:
+    """One row's property map without nulls (so a null never erases a stored value)."""
+    return {c: v for c, v in zip(names, values) if v is not None}
+
+
+def _to_str(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return str(v)
+
+
+def _to_int(v: Any) -> int:
+    if isinstance(v, str):
+        v = v.strip()
+        try:
+            return int(v)
+        except ValueError:
+            v = float(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return int(math.floor(abs(f) + 0.5)) * (1 if f >= 0 else -1)
+    return int(v)
+
+
+def _to_bool(v: Any) -> bool:
+    if isinstance(v, str):
+        t = v.strip().lower()
+        if t in ("true", "t", "1", "yes", "y"):
+            return True
+        if t in ("false", "f", "0", "no", "n"):
+            return False
+        raise ValueError(v)
+    return bool(v)
+
+
+_CASTS: dict[str, Callable[[Any], Any]] = {"VARCHAR": _to_str, "DOUBLE": float, "BIGINT": _to_int, "BOOLEAN": _to_bool}
+
+
+# ---- values: Neo4j -> pandas (the dtypes DuckDB gives for the same column type) ----------
+
+def _order(keys: list[Any]) -> list[int] | None:
+    """Row order by key (code point order = DuckDB's binary VARCHAR order), or None when the
+    keys already come in that order (as pages read in index order do)."""
+    text = ["" if k is None else str(k) for k in keys]
+    if all(a < b for a, b in zip(text, text[1:])):
+        return None
+    return sorted(range(len(text)), key=text.__getitem__)
+
+
+_ARROW = {"DOUBLE": "float64", "BIGINT": "int64", "BOOLEAN": "bool_", "VARCHAR": "string"}
+
+
+def _column(values: list[Any], t: str) -> Any:
+    """A column read from Neo4j with the dtype DuckDB gives a column of type ``t``: float64,
+    int64 (Int64 with nulls), bool (boolean with nulls), str (object when all null)."""
+    import pyarrow as pa
+
+    atype = getattr(pa, _ARROW[t])() if t in _ARROW else None
+    if atype is None:
+        out = np.empty(len(values), dtype=object)
+        out[:] = [None] * len(values)
+        return out
+    try:
+        arr = pa.array(values, type=atype, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # a value written by someone else
+        conv = _CASTS[t]
+        arr = pa.array([None if _is_null(v) else conv(v) for v in values], type=atype)
+    if t == "DOUBLE":
+        return arr.to_numpy(zero_copy_only=False).astype("float64", copy=False)
+    if t == "BIGINT":
+        return arr.to_numpy(zero_copy_only=False) if not arr.null_count else pd.Int64Dtype().__from_arrow__(arr)
+    if t == "BOOLEAN":
+        return arr.to_numpy(zero_copy_only=False) if not arr.null_count else pd.BooleanDtype().__from_arrow__(arr)
+    if len(arr) and arr.null_count < len(arr):
+        return pd.array(arr.to_pylist(), dtype="str")
+    out = np.empty(len(values), dtype=object)
+    out[:] = [None] * len(values)
+    return out
