@@ -196,7 +196,7 @@ class _Context:
             g = pd.to_numeric(given, errors="coerce").astype("float64")
             usd = g.where(g.notna(), usd)
             status = status.where(g.isna(), "given")
-        return usd.astype(object).where(usd.notna(), None), status
+        return usd, status
 
 
 def _validate(s: _Source, kind: FileKind, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -222,11 +222,12 @@ def _validate(s: _Source, kind: FileKind, frame: pd.DataFrame) -> tuple[pd.DataF
             out[c] = values
     for c in out.columns:
         if c not in kind.types and not pd.api.types.is_numeric_dtype(out[c]):
-            text = out[c].astype("string").str.strip()
-            out[c] = text.astype(object).where(text.notna() & (text != ""), None)
+            text = out[c].astype(nz.TEXT).str.strip()
+            out[c] = text.where(text != "")
     for c in ("account_id", "from_account", "to_account"):
         if c in out.columns and (s.kind in ("accounts", "payments") or c == "account_id"):
-            out[c] = nz.normalise_account(out[c].fillna("")).replace({"": None})
+            acc = nz.normalise_account(out[c].fillna(""))
+            out[c] = acc.where(acc != "")
             err(nz.check_iban(out[c]), c, nz.REASONS["iban"])
     if s.kind == "declarations":
         ex = out.get("exporter_id", pd.Series(None, index=out.index))
@@ -265,7 +266,7 @@ def _load_chunk(ctx: _Context, s: _Source, chunk: Chunk, q: Quarantine, seen: di
     if s.kind == "declarations":
         if "item_no" not in frame.columns:
             frame["item_no"] = "1"
-        frame["item_no"] = frame["item_no"].astype("string").fillna("").str.strip().replace({"": "1"}).astype(object)
+        frame["item_no"] = frame["item_no"].astype(nz.TEXT).fillna("").str.strip().replace({"": "1"})
     kind = model().files[s.kind]
     norm, errs = _validate(s, kind, frame)
     good = np.ones(len(norm), dtype=bool)

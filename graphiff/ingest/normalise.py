@@ -30,10 +30,11 @@ REASONS = {
 }
 
 Checker = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
+TEXT = pd.StringDtype("pyarrow")   # normalised text columns: Arrow-backed, missing = NA
 
 
 def _blank(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype("string").str.strip() == "")
+    return (s.isna() | (s.astype(TEXT).str.strip() == "")).fillna(True).astype(bool)
 
 
 @lru_cache(maxsize=1)
@@ -57,50 +58,50 @@ def currency_codes() -> frozenset[str]:
 
 def check_country(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    key = s.astype("string").str.strip().str.upper()
+    key = s.astype(TEXT).str.strip().str.upper()
     out = key.map(country_lookup())
     bad = out.isna() & ~blank
-    return out.astype(object).where(~out.isna(), None), bad
+    return out.astype(TEXT), bad
 
 
 def check_currency(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    key = s.astype("string").str.strip().str.upper()
+    key = s.astype(TEXT).str.strip().str.upper()
     ok = key.isin(currency_codes())
     bad = ~ok & ~blank
-    return key.astype(object).where(ok, None), bad
+    return key.astype(TEXT).where(ok), bad
 
 
 def check_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    raw = s.astype("string").str.strip()
+    raw = s.astype(TEXT).str.strip()
     iso = raw.str.match(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$").fillna(False)
     parsed = pd.to_datetime(raw.str.slice(0, 10).where(iso), format="%Y-%m-%d", errors="coerce")
     out = parsed.dt.strftime("%Y-%m-%d")
     bad = parsed.isna() & ~blank
-    return out.astype(object).where(~parsed.isna(), None), bad
+    return out.astype(TEXT).where(parsed.notna()), bad
 
 
 def check_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    raw = s.astype("string").str.strip()
+    raw = s.astype(TEXT).str.strip()
     parsed = pd.to_datetime(raw.where(raw.str.match(r"^\d{4}-\d{2}$").fillna(False)), format="%Y-%m", errors="coerce")
     out = parsed.dt.strftime("%Y-%m")
     bad = parsed.isna() & ~blank
-    return out.astype(object).where(~parsed.isna(), None), bad
+    return out.astype(TEXT).where(parsed.notna()), bad
 
 
 def check_hs(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    raw = s.astype("string").str.strip().str.replace(r"[.\s]", "", regex=True)
+    raw = s.astype(TEXT).str.strip().str.replace(r"[.\s]", "", regex=True)
     ok = raw.str.fullmatch(r"\d{6,10}").fillna(False)
     bad = ~ok & ~blank
-    return raw.astype(object).where(ok, None), bad
+    return raw.astype(TEXT).where(ok), bad
 
 
 def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    raw = s.astype("string").str.strip()
+    raw = s.astype(TEXT).str.strip()
     num = pd.to_numeric(raw.where(~blank), errors="coerce").astype("float64")
     finite = np.isfinite(num.to_numpy(dtype="float64", na_value=np.nan))
     return num.where(finite), blank
@@ -109,31 +110,31 @@ def _numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def check_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     num, blank = _numeric(s)
     ok = num.notna() & (num > 0)
-    return num.astype(object).where(ok, None), ~ok & ~blank
+    return num.where(ok), ~ok & ~blank
 
 
 def check_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     num, blank = _numeric(s)
     ok = num.notna() & (num >= 0)
-    return num.astype(object).where(ok, None), ~ok & ~blank
+    return num.where(ok), ~ok & ~blank
 
 
 def check_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     num, blank = _numeric(s)
     ok = num.notna() & (num == num.round())
-    return num.astype(object).where(ok, None).map(lambda v: None if v is None else int(v)), ~ok & ~blank
+    return num.where(ok).astype("Int64"), ~ok & ~blank
 
 
 def check_list(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    raw = (s.astype("string").fillna("").str.replace(r"\s*;[\s;]*", ";", regex=True).str.strip()
+    raw = (s.astype(TEXT).fillna("").str.replace(r"\s*;[\s;]*", ";", regex=True).str.strip()
            .str.strip(";"))
-    return raw.astype(object).where(~blank & (raw != ""), None), pd.Series(False, index=s.index)
+    return raw.astype(TEXT).where(~blank & (raw != "")), pd.Series(False, index=s.index)
 
 
 def check_str(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     blank = _blank(s)
-    return s.astype("string").str.strip().astype(object).where(~blank, None), pd.Series(False, index=s.index)
+    return s.astype(TEXT).str.strip().where(~blank), pd.Series(False, index=s.index)
 
 
 def make_enum(allowed: list[str]) -> Checker:
@@ -141,9 +142,9 @@ def make_enum(allowed: list[str]) -> Checker:
 
     def check_enum(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         blank = _blank(s)
-        key = s.astype("string").str.strip().str.upper()
+        key = s.astype(TEXT).str.strip().str.upper()
         ok = key.isin(allowed_set)
-        return key.astype(object).where(ok, None), ~ok & ~blank
+        return key.astype(TEXT).where(ok), ~ok & ~blank
 
     return check_enum
 
@@ -170,10 +171,10 @@ _IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 
 def normalise_account(s: pd.Series) -> pd.Series:
     """Account ids: upper case, spaces removed when the id looks like an IBAN."""
-    raw = s.astype("string").str.strip()
+    raw = s.astype(TEXT).str.strip()
     compact = raw.str.replace(r"\s+", "", regex=True).str.upper()
     looks = compact.str.match(_IBAN_SHAPE.pattern).fillna(False)
-    return compact.where(looks, raw).astype(object)
+    return compact.where(looks, raw).astype(TEXT)
 
 
 @lru_cache(maxsize=200_000)
@@ -190,7 +191,7 @@ def _iban_ok(value: str) -> bool:
 
 def check_iban(s: pd.Series) -> pd.Series:
     """Boolean mask of values that look like an IBAN but fail its checks (schwifty)."""
-    text = s.astype("string").fillna("")
+    text = s.astype(TEXT).fillna("")
     looks = text.str.match(_IBAN_SHAPE.pattern).fillna(False)
     bad = pd.Series(False, index=s.index)
     if looks.any():
@@ -202,25 +203,25 @@ def check_iban(s: pd.Series) -> pd.Series:
 
 def normalise_phone(s: pd.Series) -> pd.Series:
     """Phones: digits with a leading ``+`` when international (``00`` becomes ``+``)."""
-    raw = s.astype("string").fillna("").str.strip()
+    raw = s.astype(TEXT).fillna("").str.strip()
     plus = raw.str.startswith("+") | raw.str.startswith("00")
     digits = raw.str.replace(r"\D", "", regex=True)
     digits = digits.where(~raw.str.startswith("00"), digits.str.slice(2))
     out = ("+" + digits).where(plus, digits)
-    return out.where(digits.str.len() >= 5).astype(object).where(lambda x: x.notna(), None)
+    return out.where(digits.str.len() >= 5).astype(TEXT)
 
 
 def normalise_email(s: pd.Series) -> pd.Series:
-    raw = s.astype("string").fillna("").str.strip().str.lower()
-    return raw.where(raw.str.contains("@", regex=False)).astype(object).where(lambda x: x.notna(), None)
+    raw = s.astype(TEXT).fillna("").str.strip().str.lower()
+    return raw.where(raw.str.contains("@", regex=False)).astype(TEXT)
 
 
 def normalise_address(address: pd.Series, *parts: pd.Series) -> pd.Series:
     """Addresses for matching: upper case, punctuation dropped, spaces collapsed; city,
     postcode and country appended when given."""
-    text = address.astype("string").fillna("")
+    text = address.astype(TEXT).fillna("")
     for p in parts:
         text = text + " " + p.astype("string").fillna("")
     norm = text.str.upper().str.replace(r"[^\w]+", " ", regex=True).str.strip()
-    has = address.astype("string").fillna("").str.strip() != ""
-    return norm.where(has).astype(object).where(lambda x: x.notna(), None)
+    has = address.astype(TEXT).fillna("").str.strip() != ""
+    return norm.where(has).astype(TEXT)

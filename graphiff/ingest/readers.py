@@ -173,7 +173,7 @@ def _read_csv(path: Path, chunk_rows: int) -> Iterator[Chunk]:
         new_bad = bad[reported:]
         reported = len(bad)
         df.columns = [c.strip() for c in df.columns]
-        return Chunk(df.astype(object), lines, list(new_bad))
+        return Chunk(df, lines, list(new_bad))
 
     try:
         for batch in reader:
