@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
+from graphiff.detectors.columns import col as _col, text as _text
 from graphiff.detectors.registry import register
 from graphiff.projections import Tables
 
@@ -24,19 +25,6 @@ DEFAULTS: dict[str, Any] = {
     "link_by": ("person_id", "trader_id", "account_id"),
     "min_below_share": 0.5,
 }
-
-
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    if name in df.columns:
-        return df[name]
-    return pd.Series(pd.NA, index=df.index, dtype="object")
-
-
-def _text(s: pd.Series, upper: bool = False) -> pd.Series:
-    t = s.astype("string").str.strip()
-    if upper:
-        t = t.str.upper()
-    return t.mask(t == "")
 
 
 def _amount_usd(reports: pd.DataFrame) -> pd.Series:

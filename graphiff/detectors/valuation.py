@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
+from graphiff.detectors.columns import col as _col, num as _num, upper_text as _text
 from graphiff.detectors.registry import register
 from graphiff.projections import Tables
 
@@ -46,23 +47,6 @@ SCORE_COLUMNS = [
 ]
 
 _CACHE: "weakref.WeakKeyDictionary[Tables, dict]" = weakref.WeakKeyDictionary()
-
-
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    if name in df.columns:
-        return df[name]
-    return pd.Series(pd.NA, index=df.index, dtype="object")
-
-
-def _num(s: pd.Series) -> pd.Series:
-    return pd.to_numeric(s, errors="coerce").astype("float64")
-
-
-def _text(s: pd.Series, upper: bool = True) -> pd.Series:
-    t = s.astype("string").str.strip()
-    if upper:
-        t = t.str.upper()
-    return t.mask(t == "")
 
 
 def valuation_scores(
