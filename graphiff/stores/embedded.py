@@ -8,6 +8,7 @@ re-running it converges to the same graph. DuckDB's write-ahead log makes the fi
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,9 @@ class EmbeddedStore(Store):
         # bulk loads write a large WAL and checkpoint once, instead of every 16 MB
         self.con.execute("SET checkpoint_threshold = '1GB'")
         self.con.execute("CREATE TABLE IF NOT EXISTS _loads (load_id VARCHAR PRIMARY KEY, info VARCHAR)")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphiff-duckdb")
+        self._pending: list[Future] = []
+        self._failed: StoreError | None = None
         self._cols: dict[str, dict[str, str]] = {}
         self._table_names: set[str] | None = None
 
@@ -73,13 +77,32 @@ class EmbeddedStore(Store):
         """Merge ``frame`` into ``table`` on ``pk``: rows with new keys are inserted (anti-join),
         rows with known keys update their columns with the new non-null values (``update``) or
         are left alone (``keep``). The last row of a repeated key wins, as in a sequence of
-        MERGEs. One transaction per call."""
+        MERGEs. One transaction per call.
+
+        The frame is turned into Arrow here; the SQL runs on the store's writer thread, in call
+        order, so the caller can prepare the next batch meanwhile. Every read waits for the
+        writes before it (:meth:`_flush`)."""
         if frame.empty:
             return 0
         if not frame[pk].is_unique:
             frame = frame.drop_duplicates(subset=[pk], keep="last")
         types = {c: sql_type(frame[c]) for c in frame.columns}
         incoming = to_arrow(frame, types)
+        ends = ([(end, str(label)) for end in ("src", "dst") for label in frame[f"{end}_label"].unique()]
+                if table.startswith("r_") else [])
+        for _, label in ends:
+            model().node(label)
+        while len(self._pending) >= 3:  # bound the memory held by queued batches
+            self._pending[0].exception()
+            self._pending.pop(0)
+        self._pending.append(self._writer.submit(self._write, table, pk, incoming, types, on_conflict, ends))
+        return len(frame)
+
+    def _write(self, table: str, pk: str, incoming: pa.Table, types: dict[str, str], on_conflict: str,
+               ends: list[tuple[str, str]]) -> None:
+        """The SQL of one :meth:`_upsert` (runs on the writer thread)."""
+        if self._failed is not None:
+            return
         self.con.execute("BEGIN TRANSACTION")
         try:
             self._ensure_table(table, pk, types)
@@ -87,8 +110,13 @@ class EmbeddedStore(Store):
             self.con.register("_incoming", incoming)
             cols = [pk] + [c for c in incoming.column_names if c != pk]
             t, k = _q(table), _q(pk)
-            if table.startswith("r_"):
-                self._create_bare_ends(frame)
+            for end, label in ends:  # end nodes that do not exist yet are created bare, as MERGE does
+                node_table = f"n_{label}"
+                self._ensure_table(node_table, "key", {})
+                self.con.execute(
+                    f"INSERT INTO {_q(node_table)} (key) SELECT DISTINCT e.{end} FROM _incoming e "
+                    f"WHERE e.{end}_label = ? AND NOT EXISTS (SELECT 1 FROM {_q(node_table)} x WHERE x.key = e.{end})",
+                    [label])
             if on_conflict == "update" and len(cols) > 1:
                 known = self.con.execute(f"SELECT count(*) FROM _incoming i JOIN {t} ON {t}.{k} = i.{k}").fetchone()[0]
                 if known:
@@ -104,20 +132,20 @@ class EmbeddedStore(Store):
             self.con.execute("ROLLBACK")
             self._cols.clear()
             self._table_names = None
-            raise StoreError(f"embedded store write to {table} failed: {exc}") from None
-        return len(frame)
+            self._failed = StoreError(f"embedded store write to {table} failed: {exc}")
+            raise self._failed from None
 
-    def _create_bare_ends(self, rows: pd.DataFrame) -> None:
-        """End nodes that do not exist yet are created with only their key, as MERGE does."""
-        for end in ("src", "dst"):
-            for label in rows[f"{end}_label"].unique():
-                model().node(str(label))
-                table = f"n_{label}"
-                self._ensure_table(table, "key", {})
-                self.con.execute(
-                    f"INSERT INTO {_q(table)} (key) SELECT DISTINCT e.{end} FROM _incoming e "
-                    f"WHERE e.{end}_label = ? AND NOT EXISTS (SELECT 1 FROM {_q(table)} x WHERE x.key = e.{end})",
-                    [str(label)])
+    def _flush(self) -> None:
+        """Wait for the queued writes; raise the first that failed."""
+        pending, self._pending = self._pending, []
+        for f in pending:
+            try:
+                f.result()
+            except StoreError:
+                pass  # kept in self._failed, raised below
+        if self._failed is not None:
+            failed, self._failed = self._failed, None
+            raise failed
 
     # ---- primitives -------------------------------------------------------------------
     def upsert_nodes(self, label: str, rows: pd.DataFrame, *, on_conflict: Literal["update", "keep"] = "update") -> int:
@@ -137,6 +165,7 @@ class EmbeddedStore(Store):
         return self._upsert(f"r_{rel_type}", "rid", rows, "update")
 
     def nodes(self, label: str, columns: list[str] | None = None) -> pd.DataFrame:
+        self._flush()
         model().node(label)
         if f"n_{label}" not in self._tables():
             return pd.DataFrame(columns=["key", *(columns or [])])
@@ -147,12 +176,14 @@ class EmbeddedStore(Store):
         return self.con.execute(f"SELECT {sel} FROM {_q('n_' + label)} ORDER BY key").df()
 
     def rels(self, rel_type: str) -> pd.DataFrame:
+        self._flush()
         model().rel(rel_type)
         if f"r_{rel_type}" not in self._tables():
             return pd.DataFrame(columns=list(REL_ENDS))
         return self.con.execute(f"SELECT * EXCLUDE (rid) FROM {_q('r_' + rel_type)} ORDER BY rid").df()
 
     def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
+        self._flush()
         model().node(label)
         tables = self._tables()
         if f"n_{label}" not in tables:
@@ -182,6 +213,7 @@ class EmbeddedStore(Store):
         return int(n)
 
     def counts(self) -> dict[str, dict[str, int]]:
+        self._flush()
         nodes, rels = {}, {}
         for t in sorted(self._tables()):
             if t.startswith(("n_", "r_")):
@@ -191,15 +223,18 @@ class EmbeddedStore(Store):
         return {"nodes": nodes, "relationships": rels}
 
     def record_load(self, info: dict[str, Any]) -> None:
+        self._flush()
         self.con.execute("INSERT INTO _loads VALUES (?, ?) ON CONFLICT (load_id) DO UPDATE SET info = excluded.info",
                          [info["load_id"], json.dumps(info, sort_keys=True, default=str)])
 
     def loads(self) -> list[dict[str, Any]]:
+        self._flush()
         rows = self.con.execute("SELECT info FROM _loads").fetchall()
         out = [json.loads(r[0]) for r in rows]
         return sorted(out, key=lambda d: d.get("first_loaded_at", d.get("loaded_at", "")))
 
     def wipe(self) -> None:
+        self._flush()
         for t in self._tables():
             if t.startswith(("n_", "r_")):
                 self.con.execute(f"DROP TABLE {_q(t)}")
@@ -208,6 +243,10 @@ class EmbeddedStore(Store):
         self._table_names = None
 
     def close(self) -> None:
+        try:
+            self._flush()
+        finally:
+            self._writer.shutdown(wait=True)
         try:
             self.con.close()
         except duckdb.Error:
