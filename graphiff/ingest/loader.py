@@ -160,10 +160,10 @@ class _Context:
         """Forget lookups read from the store (a file may change what the next one sees)."""
         self._cache.clear()
 
-    def node_keys(self, label: str) -> set[str]:
-        """The keys of ``label`` in the store, read once per file."""
+    def node_keys(self, label: str) -> pd.Index:
+        """The keys of ``label`` in the store (a hashed index), read once per file."""
         if ("keys", label) not in self._cache:
-            self._cache[("keys", label)] = set(self.store.nodes(label, [])["key"])
+            self._cache[("keys", label)] = pd.Index(self.store.nodes(label, [])["key"].to_numpy(dtype=object))
         return self._cache[("keys", label)]  # type: ignore[return-value]
 
     def declaration_refs(self) -> pd.DataFrame:
@@ -369,7 +369,7 @@ def _label_of(ctx: _Context, ids: pd.Series, candidates: list[str]) -> pd.Series
     """The label of each id: the first candidate label with a node of that key, else the first."""
     out = pd.Series(None, index=ids.index, dtype=object)
     for label in candidates:
-        known = ids.isin(ctx.node_keys(label))
+        known = pd.Series(ctx.node_keys(label).get_indexer(ids.to_numpy(dtype=object)) >= 0, index=ids.index)
         out = out.where(out.notna() | ~known, label)
     return out.fillna(candidates[0])
 
