@@ -6,13 +6,13 @@ accounts instead of shipments between traders.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 
 import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
-from graphiff.detectors.circular_trade import disjoint_turns, temporal_cycles, temporal_cycles_bruteforce
+from graphiff.detectors.circular_trade import (disjoint_turns, group_cycles, temporal_cycles,
+                                              temporal_cycles_bruteforce)
 from graphiff.detectors.registry import register
 from graphiff.projections import Tables, money_edges
 
@@ -115,15 +115,9 @@ def circular_payment(tables: Tables, **params) -> list[Alert]:
     cycles = temporal_cycles(e, **_search_params(p))
     if not cycles:
         return []
-    row = e.set_index("edge", drop=False)
-    by_set: dict[frozenset, list[tuple]] = defaultdict(list)
-    for c in cycles:
-        accts = frozenset(row.loc[list(c), "src"]) | frozenset(row.loc[list(c), "dst"])
-        by_set[accts].append(c)
-    start = dict(zip(e["edge"], e["t"]))
+    row, by_set, start = group_cycles(e, cycles)
     alerts = []
     for accts, cs in by_set.items():
-        cs.sort(key=lambda c: (start[c[0]], c))
         used = sorted({x for c in cs for x in c}, key=lambda x: (start[x], x))
         hops = row.loc[used]
         turns = disjoint_turns(cs, start)

@@ -279,6 +279,23 @@ def temporal_cycles_bruteforce(edges: pd.DataFrame, *, max_len: int = 6, min_len
     return sorted(found)
 
 
+def group_cycles(e: pd.DataFrame, cycles: list[tuple]) -> tuple[pd.DataFrame, dict[frozenset, list[tuple]], dict]:
+    """Group cycles by the set of nodes they pass (one alert per set, however often it turns).
+
+    Returns the edge table indexed by edge id, the cycles per node set (each list in time
+    order) and each edge's time. Cost: O(total cycle length).
+    """
+    row = e.set_index("edge", drop=False)
+    by_set: dict[frozenset, list[tuple]] = defaultdict(list)
+    for c in cycles:
+        members = frozenset(row.loc[list(c), "src"]) | frozenset(row.loc[list(c), "dst"])
+        by_set[members].append(c)
+    start = dict(zip(e["edge"], e["t"]))
+    for cs in by_set.values():
+        cs.sort(key=lambda c: (start[c[0]], c))
+    return row, by_set, start
+
+
 def disjoint_turns(cycles: Iterable[tuple], start_time: dict) -> int:
     """How many times goods went round: the size of a greedy set of edge-disjoint cycles,
     taken in order of their first hop."""
@@ -471,16 +488,10 @@ def circular_trade(tables: Tables, **params) -> list[Alert]:
     cycles = temporal_cycles(e, **_search_params(p))
     if not cycles:
         return []
-    row = e.set_index("edge", drop=False)
+    row, by_set, start = group_cycles(e, cycles)
     countries = trader_countries(tables)
-    by_set: dict[frozenset, list[tuple]] = defaultdict(list)
-    for c in cycles:
-        traders = frozenset(row.loc[list(c), "src"]) | frozenset(row.loc[list(c), "dst"])
-        by_set[traders].append(c)
-    start = dict(zip(e["edge"], e["t"]))
     alerts = []
     for traders, cs in by_set.items():
-        cs.sort(key=lambda c: (start[c[0]], c))
         used = sorted({x for c in cs for x in c}, key=lambda x: (start[x], x))
         hops = row.loc[used]
         turns = disjoint_turns(cs, start)

@@ -705,6 +705,20 @@ def _uncell(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
+def _typed_values(row: dict[str, str], skip: set[str], ctypes: dict[str, str], where: str) -> dict[str, Any]:
+    """The non-empty cells of a CSV row converted to their manifest types (``where`` names the
+    row in errors)."""
+    out: dict[str, Any] = {}
+    for c, v in row.items():
+        if c in skip or v == "":
+            continue
+        try:
+            out[c] = _convert(v, ctypes.get(c, "str"))
+        except ValueError:
+            raise PackageError(f"{where}, column {c!r}: bad value {v!r}") from None
+    return out
+
+
 def _convert(value: str, kind: str) -> Any:
     if value == "":
         return None
@@ -747,15 +761,8 @@ def _frames_from_csv(files: dict[str, bytes], manifest: dict[str, Any], pkg: str
             raise PackageError(f"package {pkg}: nodes.csv line {i}: unknown label {label!r}")
         if not key:
             raise PackageError(f"package {pkg}: nodes.csv line {i}: empty key")
-        ctypes = (types.get("nodes") or {}).get(label, {})
         rec: dict[str, Any] = {"key": key}
-        for c, v in row.items():
-            if c in skip or v == "":
-                continue
-            try:
-                rec[c] = _convert(v, ctypes.get(c, "str"))
-            except ValueError:
-                raise PackageError(f"package {pkg}: nodes.csv line {i}, column {c!r}: bad value {v!r}") from None
+        rec.update(_typed_values(row, skip, (types.get("nodes") or {}).get(label, {}), f"package {pkg}: nodes.csv line {i}"))
         rec["_line"] = i
         nodes.setdefault(label, []).append(rec)
     header, rows = _read_csv(files["edges.csv"], "edges.csv", pkg)
@@ -774,15 +781,8 @@ def _frames_from_csv(files: dict[str, bytes], manifest: dict[str, Any], pkg: str
                                f"{row['dst_label']}")
         if not row["src"] or not row["dst"]:
             raise PackageError(f"package {pkg}: edges.csv line {i}: empty src or dst")
-        ctypes = (types.get("edges") or {}).get(t, {})
         rec = {c: row[c] for c in REL_ENDS}
-        for c, v in row.items():
-            if c in skip or v == "":
-                continue
-            try:
-                rec[c] = _convert(v, ctypes.get(c, "str"))
-            except ValueError:
-                raise PackageError(f"package {pkg}: edges.csv line {i}, column {c!r}: bad value {v!r}") from None
+        rec.update(_typed_values(row, skip, (types.get("edges") or {}).get(t, {}), f"package {pkg}: edges.csv line {i}"))
         rec["_line"] = i
         rels.setdefault(t, []).append(rec)
     def frame(records: list[dict[str, Any]], ctypes: dict[str, str]) -> pd.DataFrame:
