@@ -202,3 +202,20 @@ def test_kcs_every_row_loaded_or_quarantined(tmp_path):
         decl = st.nodes("Declaration", ["usd_status", "importer_country", "hs6"])
         assert len(decl) == res["loaded"]["declarations"]
         assert set(decl["usd_status"]) == {"converted"} and set(decl["importer_country"]) == {"KR"}
+
+
+def test_read_commands_refuse_a_missing_store(tmp_path):
+    missing = tmp_path / "typo" / "graph.duckdb"
+    proc = _cli("status", "--store", str(missing))
+    assert proc.returncode == 2
+    assert "no embedded store" in proc.stderr and "Traceback" not in proc.stderr
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_mapping_with_unknown_top_level_key_is_fatal(tmp_path):
+    m = tmp_path / "m.yaml"
+    m.write_text("kind: declarations\ncolums:\n  declaration_id: ID\n", encoding="utf-8")
+    with pytest.raises(InvalidMapping, match="unknown mapping key 'colums'"):
+        from graphiff.ingest import load_mapping
+
+        load_mapping(m)

@@ -46,7 +46,7 @@ def load(
     from graphiff.ingest import load_paths
 
     qdir = quarantine_dir or default_quarantine_dir(store)
-    with store_from(store, database) as st, progress_bar(not as_json) as prog:
+    with store_from(store, database, create=True) as st, progress_bar(not as_json) as prog:
         tasks: dict[str, int] = {}
 
         def on_progress(kind: str, n: int) -> None:
@@ -113,7 +113,13 @@ def samples(
     for k, v in summary["files"].items():
         t.add_row(k, f"{v:,}")
     console.print(t)
-    console.print(f"planted instances: {summary['instances']}  decoys: {summary['decoys']}")
+    t = Table(title="planted patterns (truth.json)")
+    t.add_column("family")
+    t.add_column("instances", justify="right")
+    t.add_column("decoys", justify="right")
+    for fam in sorted(set(summary["instances"]) | set(summary["decoys"])):
+        t.add_row(fam, str(summary["instances"].get(fam, 0)), str(summary["decoys"].get(fam, 0)))
+    console.print(t)
 
 
 @app.command()

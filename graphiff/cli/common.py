@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -11,7 +12,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from graphiff.stores.base import Store, open_store
 
-console = Console()
+# piped or redirected output keeps whole ids and numbers instead of cropping tables at 80 columns
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 StoreOpt = typer.Option(None, "--store", "-s", envvar="GRAPHIFF_STORE",
                         help="Store: a local embedded file (default ./graphiff.duckdb) or bolt://HOST:PORT / "
@@ -21,8 +23,9 @@ JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of t
 
 
 @contextmanager
-def store_from(uri: str | None, database: str | None = None) -> Iterator[Store]:
-    store = open_store(uri, database=database)
+def store_from(uri: str | None, database: str | None = None, *, create: bool = False) -> Iterator[Store]:
+    """The store of a command; only commands that write new data (load, import-package) create one."""
+    store = open_store(uri, database=database, create=create)
     try:
         yield store
     finally:

@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
         wrong) and merge it into the store with the partner as provenance. Importing it twice changes nothing."""
         from graphiff.export.package import import_package
 
-        with store_from(store, database) as st:
+        with store_from(store, database, create=True) as st:
             result = import_package(st, package)
         if as_json:
             print_json(result)

@@ -150,9 +150,14 @@ def load_mapping(path: str | Path) -> Mapping:
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise InvalidMapping(f"cannot read mapping: {exc}", file=p.name) from None
+        raise InvalidMapping(f"cannot read mapping: {str(exc).replace('<unicode string>', p.name)}",
+                             file=p.name) from None
     if not isinstance(raw, dict):
         raise InvalidMapping("a mapping is a YAML object with kind, match and columns", file=p.name)
+    unknown = sorted(set(raw) - {"kind", "match", "columns", "keep_unmapped"})
+    if unknown:
+        raise InvalidMapping(f"unknown mapping key {unknown[0]!r} (known: kind, match, columns, keep_unmapped)",
+                             file=p.name, column=str(unknown[0]))
     kind = raw.get("kind")
     if kind not in CANONICAL_COLUMNS:
         raise InvalidMapping(f"unknown file kind {kind!r} (known: {', '.join(CANONICAL_COLUMNS)})", file=p.name,

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from graphiff.errors import StoreError
 from graphiff.schema import model
 
 PROVENANCE = ("_source", "_line", "_load_id", "_loaded_at")
@@ -129,10 +131,11 @@ class Store(ABC):
         return len(alerts)
 
 
-def open_store(uri: str | None = None, *, database: str | None = None) -> Store:
+def open_store(uri: str | None = None, *, database: str | None = None, create: bool = True) -> Store:
     """Open a store from a URI: ``bolt://``/``neo4j://`` (Neo4j) or a local path / ``duckdb:PATH``
     (embedded). ``None`` means ``$GRAPHIFF_STORE`` or the default embedded store
-    ``./graphiff.duckdb``."""
+    ``./graphiff.duckdb``. With ``create=False`` a missing embedded store is an error rather
+    than a new empty one (a mistyped path must not look like an empty graph)."""
     import os
 
     uri = uri or os.environ.get("GRAPHIFF_STORE") or "graphiff.duckdb"
@@ -143,6 +146,9 @@ def open_store(uri: str | None = None, *, database: str | None = None) -> Store:
     from graphiff.stores.embedded import EmbeddedStore
 
     path = uri[len("duckdb:"):] if uri.startswith("duckdb:") else uri
+    if not create and not Path(path).exists():
+        raise StoreError(f"no embedded store at {path} (load data into it first with `graphiff load`, "
+                         "or give --store)")
     return EmbeddedStore(path)
 
 
