@@ -20,7 +20,7 @@ from graphiff.errors import InvalidInput
 
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl",
             ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 500_000
 
 
 @dataclass
