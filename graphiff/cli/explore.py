@@ -64,13 +64,12 @@ def register(app: typer.Typer) -> None:
             console.print(f"source: {prov.get('_source')} line {prov.get('_line')} (load {prov.get('_load_id')})",
                           style="dim", highlight=False, markup=False)
         t = Table(title=f"neighbours within {nb['hops']} hop(s)")
-        for c in ("hops", "label", "key", "caption", "how", "records", "alerts"):
-            t.add_column(c, justify="right" if c in ("hops", "records", "alerts") else "left", overflow="fold")
+        for c in ("hops", "label", "key", "caption", "how (records on the link)", "alerts"):
+            t.add_column(c, justify="right" if c in ("hops", "alerts") else "left", overflow="fold")
         for n in nb["neighbours"]:
             links = n["links"] or [{"how": "", "records": 0}]
             t.add_row(str(n["hops"]), n["label"], _e(n["key"]), _e(n["caption"]),
-                      "\n".join(escape(lk["how"]) for lk in links),
-                      "\n".join(str(lk["records"]) for lk in links), str(n["alerts"] or ""))
+                      "\n".join(f"{escape(lk['how'])} ({lk['records']})" for lk in links), str(n["alerts"] or ""))
         console.print(t)
         if nb["records"]:
             r = Table(title="records")
