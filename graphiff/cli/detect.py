@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
     def risk_cmd(
         store: Optional[str] = StoreOpt,
         database: Optional[str] = DatabaseOpt,
-        top: int = typer.Option(20, "--top", "-n", help="How many entities to show."),
+        top: int = typer.Option(20, "--top", "-n", min=1, help="How many entities to show."),
         label: Optional[str] = typer.Option(None, "--label", help="Only entities of this label (Trader, Person, "
                                                                     "BankAccount, Carrier...)."),
         as_json: bool = JsonOpt,
@@ -133,6 +133,10 @@ def register(app: typer.Typer) -> None:
                 r = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
                 rows.append(r)
             print_json(rows)
+            return
+        if df.empty:
+            console.print("no risk scores: the store holds no alerts" + (f" touching a {label}" if label else "")
+                          + " (run `graphiff detect` first)", highlight=False, markup=False)
             return
         t = Table(title=f"top {len(df)} entities by risk")
         t.add_column("label")
