@@ -31,7 +31,7 @@ def default_quarantine_dir(store_uri: str | None) -> Path:
 
 @app.command()
 def load(
-    paths: list[Path] = typer.Argument(..., help="Files or folders. Canonical names (declarations.csv, traders.xlsx, "
+    paths: list[Path] = typer.Argument(..., metavar="PATHS", help="Files or folders. Canonical names (declarations.csv, traders.xlsx, "
                                                   "payments.jsonl, ...) or files matched by a --mapping."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
@@ -91,7 +91,7 @@ def status(store: Optional[str] = StoreOpt, database: Optional[str] = DatabaseOp
 
 @app.command()
 def samples(
-    out: Path = typer.Argument(..., help="Folder to write the sample world into."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Folder to write the sample world into."),
     scale: float = typer.Option(1.0, help="Size: 1 ≈ 30,000 declaration rows; 35 ≈ 1M."),
     seed: int = typer.Option(7, help="Random seed (same seed, same world)."),
     as_json: bool = JsonOpt,

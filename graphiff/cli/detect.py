@@ -86,8 +86,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate")
     def evaluate_cmd(
-        alerts: Path = typer.Argument(..., help="Alerts JSON written by `graphiff detect --out`."),
-        truth: Path = typer.Argument(..., help="truth.json written by `graphiff samples`."),
+        alerts: Path = typer.Argument(..., metavar="ALERTS", help="Alerts JSON written by `graphiff detect --out`."),
+        truth: Path = typer.Argument(..., metavar="TRUTH", help="truth.json written by `graphiff samples`."),
         as_json: bool = JsonOpt,
     ) -> None:
         """Precision, recall and decoys flagged per pattern family against a truth file. An alert matches a planted

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("explore")
     def explore_cmd(
-        id: str = typer.Argument(..., help="A node key (trader_id, person_id, account_id, declaration key "
+        id: str = typer.Argument(..., metavar="ID", help="A node key (trader_id, person_id, account_id, declaration key "
                                            "DECL/ITEM, alert id...) or Label:key."),
         hops: int = typer.Option(1, "--hops", help="How far to look. A hop passes through declarations, payments and "
                                                    "cash reports, so 1 hop from a trader reaches its partners."),
@@ -96,8 +96,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("path")
     def path_cmd(
-        a: str = typer.Argument(..., help="From: a node key or Label:key."),
-        b: str = typer.Argument(..., help="To: a node key or Label:key."),
+        a: str = typer.Argument(..., metavar="A", help="From: a node key or Label:key."),
+        b: str = typer.Argument(..., metavar="B", help="To: a node key or Label:key."),
         max_len: int = typer.Option(6, "--max-len", help="Longest path in hops."),
         k: int = typer.Option(3, "--k", help="How many paths (shortest first)."),
         store: Optional[str] = StoreOpt,

@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("import-package")
     def import_package_cmd(
-        package: Path = typer.Argument(..., help="A package zip received from a partner."),
+        package: Path = typer.Argument(..., metavar="PACKAGE", help="A package zip received from a partner."),
         store: Optional[str] = StoreOpt,
         database: Optional[str] = DatabaseOpt,
         as_json: bool = JsonOpt,
