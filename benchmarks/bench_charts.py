@@ -3,7 +3,7 @@
     python benchmarks/bench_charts.py                       # 1k and 5k nodes, every format
     python benchmarks/bench_charts.py --sizes 5000 --formats html --browser --json out.json
 
-Builds random, model-shaped subgraphs (graphiff.export.synthetic.random_subgraph), writes each
+Builds random, model-shaped subgraphs (tests/charts/synthetic.py), writes each
 format ``--repeat`` times and reports the best and median wall time, the median CPU time of this
 process (less sensitive to a busy machine) and the file size. The HTML budget is checked on the
 median wall time. Library
@@ -26,9 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "charts"))
 
-from graphiff.export.base import FORMATS, write_chart  # noqa: E402
-from graphiff.export.synthetic import random_subgraph  # noqa: E402
+from graphiff.charts.base import FORMATS, write_chart  # noqa: E402
+from synthetic import random_subgraph  # noqa: E402
 
 HTML_BUDGET_S = 2.0
 CHROMIUM = "/usr/bin/chromium"

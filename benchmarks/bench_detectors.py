@@ -82,7 +82,7 @@ def build_store(workdir: Path, scale: float, seed: int) -> tuple[Path, dict]:
     """Generate a world at ``scale`` and load it into an embedded store (reused when present)."""
     from graphiff.ingest import load_paths
     from graphiff.samples import generate_world
-    from graphiff.stores.base import open_store
+    from graphiff.stores import open_store
 
     world = workdir / f"world-{scale:g}-{seed}"
     store_path = workdir / f"store-{scale:g}-{seed}.duckdb"
@@ -102,8 +102,8 @@ def build_store(workdir: Path, scale: float, seed: int) -> tuple[Path, dict]:
 
 def bench_detectors(store_path: Path, patterns: list[str] | None = None) -> dict:
     from graphiff.detectors import REGISTRY, detector_names
-    from graphiff.projections import Tables
-    from graphiff.stores.base import open_store
+    from graphiff.graph.features import Tables
+    from graphiff.stores import open_store
 
     out: dict = {"detectors": {}}
     with open_store(str(store_path)) as st:
@@ -143,8 +143,8 @@ def bench_cycles(store_path: Path, timeout: float) -> dict:
     from graphiff.detectors.circular_trade import (
         DEFAULTS, _edge_params, _search_params, circular_trade_edges, temporal_cycles, temporal_cycles_bruteforce,
     )
-    from graphiff.projections import Tables
-    from graphiff.stores.base import open_store
+    from graphiff.graph.features import Tables
+    from graphiff.stores import open_store
 
     with open_store(str(store_path)) as st:
         tables = Tables(st)

@@ -33,7 +33,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graphiff.cypher_loader import cypher  # noqa: E402
+from graphiff.stores.cypher import cypher  # noqa: E402
 from graphiff.stores.neo4j import Neo4jStore  # noqa: E402
 
 BUDGET = {"nodes": 20_000, "rels": 10_000, "ratio": 50}

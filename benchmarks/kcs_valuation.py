@@ -47,8 +47,8 @@ VARIANTS: list[tuple[str, dict]] = [
 
 def load_tables(csv: Path, store_path: Path):
     from graphiff.ingest import load_paths
-    from graphiff.projections import Tables
-    from graphiff.stores.base import open_store
+    from graphiff.graph.features import Tables
+    from graphiff.stores import open_store
 
     store = open_store(str(store_path))
     if store.counts()["nodes"].get("Declaration", 0) == 0:

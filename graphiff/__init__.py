@@ -8,7 +8,7 @@ The public API (the CLI is a thin layer over it)::
 """
 from graphiff.errors import GraphiffError, InvalidInput, InvalidMapping, NotFound, PackageError, StoreError
 from graphiff.ingest import load_paths
-from graphiff.stores.base import Store, open_store
+from graphiff.stores import Store, open_store
 
 __version__ = "0.1.0"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graphiff.stores.base import Store, open_store
+from graphiff.stores import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 KCS = ROOT.parent / "shared" / "datasets" / "kcs" / "df_syn_train_eng.csv"

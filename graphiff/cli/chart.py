@@ -13,7 +13,7 @@ from graphiff.errors import GraphiffError
 
 def _format_for(fmt: str | None, out: Path) -> str:
     """The chart format: ``--format``, else the one whose suffix ``out`` has."""
-    from graphiff.export.base import FORMATS
+    from graphiff.charts.base import FORMATS
 
     if fmt:
         return fmt.lower().lstrip(".")
@@ -55,9 +55,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a link chart of the network around seeds, an alert or every alert of a pattern: an offline HTML
         page, i2 Analyst's Notebook (ANX), GraphML, GEXF, Cytoscape JSON or a PNG/SVG picture."""
-        from graphiff.export.base import write_chart
-        from graphiff.export.subgraph import select
-        from graphiff.projections import Tables
+        from graphiff.charts.base import write_chart
+        from graphiff.graph.select import select
+        from graphiff.graph.features import Tables
 
         if not seed and alert is None and pattern is None:
             raise GraphiffError("say where to start: --seed ID (repeatable), --alert ID or --pattern NAME")

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from graphiff.stores.base import Store, open_store
+from graphiff.stores import Store, open_store
 
 # piped or redirected output keeps whole ids and numbers instead of cropping tables at 80 columns
 console = Console(width=None if sys.stdout.isatty() else 200)

@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         """Precision, recall and decoys flagged per pattern family against a truth file. An alert matches a planted
         instance when it names at least half of the instance's entities."""
         from graphiff.alerts import read_alerts_json
-        from graphiff.evaluate import evaluate, evaluation_table, read_truth
+        from graphiff.detectors.evaluate import evaluate, evaluation_table, read_truth
 
         result = evaluate(read_alerts_json(alerts), read_truth(truth))
         if as_json:
@@ -118,8 +118,8 @@ def register(app: typer.Typer) -> None:
         pattern's weight times its score; records (declarations, accounts, cash reports) pass part of it on to the
         parties behind them."""
         from graphiff.detectors import stored_alerts
-        from graphiff.projections import Tables
-        from graphiff.risk import risk_scores
+        from graphiff.graph.features import Tables
+        from graphiff.detectors.risk import risk_scores
 
         with store_from(store, database) as st:
             tables = Tables(st)

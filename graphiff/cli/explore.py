@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Who an entity is connected to, how, through which records, and which alerts touch them."""
         from graphiff.explore import neighbourhood
-        from graphiff.projections import Tables
+        from graphiff.graph.features import Tables
 
         with store_from(store, database) as st:
             nb = neighbourhood(Tables(st), id, hops=hops, limit=limit)
@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The shortest ways two entities are connected, with the records on every hop."""
         from graphiff.explore import paths
-        from graphiff.projections import Tables
+        from graphiff.graph.features import Tables
 
         with store_from(store, database) as st:
             found = paths(Tables(st), a, b, max_len=max_len, k=k)
@@ -145,12 +145,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Groups that trade, pay or are tied mostly among themselves (modularity communities)."""
         from graphiff.explore import communities, community_summary
-        from graphiff.projections import Tables
+        from graphiff.graph.features import Tables
 
         with store_from(store, database) as st:
             df = communities(Tables(st), projection, method, resolution=resolution, seed=seed)
         if out is not None:
-            from graphiff.export.base import safe_cell
+            from graphiff.model.cells import safe_cell
 
             df.map(safe_cell).to_csv(out, index=False)
         summary = community_summary(df, top=top)
@@ -187,7 +187,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Who sits in the middle of the trade, money or ownership network."""
         from graphiff.explore import centrality
-        from graphiff.projections import Tables
+        from graphiff.graph.features import Tables
 
         with store_from(store, database) as st:
             df = centrality(Tables(st), projection, measure, top=top, cutoff=cutoff)

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Make a sharing package for a partner: the chosen subgraph as FollowTheMoney entities plus CSV, the alerts
         in scope and a manifest (producer, time, purpose, marking, redaction, SHA-256 of every file), in one zip."""
-        from graphiff.export.package import KEY_ENV, POLICIES, alerts_from_store, make_package, read_key
+        from graphiff.share.package import KEY_ENV, POLICIES, alerts_from_store, make_package, read_key
 
         if redact not in POLICIES:
             raise PackageError(f"unknown --redact {redact!r}; choose one of: {', '.join(POLICIES)}")
@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
         if redact == "pseudonymise" and not key:
             raise PackageError(f"--redact pseudonymise needs the team key: give --key-file FILE or set {KEY_ENV}")
         who = producer or _user()
-        from graphiff.export import subgraph as subgraph_mod
+        from graphiff.graph import select as subgraph_mod
 
         with store_from(store, database) as st:
             sub = subgraph_mod.select(st, seeds=list(seed), alert=alert, hops=hops, max_nodes=max_nodes)
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Verify a partner's package (every file against the manifest's SHA-256; nothing is loaded if anything is
         wrong) and merge it into the store with the partner as provenance. Importing it twice changes nothing."""
-        from graphiff.export.package import import_package
+        from graphiff.share.package import import_package
 
         with store_from(store, database, create=True) as st:
             result = import_package(st, package)

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         summarise per (export country, import country): exports, matched, unmatched rate, median value ratio,
         total value gap, discrepancies."""
         from graphiff.detectors.mirror import mirror_report
-        from graphiff.projections import Tables
+        from graphiff.graph.features import Tables
 
         with store_from(store, database) as st:
             report = mirror_report(Tables(st), window_days=window_days, ratio_low=ratio_low, ratio_high=ratio_high)

@@ -1,19 +1,10 @@
-"""Detectors: one module per pattern family, registered in :mod:`graphiff.detectors.registry`.
+"""Detectors: one module per pattern family, registered in :mod:`graphiff.detectors.registry`
+and run by :mod:`graphiff.detectors.runner`.
 
-:func:`run_detectors` runs all of them (or the ones named) over a store's tables, with
-parameters from a config file or ``--set pattern.param=value`` overrides, and writes the
-alerts back into the store.
+Importing this package registers every family.
 """
 from __future__ import annotations
 
-import json
-import time
-import uuid
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Callable, Iterable
-
-from graphiff.alerts import Alert
 from graphiff.detectors import (  # noqa: F401  (importing registers the detectors)
     cash_structuring,
     circular_payment,
@@ -24,184 +15,16 @@ from graphiff.detectors import (  # noqa: F401  (importing registers the detecto
     third_party_payment,
     valuation,
 )
-from graphiff.detectors.registry import REGISTRY, Detector, get
-from graphiff.errors import GraphiffError, InvalidInput
-from graphiff.projections import Tables
-
-Progress = Callable[[str, str, dict], None]
-
-
-def detector_names() -> list[str]:
-    """The registered detector names, in run order."""
-    return sorted(REGISTRY)
-
-
-def _resolve(patterns: Iterable[str] | None) -> list[Detector]:
-    if not patterns:
-        return [REGISTRY[k] for k in detector_names()]
-    out: list[Detector] = []
-    for name in patterns:
-        det = REGISTRY.get(name) or next((d for d in REGISTRY.values() if name in d.patterns), None)
-        if det is None:
-            det = get(name)  # raises with the list of known names
-        if det not in out:
-            out.append(det)
-    return out
-
-
-def check_params(params: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
-    """Validate ``{pattern: {param: value}}`` against the registry: unknown detectors or
-    parameters raise :class:`GraphiffError` naming the known ones; numbers given as text are
-    converted."""
-    out: dict[str, dict[str, Any]] = {}
-    for pattern, values in (params or {}).items():
-        det = get(pattern)
-        if not isinstance(values, dict):
-            raise GraphiffError(f"parameters of {pattern} must be a mapping, not {values!r}")
-        for name, value in values.items():
-            if name not in det.defaults:
-                raise GraphiffError(f"unknown parameter {pattern}.{name}; known: {', '.join(sorted(det.defaults))}")
-            default = det.defaults[name]
-            if isinstance(default, bool):
-                if not isinstance(value, bool):
-                    raise GraphiffError(f"{pattern}.{name} must be true or false, not {value!r}")
-            elif isinstance(default, (int, float)) and default is not None:
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    try:
-                        value = type(default)(value)
-                    except (TypeError, ValueError):
-                        raise GraphiffError(f"{pattern}.{name} must be a number, not {value!r}") from None
-            elif isinstance(default, (list, tuple)) and isinstance(value, str):
-                value = [v.strip() for v in value.split(",") if v.strip()]
-            out.setdefault(pattern, {})[name] = value
-    return out
-
-
-def parse_overrides(items: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """``["circular_trade.window_days=90", ...]`` -> ``{"circular_trade": {"window_days": 90}}``.
-    Values are read as YAML scalars/lists (``90``, ``0.5``, ``true``, ``[OWNER, UBO]``)."""
-    import yaml
-
-    out: dict[str, dict[str, Any]] = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        pattern, dot, param = name.strip().partition(".")
-        if not sep or not dot or not pattern or not param:
-            raise GraphiffError(f"--set expects pattern.param=value, not {item!r}")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        out.setdefault(pattern, {})[param] = value
-    return check_params(out)
-
-
-def load_config(path: str | Path) -> dict[str, dict[str, Any]]:
-    """Read detector parameters from YAML: ``{pattern: {param: value}}``, optionally under a
-    top-level ``detectors:`` key."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"cannot read detector config: {exc}", file=str(path)) from None
-    if isinstance(data, dict) and isinstance(data.get("detectors"), dict):
-        data = data["detectors"]
-    if not isinstance(data, dict):
-        raise InvalidInput("a detector config maps detector names to parameters", file=str(path))
-    return check_params(data)
-
-
-def merge_params(*layers: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
-    """Later layers override earlier ones, parameter by parameter."""
-    out: dict[str, dict[str, Any]] = {}
-    for layer in layers:
-        for pattern, values in (layer or {}).items():
-            out.setdefault(pattern, {}).update(values)
-    return out
-
-
-def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dict[str, dict[str, Any]] | None = None,
-                  progress: Progress | None = None, *, write_back: bool = True) -> list[Alert]:
-    """Run detectors over a store (or a :class:`Tables`) and return their alerts.
-
-    Parameters
-    ----------
-    store : Store or Tables
-        Where the records are. With a store and ``write_back``, the alerts replace the
-        store's earlier alerts of the patterns run (``Store.write_alerts``; patterns that
-        found nothing this time lose their old alerts too).
-    patterns : list of str, optional
-        Detector names (or patterns they emit); all registered detectors by default.
-    params : dict, optional
-        ``{detector: {param: value}}`` overriding the registered defaults.
-    progress : callable, optional
-        Called as ``progress(detector, "start", {})`` and
-        ``progress(detector, "done", {"alerts": n, "seconds": s})``.
-
-    Returns
-    -------
-    list of Alert
-        All alerts, highest score first.
-    """
-    dets = _resolve(patterns)
-    params = check_params(params)
-    tables = store if isinstance(store, Tables) else Tables(store)
-    alerts: list[Alert] = []
-    ran: list[str] = []
-    for det in dets:
-        if progress:
-            progress(det.pattern, "start", {})
-        t0 = time.perf_counter()
-        found = det.fn(tables, **{**det.defaults, **params.get(det.pattern, {})})
-        secs = time.perf_counter() - t0
-        alerts.extend(found)
-        ran.extend(det.patterns)
-        if progress:
-            progress(det.pattern, "done", {"alerts": len(found), "seconds": secs})
-    alerts.sort(key=lambda a: (-a.score, a.id))
-    if write_back and not isinstance(store, Tables) and store is not None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        run_id = f"detect-{uuid.uuid4().hex[:12]}"
-        found_patterns = {a.pattern for a in alerts}
-        stale = [p for p in ran if p not in found_patterns]
-        if stale:
-            existing = store.nodes("Alert")
-            if len(existing) and "pattern" in existing.columns:
-                old = existing.loc[existing["pattern"].isin(stale), "key"].astype(str).tolist()
-                if old:
-                    store.delete_nodes("Alert", old)
-        store.write_alerts(alerts, run_id=run_id, loaded_at=now)
-    return alerts
-
-
-def stored_alerts(source: Any) -> list[Alert]:
-    """The alerts written back into a store (``Alert`` nodes and their ``FLAGS``), as
-    :class:`Alert` records. ``source`` is a Store or a Tables."""
-    tables = source if isinstance(source, Tables) else Tables(source)
-    nodes = tables.nodes("Alert")
-    if not len(nodes):
-        return []
-    flags = tables.rels("FLAGS")
-    ents: dict[str, list[dict[str, str]]] = {}
-    if len(flags):
-        for a, lab, k in zip(flags["src"].astype(str), flags["dst_label"].astype(str), flags["dst"].astype(str)):
-            ents.setdefault(a, []).append({"label": lab, "id": k})
-    out = []
-    for r in nodes.to_dict("records"):
-        key = str(r["key"])
-        ev = r.get("evidence")
-        try:
-            ev = json.loads(ev) if isinstance(ev, str) else (ev or {})
-        except ValueError:
-            ev = {}
-        expl = r.get("explanation")
-        out.append(Alert(pattern=str(r.get("pattern")), score=float(r.get("score") or 0.0),
-                         entities=sorted(ents.get(key, []), key=lambda e: (e["label"], e["id"])),
-                         explanation=expl if isinstance(expl, str) else "", evidence=ev, id=key))
-    out.sort(key=lambda a: (-a.score, a.id))
-    return out
-
+from graphiff.detectors.registry import REGISTRY
+from graphiff.detectors.runner import (
+    check_params,
+    detector_names,
+    load_config,
+    merge_params,
+    parse_overrides,
+    run_detectors,
+    stored_alerts,
+)
 
 __all__ = ["run_detectors", "stored_alerts", "detector_names", "parse_overrides", "load_config", "merge_params",
            "check_params", "REGISTRY"]

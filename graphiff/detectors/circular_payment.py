@@ -14,7 +14,7 @@ from graphiff.alerts import Alert
 from graphiff.detectors.circular_trade import (disjoint_turns, group_cycles, temporal_cycles,
                                               temporal_cycles_bruteforce)
 from graphiff.detectors.registry import register
-from graphiff.projections import Tables, money_edges
+from graphiff.graph.features import Tables, money_edges
 
 MONEY_MEASURES = ("amount_usd",)
 
@@ -59,7 +59,7 @@ def _search_params(p: dict) -> dict:
 
 def circular_payment_cycles(tables: Tables, **params) -> set[tuple]:
     """Canonical time-respecting payment cycles (tuples of payment edge ids, see
-    :func:`graphiff.projections.money_edges`)."""
+    :func:`graphiff.graph.features.money_edges`)."""
     p = {**DEFAULTS, **params}
     e = circular_payment_edges(tables, by=p["by"], min_amount_usd=float(p["min_amount_usd"]))
     return set(temporal_cycles(e, **_search_params(p)))

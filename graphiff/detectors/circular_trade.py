@@ -27,7 +27,7 @@ import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
-from graphiff.projections import Tables, officer_table, trade_edges, trader_countries
+from graphiff.graph.features import Tables, officer_table, trade_edges, trader_countries
 
 TRADE_MEASURES = ("value_usd", "net_mass_kg", "quantity")
 #: edges a pruning BFS may scan before it stops (distances are then known only to the levels
@@ -377,7 +377,7 @@ DEFAULTS = {
 
 def circular_trade_edges(tables: Tables, *, hs_level: int = 6, related_parties: bool = True,
                          related_roles: Sequence[str] = ("OWNER", "UBO"), max_related: int = 10) -> pd.DataFrame:
-    """The shipment edges the search runs on: :func:`graphiff.projections.trade_edges` plus
+    """The shipment edges the search runs on: :func:`graphiff.graph.features.trade_edges` plus
     integer vertex ids ``u``/``v`` (of the trader, or of its related-party group when
     ``related_parties``) and ``hs_id`` (the goods at ``hs_level``)."""
     e = trade_edges(tables, hs_level=hs_level)
@@ -408,7 +408,7 @@ def _edge_params(p: dict) -> dict:
 
 def circular_trade_cycles(tables: Tables, **params) -> set[tuple]:
     """The canonical time-respecting trade cycles (tuples of shipment edge ids, see
-    :func:`graphiff.projections.trade_edges`) found by :func:`temporal_cycles`."""
+    :func:`graphiff.graph.features.trade_edges`) found by :func:`temporal_cycles`."""
     p = {**DEFAULTS, **params}
     e = circular_trade_edges(tables, **_edge_params(p))
     return set(temporal_cycles(e, **_search_params(p)))

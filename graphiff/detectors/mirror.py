@@ -19,7 +19,7 @@ import pandas as pd
 from graphiff.alerts import Alert
 from graphiff.detectors.columns import col as _col, num as _num, upper_text as _text
 from graphiff.detectors.registry import register
-from graphiff.projections import Tables
+from graphiff.graph.features import Tables
 
 PAIR_DEFAULTS: dict[str, Any] = {
     "window_days": 60,

@@ -16,7 +16,7 @@ import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
-from graphiff.projections import (
+from graphiff.graph.features import (
     Tables, _num, _str, account_holders, col, day_numbers, identifier_links, money_edges, officer_table, trade_edges,
 )
 

@@ -16,7 +16,7 @@ import pandas as pd
 from graphiff.alerts import Alert
 from graphiff.detectors.columns import col as _col, text as _text
 from graphiff.detectors.registry import register
-from graphiff.projections import Tables
+from graphiff.graph.features import Tables
 
 DEFAULTS: dict[str, Any] = {
     "related_hops": 2,

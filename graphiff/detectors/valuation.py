@@ -6,7 +6,7 @@ same HS6 and origin country when that group is large enough - on a log scale wit
 and the median absolute deviation (MAD). The robust z-score ``(log u - median) / (1.4826 MAD)``
 is insensitive to the outliers it is looking for (up to half the group may be mis-declared).
 
-Two detectors share one computation (cached per :class:`~graphiff.projections.Tables`):
+Two detectors share one computation (cached per :class:`~graphiff.graph.features.Tables`):
 ``undervaluation`` (the low tail) and ``overvaluation`` (the high tail).
 :func:`valuation_scores` exposes the ranking itself (a score for every declaration), which the
 benchmarks use to measure the method on labelled data.
@@ -23,7 +23,7 @@ import pandas as pd
 from graphiff.alerts import Alert
 from graphiff.detectors.columns import col as _col, num as _num, upper_text as _text
 from graphiff.detectors.registry import register
-from graphiff.projections import Tables
+from graphiff.graph.features import Tables
 
 #: MAD -> standard deviation of a normal distribution.
 MAD_TO_SD = 1.4826

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import InvalidInput
-from graphiff.ingest import normalise as nz
+from graphiff.model import values as nz
 from graphiff.ingest.mapping import CANONICAL_COLUMNS, Mapping, load_mapping
 from graphiff.ingest.quarantine import Quarantine
 from graphiff.ingest.readers import SUFFIXES, Chunk, header, read_chunks
-from graphiff.schema import FileKind, model
-from graphiff.stores.base import Store
+from graphiff.model import FileKind, model
+from graphiff.stores import Store
 
 KIND_ORDER = ["rates", "traders", "persons", "carriers", "officers", "accounts", "declarations", "payments",
               "cash_reports"]

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from graphiff.errors import InvalidMapping
-from graphiff.schema import model
+from graphiff.model import model
 
 CANONICAL_COLUMNS: dict[str, list[str]] = {
     "traders": ["trader_id", "name", "country", "tin", "registration_date", "address", "city", "postcode",

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from graphiff.export.base import safe_cell
+from graphiff.model.cells import safe_cell
 
 QUARANTINE_COLUMNS = ["file", "kind", "line", "column", "value", "reason"]
 

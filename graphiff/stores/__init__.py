@@ -1,0 +1,46 @@
+"""Graph stores: one interface (:class:`graphiff.stores.base.Store`), small backends.
+
+:func:`open_store` picks a backend from the URI through :data:`BACKENDS` and imports it only
+then, so the interface never imports its backends (no import cycle, and the Neo4j driver is
+loaded only for a Neo4j store).
+"""
+from __future__ import annotations
+
+import os
+from importlib import import_module
+from pathlib import Path
+
+from graphiff.errors import StoreError
+from graphiff.stores.base import Store
+
+#: URI scheme -> "module:class" of the backend serving it; anything else is an embedded path.
+BACKENDS: dict[str, str] = {
+    scheme: "graphiff.stores.neo4j:Neo4jStore"
+    for scheme in ("bolt", "neo4j", "bolt+s", "neo4j+s", "bolt+ssc", "neo4j+ssc")
+}
+EMBEDDED = "graphiff.stores.embedded:EmbeddedStore"
+DEFAULT_STORE = "graphiff.duckdb"
+
+
+def _backend(target: str) -> type[Store]:
+    module, _, cls = target.partition(":")
+    return getattr(import_module(module), cls)
+
+
+def open_store(uri: str | None = None, *, database: str | None = None, create: bool = True) -> Store:
+    """Open a store from a URI: ``bolt://``/``neo4j://`` (Neo4j) or a local path / ``duckdb:PATH``
+    (embedded). ``None`` means ``$GRAPHIFF_STORE`` or the default embedded store
+    ``./graphiff.duckdb``. With ``create=False`` a missing embedded store is an error rather
+    than a new empty one (a mistyped path must not look like an empty graph)."""
+    uri = uri or os.environ.get("GRAPHIFF_STORE") or DEFAULT_STORE
+    scheme, sep, _ = uri.partition("://")
+    if sep and scheme in BACKENDS:
+        return _backend(BACKENDS[scheme])(uri, database=database)  # type: ignore[call-arg]
+    path = uri[len("duckdb:"):] if uri.startswith("duckdb:") else uri
+    if not create and not Path(path).exists():
+        raise StoreError(f"no embedded store at {path} (load data into it first with `graphiff load`, "
+                         "or give --store)")
+    return _backend(EMBEDDED)(path)  # type: ignore[call-arg]
+
+
+__all__ = ["BACKENDS", "Store", "open_store"]

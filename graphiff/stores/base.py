@@ -13,21 +13,10 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
-from graphiff.errors import StoreError
-from graphiff.schema import model
-
-PROVENANCE = ("_source", "_line", "_load_id", "_loaded_at")
-REL_ENDS = ("src_label", "src", "dst_label", "dst")
-
-
-def rel_id(rel_type: str, src_label: str, src: str, dst_label: str, dst: str, ident: str = "") -> str:
-    """The identity string of one relationship (what MERGE matches on)."""
-    return f"{src_label}:{src}|{rel_type}|{dst_label}:{dst}|{ident}"
 
 
 class Store(ABC):
@@ -129,28 +118,3 @@ class Store(ABC):
         if len(rel_rows):
             self.upsert_rels("FLAGS", rel_rows)
         return len(alerts)
-
-
-def open_store(uri: str | None = None, *, database: str | None = None, create: bool = True) -> Store:
-    """Open a store from a URI: ``bolt://``/``neo4j://`` (Neo4j) or a local path / ``duckdb:PATH``
-    (embedded). ``None`` means ``$GRAPHIFF_STORE`` or the default embedded store
-    ``./graphiff.duckdb``. With ``create=False`` a missing embedded store is an error rather
-    than a new empty one (a mistyped path must not look like an empty graph)."""
-    import os
-
-    uri = uri or os.environ.get("GRAPHIFF_STORE") or "graphiff.duckdb"
-    if uri.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://", "bolt+ssc://", "neo4j+ssc://")):
-        from graphiff.stores.neo4j import Neo4jStore
-
-        return Neo4jStore(uri, database=database)
-    from graphiff.stores.embedded import EmbeddedStore
-
-    path = uri[len("duckdb:"):] if uri.startswith("duckdb:") else uri
-    if not create and not Path(path).exists():
-        raise StoreError(f"no embedded store at {path} (load data into it first with `graphiff load`, "
-                         "or give --store)")
-    return EmbeddedStore(path)
-
-
-def _schema_check(label: str) -> None:
-    model().node(label)

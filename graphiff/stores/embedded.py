@@ -17,8 +17,9 @@ import pandas as pd
 import pyarrow as pa
 
 from graphiff.errors import StoreError
-from graphiff.schema import model
-from graphiff.stores.base import REL_ENDS, Store
+from graphiff.model import model
+from graphiff.stores.base import Store
+from graphiff.model.identity import REL_ENDS
 from graphiff.stores.columns import to_arrow, sql_type
 
 

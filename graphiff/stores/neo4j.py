@@ -17,7 +17,7 @@ explorers and exports see the same tables on either store:
   columns and dtypes on both stores;
 * loads are ``:_Load`` nodes; labels starting with ``_`` are bookkeeping, never counted.
 
-Every statement comes from ``cypher/*.cypher`` through :func:`graphiff.cypher_loader.cypher`:
+Every statement comes from ``cypher/*.cypher`` through :func:`graphiff.stores.cypher.cypher`:
 labels and types only from the model, values always parameters. Credentials come from
 ``NEO4J_USERNAME`` / ``NEO4J_PASSWORD`` (no authentication when neither is set) and never
 appear in a message.
@@ -35,10 +35,12 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 import numpy as np
 import pandas as pd
 
-from graphiff.cypher_loader import cypher, statements
+from graphiff.stores.cypher import cypher, statements
 from graphiff.errors import GraphiffError, StoreError
-from graphiff.schema import model
-from graphiff.stores.base import REL_ENDS, Store
+from graphiff.model import model
+from graphiff.stores.base import Store
+# the embedded store's column typing, so both stores type every column the same way
+from graphiff.model.identity import REL_ENDS
 # the embedded store's column typing, so both stores type every column the same way
 from graphiff.stores.columns import to_arrow, sql_type
 

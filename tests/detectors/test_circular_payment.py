@@ -5,7 +5,7 @@ from __future__ import annotations
 from _netkit import account, entity_ids, make_tables, payment
 
 from graphiff.detectors.circular_payment import circular_payment, circular_payment_bruteforce, circular_payment_cycles
-from graphiff.projections import money_edges, money_graph
+from graphiff.graph.features import money_edges, money_graph
 
 
 def world():

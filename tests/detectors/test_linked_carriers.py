@@ -6,7 +6,7 @@ from __future__ import annotations
 from _netkit import decl, entity_ids, make_tables
 
 from graphiff.detectors.linked_carriers import carrier_links, linked_carriers
-from graphiff.projections import carrier_use, carrier_use_table, ownership_and_identifiers
+from graphiff.graph.features import carrier_use, carrier_use_table, ownership_and_identifiers
 
 
 def world():

@@ -13,9 +13,9 @@ from typer.testing import CliRunner  # noqa: E402
 
 from graphiff.alerts import read_alerts_json, write_alerts_json  # noqa: E402
 from graphiff.detectors import run_detectors, stored_alerts  # noqa: E402
-from graphiff.evaluate import evaluate  # noqa: E402
+from graphiff.detectors.evaluate import evaluate  # noqa: E402
 from graphiff.ingest import load_paths  # noqa: E402
-from graphiff.stores.base import open_store  # noqa: E402
+from graphiff.stores import open_store  # noqa: E402
 
 FAMILIES = ["circular_trade", "circular_payment", "shell_intermediary", "linked_carriers"]
 SCALE = 0.3

@@ -7,7 +7,7 @@ from _netkit import account, decl, entity_ids, make_tables, payment, trader
 
 from graphiff.detectors.registry import REGISTRY
 from graphiff.detectors.shell_intermediary import pass_through_pairs, shell_intermediary
-from graphiff.projections import trade_edges
+from graphiff.graph.features import trade_edges
 
 
 def world():

@@ -7,7 +7,7 @@ import pytest
 
 from graphiff.detectors.mirror import detect_mirror_discrepancy, mirror_report, pair_declarations
 from graphiff.detectors.registry import REGISTRY
-from graphiff.projections import Tables
+from graphiff.graph.features import Tables
 
 
 def decl(did: str, flow: str, rc: str, date: str, value: float | None, *, mass: float = 1000.0, hs: str = "520100",

@@ -7,7 +7,7 @@ import pytest
 
 from graphiff.detectors.registry import REGISTRY
 from graphiff.detectors.valuation import detect_overvaluation, detect_undervaluation, valuation_scores
-from graphiff.projections import Tables
+from graphiff.graph.features import Tables
 
 
 def decl(i: int | str, *, hs: str = "851712", origin: str = "CN", uv: float, mass: float = 100.0,

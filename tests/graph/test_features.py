@@ -1,0 +1,68 @@
+"""Projections: shipment edges (mirror pairs merged), money edges, carrier use, identifiers."""
+from __future__ import annotations
+
+import pandas as pd
+from _netkit import decl, make_tables, rel_rows
+
+from graphiff.graph.features import (
+    Tables, carrier_use_table, identifier_links, money_edges, officer_table, ownership_and_identifiers, trade_edges,
+    trade_graph,
+)
+
+
+def test_mirror_merge_rules():
+    t = make_tables(decls=[
+        decl("E1", "A", "B", "2024-01-10", doc="BL-1", value=100.0),
+        decl("I1", "A", "B", "2024-01-20", flow="IMPORT", rc="UG", doc="bl 1", value=110.0),
+        # two items of one export declaration, same goods and document: one shipment, summed
+        decl("E2", "A", "B", "2024-02-01", doc="BL-2", value=50.0, mass=5.0, item=1),
+        decl("E2", "A", "B", "2024-02-01", doc="BL-2", value=70.0, mass=7.0, item=2),
+        # matched on the invoice when there is no transport document
+        decl("E3", "A", "C", "2024-03-01", inv="INV-3"),
+        decl("I3", "A", "C", "2024-03-09", flow="IMPORT", inv="inv3"),
+        # neither: never merged
+        decl("E4", "A", "C", "2024-04-01"), decl("E5", "A", "C", "2024-04-01"),
+        # an import seen only by the importing administration
+        decl("I6", "D", "A", "2024-05-01", flow="IMPORT", doc="BL-6"),
+        # no exporter: not a trade edge
+        decl("I7", None, "A", "2024-05-01", flow="IMPORT"),
+    ])
+    e = trade_edges(t)
+    by = {r.decl: r for r in e.itertuples()}
+    assert set(by) == {"E1/1", "E2/1", "E3/1", "E4/1", "E5/1", "I6/1"}
+    assert set(by["E1/1"].decls) == {"E1/1", "I1/1"}
+    assert by["E1/1"].date == "2024-01-10" and by["E1/1"].value_usd == 100.0  # the export side
+    assert by["E2/1"].value_usd == 120.0 and by["E2/1"].net_mass_kg == 12.0
+    assert set(by["E3/1"].decls) == {"E3/1", "I3/1"}
+    assert list(e["edge"]) == list(range(len(e))) and e["t"].is_monotonic_increasing
+    assert len(trade_edges(t, hs_level=4)["hs"].iloc[0]) == 4
+
+
+def test_parties_from_relationships_and_cache_isolation():
+    d = pd.DataFrame([decl("E1", None, None, "2024-01-10")]).drop(columns=["exporter_id", "importer_id"])
+    rels = {"EXPORTED": rel_rows([("Trader", "A", "Declaration", "E1/1")]),
+            "IMPORTED_BY": rel_rows([("Declaration", "E1/1", "Trader", "B")])}
+    t = Tables.from_frames(nodes={"Declaration": d}, rels=rels)
+    e = trade_edges(t)
+    assert (e["src"].tolist(), e["dst"].tolist()) == (["A"], ["B"])
+    e["scratch"] = 1  # a caller's change does not leak into the next caller's table
+    assert "scratch" not in trade_edges(t).columns
+    g = trade_graph(t)
+    assert g.vs["name"] == ["A", "B"] and g.es["decl"] == ["E1/1"]
+
+
+def test_empty_tables():
+    t = Tables.from_frames()
+    assert trade_edges(t).empty and money_edges(t).empty and carrier_use_table(t).empty
+    assert identifier_links(t).empty and officer_table(t).empty
+    assert ownership_and_identifiers(t).vcount() == 0
+
+
+def test_identifiers_fall_back_to_columns():
+    tr = pd.DataFrame([{"key": "A", "address": "1 Harbour Rd, Mombasa", "phone": "+254 700 1", "email": "X@Y.org"},
+                       {"key": "B", "address": "1 harbour rd mombasa", "phone": None, "email": ""}])
+    ids = identifier_links(Tables.from_frames(nodes={"Trader": tr}))
+    addr = ids[ids["id_label"] == "Address"]
+    assert addr["id_key"].nunique() == 1 and set(addr["key"]) == {"A", "B"}
+    assert set(ids.loc[ids["id_label"] == "Phone", "id_key"]) == {"+2547001"}
+    assert set(ids.loc[ids["id_label"] == "Email", "id_key"]) == {"x@y.org"}
