@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "charts"))
 
-from graphiff.charts.base import FORMATS, write_chart  # noqa: E402
 from synthetic import random_subgraph  # noqa: E402
+
+from graphiff.charts.base import FORMATS, write_chart  # noqa: E402
 
 HTML_BUDGET_S = 2.0
 CHROMIUM = "/usr/bin/chromium"

@@ -102,7 +102,7 @@ def build_store(workdir: Path, scale: float, seed: int) -> tuple[Path, dict]:
 
 def bench_detectors(store_path: Path, patterns: list[str] | None = None) -> dict:
     from graphiff.detectors import REGISTRY, detector_names
-    from graphiff.graph.features import Tables
+    from graphiff.graph.tables import Tables
     from graphiff.stores import open_store
 
     out: dict = {"detectors": {}}
@@ -141,9 +141,14 @@ def bench_detectors(store_path: Path, patterns: list[str] | None = None) -> dict
 def bench_cycles(store_path: Path, timeout: float) -> dict:
     """circular trade search vs the networkx brute force on the same shipment projection."""
     from graphiff.detectors.circular_trade import (
-        DEFAULTS, _edge_params, _search_params, circular_trade_edges, temporal_cycles, temporal_cycles_bruteforce,
+        DEFAULTS,
+        _edge_params,
+        _search_params,
+        circular_trade_edges,
+        temporal_cycles,
+        temporal_cycles_bruteforce,
     )
-    from graphiff.graph.features import Tables
+    from graphiff.graph.tables import Tables
     from graphiff.stores import open_store
 
     with open_store(str(store_path)) as st:

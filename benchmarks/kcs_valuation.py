@@ -46,8 +46,8 @@ VARIANTS: list[tuple[str, dict]] = [
 
 
 def load_tables(csv: Path, store_path: Path):
+    from graphiff.graph.tables import Tables
     from graphiff.ingest import load_paths
-    from graphiff.graph.features import Tables
     from graphiff.stores import open_store
 
     store = open_store(str(store_path))

@@ -6,7 +6,14 @@ The public API (the CLI is a thin layer over it)::
     with open_store("world.duckdb") as store:
         load_paths(store, ["samples/world"])
 """
-from graphiff.errors import GraphiffError, InvalidInput, InvalidMapping, NotFound, PackageError, StoreError
+from graphiff.errors import (
+    GraphiffError,
+    InvalidInput,
+    InvalidMapping,
+    NotFound,
+    PackageError,
+    StoreError,
+)
 from graphiff.ingest import load_paths
 from graphiff.stores import Store, open_store
 

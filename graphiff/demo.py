@@ -21,11 +21,11 @@ Step = Callable[[str], None]
 def run_demo(out: str | Path = "demo-out", *, scale: float = 0.5, seed: int = 7, top: int = 3,
              step: Step | None = None) -> dict:
     """Run the demo into ``out`` and return what was written where (paths and figures)."""
+    from graphiff.charts.base import write_chart
     from graphiff.detectors import run_detectors
     from graphiff.detectors.evaluate import evaluate
-    from graphiff.charts.base import write_chart
-    from graphiff.graph.select import select
     from graphiff.detectors.risk import risk_scores
+    from graphiff.graph.select import select
     from graphiff.samples import generate_world
 
     say = step or (lambda _msg: None)
@@ -77,8 +77,8 @@ def run_demo(out: str | Path = "demo-out", *, scale: float = 0.5, seed: int = 7,
 def _demo_package(store, alerts, out: Path) -> str | None:
     """A pseudonymised sharing package of the top alert, with a demo key written beside it."""
     try:
-        from graphiff.share.package import make_package
         from graphiff.graph.select import select
+        from graphiff.share.package import make_package
     except ImportError:
         return None
     if not alerts:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from graphiff.graph.features import Tables
+from graphiff.graph.tables import Tables
 
 
 def decl(did: str, exporter: str | None, importer: str | None, date: str, *, hs: str = "851712",

@@ -29,11 +29,24 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from graphiff.charts.base import EDGE_DATE_FIELDS, NODE_DATE_FIELDS, flagged_by, item_date, omitted_note, truncate, valid_edges
-from graphiff.model.cells import clean_props, clean_text, plain_value
+from graphiff.charts.base import (
+    EDGE_DATE_FIELDS,
+    NODE_DATE_FIELDS,
+    flagged_by,
+    item_date,
+    omitted_note,
+    truncate,
+    valid_edges,
+)
 from graphiff.charts.layout import layout_positions
-from graphiff.charts.style import ALERT_COLOUR, hex_to_colorref, ordered_labels, style_for
+from graphiff.charts.style import (
+    ALERT_COLOUR,
+    hex_to_colorref,
+    ordered_labels,
+    style_for,
+)
 from graphiff.graph.subgraph import Subgraph
+from graphiff.model.cells import clean_props, clean_text, plain_value
 
 LINK_COLOURS = {"FLAGS": ALERT_COLOUR}
 DEFAULT_LINK_COLOUR = "#404040"

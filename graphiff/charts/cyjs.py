@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from graphiff.charts.base import flagged_by, omitted_note, valid_edges
-
-from graphiff.model.cells import clean_props, plain_value
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.style import style_for
 from graphiff.graph.subgraph import Subgraph
+from graphiff.model.cells import clean_props, plain_value
 
 NODE_RESERVED = {"id", "label", "key", "caption", "name", "colour", "shape", "alert", "flagged_by",
                  "parent", "source", "target"}

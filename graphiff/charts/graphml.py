@@ -14,10 +14,9 @@ from typing import Any
 import networkx as nx
 
 from graphiff.charts.base import flagged_by, valid_edges
-
-from graphiff.model.cells import clean_props, clean_text, plain_value
 from graphiff.charts.layout import layout_positions
 from graphiff.graph.subgraph import Subgraph
+from graphiff.model.cells import clean_props, clean_text, plain_value
 
 GRAPHML_NODE_RESERVED = frozenset({"label", "key", "caption", "x", "y", "alert", "flagged"})
 GRAPHML_EDGE_RESERVED = frozenset({"type", "id"})

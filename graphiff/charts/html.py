@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from graphiff.charts.base import flagged_by, label_counts, omitted_note, valid_edges
-from graphiff.model.cells import clean_props, clean_text, plain_value
-from graphiff.model.identity import PROVENANCE
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.style import DEFAULT_STYLE, STYLES, ordered_labels
 from graphiff.graph.subgraph import Subgraph
+from graphiff.model.cells import clean_props, clean_text, plain_value
+from graphiff.model.identity import PROVENANCE
 
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _JSON_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")

@@ -11,12 +11,22 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from graphiff.charts.base import flagged_by, label_counts, omitted_note, truncate, valid_edges
-
-from graphiff.model.cells import clean_text, plain_value
+from graphiff.charts.base import (
+    flagged_by,
+    label_counts,
+    omitted_note,
+    truncate,
+    valid_edges,
+)
 from graphiff.charts.layout import layout_positions
-from graphiff.charts.style import ALERT_COLOUR, FLAGGED_BORDER, ordered_labels, style_for
+from graphiff.charts.style import (
+    ALERT_COLOUR,
+    FLAGGED_BORDER,
+    ordered_labels,
+    style_for,
+)
 from graphiff.graph.subgraph import Subgraph
+from graphiff.model.cells import clean_text, plain_value
 
 LABEL_CAP = 60
 CAPTION_CHARS = 24

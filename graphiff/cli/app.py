@@ -7,7 +7,15 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from graphiff.cli.common import DatabaseOpt, JsonOpt, StoreOpt, console, print_json, progress_bar, store_from
+from graphiff.cli.common import (
+    DatabaseOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    print_json,
+    progress_bar,
+    store_from,
+)
 
 app = typer.Typer(
     name="graphiff",

@@ -7,7 +7,14 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from graphiff.cli.common import DatabaseOpt, JsonOpt, StoreOpt, console, print_json, store_from
+from graphiff.cli.common import (
+    DatabaseOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    print_json,
+    store_from,
+)
 from graphiff.errors import GraphiffError
 
 
@@ -57,7 +64,7 @@ def register(app: typer.Typer) -> None:
         page, i2 Analyst's Notebook (ANX), GraphML, GEXF, Cytoscape JSON or a PNG/SVG picture."""
         from graphiff.charts.base import write_chart
         from graphiff.graph.select import select
-        from graphiff.graph.features import Tables
+        from graphiff.graph.tables import Tables
 
         if not seed and alert is None and pattern is None:
             raise GraphiffError("say where to start: --seed ID (repeatable), --alert ID or --pattern NAME")

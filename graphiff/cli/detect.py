@@ -9,7 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graphiff.cli.common import DatabaseOpt, JsonOpt, StoreOpt, console, print_json, store_from
+from graphiff.cli.common import (
+    DatabaseOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    print_json,
+    store_from,
+)
 
 err_console = Console(stderr=True)
 
@@ -36,7 +43,12 @@ def register(app: typer.Typer) -> None:
         """Run pattern detectors over the store, write the alerts back into it (replacing earlier alerts of the
         same patterns) and optionally to a JSON file. Prints a summary per pattern."""
         from graphiff.alerts import write_alerts_json
-        from graphiff.detectors import load_config, merge_params, parse_overrides, run_detectors
+        from graphiff.detectors import (
+            load_config,
+            merge_params,
+            parse_overrides,
+            run_detectors,
+        )
 
         params = merge_params(load_config(config) if config else None, parse_overrides(sets))
         stats: dict[str, dict] = {}
@@ -118,8 +130,8 @@ def register(app: typer.Typer) -> None:
         pattern's weight times its score; records (declarations, accounts, cash reports) pass part of it on to the
         parties behind them."""
         from graphiff.detectors import stored_alerts
-        from graphiff.graph.features import Tables
         from graphiff.detectors.risk import risk_scores
+        from graphiff.graph.tables import Tables
 
         with store_from(store, database) as st:
             tables = Tables(st)

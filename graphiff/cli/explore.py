@@ -8,7 +8,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from graphiff.cli.common import DatabaseOpt, JsonOpt, StoreOpt, console, print_json, store_from
+from graphiff.cli.common import (
+    DatabaseOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    print_json,
+    store_from,
+)
 
 
 def _fmt(v: Any) -> str:
@@ -47,7 +54,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Who an entity is connected to, how, through which records, and which alerts touch them."""
         from graphiff.explore import neighbourhood
-        from graphiff.graph.features import Tables
+        from graphiff.graph.tables import Tables
 
         with store_from(store, database) as st:
             nb = neighbourhood(Tables(st), id, hops=hops, limit=limit)
@@ -106,7 +113,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The shortest ways two entities are connected, with the records on every hop."""
         from graphiff.explore import paths
-        from graphiff.graph.features import Tables
+        from graphiff.graph.tables import Tables
 
         with store_from(store, database) as st:
             found = paths(Tables(st), a, b, max_len=max_len, k=k)
@@ -145,7 +152,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Groups that trade, pay or are tied mostly among themselves (modularity communities)."""
         from graphiff.explore import communities, community_summary
-        from graphiff.graph.features import Tables
+        from graphiff.graph.tables import Tables
 
         with store_from(store, database) as st:
             df = communities(Tables(st), projection, method, resolution=resolution, seed=seed)
@@ -187,7 +194,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Who sits in the middle of the trade, money or ownership network."""
         from graphiff.explore import centrality
-        from graphiff.graph.features import Tables
+        from graphiff.graph.tables import Tables
 
         with store_from(store, database) as st:
             df = centrality(Tables(st), projection, measure, top=top, cutoff=cutoff)

@@ -10,7 +10,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from graphiff.cli.common import DatabaseOpt, JsonOpt, StoreOpt, console, print_json, store_from
+from graphiff.cli.common import (
+    DatabaseOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    print_json,
+    store_from,
+)
 from graphiff.errors import PackageError
 
 
@@ -41,7 +48,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Make a sharing package for a partner: the chosen subgraph as FollowTheMoney entities plus CSV, the alerts
         in scope and a manifest (producer, time, purpose, marking, redaction, SHA-256 of every file), in one zip."""
-        from graphiff.share.package import KEY_ENV, POLICIES, alerts_from_store, make_package, read_key
+        from graphiff.share.package import (
+            KEY_ENV,
+            POLICIES,
+            alerts_from_store,
+            make_package,
+            read_key,
+        )
 
         if redact not in POLICIES:
             raise PackageError(f"unknown --redact {redact!r}; choose one of: {', '.join(POLICIES)}")

@@ -9,7 +9,14 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from graphiff.cli.common import DatabaseOpt, JsonOpt, StoreOpt, console, print_json, store_from
+from graphiff.cli.common import (
+    DatabaseOpt,
+    JsonOpt,
+    StoreOpt,
+    console,
+    print_json,
+    store_from,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +36,7 @@ def register(app: typer.Typer) -> None:
         summarise per (export country, import country): exports, matched, unmatched rate, median value ratio,
         total value gap, discrepancies."""
         from graphiff.detectors.mirror import mirror_report
-        from graphiff.graph.features import Tables
+        from graphiff.graph.tables import Tables
 
         with store_from(store, database) as st:
             report = mirror_report(Tables(st), window_days=window_days, ratio_low=ratio_low, ratio_high=ratio_high)

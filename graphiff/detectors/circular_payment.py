@@ -6,15 +6,19 @@ accounts instead of shipments between traders.
 """
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
-from graphiff.detectors.circular_trade import (disjoint_turns, group_cycles, temporal_cycles,
-                                              temporal_cycles_bruteforce)
+from graphiff.detectors.circular_trade import (
+    disjoint_turns,
+    group_cycles,
+    temporal_cycles,
+    temporal_cycles_bruteforce,
+)
 from graphiff.detectors.registry import register
-from graphiff.graph.features import Tables, money_edges
+from graphiff.graph.features import money_edges
+from graphiff.graph.tables import Tables
 
 MONEY_MEASURES = ("amount_usd",)
 

@@ -27,7 +27,8 @@ import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
-from graphiff.graph.features import Tables, officer_table, trade_edges, trader_countries
+from graphiff.graph.features import officer_table, trade_edges, trader_countries
+from graphiff.graph.tables import Tables
 
 TRADE_MEASURES = ("value_usd", "net_mass_kg", "quantity")
 #: edges a pruning BFS may scan before it stops (distances are then known only to the levels

@@ -10,7 +10,15 @@ import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
-from graphiff.graph.features import Tables, _num, _str, carrier_use_table, col, identifier_links, officer_table
+from graphiff.graph.features import (
+    _num,
+    _str,
+    carrier_use_table,
+    col,
+    identifier_links,
+    officer_table,
+)
+from graphiff.graph.tables import Tables
 
 LINK_WEIGHTS = {"officer": 0.5, "phone": 0.4, "email": 0.4, "address": 0.3, "conveyance": 0.25, "container": 0.25}
 

@@ -17,7 +17,16 @@ import pandas as pd
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.features import (
-    Tables, _num, _str, account_holders, col, day_numbers, identifier_links, money_edges, officer_table, trade_edges,
+    Tables,
+    _num,
+    _str,
+    account_holders,
+    col,
+    day_numbers,
+    identifier_links,
+    money_edges,
+    officer_table,
+    trade_edges,
 )
 
 SECRECY_JURISDICTIONS = [

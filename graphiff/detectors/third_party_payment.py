@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
-from graphiff.detectors.columns import col as _col, text as _text
+from graphiff.detectors.columns import col as _col
+from graphiff.detectors.columns import text as _text
 from graphiff.detectors.registry import register
-from graphiff.graph.features import Tables
+from graphiff.graph.tables import Tables
 
 DEFAULTS: dict[str, Any] = {
     "related_hops": 2,

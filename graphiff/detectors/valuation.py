@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
-from graphiff.detectors.columns import col as _col, num as _num, upper_text as _text
+from graphiff.detectors.columns import col as _col
+from graphiff.detectors.columns import num as _num
+from graphiff.detectors.columns import upper_text as _text
 from graphiff.detectors.registry import register
-from graphiff.graph.features import Tables
+from graphiff.graph.tables import Tables
 
 #: MAD -> standard deviation of a normal distribution.
 MAD_TO_SD = 1.4826

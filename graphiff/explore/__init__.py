@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
-from graphiff.graph.features import Tables
+from graphiff.graph.tables import Tables
 from graphiff.model import model
 
 #: Labels whose nodes are records linking entities (one hop passes through them).
@@ -907,6 +907,7 @@ def projection_graph(tables: Tables, projection: str = "trade"):
     ``carrier`` and ``ownership``.
     """
     import igraph as ig
+
     from graphiff.graph import features as pj
 
     if projection not in PROJECTIONS:

@@ -20,12 +20,19 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
-from graphiff.explore import GraphIndex, _plain, caption_of, check_date, graph_index, node_props
+from graphiff.explore import (
+    GraphIndex,
+    _plain,
+    caption_of,
+    check_date,
+    graph_index,
+    node_props,
+)
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
-from graphiff.graph.features import Tables
+from graphiff.graph.tables import Tables
 from graphiff.model import model
-from graphiff.stores import Store
 from graphiff.model.identity import REL_ENDS, rel_id
+from graphiff.stores import Store
 
 __all__ = ["select", "Subgraph", "SubNode", "SubEdge", "as_tables"]
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import InvalidInput
-from graphiff.model import values as nz
 from graphiff.ingest.mapping import CANONICAL_COLUMNS, Mapping, load_mapping
 from graphiff.ingest.quarantine import Quarantine
 from graphiff.ingest.readers import SUFFIXES, Chunk, header, read_chunks
 from graphiff.model import FileKind, model
+from graphiff.model import values as nz
 from graphiff.stores import Store
 
 KIND_ORDER = ["rates", "traders", "persons", "carriers", "officers", "accounts", "declarations", "payments",

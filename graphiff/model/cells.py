@@ -18,7 +18,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # characters XML 1.0 forbids (C0 controls except tab/newline/CR, U+FFFE/U+FFFF) and surrogates

@@ -13,7 +13,13 @@ import pandas as pd
 
 from graphiff.samples import ids, rows
 from graphiff.samples.context import Ctx
-from graphiff.samples.entities import add_carriers, carrier_frame, conveyances_for, person_frame, trader_frame
+from graphiff.samples.entities import (
+    add_carriers,
+    carrier_frame,
+    conveyances_for,
+    person_frame,
+    trader_frame,
+)
 from graphiff.samples.reference import COUNTRIES, CUR_INDEX, DAYS, iso1
 
 ENT = dict[str, str]

@@ -67,8 +67,8 @@ from typing import Any, Iterable
 
 from followthemoney import model as ftm_model
 
+from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.model.cells import plain_value
-from graphiff.graph.subgraph import SubEdge, SubNode, Subgraph
 from graphiff.model.identity import rel_id
 
 #: graphiff label -> FtM schema of the entity it becomes (labels missing here are not entities).

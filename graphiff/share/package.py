@@ -63,12 +63,18 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import PackageError
-from graphiff.model.cells import plain_value, safe_cell
-from graphiff.share.ftm import ftm_id, ftm_json_lines, from_ftm, read_ftm_json_lines, to_ftm
-from graphiff.graph.subgraph import SubEdge, SubNode, Subgraph
+from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.model import model
-from graphiff.stores import Store
+from graphiff.model.cells import plain_value, safe_cell
 from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id
+from graphiff.share.ftm import (
+    from_ftm,
+    ftm_id,
+    ftm_json_lines,
+    read_ftm_json_lines,
+    to_ftm,
+)
+from graphiff.stores import Store
 
 FORMAT = "graphiff-package"
 FORMAT_VERSION = 1

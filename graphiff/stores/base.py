@@ -18,7 +18,6 @@ from typing import Any, Literal
 import pandas as pd
 
 
-
 class Store(ABC):
     """One graph store. Use as a context manager or call :meth:`close`."""
 

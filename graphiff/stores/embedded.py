@@ -18,9 +18,9 @@ import pyarrow as pa
 
 from graphiff.errors import StoreError
 from graphiff.model import model
-from graphiff.stores.base import Store
 from graphiff.model.identity import REL_ENDS
-from graphiff.stores.columns import to_arrow, sql_type
+from graphiff.stores.base import Store
+from graphiff.stores.columns import sql_type, to_arrow
 
 
 def _q(name: str) -> str:

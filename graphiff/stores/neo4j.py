@@ -35,14 +35,16 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 import numpy as np
 import pandas as pd
 
-from graphiff.stores.cypher import cypher, statements
 from graphiff.errors import GraphiffError, StoreError
 from graphiff.model import model
-from graphiff.stores.base import Store
+
 # the embedded store's column typing, so both stores type every column the same way
 from graphiff.model.identity import REL_ENDS
+from graphiff.stores.base import Store
+
 # the embedded store's column typing, so both stores type every column the same way
-from graphiff.stores.columns import to_arrow, sql_type
+from graphiff.stores.columns import sql_type, to_arrow
+from graphiff.stores.cypher import cypher, statements
 
 # The driver logs each retried transaction (a deadlock between parallel batches, a server
 # restarting) as a warning; retries are expected and handled, so they are not printed unless

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-
-from graphiff.graph.subgraph import SubEdge, SubNode, Subgraph
 from synthetic import random_subgraph
+
+from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 FORMULA_NAME = '=HYPERLINK("http://x")'

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from graphiff.graph.subgraph import SubEdge, SubNode, Subgraph
+from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 
 # relationship type -> (source label, target label), a subset of graphiff/model/model.yaml
 _RELS = [

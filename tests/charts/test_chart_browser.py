@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import FORMULA_NAME, SCRIPT_ADDRESS, XSS_NAME
-from graphiff.charts.base import write_chart
 from synthetic import random_subgraph
+
+from graphiff.charts.base import write_chart
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-
 from conftest import FORMULA_NAME, MATH_NAME, QUOTES_NAME, SCRIPT_ADDRESS, XSS_NAME
-from graphiff.errors import GraphiffError
+
 from graphiff.charts.base import FORMATS, chart_formats, write_chart
-from graphiff.model.cells import clean_text, safe_cell
 from graphiff.charts.html import chart_data, json_for_script, render_html
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.static import LABEL_CAP
 from graphiff.charts.style import STYLES, style_for
+from graphiff.errors import GraphiffError
+from graphiff.model.cells import clean_text, safe_cell
 
 MODEL_LABELS = ["Trader", "Person", "Carrier", "Declaration", "BankAccount", "Payment", "CashReport",
                 "Conveyance", "Container", "Address", "Phone", "Email", "Country", "Rate", "Alert"]
@@ -91,7 +91,7 @@ def _assert_compact(pos):
 
 
 def test_layout_of_chains_pairs_and_isolates():
-    from graphiff.graph.subgraph import SubEdge, SubNode, Subgraph
+    from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 
     nodes = [SubNode(f"Trader:{i}", "Trader", str(i), str(i)) for i in range(60)]
     edges = [SubEdge(f"c{i}", f"Trader:{i}", f"Trader:{i + 1}", "OFFICER_OF") for i in range(29)]   # a chain
@@ -331,7 +331,7 @@ def test_every_format_survives_odd_input(tmp_path):
     import datetime as dt
     from decimal import Decimal
 
-    from graphiff.graph.subgraph import SubEdge, SubNode, Subgraph
+    from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 
     nodes = [
         SubNode("Trader:A", "Trader", "A", "", {"when": dt.date(2024, 1, 2), "amount": Decimal("1.5"),

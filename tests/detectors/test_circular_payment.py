@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from _netkit import account, entity_ids, make_tables, payment
 
-from graphiff.detectors.circular_payment import circular_payment, circular_payment_bruteforce, circular_payment_cycles
-from graphiff.graph.features import money_edges, money_graph
+from graphiff.detectors.circular_payment import (
+    circular_payment,
+    circular_payment_bruteforce,
+    circular_payment_cycles,
+)
+from graphiff.graph.features import money_edges
+from graphiff.graph.graphs import money_graph
 
 
 def world():

@@ -9,10 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphiff.detectors.circular_trade import (
-    circular_trade, circular_trade_bruteforce, circular_trade_cycles, temporal_cycles, temporal_cycles_bruteforce,
+    circular_trade,
+    circular_trade_bruteforce,
+    circular_trade_cycles,
+    temporal_cycles,
+    temporal_cycles_bruteforce,
 )
 from graphiff.detectors.registry import REGISTRY
-from graphiff.graph.features import trade_edges, trade_graph
+from graphiff.graph.features import trade_edges
+from graphiff.graph.graphs import trade_graph
 
 
 def mirrored(did: str, exporter: str, importer: str, date: str, import_date: str, **kw) -> list[dict]:

@@ -7,10 +7,16 @@ import pytest
 from _netkit import decl, make_tables, trader
 
 from graphiff.alerts import Alert
-from graphiff.detectors import check_params, load_config, merge_params, parse_overrides, run_detectors
-from graphiff.errors import GraphiffError
+from graphiff.detectors import (
+    check_params,
+    load_config,
+    merge_params,
+    parse_overrides,
+    run_detectors,
+)
 from graphiff.detectors.evaluate import evaluate, evaluation_table
 from graphiff.detectors.risk import risk_scores
+from graphiff.errors import GraphiffError
 
 
 def T(*ids):

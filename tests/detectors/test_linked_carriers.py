@@ -6,7 +6,8 @@ from __future__ import annotations
 from _netkit import decl, entity_ids, make_tables
 
 from graphiff.detectors.linked_carriers import carrier_links, linked_carriers
-from graphiff.graph.features import carrier_use, carrier_use_table, ownership_and_identifiers
+from graphiff.graph.features import carrier_use_table
+from graphiff.graph.graphs import carrier_use, ownership_and_identifiers
 
 
 def world():

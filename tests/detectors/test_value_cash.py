@@ -7,7 +7,7 @@ import pytest
 
 from graphiff.detectors.cash_structuring import detect_cash_structuring
 from graphiff.detectors.registry import REGISTRY
-from graphiff.graph.features import Tables
+from graphiff.graph.tables import Tables
 
 _n = 0
 

@@ -12,7 +12,7 @@ samples = pytest.importorskip("graphiff.samples")
 from graphiff import load_paths, open_store  # noqa: E402
 from graphiff.detectors import run_detectors  # noqa: E402
 from graphiff.detectors.evaluate import evaluate, read_truth  # noqa: E402
-from graphiff.graph.features import Tables  # noqa: E402
+from graphiff.graph.tables import Tables  # noqa: E402
 
 FAMILIES = ["undervaluation", "overvaluation", "mirror_discrepancy", "cash_structuring", "third_party_payment"]
 

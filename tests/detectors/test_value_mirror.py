@@ -5,9 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from graphiff.detectors.mirror import detect_mirror_discrepancy, mirror_report, pair_declarations
+from graphiff.detectors.mirror import (
+    detect_mirror_discrepancy,
+    mirror_report,
+    pair_declarations,
+)
 from graphiff.detectors.registry import REGISTRY
-from graphiff.graph.features import Tables
+from graphiff.graph.tables import Tables
 
 
 def decl(did: str, flow: str, rc: str, date: str, value: float | None, *, mass: float = 1000.0, hs: str = "520100",

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from graphiff.detectors.third_party_payment import detect_third_party_payment
-from graphiff.graph.features import Tables
+from graphiff.graph.tables import Tables
 
 
 def decl(did: str, importer: str, exporter: str = "CN1", inv: str | None = None, date: str = "2024-02-01") -> dict:

@@ -6,8 +6,12 @@ import pandas as pd
 import pytest
 
 from graphiff.detectors.registry import REGISTRY
-from graphiff.detectors.valuation import detect_overvaluation, detect_undervaluation, valuation_scores
-from graphiff.graph.features import Tables
+from graphiff.detectors.valuation import (
+    detect_overvaluation,
+    detect_undervaluation,
+    valuation_scores,
+)
+from graphiff.graph.tables import Tables
 
 
 def decl(i: int | str, *, hs: str = "851712", origin: str = "CN", uv: float, mass: float = 100.0,

@@ -14,9 +14,16 @@ import pandas as pd
 import pytest
 
 from graphiff.errors import GraphiffError, NotFound
-from graphiff.explore import (centrality, communities, community_summary, graph_index, neighbourhood, paths,
-                              projection_graph)
-from graphiff.graph.features import Tables
+from graphiff.explore import (
+    centrality,
+    communities,
+    community_summary,
+    graph_index,
+    neighbourhood,
+    paths,
+    projection_graph,
+)
+from graphiff.graph.tables import Tables
 from graphiff.stores import open_store
 from tests.graph.test_select import CASH, CT1, build_world
 

@@ -5,9 +5,14 @@ import pandas as pd
 from _netkit import decl, make_tables, rel_rows
 
 from graphiff.graph.features import (
-    Tables, carrier_use_table, identifier_links, money_edges, officer_table, ownership_and_identifiers, trade_edges,
-    trade_graph,
+    carrier_use_table,
+    identifier_links,
+    money_edges,
+    officer_table,
+    trade_edges,
 )
+from graphiff.graph.graphs import ownership_and_identifiers, trade_graph
+from graphiff.graph.tables import Tables
 
 
 def test_mirror_merge_rules():

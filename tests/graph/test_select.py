@@ -17,8 +17,8 @@ import pytest
 from graphiff.alerts import Alert
 from graphiff.errors import GraphiffError, NotFound
 from graphiff.graph.select import Subgraph, select
+from graphiff.graph.tables import Tables
 from graphiff.ingest import load_paths
-from graphiff.graph.features import Tables
 from graphiff.stores import open_store
 
 # T1 -D1-> T2 -D2-> T3 -D3-> T5 -D4(2023)-> T1, T2 -D6-> T7; T1 and T4 share an address and a director

@@ -19,13 +19,13 @@ from followthemoney import model as ftm_model
 
 from graphiff.alerts import Alert
 from graphiff.errors import PackageError
-from graphiff.share.ftm import from_ftm, ftm_id, to_ftm
-from graphiff.share.package import import_package, make_package, read_package
-from graphiff.graph.subgraph import SubEdge, SubNode, Subgraph
+from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.ingest import load_paths
 from graphiff.model import model
-from graphiff.stores import open_store
 from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id
+from graphiff.share.ftm import from_ftm, ftm_id, to_ftm
+from graphiff.share.package import import_package, make_package, read_package
+from graphiff.stores import open_store
 
 KEY = b"team-key-for-tests-0123456789abcdef"
 OTHER_KEY = b"another-team-key-9876543210zyxwvu"

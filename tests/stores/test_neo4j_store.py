@@ -17,12 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graphiff.stores.cypher import cypher, statements
 from graphiff.errors import GraphiffError, StoreError
 from graphiff.ingest import load_paths
 from graphiff.model import model
-from graphiff.stores import open_store
 from graphiff.model.identity import PROVENANCE
+from graphiff.stores import open_store
+from graphiff.stores.cypher import cypher, statements
 from tests.conftest import ROOT
 from tests.world import TABLES, write_world
 
