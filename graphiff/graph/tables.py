@@ -6,7 +6,7 @@ on the embedded store and on Neo4j, and keeps one memo cache for what is compute
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Hashable, Mapping, TypeVar
 
 import pandas as pd
 
@@ -26,6 +26,7 @@ class Tables:
         self.store = store
         self._nodes: dict[str, pd.DataFrame] = {}
         self._rels: dict[str, pd.DataFrame] = {}
+        self._memo: dict[Hashable, object] = {}
 
     @classmethod
     def from_frames(cls, nodes: Mapping[str, pd.DataFrame] | None = None,
@@ -46,3 +47,15 @@ class Tables:
             df = self.store.rels(rel_type) if self.store is not None else pd.DataFrame(columns=list(REL_ENDS))
             self._rels[rel_type] = df
         return self._rels[rel_type]
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """What ``compute()`` returns, computed once per ``key`` on these tables (the one memo
+        cache of everything derived from them: feature tables, the adjacency index...).
+
+        >>> t = Tables.from_frames()
+        >>> t.memo("answer", lambda: 42), t.memo("answer", lambda: 0)
+        (42, 42)
+        """
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
