@@ -4,8 +4,8 @@ Every export (charts, packages, quarantine files, explore output) writes values 
 functions, so a value looks the same everywhere and a hostile value (``=HYPERLINK(...)``, a
 control character) is neutralised in one place.
 
->>> safe_cell("=HYPERLINK(\"http://x\")")
-'\'=HYPERLINK("http://x")'
+>>> print(safe_cell('=HYPERLINK("http://x")'))
+'=HYPERLINK("http://x")
 >>> safe_cell(-12.5), plain_value(float("nan"))
 ('-12.5', None)
 """
