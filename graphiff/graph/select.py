@@ -6,7 +6,7 @@ date range, keeps at most ``max_nodes`` nodes (the most relevant) and says what 
 Every export (html, anx, graphml, gexf, cyjs, png/svg) and every sharing package takes its
 result, a :class:`Subgraph`.
 
-Hops are counted as in :mod:`graphiff.explore`: records (declarations, payments, cash reports)
+Hops are counted as in :mod:`graphiff.graph.index`: records (declarations, payments, cash reports)
 are the links between entities, so one hop from a trader reaches the declarations it is party
 to *and* the partners, carriers and containers on them; Country nodes are shown but not
 walked through.
@@ -20,30 +20,15 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
-from graphiff.explore import (
-    GraphIndex,
-    _plain,
-    caption_of,
-    check_date,
-    graph_index,
-    node_props,
-)
+from graphiff.graph.index import GraphIndex, caption_of, check_date, graph_index, node_props
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.graph.tables import Tables
 from graphiff.model import model
-from graphiff.model.identity import REL_ENDS, rel_id
+from graphiff.model.cells import plain_value
+from graphiff.model.identity import REL_ENDS, node_id, rel_id
 from graphiff.stores import Store
 
-__all__ = ["select", "Subgraph", "SubNode", "SubEdge", "as_tables"]
-
-
-def as_tables(store_or_tables: Store | Tables) -> Tables:
-    """``Tables`` for a store (or the ``Tables`` given)."""
-    if isinstance(store_or_tables, Tables):
-        return store_or_tables
-    if isinstance(store_or_tables, Store):
-        return Tables(store_or_tables)
-    raise GraphiffError(f"expected a Store or Tables, got {type(store_or_tables).__name__}")
+__all__ = ["select", "Subgraph", "SubNode", "SubEdge"]
 
 
 def _alert_nodes_of_pattern(tables: Tables, idx: GraphIndex, pattern: str) -> list[int]:
@@ -113,7 +98,12 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
     relationships)); the walk is vectorised, O(relationships touched) per hop; keeping the
     cap is O(max_nodes · log) plus the neighbours of kept nodes.
     """
-    tables = as_tables(store_or_tables)
+    if isinstance(store_or_tables, Tables):
+        tables = store_or_tables
+    elif isinstance(store_or_tables, Store):
+        tables = Tables(store_or_tables)
+    else:
+        raise GraphiffError(f"expected a Store or Tables, got {type(store_or_tables).__name__}")
     if hops < 0:
         raise GraphiffError("hops must be 0 or more")
     if max_nodes < 1:
@@ -233,7 +223,7 @@ def _build(tables: Tables, idx: GraphIndex, kept: np.ndarray, included: np.ndarr
     nodes = []
     for i in kept.tolist():
         label, key = idx.label(i), idx.key(i)
-        nodes.append(SubNode(id=f"{label}:{key}", label=label, key=key, caption=caption_of(label, key, props[i]),
+        nodes.append(SubNode(id=node_id(label, key), label=label, key=key, caption=caption_of(label, key, props[i]),
                              props=props[i]))
     edges: list[SubEdge] = []
     m = model()
@@ -251,7 +241,7 @@ def _build(tables: Tables, idx: GraphIndex, kept: np.ndarray, included: np.ndarr
         ident_cols = m.rel(rtype).identity
         recs = frame.iloc[rows].to_dict("records")
         for s, d, rec in zip(srcs.tolist(), dsts.tolist(), recs):
-            p = {str(k): pv for k, v in rec.items() if k not in REL_ENDS and (pv := _plain(v)) is not None}
+            p = {str(k): pv for k, v in rec.items() if k not in REL_ENDS and (pv := plain_value(v)) is not None}
             ident = "|".join(str(p.get(c, "")) for c in ident_cols) if ident_cols else ""
             eid = rel_id(rtype, idx.label(s), idx.key(s), idx.label(d), idx.key(d), ident)
             if eid in seen:

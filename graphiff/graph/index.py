@@ -1,0 +1,574 @@
+"""The adjacency index of the whole graph, and node descriptions read through it.
+
+:func:`graph_index` turns the node and relationship tables of a :class:`Tables` into integer
+arrays (:class:`GraphIndex`): nodes ``0..N-1`` numbered label by label, relationships as
+source/target arrays, an undirected CSR adjacency, and the FLAGS of alerts kept apart. It is
+built once per ``Tables`` and shared by the analyst queries of :mod:`graphiff.explore` and
+the subgraph selection of :mod:`graphiff.graph.select`.
+
+How hops are counted
+--------------------
+Records -- ``Declaration``, ``Payment``, ``CashReport`` -- are the *links* between entities: a
+declaration joins its exporter, importer, agent, carrier, conveyance and containers. One hop
+(:meth:`GraphIndex.expand`) goes from an entity to the entities next to it, directly
+(``HOLDS``, ``OFFICER_OF``, ``LOCATED_AT``...) or through a record (or a record settling a
+record, e.g. a payment that settles a declaration); the records passed through are part of that
+hop. So one hop from a trader reaches its trading partners, carriers, accounts, officers and
+shared identifiers.
+
+``Country`` nodes are reached but never passed through (every trader of a country would
+otherwise be two hops from every other). Alerts are not traversed either: they are reported
+for the nodes they flag.
+
+>>> check_date("2024-03", "date_from")
+'2024-03'
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from graphiff.errors import GraphiffError, NotFound
+from graphiff.graph.tables import Tables
+from graphiff.model import model
+from graphiff.model.cells import plain_value
+from graphiff.model.identity import node_id
+
+__all__ = ["GraphIndex", "graph_index", "node_props", "caption_of", "check_date",
+           "RECORD_LABELS", "HUB_LABELS", "NOT_TRAVERSED"]
+
+#: Labels whose nodes are records linking entities (one hop passes through them).
+RECORD_LABELS = ("Declaration", "Payment", "CashReport")
+#: Labels reached but never passed through (hubs that would link everything).
+HUB_LABELS = ("Country",)
+#: Relationship types that are not traversed (alerts are reported, not walked through).
+NOT_TRAVERSED = ("FLAGS",)
+
+_DATE_ARG = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+# =============================================================================================
+# The adjacency index
+# =============================================================================================
+
+@dataclass
+class GraphIndex:
+    """The whole graph as integer arrays: nodes ``0..N-1``, relationships ``0..E-1``.
+
+    Nodes are numbered label by label (``label_offset``); ``keys[label]`` holds the keys of a
+    label in that order. ``node_label`` (code into ``labels``), ``node_row`` (row in
+    ``tables.nodes(label)``, -1 for a node only named by a relationship), ``node_date`` (ISO
+    date of records, else missing). Relationships (all types but FLAGS): ``e_src``, ``e_dst``,
+    ``e_type`` (code into ``rel_types``), ``e_row`` (row in ``tables.rels(type)``), and the
+    optional ``e_date``/``e_start``/``e_end`` property columns. ``indptr``/``h_nbr``/``h_edge``
+    are the undirected adjacency (CSR over both directions). FLAGS are kept apart:
+    ``f_alert``/``f_node``/``f_row``, with ``f_indptr``/``f_by_node`` (alerts of a node) and
+    ``a_indptr``/``a_by_alert`` (nodes of an alert).
+    """
+
+    labels: list[str]
+    label_offset: np.ndarray
+    keys: dict[str, pd.Index]
+    node_label: np.ndarray
+    node_row: np.ndarray
+    node_date: pd.Series
+    rel_types: list[str]
+    e_src: np.ndarray
+    e_dst: np.ndarray
+    e_type: np.ndarray
+    e_row: np.ndarray
+    e_date: pd.Series | None
+    e_start: pd.Series | None
+    e_end: pd.Series | None
+    indptr: np.ndarray
+    h_nbr: np.ndarray
+    h_edge: np.ndarray
+    f_alert: np.ndarray
+    f_node: np.ndarray
+    f_row: np.ndarray
+    f_indptr: np.ndarray
+    f_by_node: np.ndarray
+    a_indptr: np.ndarray
+    a_by_alert: np.ndarray
+
+    # ---- sizes and masks -------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.node_label)
+
+    @property
+    def degree(self) -> np.ndarray:
+        """Relationships (FLAGS excepted) at each node, both directions."""
+        return np.diff(self.indptr)
+
+    @property
+    def alert_count(self) -> np.ndarray:
+        """Alerts flagging each node."""
+        return np.diff(self.f_indptr)
+
+    def label_mask(self, labels: Iterable[str]) -> np.ndarray:
+        """True for the nodes of ``labels`` (labels the index lacks are ignored)."""
+        codes = [self.labels.index(x) for x in labels if x in self.labels]
+        return np.isin(self.node_label, codes)
+
+    @property
+    def is_record(self) -> np.ndarray:
+        return self._cached("_is_record", lambda: self.label_mask(RECORD_LABELS))
+
+    @property
+    def is_hub(self) -> np.ndarray:
+        return self._cached("_is_hub", lambda: self.label_mask(HUB_LABELS))
+
+    @property
+    def is_alert(self) -> np.ndarray:
+        return self._cached("_is_alert", lambda: self.label_mask(["Alert"]))
+
+    @property
+    def node_key(self) -> np.ndarray:
+        """Keys of all nodes as one object array (built on first use)."""
+        return self._cached("_node_key", lambda: np.concatenate(
+            [self.keys[lab].to_numpy(dtype=object) for lab in self.labels]) if self.n else np.empty(0, object))
+
+    def _cached(self, name: str, fn):
+        v = self.__dict__.get(name)
+        if v is None:
+            v = fn()
+            self.__dict__[name] = v
+        return v
+
+    # ---- names -----------------------------------------------------------------------------
+    def label(self, i: int) -> str:
+        """Label of node ``i``."""
+        return self.labels[int(self.node_label[i])]
+
+    def key(self, i: int) -> str:
+        """Key of node ``i``."""
+        code = int(self.node_label[i])
+        return str(self.keys[self.labels[code]][int(i) - int(self.label_offset[code])])
+
+    def node_id(self, i: int) -> str:
+        """``"{label}:{key}"`` of node ``i`` (the id used in subgraphs and exports)."""
+        return node_id(self.label(i), self.key(i))
+
+    def find(self, label: str, key: str) -> int:
+        """Node number of ``(label, key)``, or -1."""
+        keys = self.keys.get(label)
+        if keys is None or not len(keys):
+            return -1
+        hit = np.flatnonzero(np.asarray(keys == str(key)))
+        return int(self.label_offset[self.labels.index(label)] + hit[0]) if len(hit) else -1
+
+    def resolve(self, ref: str) -> list[int]:
+        """The nodes an id names: ``"Label:key"``, or a bare key looked up under every label
+        (all matches). Raises :class:`NotFound`."""
+        ref = str(ref).strip()
+        if ":" in ref:
+            label, key = ref.split(":", 1)
+            if label in self.keys:
+                i = self.find(label, key)
+                if i < 0:
+                    raise NotFound(f"no {label} with key {key!r} in the store")
+                return [i]
+        hits = [i for label in self.labels if (i := self.find(label, ref)) >= 0]
+        if not hits:
+            raise NotFound(f"no node with id {ref!r} in the store (give a node key such as a trader_id, "
+                           "or Label:key)")
+        return hits
+
+    def resolve_one(self, ref: str) -> int:
+        """Like :meth:`resolve` but one node only; an id shared by several labels must be
+        written ``Label:key``."""
+        hits = self.resolve(ref)
+        if len(hits) > 1:
+            names = ", ".join(self.node_id(i) for i in hits)
+            raise GraphiffError(f"id {ref!r} names several nodes ({names}); say which one as Label:key")
+        return hits[0]
+
+    def alerts_of(self, i: int) -> np.ndarray:
+        """Alert node numbers flagging node ``i``."""
+        return self.f_by_node[self.f_indptr[i]:self.f_indptr[i + 1]]
+
+    def flagged_by_alert(self, a: int) -> np.ndarray:
+        """Node numbers an alert node flags."""
+        return self.a_by_alert[self.a_indptr[a]:self.a_indptr[a + 1]]
+
+    def alerts_for(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(alert, node)`` pairs: the alerts flagging each of ``nodes``."""
+        pos, origin = _csr_gather(self.f_indptr, nodes)
+        return self.f_by_node[pos], origin
+
+    # ---- filters -----------------------------------------------------------------------------
+    def node_date_ok(self, date_from: str | None = None, date_to: str | None = None) -> np.ndarray:
+        """True for nodes without a date and records dated inside ``[date_from, date_to]``."""
+        return _date_ok(self.node_date, date_from, date_to)
+
+    def edge_mask(self, rel_types: Iterable[str] | None = None, date_from: str | None = None,
+                  date_to: str | None = None, node_ok: np.ndarray | None = None) -> np.ndarray:
+        """Relationships usable for a walk: of ``rel_types`` (all when None), dated inside the
+        range (``date``, or a ``start_date``..``end_date`` period overlapping it), with both
+        ends allowed by ``node_ok``."""
+        ok = np.ones(len(self.e_src), dtype=bool)
+        if rel_types is not None:
+            wanted = []
+            for t in rel_types:
+                model().rel(str(t))          # unknown type -> GraphiffError naming it
+                if t in self.rel_types:
+                    wanted.append(self.rel_types.index(t))
+            ok &= np.isin(self.e_type, wanted)
+        if date_from or date_to:
+            if self.e_date is not None:
+                ok &= _date_ok(self.e_date, date_from, date_to)
+            if self.e_start is not None and date_to:
+                ok &= _date_ok(self.e_start, None, date_to)
+            if self.e_end is not None and date_from:
+                ok &= _date_ok(self.e_end, date_from, None)
+        if node_ok is not None:
+            ok &= node_ok[self.e_src] & node_ok[self.e_dst]
+        return ok
+
+    # ---- walking -----------------------------------------------------------------------------
+    def gather(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Half-edge positions incident to ``nodes`` and the node each comes from (vectorised)."""
+        return _csr_gather(self.indptr, nodes)
+
+    def expand(self, seeds: Iterable[int], hops: int, edge_ok: np.ndarray | None = None) -> np.ndarray:
+        """Hop distance of every node from ``seeds`` (-1 = not reached within ``hops``).
+
+        A hop reaches the neighbours of the frontier over allowed relationships; records it
+        reaches pass the walk on to their other ends within the same hop; hubs (Country) are
+        not passed through unless they are seeds. Cost: O(edges touched) per hop, vectorised.
+        """
+        dist = np.full(self.n, -1, dtype=np.int32)
+        frontier = np.unique(np.asarray(list(seeds), dtype=np.int64))
+        dist[frontier] = 0
+        mark = np.zeros(self.n, dtype=bool)
+        is_rec, is_hub = self.is_record, self.is_hub
+        for h in range(1, int(hops) + 1):
+            if not len(frontier):
+                break
+            reached = []
+            cur = frontier
+            for _ in range(4):                 # a record may pass on to a record (payment -> declaration)
+                pos, _origin = self.gather(cur)
+                if edge_ok is not None and len(pos):
+                    pos = pos[edge_ok[self.h_edge[pos]]]
+                nb = self.h_nbr[pos]
+                nb = nb[dist[nb] < 0]
+                if not len(nb):
+                    break
+                if len(nb) > self.n // 64:     # de-duplicate: a mask is cheaper than sorting many ids
+                    mark[nb] = True
+                    nb = np.flatnonzero(mark)
+                    mark[nb] = False
+                else:
+                    nb = np.unique(nb)
+                dist[nb] = h
+                reached.append(nb)
+                cur = nb[is_rec[nb]]
+                if not len(cur):
+                    break
+            if not reached:
+                break
+            allr = np.concatenate(reached)
+            frontier = allr[~is_rec[allr] & ~is_hub[allr]]
+        return dist
+
+    def links(self, members: np.ndarray, ends: np.ndarray, edge_ok: np.ndarray | None = None) -> pd.DataFrame:
+        """Entity-to-entity links inside ``members`` (a node mask): rows ``u, v, how, r1, r2``.
+
+        ``ends`` marks the nodes a link may start or end at (entities); the other members that
+        are records can be passed through (one record, or two joined by a relationship).
+        ``how`` describes the link read from ``u`` to ``v``, e.g.
+        ``-[EXPORTED]-> Declaration -[IMPORTED_BY]->``; ``r1``/``r2`` are the records passed
+        (-1 when none). Both directions are listed.
+        """
+        ok = members[self.e_src] & members[self.e_dst]
+        if edge_ok is not None:
+            ok &= edge_ok
+        eids = np.flatnonzero(ok)
+        s, d, t = self.e_src[eids], self.e_dst[eids], self.e_type[eids].astype(np.int64)
+        a = np.concatenate([s, d])
+        b = np.concatenate([d, s])
+        arrow = _arrows(self.rel_types)[np.concatenate([t * 2 + 1, t * 2])]
+        via = self.is_record & ~ends
+        a_end, b_end, a_via, b_via = ends[a], ends[b], via[a], via[b]
+        labs = np.asarray(self.labels, dtype=object)
+        out = []
+        m = a_end & b_end
+        out.append(pd.DataFrame({"u": a[m], "v": b[m], "how": arrow[m], "r1": -1, "r2": -1}))
+        m1, m2 = a_end & b_via, a_via & b_end
+        left = pd.DataFrame({"u": a[m1], "r": b[m1], "h1": arrow[m1]})
+        right = pd.DataFrame({"r": a[m2], "v": b[m2], "h2": arrow[m2]})
+        if len(left) and len(right):
+            one = left.merge(right, on="r")
+            one = one[one["u"].to_numpy() != one["v"].to_numpy()]
+            if len(one):
+                lab = labs[self.node_label[one["r"].to_numpy()]]
+                out.append(pd.DataFrame({"u": one["u"].to_numpy(), "v": one["v"].to_numpy(),
+                                         "how": one["h1"].to_numpy(dtype=object) + " " + lab + " "
+                                         + one["h2"].to_numpy(dtype=object),
+                                         "r1": one["r"].to_numpy(), "r2": -1}))
+            mm = a_via & b_via
+            if mm.any():
+                mid = pd.DataFrame({"r": a[mm], "q": b[mm], "hm": arrow[mm]})
+                two = left.merge(mid, on="r").merge(right.rename(columns={"r": "q"}), on="q")
+                two = two[two["u"].to_numpy() != two["v"].to_numpy()]
+                if len(two):
+                    lr = labs[self.node_label[two["r"].to_numpy()]]
+                    lq = labs[self.node_label[two["q"].to_numpy()]]
+                    out.append(pd.DataFrame({
+                        "u": two["u"].to_numpy(), "v": two["v"].to_numpy(),
+                        "how": two["h1"].to_numpy(dtype=object) + " " + lr + " " + two["hm"].to_numpy(dtype=object)
+                        + " " + lq + " " + two["h2"].to_numpy(dtype=object),
+                        "r1": two["r"].to_numpy(), "r2": two["q"].to_numpy()}))
+        res = pd.concat(out, ignore_index=True)
+        return res.astype({"u": "int64", "v": "int64", "r1": "int64", "r2": "int64", "how": object})
+
+
+def _csr_gather(indptr: np.ndarray, nodes) -> tuple[np.ndarray, np.ndarray]:
+    nodes = np.asarray(nodes, dtype=np.int64)
+    starts = indptr[nodes]
+    lens = indptr[nodes + 1] - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    offs = np.cumsum(lens) - lens
+    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - offs, lens)
+    return pos, np.repeat(nodes, lens)
+
+
+def _arrows(rel_types: list[str]) -> np.ndarray:
+    """Arrow text per ``2 * type + forward``."""
+    out = []
+    for t in rel_types:
+        out += [f"<-[{t}]-", f"-[{t}]->"]
+    return np.asarray(out, dtype=object)
+
+
+def check_date(value: str | None, what: str) -> str | None:
+    """Validate a date bound (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``); None passes."""
+    if value is None or value == "":
+        return None
+    v = str(value).strip()
+    if not _DATE_ARG.match(v):
+        raise GraphiffError(f"{what} {value!r} is not a date: use YYYY-MM-DD (or YYYY-MM, YYYY)")
+    return v
+
+
+def _date_ok(dates: pd.Series, date_from: str | None, date_to: str | None) -> np.ndarray:
+    """Undated entries pass; dated ones must lie in the range (bounds compared as prefixes, so
+    ``date_to="2024-03"`` keeps all of March)."""
+    date_from = check_date(date_from, "date_from")
+    date_to = check_date(date_to, "date_to")
+    ok = np.ones(len(dates), dtype=bool)
+    if not (date_from or date_to) or not len(dates):
+        return ok
+    s = dates if isinstance(dates, pd.Series) else pd.Series(dates, dtype=object)
+    has = s.notna().to_numpy()
+    if not has.any():
+        return ok
+    d = s[has].astype("str")
+    keep = np.ones(int(has.sum()), dtype=bool)
+    if date_from:
+        keep &= (d.str.slice(0, len(date_from)) >= date_from).to_numpy(dtype=bool)
+    if date_to:
+        keep &= (d.str.slice(0, len(date_to)) <= date_to).to_numpy(dtype=bool)
+    ok[has] = keep
+    return ok
+
+
+def graph_index(tables: Tables) -> GraphIndex:
+    """The adjacency index of ``tables`` (built on first use, then cached for this ``Tables``).
+
+    Reads every node and relationship table once. Cost: O(N + E): one hash pass over the keys
+    of each label (node keys and relationship ends together) and a sort of the 2E half-edges;
+    for a store of 1M declarations (about 6M relationships) seconds and a few hundred MB.
+    """
+    return tables.memo("graph_index", lambda: _build_index(tables))
+
+
+def _as_str(s: pd.Series) -> pd.Series:
+    return s if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object else s.astype("str")
+
+
+def _dates(s: pd.Series) -> pd.Series:
+    """ISO date strings (first 10 characters), blanks as missing."""
+    d = _as_str(s).str.slice(0, 10)
+    return d.where(d.str.len() > 0)
+
+
+def _build_index(tables: Tables) -> GraphIndex:
+    m = model()
+    labels = list(m.nodes)
+    rel_types = [t for t in m.relationships if t not in NOT_TRAVERSED]
+
+    # every key of a label: its node table's keys, then the relationship ends naming it
+    pieces: dict[str, list[pd.Series]] = {lab: [] for lab in labels}
+    node_frames = {}
+    for lab in labels:
+        df = tables.nodes(lab)
+        node_frames[lab] = df
+        pieces[lab].append(_as_str(df["key"]).reset_index(drop=True) if len(df) else pd.Series([], dtype="str"))
+    # (type, end) -> list of (label, row positions or None for all rows, piece number)
+    end_refs: dict[tuple[str, str], list[tuple[str, np.ndarray | None, int]]] = {}
+    rel_frames = {}
+    for t in [*rel_types, *NOT_TRAVERSED]:
+        r = tables.rels(t)
+        if not len(r):
+            continue
+        rel_frames[t] = r
+        for end in ("src", "dst"):
+            labs_col = _as_str(r[f"{end}_label"])
+            keys_col = _as_str(r[end]).reset_index(drop=True)
+            uniq = labs_col.unique()
+            refs = []
+            for lab in uniq:
+                if lab not in pieces:
+                    continue
+                if len(uniq) == 1:
+                    rows = None
+                    piece = keys_col
+                else:
+                    rows = np.flatnonzero((labs_col == lab).to_numpy(dtype=bool))
+                    piece = keys_col.iloc[rows]
+                pieces[lab].append(piece)
+                refs.append((lab, rows, len(pieces[lab]) - 1))
+            end_refs[(t, end)] = refs
+
+    keys: dict[str, pd.Index] = {}
+    codes_of: dict[str, list[np.ndarray]] = {}
+    offsets = [0]
+    node_rows, node_dates, node_labels = [], [], []
+    for li, lab in enumerate(labels):
+        parts = pieces[lab]
+        sizes = [len(p) for p in parts]
+        allk = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        codes, uniques = pd.factorize(allk, sort=False) if len(allk) else (np.empty(0, np.int64), pd.Index([], dtype="str"))
+        codes = np.asarray(codes, dtype=np.int64)
+        keys[lab] = pd.Index(uniques)
+        bounds = np.cumsum([0, *sizes])
+        codes_of[lab] = [codes[bounds[j]:bounds[j + 1]] for j in range(len(parts))]
+        nu = len(uniques)
+        row = np.full(nu, -1, dtype=np.int64)
+        ncodes = codes_of[lab][0]
+        if len(ncodes):
+            first = np.unique(ncodes, return_index=True)
+            row[first[0]] = first[1]
+        node_rows.append(row)
+        df = node_frames[lab]
+        if lab in RECORD_LABELS and "date" in df.columns and len(df):
+            d = _dates(df["date"]).reset_index(drop=True)
+            x = d.iloc[np.maximum(row, 0)].reset_index(drop=True) if nu else pd.Series([], dtype="str")
+            node_dates.append(x.where(pd.Series(row >= 0)) if nu else x)
+        else:
+            node_dates.append(pd.Series([None] * nu, dtype="str") if nu else pd.Series([], dtype="str"))
+        node_labels.append(np.full(nu, li, dtype=np.int16))
+        offsets.append(offsets[-1] + nu)
+    label_offset = np.asarray(offsets, dtype=np.int64)
+    n = int(label_offset[-1])
+
+    def end_ids(t: str, end: str, nrows: int) -> np.ndarray:
+        out = np.full(nrows, -1, dtype=np.int64)
+        for lab, rows, piece in end_refs.get((t, end), []):
+            gid = codes_of[lab][piece] + label_offset[labels.index(lab)]
+            if rows is None:
+                out[:] = gid
+            else:
+                out[rows] = gid
+        return out
+
+    src_p, dst_p, typ_p, row_p = [], [], [], []
+    extra_cols = {"date": [], "start_date": [], "end_date": []}
+    have_cols = {c: False for c in extra_cols}
+    for ti, t in enumerate(rel_types):
+        r = rel_frames.get(t)
+        if r is None:
+            continue
+        s, d = end_ids(t, "src", len(r)), end_ids(t, "dst", len(r))
+        keep = np.flatnonzero((s >= 0) & (d >= 0))
+        src_p.append(s[keep])
+        dst_p.append(d[keep])
+        typ_p.append(np.full(len(keep), ti, dtype=np.int16))
+        row_p.append(keep.astype(np.int64))
+        for c in extra_cols:
+            if c in r.columns:
+                have_cols[c] = True
+                extra_cols[c].append(_dates(r[c]).iloc[keep].reset_index(drop=True))
+            else:
+                extra_cols[c].append(pd.Series([None] * len(keep), dtype="str"))
+
+    def cat(parts, dtype):
+        return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+    e_src, e_dst = cat(src_p, np.int64), cat(dst_p, np.int64)
+    e_type, e_row = cat(typ_p, np.int16), cat(row_p, np.int64)
+    ecol = {c: (pd.concat(v, ignore_index=True) if have_cols[c] else None) for c, v in extra_cols.items()}
+
+    fl = rel_frames.get("FLAGS")
+    if fl is not None:
+        fa, fn = end_ids("FLAGS", "src", len(fl)), end_ids("FLAGS", "dst", len(fl))
+        keep = np.flatnonzero((fa >= 0) & (fn >= 0))
+        f_alert, f_node, f_row = fa[keep], fn[keep], keep.astype(np.int64)
+    else:
+        f_alert = f_node = f_row = np.empty(0, dtype=np.int64)
+
+    ne = len(e_src)
+    hn = np.concatenate([e_src, e_dst])
+    order = np.argsort(hn)
+    h_nbr = np.concatenate([e_dst, e_src])[order]
+    h_edge = np.concatenate([np.arange(ne, dtype=np.int64), np.arange(ne, dtype=np.int64)])[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(hn, minlength=n), out=indptr[1:])
+
+    def csr(by: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        o = np.argsort(by, kind="stable")
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(by, minlength=n), out=ptr[1:])
+        return ptr, other[o]
+
+    f_indptr, f_by_node = csr(f_node, f_alert)
+    a_indptr, a_by_alert = csr(f_alert, f_node)
+    return GraphIndex(
+        labels=labels, label_offset=label_offset, keys=keys,
+        node_label=np.concatenate(node_labels) if n else np.empty(0, np.int16),
+        node_row=np.concatenate(node_rows) if n else np.empty(0, np.int64),
+        node_date=pd.concat(node_dates, ignore_index=True) if n else pd.Series([], dtype="str"),
+        rel_types=rel_types, e_src=e_src, e_dst=e_dst, e_type=e_type, e_row=e_row,
+        e_date=ecol["date"], e_start=ecol["start_date"], e_end=ecol["end_date"],
+        indptr=indptr, h_nbr=h_nbr, h_edge=h_edge, f_alert=f_alert, f_node=f_node, f_row=f_row,
+        f_indptr=f_indptr, f_by_node=f_by_node, a_indptr=a_indptr, a_by_alert=a_by_alert)
+
+
+# =============================================================================================
+# Node descriptions
+# =============================================================================================
+
+def node_props(tables: Tables, idx: GraphIndex, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Properties (incl. provenance, without ``key``; missing values dropped) of nodes ``ids``."""
+    ids = np.asarray(list(ids), dtype=np.int64)
+    out: dict[int, dict[str, Any]] = {int(i): {} for i in ids}
+    if not len(ids):
+        return out
+    labs = idx.node_label[ids]
+    for code in np.unique(labs):
+        sel = ids[labs == code]
+        rows = idx.node_row[sel]
+        have = rows >= 0
+        if not have.any():
+            continue
+        frame = tables.nodes(idx.labels[int(code)])
+        recs = frame.iloc[rows[have]].to_dict("records")
+        for i, rec in zip(sel[have], recs):
+            out[int(i)] = {str(k): pv for k, v in rec.items() if k != "key" and (pv := plain_value(v)) is not None}
+    return out
+
+
+def caption_of(label: str, key: str, props: dict[str, Any]) -> str:
+    """What to print for a node: the schema's caption property, else the key."""
+    nt = model().nodes.get(label)
+    v = props.get(nt.caption) if nt else None
+    return str(v) if v not in (None, "") else str(key)
