@@ -1,47 +1,48 @@
-"""Store tables -> graphs.
+"""Features: the facts every detector, explorer and chart reads, computed once per Tables.
 
-:class:`Tables` hands detectors and explorers the node and relationship tables of a store,
-read once and cached. The graph projections (trade flow, money flow, carrier use, ownership and
-shared identifiers) are built from these tables, so every detector runs the same on the
-embedded store and on Neo4j.
+Each feature is a tidy DataFrame (or dict) derived from the store's tables and memoised in the
+one cache of :class:`~graphiff.graph.tables.Tables` (:meth:`Tables.memo`); callers get a shallow
+copy, so adding a column never changes what the next caller gets. Missing columns are
+tolerated: small in-memory examples only need the columns they use.
+
+* :func:`trade_edges`: shipments exporter -> importer (mirror declarations merged);
+* :func:`money_edges`: payments account -> account, with their holders;
+* :func:`settlements`: which declaration(s) a payment settles (the ``SETTLES`` relationship);
+* :func:`account_holders`, :func:`trader_countries`, :func:`carrier_use_table`,
+  :func:`identifier_links`, :func:`officer_table`.
+
+Mirror pairs live in :mod:`graphiff.graph.mirror`, officer-based relations (ownership groups,
+officer neighbourhoods) in :mod:`graphiff.graph.parties`, the igraph builders in
+:mod:`graphiff.graph.graphs`.
 """
 from __future__ import annotations
 
-import weakref
+import functools
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
+from graphiff.graph.columns import (
+    col,
+    day_numbers,
+    fold_document,
+    hs_prefix,
+    num,
+    text_objects,
+)
 from graphiff.graph.tables import Tables
-
-# ---------------------------------------------------------------------------------------------
-# Projections: tables -> graphs
-# ---------------------------------------------------------------------------------------------
-# Every projection comes in two forms: a ``*_edges``/``*_table`` function returning a tidy
-# DataFrame (what detectors use, vectorised) and a graph function returning a python-igraph
-# graph built from it (what explorers and the cycle search use). Missing columns are tolerated:
-# small in-memory examples only need the columns they use.
+from graphiff.model import values
 
 
-#: projection tables computed once per Tables (weakly keyed: they go with the Tables)
-_CACHE: "weakref.WeakKeyDictionary[Tables, dict]" = weakref.WeakKeyDictionary()
-
-
-def _cached(fn):
-    """Compute a projection once per Tables (and arguments); hand out shallow copies, so a
-    caller adding columns never changes what the next caller gets."""
-    import functools
+def _memoised(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Compute a feature once per Tables (and arguments) in :meth:`Tables.memo`; hand out
+    shallow copies, so a caller adding columns never changes what the next caller gets."""
 
     @functools.wraps(fn)
-    def wrapper(tables, *args, **kwargs):
-        key = (fn.__name__, args, tuple(sorted(kwargs.items())))
-        try:
-            cache = _CACHE.setdefault(tables, {})
-        except TypeError:  # not weak-referenceable: no cache
-            return fn(tables, *args, **kwargs)
-        if key not in cache:
-            cache[key] = fn(tables, *args, **kwargs)
-        v = cache[key]
+    def wrapper(tables: Tables, *args: Any, **kwargs: Any) -> Any:
+        key = ("graph.features", fn.__name__, args, tuple(sorted(kwargs.items())))
+        v = tables.memo(key, lambda: fn(tables, *args, **kwargs))
         if isinstance(v, pd.DataFrame):
             return v.copy(deep=False)
         if isinstance(v, dict):
@@ -51,63 +52,8 @@ def _cached(fn):
     return wrapper
 
 
-def col(df: pd.DataFrame, name: str, default=None) -> pd.Series:
-    """``df[name]`` or a column of ``default`` when the table has no such column."""
-    if name in df.columns:
-        return df[name]
-    return pd.Series([default] * len(df), index=df.index, dtype="object" if default is None else None)
-
-
-def _str(s: pd.Series) -> pd.Series:
-    """A string column as Python objects, stripped, with missing values and blanks as None."""
-    if isinstance(s.dtype, pd.StringDtype):
-        st = s.str.strip()
-        bad = (st.isna() | (st.str.len() == 0)).to_numpy(dtype=bool, na_value=True)
-        arr = st.to_numpy(dtype=object, na_value=None)
-    else:
-        m = s.notna().to_numpy()
-        arr = np.full(len(s), None, dtype=object)
-        if m.any():
-            arr[m] = s[m].astype(str).str.strip().to_numpy(dtype=object)
-        bad = ~m
-        bad[m] = np.array([len(x) == 0 for x in arr[m]], dtype=bool)
-    arr[bad] = None
-    return pd.Series(arr, index=s.index, dtype="object")
-
-
-def _num(s: pd.Series) -> pd.Series:
-    return pd.to_numeric(s, errors="coerce").astype("float64")
-
-
-def day_numbers(dates: pd.Series) -> np.ndarray:
-    """ISO date strings -> int64 day numbers since 1970-01-01 (missing dates -> ``INT64_MIN``)."""
-    dt = pd.to_datetime(dates, errors="coerce", format="mixed") if len(dates) else pd.to_datetime(dates)
-    return dt.values.astype("datetime64[D]").astype("int64")
-
-
-def _hs(code: pd.Series, level: int) -> pd.Series:
-    s = _str(code)
-    m = s.notna()
-    if m.any():
-        v = s[m].astype(str).str.replace(r"\D", "", regex=True).str[:level]
-        v = v.astype(object)
-        v[v == ""] = None
-        s[m] = v
-    return s
-
-
-def _doc(s: pd.Series) -> pd.Series:
-    """Document numbers compared loosely: upper case, letters and digits only."""
-    v = _str(s)
-    m = v.notna()
-    if m.any():
-        v[m] = v[m].astype(str).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
-        v[m & (v.astype(str) == "")] = None
-    return v
-
-
 def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
-    """One row per shipment exporter -> importer (mirror declarations merged).
+    """Shipments: one row per shipment exporter -> importer (mirror declarations merged).
 
     The export declaration in one administration and the import declaration of the same
     shipment in the partner administration are two Declaration nodes; for trade-flow purposes
@@ -117,8 +63,16 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
     the same key are summed. The export side's date and values are kept when there is one
     (else the import side's).
 
-    Computed once per ``Tables`` (later calls return a shallow copy of the cached table).
-    Cost: O(D log D) for D declaration rows.
+    This shipment grouping is deliberately not the mirror pairing of
+    :func:`graphiff.graph.mirror.pair_declarations`: a shipment groups any number of
+    declarations (items, repeated filings) of the same parties, goods and document, whatever
+    their dates and reporting countries, so that a cycle or pass-through never counts one
+    movement of goods twice; a mirror pair is one export and one import declaration of
+    different administrations within a date window, matched one-to-one (also on containers),
+    so that their values can be compared.
+
+    The shipment table is computed once per ``Tables`` at HS6 (later calls return a shallow
+    copy with ``hs`` cut to ``hs_level``). Cost: O(D log D) for D declaration rows.
 
     Returns columns ``edge`` (0..n-1), ``src``, ``dst`` (trader keys), ``decl`` (the
     representative declaration key), ``decls`` (all keys merged, a tuple), ``date`` (ISO),
@@ -126,37 +80,40 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
     ``value_usd``, ``quantity``, ``carrier_id``, ``src_country``, ``dst_country``, sorted by
     ``(t, decl)``. Declarations without both parties or a date are left out.
     """
-    return _trade_edges(tables, int(hs_level))
+    e = _shipments(tables)
+    if int(hs_level) < 6 and len(e):
+        e["hs"] = e["hs6"].str[: int(hs_level)].astype(object)
+    return e
 
 
-@_cached
-def _trade_edges(tables: Tables, hs_level: int) -> pd.DataFrame:
+@_memoised
+def _shipments(tables: Tables) -> pd.DataFrame:
     d = tables.nodes("Declaration")
     cols = ["edge", "src", "dst", "decl", "decls", "date", "t", "hs", "hs6", "net_mass_kg", "value_usd",
             "quantity", "carrier_id", "src_country", "dst_country"]
     if d is None or not len(d):
         return pd.DataFrame(columns=cols)
-    key = _str(col(d, "key"))
-    exp = _str(col(d, "exporter_id"))
-    imp = _str(col(d, "importer_id"))
+    key = text_objects(col(d, "key"))
+    exp = text_objects(col(d, "exporter_id"))
+    imp = text_objects(col(d, "importer_id"))
     if "exporter_id" not in d.columns or "importer_id" not in d.columns:
         exp, imp = _parties_from_rels(tables, key, exp, imp)
-    hs6 = _str(col(d, "hs6"))
+    hs6 = text_objects(col(d, "hs6"))
     if hs6.isna().any():
         miss = hs6.isna()
-        hs6[miss] = _hs(col(d, "hs_code")[miss], 6)
-    doc = _doc(col(d, "transport_doc_no"))
+        hs6[miss] = hs_prefix(col(d, "hs_code")[miss], 6)
+    doc = fold_document(col(d, "transport_doc_no"))
     if doc.isna().any():
         miss = doc.isna()
-        inv = _doc(col(d, "invoice_no")[miss])
+        inv = fold_document(col(d, "invoice_no")[miss])
         doc[miss] = ("inv:" + inv.where(inv.notna(), "")).where(inv.notna(), None)
-    date = _str(col(d, "date"))
+    date = text_objects(col(d, "date"))
     f = pd.DataFrame({
         "key": key, "src": exp, "dst": imp, "hs6": hs6, "doc": doc, "date": date,
-        "flow_rank": _str(col(d, "flow")).map({"EXPORT": 0, "IMPORT": 1}).fillna(2).astype("int64"),
-        "value_usd": _num(col(d, "value_usd")), "net_mass_kg": _num(col(d, "net_mass_kg")),
-        "quantity": _num(col(d, "quantity")), "carrier_id": _str(col(d, "carrier_id")),
-        "src_country": _str(col(d, "exporter_country")), "dst_country": _str(col(d, "importer_country")),
+        "flow_rank": text_objects(col(d, "flow")).map({"EXPORT": 0, "IMPORT": 1}).fillna(2).astype("int64"),
+        "value_usd": num(col(d, "value_usd")), "net_mass_kg": num(col(d, "net_mass_kg")),
+        "quantity": num(col(d, "quantity")), "carrier_id": text_objects(col(d, "carrier_id")),
+        "src_country": text_objects(col(d, "exporter_country")), "dst_country": text_objects(col(d, "importer_country")),
     })
     f = f[f["src"].notna() & f["dst"].notna() & f["date"].notna() & f["hs6"].notna() & f["key"].notna()]
     if not len(f):
@@ -192,7 +149,7 @@ def _trade_edges(tables: Tables, hs_level: int) -> pd.DataFrame:
     })
     agg["decls"] = pd.Series(decls, index=sh[starts], dtype=object).reindex(agg.index)
     agg["date"] = (agg["t"].to_numpy().astype("datetime64[D]")).astype(str)
-    agg["hs"] = agg["hs6"].str[:hs_level] if hs_level < 6 else agg["hs6"]
+    agg["hs"] = agg["hs6"]
     agg = agg.sort_values(["t", "decl"], kind="stable").reset_index(drop=True)
     agg["edge"] = np.arange(len(agg), dtype="int64")
     for c in ("src", "dst", "decl", "hs", "hs6", "carrier_id", "src_country", "dst_country"):
@@ -214,7 +171,10 @@ def _parties_from_rels(tables: Tables, key: pd.Series, exp: pd.Series, imp: pd.S
     return exp, imp
 
 
-def _trader_countries(tables: Tables, e: pd.DataFrame | None = None) -> dict[str, str]:
+def trader_countries_of(tables: Tables, e: pd.DataFrame | None = None) -> dict[str, str]:
+    """Trader key -> country: ``Trader.country`` first, else the country named for the trader
+    on the shipments ``e`` (a :func:`trade_edges` table; the last one named wins). Prefer
+    :func:`trader_countries`, which is computed once. Cost: O(T + E)."""
     parts = []
     if e is not None and len(e):
         parts += [pd.DataFrame({"k": e["src"].to_numpy(dtype=object), "c": e["src_country"].to_numpy(dtype=object)}),
@@ -222,7 +182,7 @@ def _trader_countries(tables: Tables, e: pd.DataFrame | None = None) -> dict[str
     tr = tables.nodes("Trader")
     if len(tr) and "country" in tr.columns:  # traders.csv wins: last
         parts.append(pd.DataFrame({"k": tr["key"].astype(str).to_numpy(dtype=object),
-                                   "c": _str(tr["country"]).to_numpy(dtype=object)}))
+                                   "c": text_objects(tr["country"]).to_numpy(dtype=object)}))
     if not parts:
         return {}
     f = pd.concat(parts, ignore_index=True)
@@ -230,13 +190,13 @@ def _trader_countries(tables: Tables, e: pd.DataFrame | None = None) -> dict[str
     return dict(zip(f["k"], f["c"]))
 
 
-@_cached
+@_memoised
 def trader_countries(tables: Tables) -> dict[str, str]:
     """Trader key -> country (traders.csv first, else the country named on declarations)."""
-    return _trader_countries(tables, trade_edges(tables))
+    return trader_countries_of(tables, trade_edges(tables))
 
 
-@_cached
+@_memoised
 def account_holders(tables: Tables) -> dict[str, str]:
     """BankAccount key -> holder key (``holder_id``, else the HOLDS relationship)."""
     acc = tables.nodes("BankAccount")
@@ -245,11 +205,11 @@ def account_holders(tables: Tables) -> dict[str, str]:
     if len(h):
         out.update(dict(zip(h["dst"].astype(str), h["src"].astype(str))))
     if len(acc) and "holder_id" in acc.columns:
-        out.update({str(k): v for k, v in zip(acc["key"], _str(acc["holder_id"])) if v is not None})
+        out.update({str(k): v for k, v in zip(acc["key"], text_objects(acc["holder_id"])) if v is not None})
     return out
 
 
-@_cached
+@_memoised
 def money_edges(tables: Tables) -> pd.DataFrame:
     """One row per payment from_account -> to_account.
 
@@ -263,23 +223,23 @@ def money_edges(tables: Tables) -> pd.DataFrame:
             "invoice_no", "declaration_id"]
     if p is None or not len(p):
         return pd.DataFrame(columns=cols)
-    src = _str(col(p, "from_account"))
-    dst = _str(col(p, "to_account"))
+    src = text_objects(col(p, "from_account"))
+    dst = text_objects(col(p, "to_account"))
     if "from_account" not in p.columns or "to_account" not in p.columns:
         sent, recv = tables.rels("SENT"), tables.rels("RECEIVED_BY")
-        key = _str(col(p, "key"))
+        key = text_objects(col(p, "key"))
         if len(sent):
             src = src.where(src.notna(), key.map(dict(zip(sent["dst"].astype(str), sent["src"].astype(str)))))
         if len(recv):
             dst = dst.where(dst.notna(), key.map(dict(zip(recv["src"].astype(str), recv["dst"].astype(str)))))
-    amt = _num(col(p, "amount_usd"))
-    usd = _str(col(p, "currency")).map(lambda v: v is not None and v.upper() == "USD").astype(bool)
-    amt = amt.where(amt.notna(), _num(col(p, "amount")).where(usd))
+    amt = num(col(p, "amount_usd"))
+    usd = text_objects(col(p, "currency")).map(lambda v: v is not None and v.upper() == "USD").astype(bool)
+    amt = amt.where(amt.notna(), num(col(p, "amount")).where(usd))
     f = pd.DataFrame({
-        "src": src, "dst": dst, "payment": _str(col(p, "key")),
-        "date": _str(col(p, "date")).map(lambda v: None if v is None else v[:10]),
-        "amount_usd": amt, "invoice_no": _str(col(p, "invoice_no")),
-        "declaration_id": _str(col(p, "declaration_id")),
+        "src": src, "dst": dst, "payment": text_objects(col(p, "key")),
+        "date": text_objects(col(p, "date")).map(lambda v: None if v is None else v[:10]),
+        "amount_usd": amt, "invoice_no": text_objects(col(p, "invoice_no")),
+        "declaration_id": text_objects(col(p, "declaration_id")),
     })
     f = f[f["src"].notna() & f["dst"].notna() & f["date"].notna()].copy()
     f["t"] = day_numbers(f["date"])
@@ -292,7 +252,61 @@ def money_edges(tables: Tables) -> pd.DataFrame:
     return f[cols]
 
 
-@_cached
+SETTLEMENT_COLUMNS = ["payment", "declaration", "matched_on"]
+
+
+@_memoised
+def settlements(tables: Tables) -> pd.DataFrame:
+    """Which declaration(s) each payment settles: ``Payment -[:SETTLES]-> Declaration``.
+
+    A payment naming a ``declaration_id`` settles every item (Declaration node) of that
+    declaration; a payment naming no ``declaration_id`` settles the declarations with its
+    ``invoice_no``. This is the relationship the loader builds at ingest; it is read from the
+    store's ``SETTLES`` relationships when there are any, else derived from the ``Payment``
+    and ``Declaration`` properties by the same rule (in-memory tables, stores loaded without
+    it). Invoice numbers are not unique across traders: an invoice match may name several
+    declarations, and callers that need one choose among them.
+
+    Returns
+    -------
+    DataFrame
+        ``payment`` (Payment key), ``declaration`` (Declaration key), ``matched_on``
+        (``"declaration_id"`` or ``"invoice_no"``), one row per distinct pair, sorted by
+        payment then declaration key. Cost: two hash joins, O(P + D + matches).
+    """
+    p = tables.nodes("Payment")
+    if p is None or not len(p):
+        return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
+    pay = pd.DataFrame({"payment": text_objects(col(p, "key")),
+                        "declaration_id": text_objects(col(p, "declaration_id")),
+                        "invoice_no": text_objects(col(p, "invoice_no"))})
+    pay = pay[pay["payment"].notna()]
+    stored = tables.rels("SETTLES")
+    if stored is not None and len(stored):
+        out = pd.DataFrame({"payment": text_objects(stored["src"]), "declaration": text_objects(stored["dst"])})
+        by_id = pay.loc[pay["declaration_id"].notna(), "payment"]
+        out["matched_on"] = np.where(out["payment"].isin(set(by_id)), "declaration_id", "invoice_no")
+    else:
+        d = tables.nodes("Declaration")
+        if d is None or not len(d):
+            return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
+        dec = pd.DataFrame({"declaration": text_objects(col(d, "key")),
+                            "declaration_id": text_objects(col(d, "declaration_id")),
+                            "invoice_no": text_objects(col(d, "invoice_no"))})
+        dec = dec[dec["declaration"].notna()]
+        by_id = pay[pay["declaration_id"].notna()].merge(
+            dec[dec["declaration_id"].notna()][["declaration", "declaration_id"]], on="declaration_id")
+        by_inv = pay[pay["declaration_id"].isna() & pay["invoice_no"].notna()].merge(
+            dec[dec["invoice_no"].notna()][["declaration", "invoice_no"]], on="invoice_no")
+        out = pd.concat([by_id.assign(matched_on="declaration_id"), by_inv.assign(matched_on="invoice_no")],
+                        ignore_index=True)
+        if not len(out):
+            return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
+    out = out[SETTLEMENT_COLUMNS].drop_duplicates(["payment", "declaration"]).astype(object)
+    return out.sort_values(["payment", "declaration"], kind="stable", ignore_index=True)
+
+
+@_memoised
 def carrier_use_table(tables: Tables) -> pd.DataFrame:
     """Trader-carrier use: one row per (trader, carrier) with ``shipments`` (declarations
     naming the trader as exporter or importer and the carrier) and ``decls`` (their keys).
@@ -302,13 +316,13 @@ def carrier_use_table(tables: Tables) -> pd.DataFrame:
     cols = ["trader_id", "carrier_id", "shipments", "decls"]
     if d is None or not len(d):
         return pd.DataFrame(columns=cols)
-    key = _str(col(d, "key"))
-    car = _str(col(d, "carrier_id"))
+    key = text_objects(col(d, "key"))
+    car = text_objects(col(d, "carrier_id"))
     if "carrier_id" not in d.columns or car.isna().all():
         cb = tables.rels("CARRIED_BY")
         if len(cb):
             car = car.where(car.notna(), key.map(dict(zip(cb["src"].astype(str), cb["dst"].astype(str)))))
-    exp, imp = _str(col(d, "exporter_id")), _str(col(d, "importer_id"))
+    exp, imp = text_objects(col(d, "exporter_id")), text_objects(col(d, "importer_id"))
     if "exporter_id" not in d.columns or "importer_id" not in d.columns:
         exp, imp = _parties_from_rels(tables, key, exp, imp)
     f = pd.concat([
@@ -329,32 +343,26 @@ def carrier_use_table(tables: Tables) -> pd.DataFrame:
     })[cols]
 
 
-_ID_RELS = {"LOCATED_AT": ("Address", "address"), "HAS_PHONE": ("Phone", "phone"), "HAS_EMAIL": ("Email", "email")}
+ID_RELS = {"LOCATED_AT": ("Address", "address"), "HAS_PHONE": ("Phone", "phone"), "HAS_EMAIL": ("Email", "email")}
 
 
-def _norm_identifier(kind: str, v: str) -> str | None:
-    if v is None:
-        return None
-    if kind == "phone":
-        digits = "".join(ch for ch in v if ch.isdigit())
-        return ("+" + digits) if digits else None
-    if kind == "email":
-        return v.strip().lower() or None
-    return " ".join(v.upper().replace(",", " ").split()) or None
+# the rules ingest stores identifier nodes by (graphiff.model.values)
+_IDENTIFIER_RULES = {"address": values.normalise_address, "phone": values.normalise_phone,
+                     "email": values.normalise_email}
 
 
 def identifier_links(tables: Tables, labels: tuple[str, ...] = ("Trader", "Person", "Carrier")) -> pd.DataFrame:
     """Who holds which shared identifier: rows ``(id_label, id_key, label, key)`` for
     Address/Phone/Email nodes linked by LOCATED_AT / HAS_PHONE / HAS_EMAIL. When a store has
     no such relationships, the identifiers are read from the entities' own ``address``,
-    ``phone``, ``email`` columns (lightly normalised)."""
+    ``phone``, ``email`` columns (normalised as ingest does)."""
     return _identifier_links(tables, tuple(labels))
 
 
-@_cached
+@_memoised
 def _identifier_links(tables: Tables, labels: tuple[str, ...]) -> pd.DataFrame:
     rows = []
-    for rel, (id_label, prop) in _ID_RELS.items():
+    for rel, (id_label, prop) in ID_RELS.items():
         r = tables.rels(rel)
         if len(r):
             r = r[r["src_label"].isin(labels)]
@@ -365,7 +373,7 @@ def _identifier_links(tables: Tables, labels: tuple[str, ...]) -> pd.DataFrame:
             for label in labels:
                 n = tables.nodes(label)
                 if len(n) and prop in n.columns:
-                    v = _str(n[prop]).map(lambda x, p=prop: _norm_identifier(p, x))
+                    v = _IDENTIFIER_RULES[prop](n[prop]).astype(object)
                     m = v.notna()
                     rows.append(pd.DataFrame({"id_label": id_label, "id_key": v[m].to_numpy(), "label": label,
                                               "key": n.loc[m, "key"].astype(str).to_numpy()}))
@@ -374,7 +382,7 @@ def _identifier_links(tables: Tables, labels: tuple[str, ...]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True).drop_duplicates(ignore_index=True)
 
 
-@_cached
+@_memoised
 def officer_table(tables: Tables) -> pd.DataFrame:
     """OFFICER_OF as a table: ``officer_label, officer, company_label, company, role, share_pct``."""
     r = tables.rels("OFFICER_OF")
@@ -384,7 +392,7 @@ def officer_table(tables: Tables) -> pd.DataFrame:
     return pd.DataFrame({
         "officer_label": r["src_label"].astype(str).to_numpy(), "officer": r["src"].astype(str).to_numpy(),
         "company_label": r["dst_label"].astype(str).to_numpy(), "company": r["dst"].astype(str).to_numpy(),
-        "role": _str(col(r, "role")).fillna("").str.upper().to_numpy(),
-        "share_pct": _num(col(r, "share_pct")).to_numpy(),
+        "role": text_objects(col(r, "role")).fillna("").str.upper().to_numpy(),
+        "share_pct": num(col(r, "share_pct")).to_numpy(),
     })
 

@@ -9,6 +9,7 @@ from graphiff.graph.features import (
     identifier_links,
     money_edges,
     officer_table,
+    settlements,
     trade_edges,
 )
 from graphiff.graph.graphs import ownership_and_identifiers, trade_graph
@@ -71,3 +72,23 @@ def test_identifiers_fall_back_to_columns():
     assert addr["id_key"].nunique() == 1 and set(addr["key"]) == {"A", "B"}
     assert set(ids.loc[ids["id_label"] == "Phone", "id_key"]) == {"+2547001"}
     assert set(ids.loc[ids["id_label"] == "Email", "id_key"]) == {"x@y.org"}
+
+
+def test_settlements_by_declaration_id_else_invoice():
+    decls = pd.DataFrame([decl("D1", "A", "B", "2024-01-10", inv="INV-1"),
+                          decl("D1", "A", "B", "2024-01-10", inv="INV-1", item=2),
+                          decl("D2", "C", "B", "2024-01-12", inv="INV-1")])
+    pays = pd.DataFrame([
+        {"key": "P1", "declaration_id": "D2", "invoice_no": "INV-1"},   # the id wins over the invoice
+        {"key": "P2", "declaration_id": None, "invoice_no": "INV-1"},   # every declaration of the invoice
+        {"key": "P3", "declaration_id": None, "invoice_no": None},      # settles nothing
+    ])
+    s = settlements(Tables.from_frames(nodes={"Declaration": decls, "Payment": pays}))
+    assert list(s.itertuples(index=False, name=None)) == [
+        ("P1", "D2/1", "declaration_id"),
+        ("P2", "D1/1", "invoice_no"), ("P2", "D1/2", "invoice_no"), ("P2", "D2/1", "invoice_no")]
+    # a store's SETTLES relationships are the fact when it has them
+    stored = rel_rows([("Payment", "P2", "Declaration", "D2/1")])
+    s = settlements(Tables.from_frames(nodes={"Declaration": decls, "Payment": pays}, rels={"SETTLES": stored}))
+    assert list(s.itertuples(index=False, name=None)) == [("P2", "D2/1", "invoice_no")]
+    assert settlements(Tables.from_frames()).empty
