@@ -142,21 +142,20 @@ def bench_cycles(store_path: Path, timeout: float) -> dict:
     """circular trade search vs the networkx brute force on the same shipment projection."""
     from graphiff.detectors.circular_trade import (
         DEFAULTS,
-        _edge_params,
-        _search_params,
         circular_trade_edges,
-        temporal_cycles,
-        temporal_cycles_bruteforce,
+        edge_params,
+        search_params,
     )
+    from graphiff.graph.algorithms import temporal_cycles, temporal_cycles_bruteforce
     from graphiff.graph.tables import Tables
     from graphiff.stores import open_store
 
     with open_store(str(store_path)) as st:
         tables = Tables(st)
         t0 = time.perf_counter()
-        e = circular_trade_edges(tables, **_edge_params(DEFAULTS))
+        e = circular_trade_edges(tables, **edge_params(DEFAULTS))
         proj = time.perf_counter() - t0
-    sp = _search_params(DEFAULTS)
+    sp = search_params(DEFAULTS)
     import igraph  # noqa: F401  (imports out of the timings, for both sides)
     import networkx  # noqa: F401
 

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
-from graphiff.detectors.columns import col as _col
-from graphiff.detectors.columns import text as _text
 from graphiff.detectors.registry import register
+from graphiff.graph.algorithms import UnionFind
+from graphiff.graph.columns import col, iso_dates, num, text
 from graphiff.graph.tables import Tables
 
 DEFAULTS: dict[str, Any] = {
@@ -29,32 +29,13 @@ DEFAULTS: dict[str, Any] = {
 
 
 def _amount_usd(reports: pd.DataFrame) -> pd.Series:
-    usd = pd.to_numeric(_col(reports, "amount_usd"), errors="coerce").astype("float64")
-    status = _text(_col(reports, "usd_status")).str.lower()
+    usd = num(col(reports, "amount_usd"))
+    status = text(col(reports, "usd_status")).str.lower()
     usd = usd.mask(status == "unconvertible")
     # a table without amount_usd (small examples): amounts in USD count as they are
-    cur = _text(_col(reports, "currency"), upper=True)
-    amt = pd.to_numeric(_col(reports, "amount"), errors="coerce").astype("float64")
+    cur = text(col(reports, "currency"), upper=True)
+    amt = num(col(reports, "amount"))
     return usd.fillna(amt.where((cur == "USD").fillna(False)))
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[Any, Any] = {}
-
-    def find(self, x: Any) -> Any:
-        self.parent.setdefault(x, x)
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def union(self, a: Any, b: Any) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 @register("cash_structuring", defaults=dict(DEFAULTS))
@@ -123,17 +104,17 @@ def detect_cash_structuring(
     rep = tables.nodes("CashReport")
     if rep is None or len(rep) == 0:
         return []
-    rid = _text(_col(rep, "report_id")).fillna(_text(_col(rep, "key")))
+    rid = text(col(rep, "report_id")).fillna(text(col(rep, "key")))
     d = pd.DataFrame({
         "report_id": rid,
-        "report_type": _text(_col(rep, "report_type"), upper=True),
-        "date": pd.to_datetime(_col(rep, "date").astype("string").str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
-        "amount": pd.to_numeric(_col(rep, "amount"), errors="coerce"),
-        "currency": _text(_col(rep, "currency"), upper=True),
+        "report_type": text(col(rep, "report_type"), upper=True),
+        "date": iso_dates(col(rep, "date")),
+        "amount": pd.to_numeric(col(rep, "amount"), errors="coerce"),
+        "currency": text(col(rep, "currency"), upper=True),
         "usd": _amount_usd(rep),
-        "person_id": _text(_col(rep, "person_id")),
-        "trader_id": _text(_col(rep, "trader_id")),
-        "account_id": _text(_col(rep, "account_id"), upper=True),
+        "person_id": text(col(rep, "person_id")),
+        "trader_id": text(col(rep, "trader_id")),
+        "account_id": text(col(rep, "account_id"), upper=True),
     })
     d = d[(d["report_type"].isin(types) & d["usd"].notna() & d["date"].notna() & d["report_id"].notna())
           .fillna(False).to_numpy()].reset_index(drop=True)
@@ -148,7 +129,7 @@ def detect_cash_structuring(
 
     # groups: connected components of the just-below reports through the link fields; reports
     # at/above the threshold join the group of a subject they share (for the below-share test)
-    uf = _UnionFind()
+    uf = UnionFind()
     links = [c for c in link_by if c in ("person_id", "trader_id", "account_id")]
     for row in relevant[below.to_numpy()].itertuples(index=False):
         node = ("R", row.report_id)

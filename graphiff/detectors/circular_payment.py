@@ -1,7 +1,7 @@
 """Circular payments: money that comes back (design.md section 6).
 
 The same time-respecting cycle search as circular trade
-(:func:`graphiff.detectors.circular_trade.temporal_cycles`), run over payments between bank
+(:func:`graphiff.graph.algorithms.temporal_cycles`), run over payments between bank
 accounts instead of shipments between traders.
 """
 from __future__ import annotations
@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
-from graphiff.detectors.circular_trade import (
+from graphiff.detectors.registry import register
+from graphiff.graph.algorithms import (
     disjoint_turns,
     group_cycles,
     temporal_cycles,
     temporal_cycles_bruteforce,
 )
-from graphiff.detectors.registry import register
 from graphiff.graph.features import money_edges
 from graphiff.graph.tables import Tables
 
@@ -112,7 +112,7 @@ def circular_payment(tables: Tables, **params) -> list[Alert]:
     Notes
     -----
     Cost: O(P log P) for P payments to build the edge table, then the bounded search of
-    :func:`graphiff.detectors.circular_trade.temporal_cycles`.
+    :func:`graphiff.graph.algorithms.temporal_cycles`.
     """
     p = {**DEFAULTS, **params}
     e = circular_payment_edges(tables, by=p["by"], min_amount_usd=float(p["min_amount_usd"]))

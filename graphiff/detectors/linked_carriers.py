@@ -10,14 +10,8 @@ import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
-from graphiff.graph.features import (
-    _num,
-    _str,
-    carrier_use_table,
-    col,
-    identifier_links,
-    officer_table,
-)
+from graphiff.graph.columns import col, num, text_objects
+from graphiff.graph.features import carrier_use_table, identifier_links, officer_table
 from graphiff.graph.tables import Tables
 
 LINK_WEIGHTS = {"officer": 0.5, "phone": 0.4, "email": 0.4, "address": 0.3, "conveyance": 0.25, "container": 0.25}
@@ -56,11 +50,11 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
                                    "carrier": o["company"]}))
     d = tables.nodes("Declaration")
     if len(d):
-        car = _str(col(d, "carrier_id"))
-        conv = _str(col(d, "conveyance_id"))
+        car = text_objects(col(d, "carrier_id"))
+        conv = text_objects(col(d, "conveyance_id"))
         m = car.notna() & conv.notna()
         parts.append(pd.DataFrame({"kind": "conveyance", "value": conv[m].str.upper(), "carrier": car[m]}))
-        cont = _str(col(d, "container_ids"))
+        cont = text_objects(col(d, "container_ids"))
         m = car.notna() & cont.notna()
         if m.any():
             c = pd.DataFrame({"carrier": car[m], "value": cont[m].astype(str).str.upper().str.split(r"[;,\s]+")})
@@ -107,12 +101,12 @@ class _CashIndex:
         if len(reps):
             keys = reps["key"].astype(str)
             if "person_id" in reps.columns:
-                for r, pers in zip(keys, _str(reps["person_id"])):
+                for r, pers in zip(keys, text_objects(reps["person_id"])):
                     if pers is not None:
                         self.reports[pers].add(r)
-            rr = pd.DataFrame({"key": keys, "date": _str(col(reps, "date")),
-                               "amount_usd": _num(col(reps, "amount_usd")),
-                               "report_type": _str(col(reps, "report_type"))})
+            rr = pd.DataFrame({"key": keys, "date": text_objects(col(reps, "date")),
+                               "amount_usd": num(col(reps, "amount_usd")),
+                               "report_type": text_objects(col(reps, "report_type"))})
             self.info = {r["key"]: r for r in rr.to_dict("records")}
 
     def for_carriers(self, carriers: set[str]) -> dict[str, list[dict]]:

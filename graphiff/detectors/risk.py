@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 
 from graphiff.alerts import Alert
+from graphiff.graph.columns import col, text_objects
+from graphiff.graph.features import account_holders
 
 #: How much one alert of each family says about the entities it names (0..1).
 WEIGHTS: dict[str, float] = {
@@ -40,14 +42,12 @@ PROPAGATION: dict[str, float] = {
 
 def _parties(tables: Any) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """(label, key) of a record -> the (label, key) of the parties behind it."""
-    from graphiff.graph.features import _str, account_holders, col
-
     out: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     d = tables.nodes("Declaration")
     if len(d):
-        keys = _str(col(d, "key"))
+        keys = text_objects(col(d, "key"))
         for role in ("exporter_id", "importer_id"):
-            for k, t in zip(keys, _str(col(d, role))):
+            for k, t in zip(keys, text_objects(col(d, role))):
                 if k is not None and t is not None:
                     out[("Declaration", k)].append(("Trader", t))
     holders = account_holders(tables)
@@ -56,18 +56,18 @@ def _parties(tables: Any) -> dict[tuple[str, str], list[tuple[str, str]]]:
         out[("BankAccount", acct)].append(("Person" if h in persons else "Trader", h))
     c = tables.nodes("CashReport")
     if len(c):
-        keys = _str(col(c, "key"))
-        for k, p in zip(keys, _str(col(c, "person_id"))):
+        keys = text_objects(col(c, "key"))
+        for k, p in zip(keys, text_objects(col(c, "person_id"))):
             if k is not None and p is not None:
                 out[("CashReport", k)].append(("Person", p))
-        for k, t in zip(keys, _str(col(c, "trader_id"))):
+        for k, t in zip(keys, text_objects(col(c, "trader_id"))):
             if k is not None and t is not None:
                 out[("CashReport", k)].append(("Trader", t))
     p = tables.nodes("Payment")
     if len(p):
-        keys = _str(col(p, "key"))
+        keys = text_objects(col(p, "key"))
         for end in ("from_account", "to_account"):
-            for k, a in zip(keys, _str(col(p, end))):
+            for k, a in zip(keys, text_objects(col(p, end))):
                 if k is not None and a is not None and a in holders:
                     h = holders[a]
                     out[("Payment", k)].append(("Person" if h in persons else "Trader", h))

@@ -16,18 +16,16 @@ import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
+from graphiff.graph.algorithms import window_join
+from graphiff.graph.columns import col, day_numbers, num, text_objects
 from graphiff.graph.features import (
-    Tables,
-    _num,
-    _str,
     account_holders,
-    col,
-    day_numbers,
     identifier_links,
     money_edges,
     officer_table,
     trade_edges,
 )
+from graphiff.graph.tables import Tables
 
 SECRECY_JURISDICTIONS = [
     # a working list of high-secrecy jurisdictions (Tax Justice Network FSI, FATF grey/black lists);
@@ -68,35 +66,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _window_join(later: pd.DataFrame, earlier: pd.DataFrame, on: list[str], t_later: str, t_earlier: str,
-                 days: int) -> pd.DataFrame:
-    """Rows of ``later`` joined with the rows of ``earlier`` with equal ``on`` keys and
-    ``0 <= later.t - earlier.t <= days`` (column ``days``), without the full cross join: only
-    pairs inside the window are ever built (sorted arrays and binary search)."""
-    keys = pd.concat([later[on], earlier[on]], ignore_index=True)
-    code = keys.groupby(on, sort=False).ngroup().to_numpy(np.int64)
-    lc, ec = code[: len(later)], code[len(later):]
-    lt, et = later[t_later].to_numpy(np.int64), earlier[t_earlier].to_numpy(np.int64)
-    base = int(max(lt.max(initial=0), et.max(initial=0)) - min(lt.min(initial=0), et.min(initial=0))) + days + 2
-    off = min(lt.min(initial=0), et.min(initial=0))
-    ek = ec * base + (et - off)
-    order = np.argsort(ek, kind="stable")
-    ek_sorted = ek[order]
-    lk = lc * base + (lt - off)
-    lo = np.searchsorted(ek_sorted, lk - days, side="left")
-    hi = np.searchsorted(ek_sorted, lk, side="right")
-    n = hi - lo
-    li = np.repeat(np.arange(len(later)), n)
-    starts = np.repeat(lo, n)
-    within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    ei = order[starts + within]
-    left = later.iloc[li].reset_index(drop=True)
-    right = earlier.drop(columns=on).iloc[ei].reset_index(drop=True)
-    out = pd.concat([left, right], axis=1)
-    out["days"] = (lt[li] - et[ei]).astype(np.int64)
-    return out
-
-
 def pass_through_pairs(edges: pd.DataFrame, *, resale_days: int = 14, mass_tol: float = 1.5) -> pd.DataFrame:
     """Buy-then-resell pairs: a trader's purchase (shipment into it) and a later sale
     (shipment out of it) of the same HS6 within ``resale_days``, with comparable net mass
@@ -120,7 +89,7 @@ def pass_through_pairs(edges: pd.DataFrame, *, resale_days: int = 14, mass_tol: 
         return pd.DataFrame(columns=cols)
     buys = buys.merge(both)
     sells = sells.merge(both)
-    m = _window_join(sells, buys, ["trader", "hs6"], "sell_t", "buy_t", resale_days)
+    m = window_join(sells, buys, ["trader", "hs6"], "sell_t", "buy_t", resale_days)
     m = m[m["sell_edge"] != m["buy_edge"]]
     bm, sm = m["buy_mass"].to_numpy(float), m["sell_mass"].to_numpy(float)
     bv, sv = m["buy_value"].to_numpy(float), m["sell_value"].to_numpy(float)
@@ -152,7 +121,7 @@ def fast_money_pairs(tables: Tables, *, money_days: int = 7, money_tol: float = 
     both = pd.merge(ins[["holder"]].drop_duplicates(), outs[["holder"]].drop_duplicates())
     if not len(both):
         return pd.DataFrame(columns=cols)
-    m = _window_join(outs.merge(both), ins.merge(both), ["holder"], "out_t", "in_t", money_days)
+    m = window_join(outs.merge(both), ins.merge(both), ["holder"], "out_t", "in_t", money_days)
     a, b = m["in_usd"].to_numpy(float), m["out_usd"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.maximum(a, b) / np.minimum(a, b)
@@ -265,10 +234,10 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     tinfo: dict[str, dict] = {}
     if len(traders):
         tr = pd.DataFrame({
-            "key": _str(col(traders, "key")), "country": _str(col(traders, "country")),
-            "registration_date": _str(col(traders, "registration_date")),
-            "employees": _num(col(traders, "employees")), "origin": _str(col(traders, "origin")),
-            "name": _str(col(traders, "name")),
+            "key": text_objects(col(traders, "key")), "country": text_objects(col(traders, "country")),
+            "registration_date": text_objects(col(traders, "registration_date")),
+            "employees": num(col(traders, "employees")), "origin": text_objects(col(traders, "origin")),
+            "name": text_objects(col(traders, "name")),
         })
         tr = tr[tr["key"].isin(cand_ids)]
         tr["reg_t"] = day_numbers(tr["registration_date"].astype(object).where(tr["registration_date"].notna(), None))
@@ -284,7 +253,7 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     acc = tables.nodes("BankAccount")
     acct_countries: dict[str, set[str]] = {}
     if len(acc) and "bank_country" in acc.columns:
-        for k, c in zip(acc["key"].astype(str), _str(acc["bank_country"])):
+        for k, c in zip(acc["key"].astype(str), text_objects(acc["bank_country"])):
             h = holders.get(k)
             if h in cand_ids and c:
                 acct_countries.setdefault(h, set()).add(c)

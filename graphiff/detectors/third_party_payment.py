@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
-from graphiff.detectors.columns import col as _col
-from graphiff.detectors.columns import text as _text
 from graphiff.detectors.registry import register
+from graphiff.graph.columns import col, iso_dates, text, text_objects
+from graphiff.graph.features import settlements
+from graphiff.graph.parties import officer_adjacency, within_hops
 from graphiff.graph.tables import Tables
 
 DEFAULTS: dict[str, Any] = {
@@ -28,46 +29,20 @@ DEFAULTS: dict[str, Any] = {
 
 
 def _account_key(s: pd.Series) -> pd.Series:
-    return _text(s, upper=True).str.replace(" ", "", regex=False)
+    """Account ids as this detector compares them: upper case, spaces removed."""
+    return text(s, upper=True).str.replace(" ", "", regex=False)
 
 
-def _str(v: Any) -> str | None:
+def _text_or_none(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
 def related_parties(tables: Tables, *, hops: int = 2, roles: list[str] | None = None) -> dict[str, set[str]]:
-    """Adjacency of the undirected officer graph (``OFFICER_OF``, optionally only some roles).
-
-    Returns ``{party_id: {neighbour ids}}``; parties within ``hops`` of an importer count as
-    related to it (see :func:`detect_third_party_payment`).
-    """
-    off = tables.rels("OFFICER_OF")
-    adj: dict[str, set[str]] = defaultdict(set)
-    if off is None or len(off) == 0:
-        return adj
-    src, dst = _text(_col(off, "src")), _text(_col(off, "dst"))
-    keep = src.notna() & dst.notna()
-    if roles:
-        keep = keep & _text(_col(off, "role"), upper=True).isin([r.upper() for r in roles]).fillna(False)
-    for a, b in zip(src[keep.to_numpy()], dst[keep.to_numpy()]):
-        adj[a].add(b)
-        adj[b].add(a)
-    return adj
-
-
-def _within(adj: dict[str, set[str]], start: str, hops: int) -> set[str]:
-    seen = {start}
-    frontier = {start}
-    for _ in range(max(0, hops)):
-        nxt = set()
-        for x in frontier:
-            nxt |= adj.get(x, set())
-        nxt -= seen
-        seen |= nxt
-        frontier = nxt
-        if not frontier:
-            break
-    return seen
+    """Adjacency of the undirected officer graph (``OFFICER_OF``, optionally only some roles):
+    :func:`graphiff.graph.parties.officer_adjacency`. Parties within ``hops`` of an importer
+    (:func:`graphiff.graph.parties.within_hops`) count as related to it (see
+    :func:`detect_third_party_payment`)."""
+    return officer_adjacency(tables, roles)
 
 
 @register("third_party_payment", defaults=dict(DEFAULTS))
@@ -120,77 +95,75 @@ def detect_third_party_payment(
 
     Notes
     -----
-    Matching: ``payment.declaration_id`` equal to a declaration's ``declaration_id``, else
-    ``payment.invoice_no`` equal to a declaration's ``invoice_no`` (preferring declarations
-    whose exporter holds the receiving account). Cost: two hash joins plus a breadth-first
+    Matching: the settled declarations of :func:`graphiff.graph.features.settlements`
+    (``SETTLES``: by ``declaration_id``, else by ``invoice_no``); of the declarations an
+    invoice number names, only those within ``invoice_window_days`` count, and those whose
+    exporter holds the receiving account are preferred. Cost: hash joins plus a breadth-first
     search of ``related_hops`` per distinct importer, O(n + officers).
     """
     pay = tables.nodes("Payment")
     decl = tables.nodes("Declaration")
     if pay is None or decl is None or len(pay) == 0 or len(decl) == 0:
         return []
+    settled = settlements(tables)
+    if len(settled) == 0:
+        return []
     acc = tables.nodes("BankAccount")
     traders = tables.nodes("Trader")
 
+    # prepare: the settled declarations of each payment, with what the verdict needs
     p = pd.DataFrame({
-        "payment_id": _text(_col(pay, "payment_id")).fillna(_text(_col(pay, "key"))),
-        "date": pd.to_datetime(_col(pay, "date").astype("string").str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
-        "from_account": _account_key(_col(pay, "from_account")),
-        "to_account": _account_key(_col(pay, "to_account")),
-        "amount": pd.to_numeric(_col(pay, "amount"), errors="coerce"),
-        "currency": _text(_col(pay, "currency"), upper=True),
-        "amount_usd": pd.to_numeric(_col(pay, "amount_usd"), errors="coerce"),
-        "declaration_id": _text(_col(pay, "declaration_id")),
-        "invoice_no": _text(_col(pay, "invoice_no"), upper=True),
+        "payment": text_objects(col(pay, "key")),
+        "payment_id": text(col(pay, "payment_id")).fillna(text(col(pay, "key"))),
+        "date": iso_dates(col(pay, "date")),
+        "from_account": _account_key(col(pay, "from_account")),
+        "to_account": _account_key(col(pay, "to_account")),
+        "amount": pd.to_numeric(col(pay, "amount"), errors="coerce"),
+        "currency": text(col(pay, "currency"), upper=True),
+        "amount_usd": pd.to_numeric(col(pay, "amount_usd"), errors="coerce"),
+        "_prow": np.arange(len(pay)),
     })
-    p = p[(p["declaration_id"].notna() | p["invoice_no"].notna()).fillna(False).to_numpy()]
-    if len(p) == 0:
-        return []
     d = pd.DataFrame({
-        "decl_key": _text(_col(decl, "key")),
-        "declaration_id": _text(_col(decl, "declaration_id")),
-        "invoice_no": _text(_col(decl, "invoice_no"), upper=True),
-        "flow": _text(_col(decl, "flow"), upper=True),
-        "importer_id": _text(_col(decl, "importer_id")),
-        "exporter_id": _text(_col(decl, "exporter_id")),
-        "importer_country": _text(_col(decl, "importer_country"), upper=True),
-        "exporter_country": _text(_col(decl, "exporter_country"), upper=True),
-        "ddate": pd.to_datetime(_col(decl, "date").astype("string").str.slice(0, 10), format="%Y-%m-%d", errors="coerce"),
+        "declaration": text_objects(col(decl, "key")),
+        "decl_key": text(col(decl, "key")),
+        "importer_id": text(col(decl, "importer_id")),
+        "exporter_id": text(col(decl, "exporter_id")),
+        "importer_country": text(col(decl, "importer_country"), upper=True),
+        "exporter_country": text(col(decl, "exporter_country"), upper=True),
+        "ddate": iso_dates(col(decl, "date")),
+        "_drow": np.arange(len(decl)),
     })
     d = d[d["importer_id"].notna().to_numpy()]
 
     holder = {}
     bank_country = {}
     if acc is not None and len(acc):
-        keys = _account_key(_col(acc, "account_id")).fillna(_account_key(_col(acc, "key")))
-        for k, h, c in zip(keys, _text(_col(acc, "holder_id")), _text(_col(acc, "bank_country"), upper=True)):
+        keys = _account_key(col(acc, "account_id")).fillna(_account_key(col(acc, "key")))
+        for k, h, c in zip(keys, text(col(acc, "holder_id")), text(col(acc, "bank_country"), upper=True)):
             if isinstance(k, str):
-                holder[k] = _str(h)
-                bank_country[k] = _str(c)
+                holder[k] = _text_or_none(h)
+                bank_country[k] = _text_or_none(c)
     trader_country = {}
     if traders is not None and len(traders):
-        tk = _text(_col(traders, "trader_id")).fillna(_text(_col(traders, "key")))
-        for k, c in zip(tk, _text(_col(traders, "country"), upper=True)):
+        tk = text(col(traders, "trader_id")).fillna(text(col(traders, "key")))
+        for k, c in zip(tk, text(col(traders, "country"), upper=True)):
             if isinstance(k, str) and isinstance(c, str):
                 trader_country[k] = c
 
-    by_id = p[p["declaration_id"].notna().to_numpy()].merge(
-        d.drop(columns=["invoice_no"]), on="declaration_id")
-    by_id["matched_on"] = "declaration_id"
-    done = p["payment_id"].astype(object).isin(set(by_id["payment_id"].astype(object))).to_numpy()
-    rest = p[~done & p["invoice_no"].notna().to_numpy()]
-    by_inv = rest.merge(d.drop(columns=["declaration_id"]).dropna(subset=["invoice_no"]), on="invoice_no")
-    by_inv = by_inv[((by_inv["date"] - by_inv["ddate"]).dt.days.abs() <= invoice_window_days).fillna(True).to_numpy()]
-    if len(by_inv):
+    m = settled.merge(p, on="payment").merge(d, on="declaration")
+    m = m.sort_values(["_prow", "_drow"], kind="stable", ignore_index=True)
+    by_inv = (m["matched_on"] == "invoice_no").to_numpy()
+    if by_inv.any():
+        # an invoice match must be close in time to the declaration
+        near = ((m["date"] - m["ddate"]).dt.days.abs() <= invoice_window_days).fillna(True).to_numpy()
+        m = m[~by_inv | near].reset_index(drop=True)
+        by_inv = (m["matched_on"] == "invoice_no").to_numpy()
+    if by_inv.any():
         # invoice numbers collide across traders: prefer declarations whose exporter is paid
-        seller_paid = [holder.get(t) is not None and holder.get(t) == e
-                       for t, e in zip(by_inv["to_account"], by_inv["exporter_id"])]
-        by_inv = by_inv.assign(_seller=seller_paid)
-        any_seller = by_inv.groupby("payment_id")["_seller"].transform("any")
-        by_inv = by_inv[(by_inv["_seller"] | ~any_seller).to_numpy()].drop(columns=["_seller"])
-        by_inv["declaration_id"] = pd.NA
-        by_inv["matched_on"] = "invoice_no"
-    m = pd.concat([by_id, by_inv], ignore_index=True)
+        seller = np.array([holder.get(t) is not None and holder.get(t) == e
+                           for t, e in zip(m["to_account"], m["exporter_id"])], dtype=bool) & by_inv
+        any_seller = pd.Series(seller).groupby(m["payment_id"].to_numpy()).transform("any").to_numpy(dtype=bool)
+        m = m[~by_inv | seller | ~any_seller].reset_index(drop=True)
     if len(m) == 0:
         return []
 
@@ -199,7 +172,7 @@ def detect_third_party_payment(
 
     def related(importer: str) -> set[str]:
         if importer not in related_cache:
-            related_cache[importer] = _within(adj, importer, related_hops)
+            related_cache[importer] = within_hops(adj, importer, related_hops)
         return related_cache[importer]
 
     # one verdict per payment: third party unless the payer is related to any importer it
@@ -222,16 +195,16 @@ def detect_third_party_payment(
         acct = grp["from_account"].iloc[0]
         importers = sorted({i for i in grp["importer_id"] if isinstance(i, str)})
         first = grp.iloc[0]
-        imp_country = _str(first["importer_country"]) or (trader_country.get(importers[0]) if importers else None)
-        exp_id = _str(first["exporter_id"])
-        exp_country = _str(first["exporter_country"]) or (trader_country.get(exp_id) if exp_id else None)
+        imp_country = _text_or_none(first["importer_country"]) or (trader_country.get(importers[0]) if importers else None)
+        exp_id = _text_or_none(first["exporter_id"])
+        exp_country = _text_or_none(first["exporter_country"]) or (trader_country.get(exp_id) if exp_id else None)
         findings[acct].append({
             "payment_id": pid,
             "date": None if pd.isna(first["date"]) else f"{first['date']:%Y-%m-%d}",
             "amount": None if pd.isna(first["amount"]) else float(first["amount"]),
-            "currency": _str(first["currency"]),
+            "currency": _text_or_none(first["currency"]),
             "amount_usd": None if pd.isna(first["amount_usd"]) else float(first["amount_usd"]),
-            "to_account": _str(first["to_account"]),
+            "to_account": _text_or_none(first["to_account"]),
             "matched_on": first["matched_on"],
             "declarations": sorted({k for k in grp["decl_key"] if isinstance(k, str)}),
             "importers": importers,

@@ -6,7 +6,7 @@ same HS6 and origin country when that group is large enough - on a log scale wit
 and the median absolute deviation (MAD). The robust z-score ``(log u - median) / (1.4826 MAD)``
 is insensitive to the outliers it is looking for (up to half the group may be mis-declared).
 
-Two detectors share one computation (cached per :class:`~graphiff.graph.features.Tables`):
+Two detectors share one computation (cached per :class:`~graphiff.graph.tables.Tables`):
 ``undervaluation`` (the low tail) and ``overvaluation`` (the high tail).
 :func:`valuation_scores` exposes the ranking itself (a score for every declaration), which the
 benchmarks use to measure the method on labelled data.
@@ -14,17 +14,15 @@ benchmarks use to measure the method on labelled data.
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
-from graphiff.detectors.columns import col as _col
-from graphiff.detectors.columns import num as _num
-from graphiff.detectors.columns import upper_text as _text
 from graphiff.detectors.registry import register
+from graphiff.graph.columns import col, num, text, upper_text
+from graphiff.graph.mirror import pair_declarations
 from graphiff.graph.tables import Tables
 
 #: MAD -> standard deviation of a normal distribution.
@@ -47,9 +45,6 @@ SCORE_COLUMNS = [
     "value_usd", "measure", "unit", "unit_value", "peer_group", "peer_n", "peer_median",
     "peer_mad", "robust_z", "factor", "direction", "score",
 ]
-
-_CACHE: "weakref.WeakKeyDictionary[Tables, dict]" = weakref.WeakKeyDictionary()
-
 
 def valuation_scores(
     tables: Tables,
@@ -126,18 +121,18 @@ def valuation_scores(
     if decl is None or len(decl) == 0:
         return pd.DataFrame(columns=SCORE_COLUMNS)
 
-    value = _num(_col(decl, "value_usd"))
-    status = _text(_col(decl, "usd_status"), upper=False).str.lower()
+    value = num(col(decl, "value_usd"))
+    status = text(col(decl, "usd_status")).str.lower()
     value = value.mask(status == "unconvertible")
-    hs6 = _text(_col(decl, "hs6"))
+    hs6 = upper_text(col(decl, "hs6"))
     if hs6.isna().all():
-        hs6 = _text(_col(decl, "hs_code"))
+        hs6 = upper_text(col(decl, "hs_code"))
     hs6 = hs6.str.replace(r"\D", "", regex=True).str.slice(0, 6)
     hs6 = hs6.mask(hs6.str.len() < 6)
 
-    mass = _num(_col(decl, "net_mass_kg"))
-    qty = _num(_col(decl, "quantity"))
-    qunit = _text(_col(decl, "quantity_unit"))
+    mass = num(col(decl, "net_mass_kg"))
+    qty = num(col(decl, "quantity"))
+    qunit = upper_text(col(decl, "quantity_unit"))
     has_mass = mass > 0
     measure = mass.where(has_mass)
     unit = pd.Series("kg", index=decl.index, dtype="string").where(has_mass)
@@ -148,13 +143,13 @@ def valuation_scores(
 
     ok = (value > 0) & (measure > 0) & hs6.notna() & unit.notna()
     d = pd.DataFrame({
-        "key": _col(decl, "key").astype("string"),
-        "declaration_id": _col(decl, "declaration_id").astype("string"),
-        "flow": _text(_col(decl, "flow")),
-        "reporting_country": _text(_col(decl, "reporting_country")),
-        "date": _col(decl, "date").astype("string"),
+        "key": col(decl, "key").astype("string"),
+        "declaration_id": col(decl, "declaration_id").astype("string"),
+        "flow": upper_text(col(decl, "flow")),
+        "reporting_country": upper_text(col(decl, "reporting_country")),
+        "date": col(decl, "date").astype("string"),
         "hs6": hs6,
-        "origin_country": _text(_col(decl, "origin_country")),
+        "origin_country": upper_text(col(decl, "origin_country")),
         "value_usd": value,
         "measure": measure,
         "unit": unit,
@@ -212,20 +207,13 @@ def valuation_scores(
 def _cached_scores(tables: Tables, params: dict[str, Any]) -> pd.DataFrame:
     key = tuple(sorted((k, params[k]) for k in ("basis", "peers", "min_peers", "min_peers_origin",
                                                    "mad_floor", "score_scale")))
-    try:
-        per_tables = _CACHE.setdefault(tables, {})
-    except TypeError:  # not weak-referenceable: no cache
-        per_tables = {}
-    if key not in per_tables:
-        per_tables[key] = valuation_scores(tables, tails="both", **dict(key))
-    return per_tables[key]
+    return tables.memo(("detectors.valuation", "scores", key),
+                       lambda: valuation_scores(tables, tails="both", **dict(key)))
 
 
 def _shipment_groups(tables: Tables, keys: set[str]) -> dict[str, str]:
     """Map each flagged declaration key to a shipment id: an export and its mirrored import
     that are both flagged form one shipment (so one alert), every other declaration is its own."""
-    from graphiff.detectors.mirror import pair_declarations
-
     out = {k: k for k in keys}
     if len(keys) < 2:
         return out
@@ -310,7 +298,7 @@ _DOC_PARAMS = """
     ----------
     tables : Tables
         Reads ``Declaration`` (and pairs mirrored declarations with
-        :func:`graphiff.detectors.mirror.pair_declarations` to report a shipment once).
+        :func:`graphiff.graph.mirror.pair_declarations` to report a shipment once).
     basis, peers, min_peers, min_peers_origin, mad_floor, score_scale
         As in :func:`valuation_scores` (defaults ``"auto"``, ``"hs6_origin"``, 10, 30, 0.1, 5.0).
     z_threshold : float, default 3.5

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 from _netkit import decl, entity_ids, make_tables, trader
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from graphiff.detectors.circular_trade import (
     circular_trade,
     circular_trade_bruteforce,
     circular_trade_cycles,
-    temporal_cycles,
-    temporal_cycles_bruteforce,
 )
 from graphiff.detectors.registry import REGISTRY
 from graphiff.graph.features import trade_edges
@@ -117,46 +113,3 @@ def test_fast_search_equals_bruteforce_on_the_world():
         fast = circular_trade_cycles(t, **params)
         assert fast == circular_trade_bruteforce(t, **params)
     assert len(circular_trade_cycles(t)) > 3
-
-
-# ---- property: the search equals networkx.simple_cycles + filter on random temporal multigraphs --------------
-
-edge_st = st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 40), st.sampled_from(["a", "b"]),
-                    st.sampled_from([100.0, 130.0, 180.0, 400.0, float("nan")]),
-                    st.sampled_from([10.0, 12.0, 40.0, float("nan")]))
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(edges=st.lists(edge_st, max_size=28), k=st.integers(2, 5), window=st.integers(1, 45),
-       tol=st.sampled_from([1.2, 1.5, 3.0]))
-def test_search_equals_networkx_bruteforce(edges, k, window, tol):
-    e = pd.DataFrame([{"edge": i, "src": f"n{a}", "dst": f"n{b}", "t": t, "hs": hs, "value_usd": v,
-                       "net_mass_kg": m, "quantity": float("nan")} for i, (a, b, t, hs, v, m) in enumerate(edges)],
-                     columns=["edge", "src", "dst", "t", "hs", "value_usd", "net_mass_kg", "quantity"])
-    fast = temporal_cycles(e, max_len=k, window=window, ratio_tol=tol)
-    assert len(fast) == len(set(fast))  # each cycle once (canonical form)
-    assert set(fast) == set(temporal_cycles_bruteforce(e, max_len=k, window=window, ratio_tol=tol))
-    for c in fast:  # every cycle is time-respecting, closed, within the window
-        rows = e.set_index("edge").loc[list(c)]
-        assert list(rows["t"]) == sorted(set(rows["t"]))
-        assert rows["t"].iloc[-1] - rows["t"].iloc[0] <= window
-        assert list(rows["src"].iloc[1:]) == list(rows["dst"].iloc[:-1]) and rows["dst"].iloc[-1] == rows["src"].iloc[0]
-        assert rows["hs"].nunique() == 1 and 2 <= len(c) <= k
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(edges=st.lists(edge_st, max_size=28), k=st.integers(2, 5), window=st.integers(1, 45),
-       budget=st.integers(0, 4))
-def test_truncated_pruning_changes_nothing(edges, k, window, budget):
-    import graphiff.detectors.circular_trade as ct
-
-    e = pd.DataFrame([{"edge": i, "src": f"n{a}", "dst": f"n{b}", "t": t, "hs": hs, "value_usd": v,
-                       "net_mass_kg": m, "quantity": float("nan")} for i, (a, b, t, hs, v, m) in enumerate(edges)],
-                     columns=["edge", "src", "dst", "t", "hs", "value_usd", "net_mass_kg", "quantity"])
-    full = set(temporal_cycles(e, max_len=k, window=window))
-    old = ct.BFS_BUDGET
-    ct.BFS_BUDGET = budget
-    try:
-        assert set(temporal_cycles(e, max_len=k, window=window)) == full
-    finally:
-        ct.BFS_BUDGET = old

@@ -5,12 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from graphiff.detectors.mirror import (
-    detect_mirror_discrepancy,
-    mirror_report,
-    pair_declarations,
-)
+from graphiff.detectors.mirror import detect_mirror_discrepancy, mirror_report
 from graphiff.detectors.registry import REGISTRY
+from graphiff.graph.mirror import pair_declarations
 from graphiff.graph.tables import Tables
 
 
