@@ -1,48 +1,22 @@
 """The graphiff command line: a thin typer layer over the library.
 
-Every command parses its arguments, calls one library function and prints the result. Errors
-graphiff raises on purpose print one line and exit with code 2, never a traceback.
+Every command parses its arguments, calls one library function and prints the result. Each
+command module declares its commands at module level on :data:`graphiff.cli.app.app`; this
+package imports every one of them explicitly, so a module that fails to import fails the whole
+command line loudly instead of silently losing its commands.
 """
 from __future__ import annotations
 
-import sys
+from graphiff.cli.app import app, main
 
-from rich.console import Console
-from rich.markup import escape
+# The import order is the order of the commands in `graphiff --help`.
+# isort: off
+from graphiff.cli import data  # noqa: F401  load, status, samples, demo
+from graphiff.cli import detect  # noqa: F401  detect, evaluate, risk
+from graphiff.cli import value  # noqa: F401  mirror-report
+from graphiff.cli import explore  # noqa: F401  explore, path, communities, central
+from graphiff.cli import chart  # noqa: F401  chart
+from graphiff.cli import package  # noqa: F401  package, import-package
+# isort: on
 
-from graphiff.cli.app import app
-from graphiff.errors import GraphiffError
-
-err_console = Console(stderr=True)
-
-
-def _register_groups() -> None:
-    import importlib
-
-    for name in ("detect", "value", "explore", "chart", "package"):
-        try:
-            module = importlib.import_module(f"graphiff.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"graphiff.cli.{name}":
-                continue
-            raise
-        module.register(app)
-
-
-_register_groups()
-
-
-def main() -> None:
-    """Entry point of the ``graphiff`` console script."""
-    try:
-        app()
-    except GraphiffError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
-
-
-if __name__ == "__main__":
-    main()
+__all__ = ["app", "main"]

@@ -1,21 +1,16 @@
-"""Core commands: load, status, samples, demo."""
+"""The typer app every command module adds its commands to, and the console script's entry point.
+
+Errors graphiff raises on purpose print one line and exit with code 2, never a traceback.
+"""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional
+import sys
 
 import typer
-from rich.table import Table
+from rich.console import Console
+from rich.markup import escape
 
-from graphiff.cli.common import (
-    DatabaseOpt,
-    JsonOpt,
-    StoreOpt,
-    console,
-    print_json,
-    progress_bar,
-    store_from,
-)
+from graphiff.errors import GraphiffError
 
 app = typer.Typer(
     name="graphiff",
@@ -26,144 +21,16 @@ app = typer.Typer(
     add_completion=False,
 )
 
-
-def default_quarantine_dir(store_uri: str | None) -> Path:
-    """Quarantine files go beside an embedded store, else into ./quarantine."""
-    import os
-
-    uri = store_uri or os.environ.get("GRAPHIFF_STORE") or "graphiff.duckdb"
-    if "://" in uri:
-        return Path("quarantine")
-    return Path(uri[len("duckdb:"):] if uri.startswith("duckdb:") else uri).resolve().parent / "quarantine"
+err_console = Console(stderr=True)
 
 
-@app.command()
-def load(
-    paths: list[Path] = typer.Argument(..., metavar="PATHS", help="Files or folders. Canonical names (declarations.csv, traders.xlsx, "
-                                                  "payments.jsonl, ...) or files matched by a --mapping."),
-    store: Optional[str] = StoreOpt,
-    database: Optional[str] = DatabaseOpt,
-    mapping: list[Path] = typer.Option([], "--mapping", "-m", help="Column mapping YAML for files in another layout "
-                                                                   "(repeatable). See samples/mappings/."),
-    quarantine_dir: Optional[Path] = typer.Option(None, "--quarantine-dir",
-                                                  help="Where rejected rows go (default: beside the store)."),
-    as_json: bool = JsonOpt,
-) -> None:
-    """Load input files into the store. Bad rows are quarantined with reasons; loading the same files twice
-    changes nothing."""
-    from graphiff.ingest import load_paths
-
-    qdir = quarantine_dir or default_quarantine_dir(store)
-    with store_from(store, database, create=True) as st, progress_bar(not as_json) as prog:
-        tasks: dict[str, int] = {}
-
-        def on_progress(kind: str, n: int) -> None:
-            if kind not in tasks:
-                tasks[kind] = prog.add_task(f"loading {kind}", total=None)
-            prog.advance(tasks[kind], n)
-
-        result = load_paths(st, paths, mappings=mapping, quarantine_dir=qdir, progress=on_progress)
-    if as_json:
-        out = result.to_dict()
-        out.pop("files")
-        print_json(out)
-        return
-    table = Table(title=f"load {result.load_id}")
-    table.add_column("file kind")
-    table.add_column("loaded", justify="right")
-    table.add_column("quarantined", justify="right")
-    for kind, n in result.loaded.items():
-        table.add_row(kind, f"{n:,}", f"{result.quarantined.get(kind, 0):,}")
-    console.print(table)
-    if result.quarantine:
-        console.print(f"rejected rows with reasons: {result.quarantine}")
-
-
-@app.command()
-def status(store: Optional[str] = StoreOpt, database: Optional[str] = DatabaseOpt, as_json: bool = JsonOpt) -> None:
-    """Counts of nodes and relationships in the store, and the loads so far."""
-    with store_from(store, database) as st:
-        data = st.status()
-    if as_json:
-        print_json(data)
-        return
-    for title, counts in (("nodes", data["nodes"]), ("relationships", data["relationships"])):
-        t = Table(title=title)
-        t.add_column("type")
-        t.add_column("count", justify="right")
-        for k, v in sorted(counts.items()):
-            t.add_row(k, f"{v:,}")
-        console.print(t)
-    console.print(f"{len(data['loads'])} load(s)")
-
-
-@app.command()
-def samples(
-    out: Path = typer.Argument(..., metavar="OUT", help="Folder to write the sample world into."),
-    scale: float = typer.Option(1.0, help="Size: 1 ≈ 30,000 declaration rows; 35 ≈ 1M."),
-    seed: int = typer.Option(7, help="Random seed (same seed, same world)."),
-    as_json: bool = JsonOpt,
-) -> None:
-    """Generate a synthetic world in the canonical layout with planted patterns of every detector family, decoys
-    that must not be flagged, and truth.json listing each planted instance."""
-    from graphiff.samples import generate_world
-
-    with progress_bar(not as_json) as prog:
-        task = prog.add_task("generating", total=None)
-        summary = generate_world(out, scale=scale, seed=seed,
-                                 progress=lambda what, frac: prog.update(task, description=f"generating {what}"))
-    if as_json:
-        print_json(summary)
-        return
-    t = Table(title=f"sample world in {out}")
-    t.add_column("file")
-    t.add_column("rows", justify="right")
-    for k, v in summary["files"].items():
-        t.add_row(k, f"{v:,}")
-    console.print(t)
-    t = Table(title="planted patterns (truth.json)")
-    t.add_column("family")
-    t.add_column("instances", justify="right")
-    t.add_column("decoys", justify="right")
-    for fam in sorted(set(summary["instances"]) | set(summary["decoys"])):
-        t.add_row(fam, str(summary["instances"].get(fam, 0)), str(summary["decoys"].get(fam, 0)))
-    console.print(t)
-
-
-@app.command()
-def demo(
-    out: Path = typer.Option(Path("demo-out"), "--out", help="Folder for everything the demo writes."),
-    scale: float = typer.Option(0.5, help="Size of the sample world (1 ≈ 30,000 declarations)."),
-    seed: int = typer.Option(7, help="Random seed."),
-    as_json: bool = JsonOpt,
-) -> None:
-    """The main job on the embedded store: generate a sample world, load it, detect every pattern, evaluate against
-    the planted truth, and write alerts, risk scores, link charts (HTML, i2 ANX) and a sharing package."""
-    from graphiff.demo import run_demo
-
-    with progress_bar(not as_json) as prog:
-        task = prog.add_task("demo", total=None)
-        result = run_demo(out, scale=scale, seed=seed, step=lambda msg: prog.update(task, description=msg))
-    if as_json:
-        print_json(result)
-        return
-    t = Table(title="detection against the planted truth")
-    for col in ("pattern", "alerts", "precision", "recall"):
-        t.add_column(col, justify="right" if col != "pattern" else "left")
-    for fam, r in sorted(result["evaluation"].get("families", {}).items()):
-        t.add_row(fam, str(r.get("alerts", "")), _fmt_ratio(r.get("precision")), _fmt_ratio(r.get("recall")))
-    console.print(t)
-    console.print(f"sample world:   {result['world']}")
-    console.print(f"store:          {result['store']}")
-    console.print(f"alerts:         {result['alerts']['path']} ({result['alerts']['count']} alerts)")
-    console.print(f"risk scores:    {result['risk']}")
-    for c in result["charts"]:
-        console.print(f"link chart:     {c}")
-    if result.get("package"):
-        console.print(f"share package:  {result['package']}")
-    if result["load"].get("quarantine"):
-        console.print(f"quarantine:     {result['load']['quarantine']}")
-
-
-def _fmt_ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def main() -> None:
+    """Entry point of the ``graphiff`` console script: run the app, print graphiff's own errors as one line."""
+    try:
+        app()
+    except GraphiffError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
+from graphiff.cli.app import app
 from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
@@ -32,57 +33,54 @@ def _format_for(fmt: str | None, out: Path) -> str:
                         f"the name {out.name!r} does not tell")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the chart command to the graphiff app."""
-
-    @app.command("chart")
-    def chart_cmd(
-        seed: list[str] = typer.Option([], "--seed", help="Start from this entity (a node key or Label:key); "
-                                                          "repeat for several."),
-        alert: Optional[str] = typer.Option(None, "--alert", help="Start from the entities this alert flags "
-                                                                  "(the alert is drawn too)."),
-        pattern: Optional[str] = typer.Option(None, "--pattern", help="Start from every alert of this pattern, "
-                                                                      "e.g. circular_trade."),
-        hops: int = typer.Option(1, "--hops", help="How far from the seeds. A hop passes through declarations, "
-                                                   "payments and cash reports."),
-        rel: list[str] = typer.Option([], "--rel", help="Follow only this relationship type (repeatable), "
-                                                        "e.g. --rel EXPORTED --rel IMPORTED_BY."),
-        date_from: Optional[str] = typer.Option(None, "--from", help="Leave out records dated before this day "
-                                                                     "(YYYY-MM-DD)."),
-        date_to: Optional[str] = typer.Option(None, "--to", help="Leave out records dated after this day "
+@app.command("chart")
+def chart_cmd(
+    seed: list[str] = typer.Option([], "--seed", help="Start from this entity (a node key or Label:key); "
+                                                      "repeat for several."),
+    alert: Optional[str] = typer.Option(None, "--alert", help="Start from the entities this alert flags "
+                                                              "(the alert is drawn too)."),
+    pattern: Optional[str] = typer.Option(None, "--pattern", help="Start from every alert of this pattern, "
+                                                                  "e.g. circular_trade."),
+    hops: int = typer.Option(1, "--hops", help="How far from the seeds. A hop passes through declarations, "
+                                               "payments and cash reports."),
+    rel: list[str] = typer.Option([], "--rel", help="Follow only this relationship type (repeatable), "
+                                                    "e.g. --rel EXPORTED --rel IMPORTED_BY."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Leave out records dated before this day "
                                                                  "(YYYY-MM-DD)."),
-        max_nodes: int = typer.Option(500, "--max-nodes", help="Node cap: keep the most relevant nodes and say "
-                                                               "what was left out."),
-        fmt: Optional[str] = typer.Option(None, "--format", "-f", help="html, anx, graphml, gexf, cyjs, png or svg "
-                                                                       "(default: from the --out suffix)."),
-        out: Path = typer.Option(..., "--out", "-o", help="File to write."),
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Write a link chart of the network around seeds, an alert or every alert of a pattern: an offline HTML
-        page, i2 Analyst's Notebook (ANX), GraphML, GEXF, Cytoscape JSON or a PNG/SVG picture."""
-        from graphiff.charts.base import write_chart
-        from graphiff.graph.select import select
-        from graphiff.graph.tables import Tables
+    date_to: Optional[str] = typer.Option(None, "--to", help="Leave out records dated after this day "
+                                                             "(YYYY-MM-DD)."),
+    max_nodes: int = typer.Option(500, "--max-nodes", help="Node cap: keep the most relevant nodes and say "
+                                                           "what was left out."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="html, anx, graphml, gexf, cyjs, png or svg "
+                                                                   "(default: from the --out suffix)."),
+    out: Path = typer.Option(..., "--out", "-o", help="File to write."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write a link chart of the network around seeds, an alert or every alert of a pattern: an offline HTML
+    page, i2 Analyst's Notebook (ANX), GraphML, GEXF, Cytoscape JSON or a PNG/SVG picture."""
+    from graphiff.charts.base import write_chart
+    from graphiff.graph.select import select
+    from graphiff.graph.tables import Tables
 
-        if not seed and alert is None and pattern is None:
-            raise GraphiffError("say where to start: --seed ID (repeatable), --alert ID or --pattern NAME")
-        name = _format_for(fmt, out)
-        with store_from(store, database) as st:
-            sub = select(Tables(st), seeds=seed, alert=alert, pattern=pattern, hops=hops,
-                         rel_types=rel or None, date_from=date_from, date_to=date_to, max_nodes=max_nodes)
-        written = write_chart(sub, name, out)
-        left = {k: v for k, v in sub.omitted.items() if v}
-        if as_json:
-            print_json({"out": str(written), "format": name, "nodes": len(sub.nodes), "edges": len(sub.edges),
-                        "seeds": sub.seeds, "omitted": left, "title": sub.title})
-            return
-        console.print(f"wrote {name} chart to {escape(str(written))}: {len(sub.nodes):,} nodes, "
-                      f"{len(sub.edges):,} relationships", highlight=False)
-        if left:
-            console.print(f"the --max-nodes {max_nodes} cap left out {sum(left.values()):,} node(s): "
-                          + ", ".join(f"{k} {v:,}" for k, v in sorted(left.items()))
-                          + " (raise --max-nodes, lower --hops, or narrow with --rel/--from/--to)", highlight=False)
-        else:
-            console.print("nothing was left out by the node cap", highlight=False)
+    if not seed and alert is None and pattern is None:
+        raise GraphiffError("say where to start: --seed ID (repeatable), --alert ID or --pattern NAME")
+    name = _format_for(fmt, out)
+    with store_from(store, database) as st:
+        sub = select(Tables(st), seeds=seed, alert=alert, pattern=pattern, hops=hops,
+                     rel_types=rel or None, date_from=date_from, date_to=date_to, max_nodes=max_nodes)
+    written = write_chart(sub, name, out)
+    left = {k: v for k, v in sub.omitted.items() if v}
+    if as_json:
+        print_json({"out": str(written), "format": name, "nodes": len(sub.nodes), "edges": len(sub.edges),
+                    "seeds": sub.seeds, "omitted": left, "title": sub.title})
+        return
+    console.print(f"wrote {name} chart to {escape(str(written))}: {len(sub.nodes):,} nodes, "
+                  f"{len(sub.edges):,} relationships", highlight=False)
+    if left:
+        console.print(f"the --max-nodes {max_nodes} cap left out {sum(left.values()):,} node(s): "
+                      + ", ".join(f"{k} {v:,}" for k, v in sorted(left.items()))
+                      + " (raise --max-nodes, lower --hops, or narrow with --rel/--from/--to)", highlight=False)
+    else:
+        console.print("nothing was left out by the node cap", highlight=False)

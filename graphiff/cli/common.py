@@ -24,7 +24,8 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 StoreOpt = typer.Option(None, "--store", "-s", envvar="GRAPHIFF_STORE",
                         help="Store: a local embedded file (default ./graphiff.duckdb) or bolt://HOST:PORT / "
                              "neo4j://... (credentials from NEO4J_USERNAME / NEO4J_PASSWORD).")
-DatabaseOpt = typer.Option(None, "--database", envvar="NEO4J_DATABASE", help="Neo4j database name (default: the server's).")
+DatabaseOpt = typer.Option(None, "--database", envvar="NEO4J_DATABASE",
+                           help="Neo4j database name (default: the server's).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
 
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperArgument, TyperCommand
 
+from graphiff.cli.app import app
 from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
@@ -21,147 +23,160 @@ from graphiff.cli.common import (
 err_console = Console(stderr=True)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the detection commands to the graphiff app."""
+class DetectCommand(TyperCommand):
+    """The ``detect`` command, whose PATTERNS help lists the detectors in the registry.
 
-    @app.command("detect")
-    def detect_cmd(
-        patterns: Optional[list[str]] = typer.Argument(
-            None, help="Detectors to run (default: all): circular_trade, circular_payment, shell_intermediary, "
-                       "linked_carriers, undervaluation, overvaluation, mirror_discrepancy, cash_structuring, "
-                       "third_party_payment."),
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the alerts as a JSON array to this file."),
-        config: Optional[Path] = typer.Option(None, "--config", "-c",
-                                              help="YAML file of detector parameters: {detector: {param: value}}."),
-        sets: list[str] = typer.Option([], "--set", help="Override one parameter: detector.param=value (repeatable), "
-                                                         "e.g. --set circular_trade.window_days=90."),
-        no_write: bool = typer.Option(False, "--no-write", help="Do not write the alerts back into the store."),
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Run pattern detectors over the store, write the alerts back into it (replacing earlier alerts of the
-        same patterns) and optionally to a JSON file. Prints a summary per pattern."""
-        from graphiff.alerts import write_alerts_json
-        from graphiff.detectors import (
-            load_config,
-            merge_params,
-            parse_overrides,
-            run_detectors,
-        )
+    The list is read when the help is shown, not when the command line starts: importing every
+    detector family would slow down every other command.
+    """
 
-        params = merge_params(load_config(config) if config else None, parse_overrides(sets))
-        stats: dict[str, dict] = {}
+    def format_help(self, ctx: Any, formatter: Any) -> None:  # typer's (vendored) click Context and HelpFormatter
+        from graphiff.detectors import detector_names
 
-        def on_progress(pattern: str, status: str, info: dict) -> None:
-            if status == "done":
-                stats[pattern] = info
-            elif not as_json:
-                err_console.print(f"[dim]running {pattern}...[/]", highlight=False)
+        for param in self.params:
+            if param.name == "patterns" and isinstance(param, TyperArgument):
+                param.help = f"Detectors to run (default: all): {', '.join(detector_names())}."
+        super().format_help(ctx, formatter)
 
-        with store_from(store, database) as st:
-            alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write)
-        if out is not None:
-            write_alerts_json(alerts, out)
-        by_pattern: dict[str, list] = {}
-        for a in alerts:
-            by_pattern.setdefault(a.pattern, []).append(a)
-        if as_json:
-            print_json({
-                "alerts": len(alerts),
-                "out": str(out) if out else None,
-                "patterns": {p: {"alerts": len(v), "max_score": max((a.score for a in v), default=None)}
-                             for p, v in sorted(by_pattern.items())},
-                "detectors": {k: {"alerts": v["alerts"], "seconds": round(v["seconds"], 3)} for k, v in stats.items()},
-            })
-            return
-        t = Table(title=f"{len(alerts)} alert(s)")
-        t.add_column("pattern")
-        t.add_column("alerts", justify="right")
-        t.add_column("max score", justify="right")
-        t.add_column("top alert")
-        from graphiff.detectors.registry import REGISTRY
 
-        seen = set()
-        for name, info in stats.items():
-            for pat in REGISTRY[name].patterns:
-                if pat in seen:
-                    continue
-                seen.add(pat)
-                v = by_pattern.get(pat, [])
-                top = v[0].explanation if v else ""
-                t.add_row(pat, str(len(v)), f"{v[0].score:.2f}" if v else "—",
-                          (top[:90] + "…") if len(top) > 90 else top)
-        console.print(t)
-        if out is not None:
-            console.print(f"alerts written to {out}", highlight=False)
+@app.command("detect", cls=DetectCommand)
+def detect_cmd(
+    patterns: Optional[list[str]] = typer.Argument(
+        None, help="Detectors to run (default: all): the registered detector names (see `graphiff detect --help`)."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the alerts as a JSON array to this file."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c",
+                                          help="YAML file of detector parameters: {detector: {param: value}}."),
+    sets: list[str] = typer.Option([], "--set", help="Override one parameter: detector.param=value (repeatable), "
+                                                     "e.g. --set circular_trade.window_days=90."),
+    no_write: bool = typer.Option(False, "--no-write", help="Do not write the alerts back into the store."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Run pattern detectors over the store, write the alerts back into it (replacing earlier alerts of the
+    same patterns) and optionally to a JSON file. Prints a summary per pattern."""
+    from graphiff.alerts import write_alerts_json
+    from graphiff.detectors import (
+        load_config,
+        merge_params,
+        parse_overrides,
+        run_detectors,
+    )
 
-    @app.command("evaluate")
-    def evaluate_cmd(
-        alerts: Path = typer.Argument(..., metavar="ALERTS", help="Alerts JSON written by `graphiff detect --out`."),
-        truth: Path = typer.Argument(..., metavar="TRUTH", help="truth.json written by `graphiff samples`."),
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Precision, recall and decoys flagged per pattern family against a truth file. An alert matches a planted
-        instance when it names at least half of the instance's entities."""
-        from graphiff.alerts import read_alerts_json
-        from graphiff.detectors.evaluate import evaluate, evaluation_table, read_truth
+    params = merge_params(load_config(config) if config else None, parse_overrides(sets))
+    stats: dict[str, dict] = {}
 
-        result = evaluate(read_alerts_json(alerts), read_truth(truth))
-        if as_json:
-            print_json(result)
-            return
-        console.print(evaluation_table(result))
-        for fam, r in result["families"].items():
-            for d in r["flagged_decoys"]:
-                ids = ", ".join(f"{e['label']}:{e['id']}" for e in d["entities"])
-                console.print(f"[red]decoy flagged[/] {fam} ({d.get('kind')}): {ids}", highlight=False)
+    def on_progress(pattern: str, status: str, info: dict) -> None:
+        if status == "done":
+            stats[pattern] = info
+        elif not as_json:
+            err_console.print(f"[dim]running {pattern}...[/]", highlight=False)
 
-    @app.command("risk")
-    def risk_cmd(
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        top: int = typer.Option(20, "--top", "-n", min=1, help="How many entities to show."),
-        label: Optional[str] = typer.Option(None, "--label", help="Only entities of this label (Trader, Person, "
-                                                                    "BankAccount, Carrier...)."),
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Entity risk scores from the alerts in the store (run `graphiff detect` first): each alert adds its
-        pattern's weight times its score; records (declarations, accounts, cash reports) pass part of it on to the
-        parties behind them."""
-        from graphiff.detectors import stored_alerts
-        from graphiff.detectors.risk import risk_scores
-        from graphiff.graph.tables import Tables
+    with store_from(store, database) as st:
+        alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write)
+    if out is not None:
+        write_alerts_json(alerts, out)
+    by_pattern: dict[str, list] = {}
+    for a in alerts:
+        by_pattern.setdefault(a.pattern, []).append(a)
+    if as_json:
+        print_json({
+            "alerts": len(alerts),
+            "out": str(out) if out else None,
+            "patterns": {p: {"alerts": len(v), "max_score": max((a.score for a in v), default=None)}
+                         for p, v in sorted(by_pattern.items())},
+            "detectors": {k: {"alerts": v["alerts"], "seconds": round(v["seconds"], 3)} for k, v in stats.items()},
+        })
+        return
+    t = Table(title=f"{len(alerts)} alert(s)")
+    t.add_column("pattern")
+    t.add_column("alerts", justify="right")
+    t.add_column("max score", justify="right")
+    t.add_column("top alert")
+    from graphiff.detectors import REGISTRY
 
-        with store_from(store, database) as st:
-            tables = Tables(st)
-            df = risk_scores(stored_alerts(tables), tables)
-        if label:
-            df = df[df["label"] == label]
-        df = df.head(max(0, top))
-        if as_json:
-            rows = []
-            for r in df.to_dict("records"):
-                r = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                rows.append(r)
-            print_json(rows)
-            return
-        if df.empty:
-            console.print("no risk scores: the store holds no alerts" + (f" touching a {label}" if label else "")
-                          + " (run `graphiff detect` first)", highlight=False, markup=False)
-            return
-        t = Table(title=f"top {len(df)} entities by risk")
-        t.add_column("label")
-        t.add_column("id")
-        t.add_column("name")
-        t.add_column("score", justify="right")
-        t.add_column("alerts", justify="right")
-        t.add_column("reasons")
+    seen = set()
+    for name, info in stats.items():
+        for pat in REGISTRY[name].patterns:
+            if pat in seen:
+                continue
+            seen.add(pat)
+            v = by_pattern.get(pat, [])
+            top = v[0].explanation if v else ""
+            t.add_row(pat, str(len(v)), f"{v[0].score:.2f}" if v else "—",
+                      (top[:90] + "…") if len(top) > 90 else top)
+    console.print(t)
+    if out is not None:
+        console.print(f"alerts written to {out}", highlight=False)
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    alerts: Path = typer.Argument(..., metavar="ALERTS", help="Alerts JSON written by `graphiff detect --out`."),
+    truth: Path = typer.Argument(..., metavar="TRUTH", help="truth.json written by `graphiff samples`."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Precision, recall and decoys flagged per pattern family against a truth file. An alert matches a planted
+    instance when it names at least half of the instance's entities."""
+    from graphiff.alerts import read_alerts_json
+    from graphiff.detectors.evaluate import evaluate, evaluation_table, read_truth
+
+    result = evaluate(read_alerts_json(alerts), read_truth(truth))
+    if as_json:
+        print_json(result)
+        return
+    console.print(evaluation_table(result))
+    for fam, r in result["families"].items():
+        for d in r["flagged_decoys"]:
+            ids = ", ".join(f"{e['label']}:{e['id']}" for e in d["entities"])
+            console.print(f"[red]decoy flagged[/] {fam} ({d.get('kind')}): {ids}", highlight=False)
+
+
+@app.command("risk")
+def risk_cmd(
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    top: int = typer.Option(20, "--top", "-n", min=1, help="How many entities to show."),
+    label: Optional[str] = typer.Option(None, "--label", help="Only entities of this label (Trader, Person, "
+                                                                "BankAccount, Carrier...)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Entity risk scores from the alerts in the store (run `graphiff detect` first): each alert adds its
+    pattern's weight times its score; records (declarations, accounts, cash reports) pass part of it on to the
+    parties behind them."""
+    from graphiff.alerts import stored_alerts
+    from graphiff.detectors.risk import risk_scores
+    from graphiff.graph.tables import Tables
+
+    with store_from(store, database) as st:
+        tables = Tables(st)
+        df = risk_scores(stored_alerts(tables), tables)
+    if label:
+        df = df[df["label"] == label]
+    df = df.head(max(0, top))
+    if as_json:
+        rows = []
         for r in df.to_dict("records"):
-            reasons = ", ".join(
-                f"{x['pattern']} {x['contribution']:.2f}" + (f" via {x['via']}" if x.get("via") else "")
-                for x in r["reasons"][:3]) + (" …" if len(r["reasons"]) > 3 else "")
-            name = r.get("name")
-            t.add_row(r["label"], str(r["id"]), name if isinstance(name, str) else "", f"{r['score']:.2f}",
-                      str(r["alerts"]), reasons)
-        console.print(t)
+            r = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            rows.append(r)
+        print_json(rows)
+        return
+    if df.empty:
+        console.print("no risk scores: the store holds no alerts" + (f" touching a {label}" if label else "")
+                      + " (run `graphiff detect` first)", highlight=False, markup=False)
+        return
+    t = Table(title=f"top {len(df)} entities by risk")
+    t.add_column("label")
+    t.add_column("id")
+    t.add_column("name")
+    t.add_column("score", justify="right")
+    t.add_column("alerts", justify="right")
+    t.add_column("reasons")
+    for r in df.to_dict("records"):
+        reasons = ", ".join(
+            f"{x['pattern']} {x['contribution']:.2f}" + (f" via {x['via']}" if x.get("via") else "")
+            for x in r["reasons"][:3]) + (" …" if len(r["reasons"]) > 3 else "")
+        name = r.get("name")
+        t.add_row(r["label"], str(r["id"]), name if isinstance(name, str) else "", f"{r['score']:.2f}",
+                  str(r["alerts"]), reasons)
+    console.print(t)

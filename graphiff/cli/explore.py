@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from graphiff.cli.app import app
 from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
@@ -33,177 +34,179 @@ def _e(v: Any) -> str:
 
 def _records(df) -> list[dict[str, Any]]:
     """A DataFrame as JSON-ready rows (NaN -> None, numpy scalars -> Python)."""
-    from graphiff.explore import _plain
+    from graphiff.model.cells import plain_value
 
-    return [{k: _plain(v) for k, v in row.items()} for row in df.astype(object).to_dict(orient="records")]
+    return [{k: plain_value(v) for k, v in row.items()} for row in df.astype(object).to_dict(orient="records")]
 
 
-def register(app: typer.Typer) -> None:
-    """Add the exploring commands to the graphiff app."""
+@app.command("explore")
+def explore_cmd(
+    id: str = typer.Argument(..., metavar="ID", help="A node key (trader_id, person_id, account_id, declaration key "
+                                       "DECL/ITEM, alert id...) or Label:key."),
+    hops: int = typer.Option(1, "--hops", help="How far to look. A hop passes through declarations, payments and "
+                                               "cash reports, so 1 hop from a trader reaches its partners."),
+    limit: int = typer.Option(100, "--limit", help="List at most this many neighbours and records."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Who an entity is connected to, how, through which records, and which alerts touch them."""
+    from graphiff.explore import neighbourhood
+    from graphiff.graph.tables import Tables
 
-    @app.command("explore")
-    def explore_cmd(
-        id: str = typer.Argument(..., metavar="ID", help="A node key (trader_id, person_id, account_id, declaration key "
-                                           "DECL/ITEM, alert id...) or Label:key."),
-        hops: int = typer.Option(1, "--hops", help="How far to look. A hop passes through declarations, payments and "
-                                                   "cash reports, so 1 hop from a trader reaches its partners."),
-        limit: int = typer.Option(100, "--limit", help="List at most this many neighbours and records."),
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Who an entity is connected to, how, through which records, and which alerts touch them."""
-        from graphiff.explore import neighbourhood
-        from graphiff.graph.tables import Tables
+    with store_from(store, database) as st:
+        nb = neighbourhood(Tables(st), id, hops=hops, limit=limit)
+    if as_json:
+        print_json(nb)
+        return
+    e = nb["entity"]
+    console.print(f"[bold]{e['label']} {_e(e['key'])}[/bold]  {_e(e['caption'])}", highlight=False)
+    shown = {k: v for k, v in e["props"].items() if not k.startswith("_")}
+    if shown:
+        console.print(", ".join(f"{k}={_fmt(v)}" for k, v in shown.items()), highlight=False, markup=False)
+    prov = e["props"]
+    if prov.get("_source"):
+        console.print(f"source: {prov.get('_source')} line {prov.get('_line')} (load {prov.get('_load_id')})",
+                      style="dim", highlight=False, markup=False)
+    t = Table(title=f"neighbours within {nb['hops']} hop(s)")
+    for c in ("hops", "label", "key", "caption", "how (records on the link)", "alerts"):
+        t.add_column(c, justify="right" if c in ("hops", "alerts") else "left", overflow="fold")
+    for n in nb["neighbours"]:
+        links = n["links"] or [{"how": "", "records": 0}]
+        t.add_row(str(n["hops"]), n["label"], _e(n["key"]), _e(n["caption"]),
+                  "\n".join(f"{escape(lk['how'])} ({lk['records']})" for lk in links), str(n["alerts"] or ""))
+    console.print(t)
+    if nb["records"]:
+        r = Table(title="records")
+        for c in ("hops", "label", "key", "date", "detail"):
+            r.add_column(c, overflow="fold")
+        for rec in nb["records"]:
+            detail = ", ".join(f"{k}={_fmt(v)}" for k, v in rec.items()
+                               if k not in ("id", "label", "key", "caption", "date", "hops"))
+            r.add_row(str(rec["hops"]), rec["label"], _e(rec["key"]), _e(rec.get("date")), escape(detail))
+        console.print(r)
+    if nb["alerts"]:
+        a = Table(title="alerts")
+        for c in ("score", "pattern", "id", "flags", "explanation"):
+            a.add_column(c)
+        for al in nb["alerts"]:
+            a.add_row(_fmt(al["score"]), _e(al["pattern"]), _e(al["id"]), escape(", ".join(al["flags"])),
+                      _e(al["explanation"]))
+        console.print(a)
+    counts = nb["counts"]
+    more = [k for k, v in nb["truncated"].items() if v]
+    console.print(f"{sum(counts['neighbours'].values())} neighbour(s), {sum(counts['records'].values())} record(s), "
+                  f"{counts['alerts']} alert(s)" + (f"; {' and '.join(more)} cut to --limit {limit}" if more else ""),
+                  highlight=False)
 
-        with store_from(store, database) as st:
-            nb = neighbourhood(Tables(st), id, hops=hops, limit=limit)
-        if as_json:
-            print_json(nb)
-            return
-        e = nb["entity"]
-        console.print(f"[bold]{e['label']} {_e(e['key'])}[/bold]  {_e(e['caption'])}", highlight=False)
-        shown = {k: v for k, v in e["props"].items() if not k.startswith("_")}
-        if shown:
-            console.print(", ".join(f"{k}={_fmt(v)}" for k, v in shown.items()), highlight=False, markup=False)
-        prov = e["props"]
-        if prov.get("_source"):
-            console.print(f"source: {prov.get('_source')} line {prov.get('_line')} (load {prov.get('_load_id')})",
-                          style="dim", highlight=False, markup=False)
-        t = Table(title=f"neighbours within {nb['hops']} hop(s)")
-        for c in ("hops", "label", "key", "caption", "how (records on the link)", "alerts"):
-            t.add_column(c, justify="right" if c in ("hops", "alerts") else "left", overflow="fold")
-        for n in nb["neighbours"]:
-            links = n["links"] or [{"how": "", "records": 0}]
-            t.add_row(str(n["hops"]), n["label"], _e(n["key"]), _e(n["caption"]),
-                      "\n".join(f"{escape(lk['how'])} ({lk['records']})" for lk in links), str(n["alerts"] or ""))
+
+@app.command("path")
+def path_cmd(
+    a: str = typer.Argument(..., metavar="A", help="From: a node key or Label:key."),
+    b: str = typer.Argument(..., metavar="B", help="To: a node key or Label:key."),
+    max_len: int = typer.Option(6, "--max-len", help="Longest path in hops."),
+    k: int = typer.Option(3, "--k", help="How many paths (shortest first)."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The shortest ways two entities are connected, with the records on every hop."""
+    from graphiff.explore import paths
+    from graphiff.graph.tables import Tables
+
+    with store_from(store, database) as st:
+        found = paths(Tables(st), a, b, max_len=max_len, k=k)
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        console.print(f"no path of at most {max_len} hop(s) between {escape(a)} and {escape(b)}", highlight=False)
+        return
+    for n, p in enumerate(found, 1):
+        chain = " — ".join(f"{x['label']} {x['key']} ({x['caption']})" if x["caption"] != x["key"]
+                           else f"{x['label']} {x['key']}" for x in p["nodes"])
+        t = Table(title=f"path {n}: {p['length']} hop(s)", caption=escape(chain))
+        for c in ("from", "to", "how", "records"):
+            t.add_column(c, overflow="fold")
+        for h in p["hops"]:
+            recs = ", ".join(r["key"] + (f" {r['date']}" if r.get("date") else "") for r in h["records"])
+            if h["records_total"] > len(h["records"]):
+                recs += f" … ({h['records_total']} in all)"
+            t.add_row(_e(h["from"]), _e(h["to"]), escape("\n".join(h["how"])), escape(recs))
         console.print(t)
-        if nb["records"]:
-            r = Table(title="records")
-            for c in ("hops", "label", "key", "date", "detail"):
-                r.add_column(c, overflow="fold")
-            for rec in nb["records"]:
-                detail = ", ".join(f"{k}={_fmt(v)}" for k, v in rec.items()
-                                   if k not in ("id", "label", "key", "caption", "date", "hops"))
-                r.add_row(str(rec["hops"]), rec["label"], _e(rec["key"]), _e(rec.get("date")), escape(detail))
-            console.print(r)
-        if nb["alerts"]:
-            a = Table(title="alerts")
-            for c in ("score", "pattern", "id", "flags", "explanation"):
-                a.add_column(c)
-            for al in nb["alerts"]:
-                a.add_row(_fmt(al["score"]), _e(al["pattern"]), _e(al["id"]), escape(", ".join(al["flags"])),
-                          _e(al["explanation"]))
-            console.print(a)
-        counts = nb["counts"]
-        more = [k for k, v in nb["truncated"].items() if v]
-        console.print(f"{sum(counts['neighbours'].values())} neighbour(s), {sum(counts['records'].values())} record(s), "
-                      f"{counts['alerts']} alert(s)" + (f"; {' and '.join(more)} cut to --limit {limit}" if more else ""),
-                      highlight=False)
 
-    @app.command("path")
-    def path_cmd(
-        a: str = typer.Argument(..., metavar="A", help="From: a node key or Label:key."),
-        b: str = typer.Argument(..., metavar="B", help="To: a node key or Label:key."),
-        max_len: int = typer.Option(6, "--max-len", help="Longest path in hops."),
-        k: int = typer.Option(3, "--k", help="How many paths (shortest first)."),
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """The shortest ways two entities are connected, with the records on every hop."""
-        from graphiff.explore import paths
-        from graphiff.graph.tables import Tables
 
-        with store_from(store, database) as st:
-            found = paths(Tables(st), a, b, max_len=max_len, k=k)
-        if as_json:
-            print_json(found)
-            return
-        if not found:
-            console.print(f"no path of at most {max_len} hop(s) between {escape(a)} and {escape(b)}", highlight=False)
-            return
-        for n, p in enumerate(found, 1):
-            chain = " — ".join(f"{x['label']} {x['key']} ({x['caption']})" if x["caption"] != x["key"]
-                               else f"{x['label']} {x['key']}" for x in p["nodes"])
-            t = Table(title=f"path {n}: {p['length']} hop(s)", caption=escape(chain))
-            for c in ("from", "to", "how", "records"):
-                t.add_column(c, overflow="fold")
-            for h in p["hops"]:
-                recs = ", ".join(r["key"] + (f" {r['date']}" if r.get("date") else "") for r in h["records"])
-                if h["records_total"] > len(h["records"]):
-                    recs += f" … ({h['records_total']} in all)"
-                t.add_row(_e(h["from"]), _e(h["to"]), escape("\n".join(h["how"])), escape(recs))
-            console.print(t)
+@app.command("communities")
+def communities_cmd(
+    projection: str = typer.Option("trade", "--projection", "-p",
+                                   help="trade (traders), money (accounts), carrier (traders and carriers), "
+                                        "ownership (officers and shared identifiers) or all."),
+    method: str = typer.Option("leiden", "--method", "-m", help="leiden or louvain."),
+    top: int = typer.Option(10, "--top", help="Show the largest N communities."),
+    resolution: float = typer.Option(1.0, "--resolution", help="Above 1: more, smaller communities."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same communities)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write every entity's community as CSV."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Groups that trade, pay or are tied mostly among themselves (modularity communities)."""
+    from graphiff.explore import communities, community_summary
+    from graphiff.graph.tables import Tables
 
-    @app.command("communities")
-    def communities_cmd(
-        projection: str = typer.Option("trade", "--projection", "-p",
-                                       help="trade (traders), money (accounts), carrier (traders and carriers), "
-                                            "ownership (officers and shared identifiers) or all."),
-        method: str = typer.Option("leiden", "--method", "-m", help="leiden or louvain."),
-        top: int = typer.Option(10, "--top", help="Show the largest N communities."),
-        resolution: float = typer.Option(1.0, "--resolution", help="Above 1: more, smaller communities."),
-        seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same communities)."),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write every entity's community as CSV."),
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Groups that trade, pay or are tied mostly among themselves (modularity communities)."""
-        from graphiff.explore import communities, community_summary
-        from graphiff.graph.tables import Tables
+    with store_from(store, database) as st:
+        # the library checks the names the user typed
+        df = communities(Tables(st), projection, method, resolution=resolution, seed=seed)  # type: ignore[arg-type]
+    if out is not None:
+        from graphiff.model.cells import safe_cell
 
-        with store_from(store, database) as st:
-            df = communities(Tables(st), projection, method, resolution=resolution, seed=seed)
-        if out is not None:
-            from graphiff.model.cells import safe_cell
+        df.map(safe_cell).to_csv(out, index=False)
+    summary = community_summary(df, top=top)
+    total = int(df["community"].nunique()) if len(df) else 0
+    if as_json:
+        print_json({"projection": projection, "method": method, "entities": int(len(df)),
+                    "communities": total, "top": summary, "out": str(out) if out else None})
+        return
+    t = Table(title=f"{projection} communities ({method}): {total} communities, {len(df):,} entities")
+    for col in ("#", "size", "labels", "best connected members"):
+        t.add_column(col, justify="right" if col in ("#", "size") else "left")
+    for c in summary:
+        t.add_row(str(c["community"]), f"{c['size']:,}",
+                  ", ".join(f"{k} {v}" for k, v in c["labels"].items()),
+                  escape(", ".join(f"{m['caption']} ({m['id']})" if m["caption"] not in m["id"] else m["id"]
+                                   for m in c["members"])))
+    console.print(t)
+    if out is not None:
+        console.print(f"every entity's community written to {out}", highlight=False)
 
-            df.map(safe_cell).to_csv(out, index=False)
-        summary = community_summary(df, top=top)
-        total = int(df["community"].nunique()) if len(df) else 0
-        if as_json:
-            print_json({"projection": projection, "method": method, "entities": int(len(df)),
-                        "communities": total, "top": summary, "out": str(out) if out else None})
-            return
-        t = Table(title=f"{projection} communities ({method}): {total} communities, {len(df):,} entities")
-        for c in ("#", "size", "labels", "best connected members"):
-            t.add_column(c, justify="right" if c in ("#", "size") else "left")
-        for c in summary:
-            t.add_row(str(c["community"]), f"{c['size']:,}",
-                      ", ".join(f"{k} {v}" for k, v in c["labels"].items()),
-                      escape(", ".join(f"{m['caption']} ({m['id']})" if m["caption"] not in m["id"] else m["id"]
-                                       for m in c["members"])))
-        console.print(t)
-        if out is not None:
-            console.print(f"every entity's community written to {out}", highlight=False)
 
-    @app.command("central")
-    def central_cmd(
-        projection: str = typer.Option("trade", "--projection", "-p",
-                                       help="trade, money, carrier, ownership or all (see `communities`)."),
-        measure: str = typer.Option("betweenness", "--measure", "-m",
-                                    help="betweenness (brokers; slow on big graphs, see --cutoff), degree "
-                                         "(counterparties) or pagerank (where flows end up)."),
-        top: int = typer.Option(20, "--top", help="Show the N most central."),
-        cutoff: Optional[int] = typer.Option(None, "--cutoff",
-                                             help="Betweenness over paths up to this length only (faster)."),
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Who sits in the middle of the trade, money or ownership network."""
-        from graphiff.explore import centrality
-        from graphiff.graph.tables import Tables
+@app.command("central")
+def central_cmd(
+    projection: str = typer.Option("trade", "--projection", "-p",
+                                   help="trade, money, carrier, ownership or all (see `communities`)."),
+    measure: str = typer.Option("betweenness", "--measure", "-m",
+                                help="betweenness (brokers; slow on big graphs, see --cutoff), degree "
+                                     "(counterparties) or pagerank (where flows end up)."),
+    top: int = typer.Option(20, "--top", help="Show the N most central."),
+    cutoff: Optional[int] = typer.Option(None, "--cutoff",
+                                         help="Betweenness over paths up to this length only (faster)."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Who sits in the middle of the trade, money or ownership network."""
+    from graphiff.explore import centrality
+    from graphiff.graph.tables import Tables
 
-        with store_from(store, database) as st:
-            df = centrality(Tables(st), projection, measure, top=top, cutoff=cutoff)
-        if as_json:
-            print_json(_records(df))
-            return
-        t = Table(title=f"{measure} centrality in the {projection} projection")
-        for c in ("rank", "label", "key", "caption", "score", "degree"):
-            t.add_column(c, justify="right" if c in ("rank", "score", "degree") else "left")
-        for r in df.itertuples(index=False):
-            t.add_row(str(r.rank), r.label, _e(r.key), _e(r.caption), f"{r.score:.4g}", str(r.degree))
-        console.print(t)
+    with store_from(store, database) as st:
+        # the library checks the names the user typed
+        df = centrality(Tables(st), projection, measure, top=top, cutoff=cutoff)  # type: ignore[arg-type]
+    if as_json:
+        print_json(_records(df))
+        return
+    t = Table(title=f"{measure} centrality in the {projection} projection")
+    for c in ("rank", "label", "key", "caption", "score", "degree"):
+        t.add_column(c, justify="right" if c in ("rank", "score", "degree") else "left")
+    for r in df.itertuples(index=False):
+        t.add_row(str(r.rank), r.label, _e(r.key), _e(r.caption), f"{r.score:.4g}", str(r.degree))
+    console.print(t)

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from graphiff.cli.app import app
 from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
@@ -21,98 +22,92 @@ from graphiff.cli.common import (
 from graphiff.errors import PackageError
 
 
-def register(app: typer.Typer) -> None:
-    """Add the sharing commands to the graphiff app."""
+@app.command("package")
+def package_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="The package zip to write."),
+    purpose: str = typer.Option(..., "--purpose", help="Why it is shared (e.g. the joint operation's name)."),
+    marking: str = typer.Option(..., "--marking", help="Handling marking, e.g. 'TLP:AMBER' or your "
+                                                        "administration's classification."),
+    seed: list[str] = typer.Option([], "--seed", help="An entity id to start from (repeatable)."),
+    alert: Optional[str] = typer.Option(None, "--alert", help="Start from the entities of this alert."),
+    hops: int = typer.Option(1, "--hops", min=0, help="How many relationships away from the seeds to go."),
+    max_nodes: int = typer.Option(500, "--max-nodes", min=1, help="Node cap (the manifest says what it left out)."),
+    redact: str = typer.Option("pseudonymise", "--redact",
+                               help="Personal identifiers: none | pseudonymise (keyed hash, needs the team key) "
+                                    "| remove."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file",
+                                            help="File holding the team key (else $GRAPHIFF_PACKAGE_KEY)."),
+    producer: Optional[str] = typer.Option(None, "--producer", envvar="GRAPHIFF_PRODUCER",
+                                           help="Who sends the package (default: $GRAPHIFF_PRODUCER, else your "
+                                                "user name)."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Make a sharing package for a partner: the chosen subgraph as FollowTheMoney entities plus CSV, the alerts
+    in scope and a manifest (producer, time, purpose, marking, redaction, SHA-256 of every file), in one zip."""
+    from graphiff.alerts import stored_alerts
+    from graphiff.share.package import make_package
+    from graphiff.share.redact import KEY_ENV, POLICIES, read_key
 
-    @app.command("package")
-    def package_cmd(
-        out: Path = typer.Option(..., "--out", "-o", help="The package zip to write."),
-        purpose: str = typer.Option(..., "--purpose", help="Why it is shared (e.g. the joint operation's name)."),
-        marking: str = typer.Option(..., "--marking", help="Handling marking, e.g. 'TLP:AMBER' or your "
-                                                            "administration's classification."),
-        seed: list[str] = typer.Option([], "--seed", help="An entity id to start from (repeatable)."),
-        alert: Optional[str] = typer.Option(None, "--alert", help="Start from the entities of this alert."),
-        hops: int = typer.Option(1, "--hops", min=0, help="How many relationships away from the seeds to go."),
-        max_nodes: int = typer.Option(500, "--max-nodes", min=1, help="Node cap (the manifest says what it left out)."),
-        redact: str = typer.Option("pseudonymise", "--redact",
-                                   help="Personal identifiers: none | pseudonymise (keyed hash, needs the team key) "
-                                        "| remove."),
-        key_file: Optional[Path] = typer.Option(None, "--key-file",
-                                                help="File holding the team key (else $GRAPHIFF_PACKAGE_KEY)."),
-        producer: Optional[str] = typer.Option(None, "--producer", envvar="GRAPHIFF_PRODUCER",
-                                               help="Who sends the package (default: $GRAPHIFF_PRODUCER, else your "
-                                                    "user name)."),
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Make a sharing package for a partner: the chosen subgraph as FollowTheMoney entities plus CSV, the alerts
-        in scope and a manifest (producer, time, purpose, marking, redaction, SHA-256 of every file), in one zip."""
-        from graphiff.share.package import (
-            KEY_ENV,
-            POLICIES,
-            alerts_from_store,
-            make_package,
-            read_key,
-        )
+    if redact not in POLICIES:
+        raise PackageError(f"unknown --redact {redact!r}; choose one of: {', '.join(POLICIES)}")
+    if not seed and not alert:
+        raise PackageError("give at least one --seed ID or an --alert ID")
+    key = read_key(key_file)
+    if redact == "pseudonymise" and not key:
+        raise PackageError(f"--redact pseudonymise needs the team key: give --key-file FILE or set {KEY_ENV}")
+    who = producer or _user()
+    from graphiff.graph import select as subgraph_mod
 
-        if redact not in POLICIES:
-            raise PackageError(f"unknown --redact {redact!r}; choose one of: {', '.join(POLICIES)}")
-        if not seed and not alert:
-            raise PackageError("give at least one --seed ID or an --alert ID")
-        key = read_key(key_file)
-        if redact == "pseudonymise" and not key:
-            raise PackageError(f"--redact pseudonymise needs the team key: give --key-file FILE or set {KEY_ENV}")
-        who = producer or _user()
-        from graphiff.graph import select as subgraph_mod
+    with store_from(store, database) as st:
+        sub = subgraph_mod.select(st, seeds=list(seed), alert=alert, hops=hops, max_nodes=max_nodes)
+        alerts = stored_alerts(st)
+    manifest = make_package(sub, out, purpose=purpose, marking=marking, producer=who, redact=redact,  # type: ignore[arg-type]
+                            key=key, alerts=alerts)
+    if as_json:
+        print_json({"package": str(out), **manifest})
+        return
+    c = manifest["counts"]
+    console.print(f"package [bold]{escape(str(out))}[/] for {escape(repr(manifest['purpose']))} "
+                  f"({escape(manifest['marking'])}), redaction: {manifest['redaction']['policy']}", highlight=False)
+    console.print(f"{sum(c['nodes'].values()):,} nodes, {sum(c['relationships'].values()):,} relationships, "
+                  f"{sum(c['entities'].values()):,} FtM entities, {c['alerts']} alert(s)", highlight=False)
+    if any(manifest["omitted"].values()):
+        left = ", ".join(f"{k} {v}" for k, v in sorted(manifest["omitted"].items()) if v)
+        console.print(f"node cap left out: {left}", highlight=False)
 
-        with store_from(store, database) as st:
-            sub = subgraph_mod.select(st, seeds=list(seed), alert=alert, hops=hops, max_nodes=max_nodes)
-            alerts = alerts_from_store(st)
-        manifest = make_package(sub, out, purpose=purpose, marking=marking, producer=who, redact=redact,  # type: ignore[arg-type]
-                                key=key, alerts=alerts)
-        if as_json:
-            print_json({"package": str(out), **manifest})
-            return
-        c = manifest["counts"]
-        console.print(f"package [bold]{escape(str(out))}[/] for {escape(repr(manifest['purpose']))} "
-                      f"({escape(manifest['marking'])}), redaction: {manifest['redaction']['policy']}", highlight=False)
-        console.print(f"{sum(c['nodes'].values()):,} nodes, {sum(c['relationships'].values()):,} relationships, "
-                      f"{sum(c['entities'].values()):,} FtM entities, {c['alerts']} alert(s)", highlight=False)
-        if any(manifest["omitted"].values()):
-            left = ", ".join(f"{k} {v}" for k, v in sorted(manifest["omitted"].items()) if v)
-            console.print(f"node cap left out: {left}", highlight=False)
 
-    @app.command("import-package")
-    def import_package_cmd(
-        package: Path = typer.Argument(..., metavar="PACKAGE", help="A package zip received from a partner."),
-        store: Optional[str] = StoreOpt,
-        database: Optional[str] = DatabaseOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
-        """Verify a partner's package (every file against the manifest's SHA-256; nothing is loaded if anything is
-        wrong) and merge it into the store with the partner as provenance. Importing it twice changes nothing."""
-        from graphiff.share.package import import_package
+@app.command("import-package")
+def import_package_cmd(
+    package: Path = typer.Argument(..., metavar="PACKAGE", help="A package zip received from a partner."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Verify a partner's package (every file against the manifest's SHA-256; nothing is loaded if anything is
+    wrong) and merge it into the store with the partner as provenance. Importing it twice changes nothing."""
+    from graphiff.share.importer import import_package
 
-        with store_from(store, database, create=True) as st:
-            result = import_package(st, package)
-        if as_json:
-            print_json(result)
-            return
-        state = "already imported, nothing changed" if result["already_imported"] else "imported"
-        console.print(f"{escape(package.name)} from [bold]{escape(str(result['producer']))}[/] "
-                      f"({escape(str(result['marking']))}; purpose: {escape(str(result['purpose']))}; "
-                      f"redaction: {result['redaction']}): {state}", highlight=False)
-        t = Table(title=f"load {result['load_id']}")
-        t.add_column("type")
-        t.add_column("in package", justify="right")
-        t.add_column("written", justify="right")
-        for kind in ("nodes", "relationships"):
-            for k, v in result["loaded"][kind].items():
-                t.add_row(k, f"{v:,}", f"{result['written'][kind].get(k, 0):,}")
-        console.print(t)
-        if result["alerts"]:
-            console.print(f"{result['alerts']} alert(s) in the package's alerts.json (not loaded into the store)")
+    with store_from(store, database, create=True) as st:
+        result = import_package(st, package)
+    if as_json:
+        print_json(result)
+        return
+    state = "already imported, nothing changed" if result["already_imported"] else "imported"
+    console.print(f"{escape(package.name)} from [bold]{escape(str(result['producer']))}[/] "
+                  f"({escape(str(result['marking']))}; purpose: {escape(str(result['purpose']))}; "
+                  f"redaction: {result['redaction']}): {state}", highlight=False)
+    t = Table(title=f"load {result['load_id']}")
+    t.add_column("type")
+    t.add_column("in package", justify="right")
+    t.add_column("written", justify="right")
+    for kind in ("nodes", "relationships"):
+        for k, v in result["loaded"][kind].items():
+            t.add_row(k, f"{v:,}", f"{result['written'][kind].get(k, 0):,}")
+    console.print(t)
+    if result["alerts"]:
+        console.print(f"{result['alerts']} alert(s) in the package's alerts.json (not loaded into the store)")
 
 
 def _user() -> str:
