@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pycountry
 
 REASONS = {
@@ -164,17 +166,55 @@ def checker(type_name: str) -> tuple[Checker, str]:
     return CHECKERS[type_name], REASONS[type_name]
 
 
-# ---- identifiers -----------------------------------------------------------------------
+# ---- identifiers: account/IBAN, phone, email, address ---------------------------------
+# Each kind has one rule, a scalar ``clean_*`` function; the Series versions apply it once per
+# distinct value. The rules follow the Arrow string kernels the loader used before: Unicode
+# classes for digits, word characters and spaces, Arrow's one-to-one case mappings.
 
-_IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
+IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}")
+_IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")  # old name, until share.ftm uses is_valid_iban
+_SPACES = re.compile(r"\s+")
+_NOT_DIGIT = re.compile(r"\D")
+_NOT_WORD = re.compile(r"\W+")
 
 
-def normalise_account(s: pd.Series) -> pd.Series:
-    """Account ids: upper case, spaces removed when the id looks like an IBAN."""
-    raw = s.astype(TEXT).str.strip()
-    compact = raw.str.replace(r"\s+", "", regex=True).str.upper()
-    looks = compact.str.match(_IBAN_SHAPE.pattern).fillna(False)
-    return compact.where(looks, raw).astype(TEXT)
+def _text(v: object) -> str | None:
+    """A raw cell as text: ``None`` for missing (None, NA, NaN)."""
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    return str(v)
+
+
+def _upper(text: str) -> str:
+    """Upper case by Arrow's one-to-one case mapping (``ß`` becomes ``ẞ``, not ``SS``)."""
+    if text.isascii():
+        return text.upper()
+    return pc.utf8_upper(pa.scalar(text, pa.string())).as_py()
+
+
+def _lower(text: str) -> str:
+    """Lower case by Arrow's one-to-one case mapping (``İ`` becomes ``i``)."""
+    if text.isascii():
+        return text.lower()
+    return pc.utf8_lower(pa.scalar(text, pa.string())).as_py()
+
+
+def _by_value(s: pd.Series, rule: Callable[[object], str | None]) -> pd.Series:
+    """``rule`` applied to each distinct value of ``s`` (cost: one call per distinct value)."""
+    values = s.astype(object).where(s.notna(), None)
+    uniq = pd.unique(values.to_numpy(dtype=object))
+    table = {v: rule(v) for v in uniq}
+    return pd.Series([table[v] for v in values.to_numpy(dtype=object)], index=s.index, dtype=object).astype(TEXT)
+
+
+def looks_like_iban(v: object) -> bool:
+    """Whether ``v`` has the shape of a compact IBAN (country, check digits, 10-30 characters).
+
+    >>> looks_like_iban("GB82WEST12345698765432"), looks_like_iban("12345")
+    (True, False)
+    """
+    text = _text(v)
+    return text is not None and IBAN_SHAPE.fullmatch(text) is not None
 
 
 @lru_cache(maxsize=200_000)
@@ -189,39 +229,99 @@ def _iban_ok(value: str) -> bool:
         return False
 
 
+def is_valid_iban(v: object) -> bool:
+    """Whether ``v`` is a compact IBAN whose check digits and format hold (schwifty; cached).
+
+    >>> is_valid_iban("GB82WEST12345698765432"), is_valid_iban("GB82WEST12345698765433")
+    (True, False)
+    """
+    return looks_like_iban(v) and _iban_ok(str(v))
+
+
+def clean_account(v: object) -> str | None:
+    """An account id: stripped; upper case with spaces removed when it looks like an IBAN.
+
+    >>> clean_account(" gb82 west 1234 5698 7654 32 "), clean_account(" 0012 34 ")
+    ('GB82WEST12345698765432', '0012 34')
+    """
+    text = _text(v)
+    if text is None:
+        return None
+    raw = text.strip()
+    compact = _upper(_SPACES.sub("", raw))
+    return compact if IBAN_SHAPE.fullmatch(compact) else raw
+
+
+def normalise_account(s: pd.Series) -> pd.Series:
+    """:func:`clean_account` of each value (missing stays missing)."""
+    return _by_value(s, clean_account)
+
+
 def check_iban(s: pd.Series) -> pd.Series:
     """Boolean mask of values that look like an IBAN but fail its checks (schwifty)."""
     text = s.astype(TEXT).fillna("")
-    looks = text.str.match(_IBAN_SHAPE.pattern).fillna(False)
-    bad = pd.Series(False, index=s.index)
-    if looks.any():
-        uniq = text[looks].unique()
-        verdict = {v: _iban_ok(v) for v in uniq}
-        bad[looks] = ~text[looks].map(verdict).astype(bool)
-    return bad
+    uniq = text.unique()
+    verdict = {v: looks_like_iban(v) and not _iban_ok(v) for v in uniq}
+    return text.map(verdict).astype(bool)
+
+
+def clean_phone(v: object) -> str | None:
+    """A phone number: its digits, with a leading ``+`` when international (``00`` becomes
+    ``+``); ``None`` with fewer than five digits.
+
+    >>> clean_phone("0044 20 7946 0958"), clean_phone("(020) 7946-0958"), clean_phone("12-34")
+    ('+442079460958', '02079460958', None)
+    """
+    raw = (_text(v) or "").strip()
+    digits = _NOT_DIGIT.sub("", raw)
+    if raw.startswith("00"):
+        digits = digits[2:]
+    if len(digits) < 5:
+        return None
+    return "+" + digits if raw.startswith(("+", "00")) else digits
 
 
 def normalise_phone(s: pd.Series) -> pd.Series:
-    """Phones: digits with a leading ``+`` when international (``00`` becomes ``+``)."""
-    raw = s.astype(TEXT).fillna("").str.strip()
-    plus = raw.str.startswith("+") | raw.str.startswith("00")
-    digits = raw.str.replace(r"\D", "", regex=True)
-    digits = digits.where(~raw.str.startswith("00"), digits.str.slice(2))
-    out = ("+" + digits).where(plus, digits)
-    return out.where(digits.str.len() >= 5).astype(TEXT)
+    """:func:`clean_phone` of each value."""
+    return _by_value(s, clean_phone)
+
+
+def clean_email(v: object) -> str | None:
+    """An e-mail address: stripped, lower case; ``None`` without an ``@``.
+
+    >>> clean_email(" Ann@Example.COM "), clean_email("n/a")
+    ('ann@example.com', None)
+    """
+    raw = _lower((_text(v) or "").strip())
+    return raw if "@" in raw else None
 
 
 def normalise_email(s: pd.Series) -> pd.Series:
-    raw = s.astype(TEXT).fillna("").str.strip().str.lower()
-    return raw.where(raw.str.contains("@", regex=False)).astype(TEXT)
+    """:func:`clean_email` of each value."""
+    return _by_value(s, clean_email)
+
+
+def _address_key(text: str) -> str:
+    return _NOT_WORD.sub(" ", _upper(text)).strip()
+
+
+def clean_address(v: object, *parts: object) -> str | None:
+    """An address for matching: upper case, punctuation dropped, spaces collapsed, with the
+    given parts (city, postcode, country) appended; ``None`` without an address.
+
+    >>> clean_address("12, Harbour Rd.", "Mombasa", None, "KE")
+    '12 HARBOUR RD MOMBASA KE'
+    """
+    address = _text(v) or ""
+    if not address.strip():
+        return None
+    return _address_key(" ".join([address, *((_text(p) or "") for p in parts)]))
 
 
 def normalise_address(address: pd.Series, *parts: pd.Series) -> pd.Series:
-    """Addresses for matching: upper case, punctuation dropped, spaces collapsed; city,
-    postcode and country appended when given."""
+    """:func:`clean_address` of each row: ``address`` with its ``parts`` (Series aligned with it)."""
     text = address.astype(TEXT).fillna("")
     for p in parts:
         text = text + " " + p.astype("string").fillna("")
-    norm = text.str.upper().str.replace(r"[^\w]+", " ", regex=True).str.strip()
     has = address.astype(TEXT).fillna("").str.strip() != ""
-    return norm.where(has).astype(TEXT)
+    return _by_value(text, _address_key).where(has)
