@@ -1,6 +1,6 @@
 """Exploring (graphiff.explore): neighbourhood, paths, communities, centrality, and the explore / path /
 communities / central commands, on a real embedded store loaded from small canonical CSV files (the world
-of tests/test_subgraph.py)."""
+of tests/graph/test_select.py)."""
 from __future__ import annotations
 
 import json
@@ -18,10 +18,8 @@ from graphiff.explore import (
     centrality,
     communities,
     community_summary,
-    graph_index,
     neighbourhood,
     paths,
-    projection_graph,
 )
 from graphiff.graph.tables import Tables
 from graphiff.stores import open_store
@@ -193,15 +191,6 @@ def test_centrality(tables):
     assert centrality(tables, "trade", "betweenness", cutoff=1)["score"].max() == 0
     with pytest.raises(GraphiffError, match="measure"):
         centrality(tables, "trade", "fame")
-
-
-def test_index_and_projection_graph(tables):
-    idx = graph_index(tables)
-    assert graph_index(tables) is idx                               # built once per Tables
-    t1 = idx.find("Trader", "T1")
-    assert idx.node_id(t1) == "Trader:T1" and idx.find("Trader", "NOPE") == -1
-    g = projection_graph(tables, "trade")
-    assert g.is_directed() and set(g.vs["label"]) == {"Trader"} and sum(g.es["weight"]) == 5
 
 
 # ---------------------------------------------------------------------------------------- CLI
