@@ -1,13 +1,28 @@
-"""The Alert record (design.md section 7), alert files, and entity risk scores."""
+"""The alert in all its shapes: the :class:`Alert` record (docs/ARCHITECTURE.md, "Alerts"), alert files
+(JSON), and the graph codec (Alert nodes + FLAGS relationships in a store).
+
+Every other module converts alerts through here: detectors make :class:`Alert` records, the
+detect run writes them back with :func:`replace_alerts`, and risk scores, link charts and
+sharing packages read them back with :func:`stored_alerts` / :func:`alert_from_row`.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+import pandas as pd
 
 from graphiff.errors import InvalidInput
+from graphiff.model.cells import plain_value
+
+if TYPE_CHECKING:
+    from graphiff.graph.tables import Tables
+    from graphiff.stores.base import Store
 
 
 @dataclass
@@ -65,3 +80,147 @@ def read_alerts_json(path: str | Path) -> list[Alert]:
     if not isinstance(data, list):
         raise InvalidInput("an alerts file is a JSON array", file=str(path))
     return [Alert.from_dict(d) for d in data]
+
+
+# =========================================================================== the graph codec
+#
+# In a store an alert is one ``Alert`` node (key = alert id; ``alert_id``, ``pattern``, ``score``,
+# ``explanation``, ``evidence`` as JSON text) with one ``FLAGS`` relationship to each entity it
+# names. Everything that writes or reads that shape goes through the functions below.
+
+#: ``_source`` of the Alert nodes and FLAGS relationships a detect run writes.
+DETECT_SOURCE = "graphiff detect"
+
+
+def alert_rows(alerts: Iterable[Alert], prov: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The store rows of ``alerts``: ``(Alert node rows, FLAGS relationship rows)``.
+
+    Parameters
+    ----------
+    alerts : iterable of Alert
+        The alerts to encode.
+    prov : mapping
+        Provenance columns (``_source``, ``_line``, ``_load_id``, ``_loaded_at``) added to every row.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        One node row per alert (``key`` = alert id, evidence as sorted-key JSON text) and one
+        FLAGS row per named entity (``src_label, src, dst_label, dst``). Cost: linear in the
+        alerts and their entities.
+
+    >>> nodes, flags = alert_rows([Alert("p", 0.5, [{"label": "Trader", "id": "T1"}], "x", id="p:1")], {})
+    >>> nodes.loc[0, ["key", "pattern", "evidence"]].tolist(), flags.loc[0, "dst"]
+    (['p:1', 'p', '{}'], 'T1')
+    """
+    alerts = list(alerts)
+    prov = dict(prov)
+    nodes = pd.DataFrame([{"key": a.id, "alert_id": a.id, "pattern": a.pattern, "score": float(a.score),
+                           "explanation": a.explanation,
+                           "evidence": json.dumps(a.evidence, sort_keys=True, default=str), **prov}
+                          for a in alerts])
+    flags = pd.DataFrame([{"src_label": "Alert", "src": a.id, "dst_label": e["label"], "dst": str(e["id"]), **prov}
+                          for a in alerts for e in a.entities])
+    return nodes, flags
+
+
+def alert_from_row(row: Mapping[str, Any], entities: list[dict[str, str]]) -> Alert:
+    """Decode one Alert node (its ``key`` and properties) and the entities its FLAGS point to.
+
+    Missing values become defaults (pattern and explanation ``""``, score 0); evidence that is
+    not JSON text is kept as ``{"text": ...}``. ``entities`` are used in the order given.
+
+    >>> alert_from_row({"key": "p:1", "pattern": "p", "score": 0.5, "evidence": '{"n": 2}'}, []).to_dict()
+    {'id': 'p:1', 'pattern': 'p', 'score': 0.5, 'entities': [], 'explanation': '', 'evidence': {'n': 2}}
+    """
+    ev = plain_value(row.get("evidence"))
+    try:
+        evidence = json.loads(ev) if isinstance(ev, str) else {}
+    except ValueError:
+        evidence = {"text": ev}
+    score = plain_value(row.get("score"))
+    try:
+        score = float(score) if score is not None else 0.0
+    except ValueError:
+        score = 0.0
+    return Alert(pattern=str(plain_value(row.get("pattern")) or ""), score=score, entities=list(entities),
+                 explanation=str(plain_value(row.get("explanation")) or ""),
+                 evidence=evidence if isinstance(evidence, dict) else {"text": ev}, id=str(row["key"]))
+
+
+def stored_alerts(source: Store | Tables) -> list[Alert]:
+    """The alerts written back into a store (``Alert`` nodes and their ``FLAGS``).
+
+    Parameters
+    ----------
+    source : Store or Tables
+        Anything with ``nodes(label)`` and ``rels(rel_type)`` (a :class:`Tables` reuses its
+        cached tables).
+
+    Returns
+    -------
+    list of Alert
+        Highest score first (then by id); each alert's entities sorted by label and id. Cost:
+        one read of the Alert nodes and the FLAGS relationships.
+    """
+    nodes = source.nodes("Alert")
+    if not len(nodes):
+        return []
+    flags = source.rels("FLAGS")
+    entities: dict[str, list[dict[str, str]]] = {}
+    if len(flags):
+        for src, label, key in zip(flags["src"].astype(str), flags["dst_label"].astype(str),
+                                   flags["dst"].astype(str)):
+            entities.setdefault(src, []).append({"label": label, "id": key})
+    out = [alert_from_row(row, sorted(entities.get(str(row["key"]), []), key=lambda e: (e["label"], e["id"])))
+           for row in nodes.to_dict("records")]
+    out.sort(key=lambda a: (-a.score, a.id))
+    return out
+
+
+def replace_alerts(store: Store, alerts: Iterable[Alert], patterns: Iterable[str] = (), *,
+                   run_id: str | None = None, loaded_at: str | None = None) -> int:
+    """Replace a store's alerts of some patterns by new ones (the write-back of a detect run).
+
+    The stored alerts of every pattern in ``patterns`` or in ``alerts`` are deleted (with their
+    FLAGS), so a pattern that found nothing this time loses its old alerts; then ``alerts`` are
+    written as Alert nodes linked by FLAGS to each entity they name, with provenance
+    ``_source = "graphiff detect"``, ``_load_id = run_id``, ``_loaded_at = loaded_at``.
+
+    Parameters
+    ----------
+    store : Store
+        Where to write.
+    alerts : iterable of Alert
+        The new alerts.
+    patterns : iterable of str, optional
+        The patterns that ran (their old alerts go even when none is in ``alerts``).
+    run_id : str, optional
+        The run's load id; default ``"detect-"`` + 12 random hex digits.
+    loaded_at : str, optional
+        The run's time (ISO 8601); default now (UTC, seconds).
+
+    Returns
+    -------
+    int
+        The number of alerts written. Cost: one read of the Alert keys and patterns, one delete,
+        two upserts.
+    """
+    alerts = list(alerts)
+    stale = set(patterns) | {a.pattern for a in alerts}
+    if stale:
+        existing = store.nodes("Alert", ["pattern"])
+        if len(existing):
+            old = existing.loc[existing["pattern"].isin(sorted(stale)), "key"].astype(str).tolist()
+            if old:
+                store.delete_nodes("Alert", old)
+    if not alerts:
+        return 0
+    prov = {"_source": DETECT_SOURCE, "_line": None,
+            "_load_id": run_id or f"detect-{uuid.uuid4().hex[:12]}",
+            "_loaded_at": loaded_at or datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    nodes, flags = alert_rows(alerts, prov)
+    store.upsert_nodes("Alert", nodes)
+    if len(flags):
+        store.upsert_rels("FLAGS", flags)
+    return len(alerts)

@@ -23,8 +23,7 @@ from graphiff.detectors.runner import (
     merge_params,
     parse_overrides,
     run_detectors,
-    stored_alerts,
 )
 
-__all__ = ["run_detectors", "stored_alerts", "detector_names", "parse_overrides", "load_config", "merge_params",
+__all__ = ["run_detectors", "detector_names", "parse_overrides", "load_config", "merge_params",
            "check_params", "REGISTRY"]

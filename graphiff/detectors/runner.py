@@ -6,14 +6,11 @@ store.
 """
 from __future__ import annotations
 
-import json
 import time
-import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from graphiff.alerts import Alert
+from graphiff.alerts import Alert, replace_alerts
 from graphiff.detectors.registry import REGISTRY, Detector, get
 from graphiff.errors import GraphiffError, InvalidInput
 from graphiff.graph.tables import Tables
@@ -119,8 +116,8 @@ def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dic
     ----------
     store : Store or Tables
         Where the records are. With a store and ``write_back``, the alerts replace the
-        store's earlier alerts of the patterns run (``Store.write_alerts``; patterns that
-        found nothing this time lose their old alerts too).
+        store's earlier alerts of the patterns run (:func:`graphiff.alerts.replace_alerts`;
+        patterns that found nothing this time lose their old alerts too).
     patterns : list of str, optional
         Detector names (or patterns they emit); all registered detectors by default.
     params : dict, optional
@@ -151,43 +148,6 @@ def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dic
             progress(det.pattern, "done", {"alerts": len(found), "seconds": secs})
     alerts.sort(key=lambda a: (-a.score, a.id))
     if write_back and not isinstance(store, Tables) and store is not None:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        run_id = f"detect-{uuid.uuid4().hex[:12]}"
-        found_patterns = {a.pattern for a in alerts}
-        stale = [p for p in ran if p not in found_patterns]
-        if stale:
-            existing = store.nodes("Alert")
-            if len(existing) and "pattern" in existing.columns:
-                old = existing.loc[existing["pattern"].isin(stale), "key"].astype(str).tolist()
-                if old:
-                    store.delete_nodes("Alert", old)
-        store.write_alerts(alerts, run_id=run_id, loaded_at=now)
+        replace_alerts(store, alerts, ran)
     return alerts
 
-
-def stored_alerts(source: Any) -> list[Alert]:
-    """The alerts written back into a store (``Alert`` nodes and their ``FLAGS``), as
-    :class:`Alert` records. ``source`` is a Store or a Tables."""
-    tables = source if isinstance(source, Tables) else Tables(source)
-    nodes = tables.nodes("Alert")
-    if not len(nodes):
-        return []
-    flags = tables.rels("FLAGS")
-    ents: dict[str, list[dict[str, str]]] = {}
-    if len(flags):
-        for a, lab, k in zip(flags["src"].astype(str), flags["dst_label"].astype(str), flags["dst"].astype(str)):
-            ents.setdefault(a, []).append({"label": lab, "id": k})
-    out = []
-    for r in nodes.to_dict("records"):
-        key = str(r["key"])
-        ev = r.get("evidence")
-        try:
-            ev = json.loads(ev) if isinstance(ev, str) else (ev or {})
-        except ValueError:
-            ev = {}
-        expl = r.get("explanation")
-        out.append(Alert(pattern=str(r.get("pattern")), score=float(r.get("score") or 0.0),
-                         entities=sorted(ents.get(key, []), key=lambda e: (e["label"], e["id"])),
-                         explanation=expl if isinstance(expl, str) else "", evidence=ev, id=key))
-    out.sort(key=lambda a: (-a.score, a.id))
-    return out

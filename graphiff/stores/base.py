@@ -6,12 +6,11 @@ plus the identity properties the schema names for the type. Upserts are idempote
 same rows twice leaves the store unchanged. Every row carries provenance columns
 ``_source``, ``_line``, ``_load_id``, ``_loaded_at``.
 
-Backends implement the small abstract primitives; the shared steps (``write_alerts``,
-``status``) are defined once here.
+Backends implement the small abstract primitives; the shared steps (``status``) are defined
+once here. Alerts are written and read through :mod:`graphiff.alerts`.
 """
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
@@ -78,42 +77,3 @@ class Store(ABC):
         """Counts of nodes and relationships, and the loads so far."""
         c = self.counts()
         return {"nodes": c["nodes"], "relationships": c["relationships"], "loads": self.loads()}
-
-    def write_alerts(self, alerts: list[Any], *, run_id: str, loaded_at: str) -> int:
-        """Replace the alerts of the patterns in ``alerts`` by these ones, as ``Alert`` nodes
-        linked by ``FLAGS`` to each entity they name. Returns the number written."""
-        patterns = sorted({a.pattern for a in alerts})
-        if patterns:
-            existing = self.nodes("Alert")
-            if len(existing):
-                old = existing.loc[existing["pattern"].isin(patterns), "key"].tolist()
-                if old:
-                    self.delete_nodes("Alert", old)
-        if not alerts:
-            return 0
-        prov = {"_source": "graphiff detect", "_line": None, "_load_id": run_id, "_loaded_at": loaded_at}
-        node_rows = pd.DataFrame(
-            [
-                {
-                    "key": a.id,
-                    "alert_id": a.id,
-                    "pattern": a.pattern,
-                    "score": float(a.score),
-                    "explanation": a.explanation,
-                    "evidence": json.dumps(a.evidence, sort_keys=True, default=str),
-                    **prov,
-                }
-                for a in alerts
-            ]
-        )
-        self.upsert_nodes("Alert", node_rows)
-        rel_rows = pd.DataFrame(
-            [
-                {"src_label": "Alert", "src": a.id, "dst_label": e["label"], "dst": str(e["id"]), **prov}
-                for a in alerts
-                for e in a.entities
-            ]
-        )
-        if len(rel_rows):
-            self.upsert_rels("FLAGS", rel_rows)
-        return len(alerts)

@@ -11,8 +11,8 @@ samples = pytest.importorskip("graphiff.samples")
 
 from typer.testing import CliRunner  # noqa: E402
 
-from graphiff.alerts import read_alerts_json, write_alerts_json  # noqa: E402
-from graphiff.detectors import run_detectors, stored_alerts  # noqa: E402
+from graphiff.alerts import read_alerts_json, stored_alerts, write_alerts_json  # noqa: E402
+from graphiff.detectors import run_detectors  # noqa: E402
 from graphiff.detectors.evaluate import evaluate  # noqa: E402
 from graphiff.ingest import load_paths  # noqa: E402
 from graphiff.stores import open_store  # noqa: E402

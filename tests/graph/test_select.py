@@ -14,7 +14,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from graphiff.alerts import Alert
+from graphiff.alerts import Alert, replace_alerts
 from graphiff.errors import GraphiffError, NotFound
 from graphiff.graph.select import Subgraph, select
 from graphiff.graph.tables import Tables
@@ -87,7 +87,7 @@ def build_world(folder: Path) -> Path:
     with open_store(str(db)) as st:
         res = load_paths(st, [data], quarantine_dir=folder / "q")
         assert sum(res.quarantined.values()) == 0
-        st.write_alerts(ALERTS, run_id="R1", loaded_at="2024-07-01T00:00:00Z")
+        replace_alerts(st, ALERTS, run_id="R1", loaded_at="2024-07-01T00:00:00Z")
     return db
 
 

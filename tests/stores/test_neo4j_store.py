@@ -178,13 +178,13 @@ def test_loads_are_keyed_by_load_id_and_wipe_empties(store):
 
 
 def test_alert_write_back(store):
-    from graphiff.alerts import Alert
+    from graphiff.alerts import Alert, replace_alerts
 
     store.upsert_nodes("Trader", pd.DataFrame([{"key": "T1", "name": "A"}, {"key": "T2", "name": "B"}]))
     a = Alert(id="circular_trade:1", pattern="circular_trade", score=0.9, explanation="x",
               entities=[{"label": "Trader", "id": "T1"}, {"label": "Trader", "id": "T2"}], evidence={"d": ["D1"]})
-    assert store.write_alerts([a], run_id="R1", loaded_at="2024-01-01T00:00:00Z") == 1
-    assert store.write_alerts([a], run_id="R2", loaded_at="2024-01-01T00:00:00Z") == 1
+    assert replace_alerts(store, [a], run_id="R1", loaded_at="2024-01-01T00:00:00Z") == 1
+    assert replace_alerts(store, [a], run_id="R2", loaded_at="2024-01-01T00:00:00Z") == 1
     c = store.counts()
     assert c["nodes"]["Alert"] == 1 and c["relationships"] == {"FLAGS": 2}
     assert store.nodes("Alert").iloc[0]["_load_id"] == "R2"
@@ -387,13 +387,13 @@ def test_server_restart_during_load(tmp_path, monkeypatch):
 
 @pytest.mark.neo4j
 def test_example_queries_run(neo4j_uri, tmp_path):
-    from graphiff.alerts import Alert
+    from graphiff.alerts import Alert, replace_alerts
 
     with _neo4j(neo4j_uri) as neo:
         load_paths(neo, [write_world(tmp_path / "in")], quarantine_dir=tmp_path / "q")
         alert = Alert(pattern="third_party_payment", score=0.7, explanation="paid by a third party",
                       entities=[{"label": "Payment", "id": "PAY1"}], evidence={"payments": ["PAY1"]})
-        neo.write_alerts([alert], run_id="R1", loaded_at="2024-01-01T00:00:00Z")
+        replace_alerts(neo, [alert], run_id="R1", loaded_at="2024-01-01T00:00:00Z")
         with neo.driver.session(database=neo.database) as s:
             shared = s.run(cypher("examples/shared_identifiers"), trader_id="T1").data()
             carriers = s.run(cypher("examples/carriers_of_trader"), trader_id="T1").data()
@@ -407,7 +407,8 @@ def test_example_queries_run(neo4j_uri, tmp_path):
 @pytest.mark.neo4j
 @pytest.mark.slow
 def test_detectors_give_the_same_alerts_on_both_stores(neo4j_uri, tmp_path):
-    from graphiff.detectors import run_detectors, stored_alerts
+    from graphiff.alerts import stored_alerts
+    from graphiff.detectors import run_detectors
 
     folder = _world(tmp_path / "world", scale=0.1)
     with open_store(str(tmp_path / "e.duckdb")) as emb, _neo4j(neo4j_uri) as neo:
