@@ -17,14 +17,17 @@ import pandas as pd
 import pytest
 from followthemoney import model as ftm_model
 
-from graphiff.alerts import Alert
+from graphiff.alerts import Alert, replace_alerts
 from graphiff.errors import PackageError
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.ingest import load_paths
 from graphiff.model import model
 from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id
-from graphiff.share.ftm import from_ftm, ftm_id, to_ftm
-from graphiff.share.package import import_package, make_package, read_package
+from graphiff.share.ftm import ftm_id, to_ftm
+from graphiff.share.ftm_read import from_ftm
+from graphiff.share.importer import import_package
+from graphiff.share.package import make_package
+from graphiff.share.verify import read_package
 from graphiff.stores import open_store
 
 KEY = b"team-key-for-tests-0123456789abcdef"
@@ -159,7 +162,7 @@ def world(tmp_path_factory):
     folder = _write_world(tmp / "in")
     store = open_store(str(tmp / "source.duckdb"))
     load_paths(store, [folder], quarantine_dir=tmp / "q")
-    store.write_alerts([_alert()], run_id="R1", loaded_at="2024-06-01T00:00:00Z")
+    replace_alerts(store, [_alert()], run_id="R1", loaded_at="2024-06-01T00:00:00Z")
     yield store, subgraph_of(store)
     store.close()
 

@@ -1,0 +1,381 @@
+"""Redaction of a sharing package: policies, the team key, and the pseudonymiser.
+
+Redaction (``redact=`` of :func:`graphiff.share.package.make_package`) is applied before
+anything is written:
+
+``none``
+    everything as in the store.
+``pseudonymise`` (default)
+    personal identifiers are replaced by ``"psn-" + HMAC-SHA256(team key, kind:value)[:20]``: the
+    same person (or phone, email, address, account) gets the same pseudonym in every package of
+    the same team key, so partners can link packages, and nobody can reverse it without the key.
+    Personal identifiers are: every property of a Person except ``nationality`` (names, birth date,
+    passport, phone, email, address, person id, unknown extra columns), the keys of Person nodes,
+    of Phone/Email/Address nodes attached to a person (or to no trader/carrier in the subgraph),
+    and of bank accounts held by a person (or whose holder is not known to be a trader/carrier in
+    the subgraph), those accounts' ``account_id``/``holder_id``/other non-bank properties, and a
+    cash report's ``person_*`` columns. The same values anywhere else in the package (a trader
+    sharing a phone with a person, a payment's ``from_account``, alert explanations and evidence,
+    the title) are replaced too: whole cells by the pseudonym, free text by whole-word,
+    case-insensitive substitution. Company data stays.
+``remove``
+    personal identifier properties are removed (free text mentions become ``[removed]``);
+    Person nodes and person-held accounts stay, with an opaque id as key (and as name, which FtM
+    requires), so the network keeps its shape; Phone/Email/Address nodes of persons are dropped
+    with their links. With a team key the opaque ids are the same pseudonyms as above (linkable
+    across packages); without one they come from a random per-package key (``anon-...``) and link
+    nothing outside the package.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from graphiff.errors import PackageError
+from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
+from graphiff.model import model
+from graphiff.model.cells import plain_value
+from graphiff.model.identity import PROVENANCE
+
+#: The redaction policies, mildest first.
+POLICIES = ("none", "pseudonymise", "remove")
+#: The environment variable holding the team key when no key file is given.
+KEY_ENV = "GRAPHIFF_PACKAGE_KEY"
+#: The shortest team key accepted.
+MIN_KEY_BYTES = 16
+
+#: Person properties that are not personal identifiers (kept under every policy).
+PERSON_CLEAR = frozenset({"nationality"})
+#: Properties of a person-held bank account that describe the bank, not the person.
+ACCOUNT_CLEAR = frozenset({"bank_country", "bank_name", "bic", "currency", "opened_date", "closed_date",
+                           "account_type", "origin"})
+#: Identifier labels and the property carrying their value.
+IDENT_LABELS = {"Address": "address", "Phone": "phone", "Email": "email"}
+_ORG_LABELS = ("Trader", "Carrier")
+#: Kinds of personal value that stay as opaque ids under ``remove`` (they hold the network together).
+_ID_KINDS = frozenset({"Person", "BankAccount"})
+#: Kinds of personal value replaced wherever they occur in the package (not only in their node).
+_GLOBAL_KINDS = frozenset({"Person", "BankAccount", "Phone", "Email", "Address", "name", "passport"})
+
+
+def read_key(key_file: str | Path | None = None, *, env: bool = True) -> bytes | None:
+    """The team key: the content of ``key_file`` (surrounding whitespace dropped), else
+    ``$GRAPHIFF_PACKAGE_KEY`` (when ``env``), else ``None``."""
+    if key_file is not None:
+        try:
+            data = Path(key_file).read_bytes().strip()
+        except OSError as exc:
+            raise PackageError(f"cannot read key file {key_file}: {exc.strerror or exc}") from None
+        if not data:
+            raise PackageError(f"key file {key_file} is empty")
+        return data
+    if env and os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].strip().encode("utf-8")
+    return None
+
+
+def _missing(v: Any) -> bool:
+    return plain_value(v) is None
+
+
+def check_key(key: bytes | None, *, required: bool = False) -> None:
+    """Refuse an unusable team ``key`` (:class:`PackageError` says why): not bytes, shorter
+    than :data:`MIN_KEY_BYTES`, or missing when ``required`` (``pseudonymise`` needs one).
+
+    >>> check_key(None)
+    >>> check_key(b"short")
+    Traceback (most recent call last):
+    ...
+    graphiff.errors.PackageError: the team key is too short (5 bytes; at least 16 needed)
+    """
+    if key is not None and not isinstance(key, (bytes, bytearray)):
+        raise PackageError("the team key must be bytes")
+    if key is not None and len(key) < MIN_KEY_BYTES:
+        raise PackageError(f"the team key is too short ({len(key)} bytes; at least {MIN_KEY_BYTES} needed)")
+    if required and not key:
+        raise PackageError(f"pseudonymisation needs the team key: give --key-file FILE or set {KEY_ENV}")
+
+
+def key_id(key: bytes) -> str:
+    """A short public id of a team key (the manifest names it; it does not reveal the key).
+
+    >>> key_id(b"team-key-for-tests-0123456789abcdef")
+    '8bc5b82d0118'
+    """
+    return hashlib.sha256(b"graphiff-package-key-id:" + bytes(key)).hexdigest()[:12]
+
+
+def _norm_phone(v: str) -> str:
+    from graphiff.model.values import normalise_phone
+
+    out = normalise_phone(pd.Series([v])).iloc[0]
+    return out if isinstance(out, str) else v.strip()
+
+
+def _norm_email(v: str) -> str:
+    return v.strip().lower()
+
+
+def _norm_address(v: str, *parts: Any) -> str:
+    from graphiff.model.values import normalise_address
+
+    out = normalise_address(pd.Series([v]), *[pd.Series([p]) for p in parts]).iloc[0]
+    return out if isinstance(out, str) else v.strip().upper()
+
+
+def _norm_account(v: str) -> str:
+    from graphiff.model.values import normalise_account
+
+    out = normalise_account(pd.Series([v])).iloc[0]
+    return out if isinstance(out, str) else v.strip()
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+class Redactor:
+    """Applies one policy to a subgraph and its alerts (see the module docstring).
+
+    Use: ``r = Redactor(policy, key)``, then ``r.plan(subgraph, alerts)`` once (it decides
+    which nodes are personal and what every personal value becomes), then
+    ``r.subgraph(subgraph)`` and ``r.alert(a)`` for each alert dict. Without a key the
+    pseudonyms come from a random per-package key (``anon-...``). Cost: linear in the
+    subgraph, plus one regular expression over every free-text value.
+    """
+
+    def __init__(self, policy: str, key: bytes | None):
+        self.policy = policy
+        self.prefix = "psn-" if key else "anon-"
+        self.key = key or secrets.token_bytes(32)
+        self.exact: dict[str, str | None] = {}       # folded whole value -> replacement (None: drop)
+        self.words: dict[str, str] = {}              # folded text -> replacement in free text
+        self._regex: re.Pattern[str] | None = None
+
+    def token(self, kind: str, value: str) -> str:
+        digest = hmac.new(self.key, f"{kind}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+        return self.prefix + digest[:20]
+
+    def _value_token(self, kind: str, raw: str, *, norm: str | None = None) -> str | None:
+        """Register ``raw`` (and its normalised form) as personal; return what replaces it."""
+        norm = norm if norm is not None else raw.strip()
+        tok = self.token(kind, norm)
+        keep_link = kind in _ID_KINDS or self.policy == "pseudonymise"
+        repl = tok if keep_link else None
+        if kind not in _GLOBAL_KINDS:
+            return repl
+        for variant in {raw, norm}:
+            v = variant.strip()
+            if not v:
+                continue
+            self.exact[_fold(v)] = repl
+            if len(v) >= 3:
+                self.words[_fold(v)] = repl if repl is not None else "[removed]"
+                if kind == "BankAccount" and re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", v):
+                    spaced = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+                    self.words[_fold(spaced)] = self.words[_fold(v)]
+        return repl
+
+    @staticmethod
+    def _norm_key(label: str, key: str) -> str:
+        return {"BankAccount": _norm_account, "Phone": _norm_phone, "Email": _norm_email}.get(
+            label, lambda v: v.strip())(key)
+
+    def person_prop(self, prop: str, raw: str, node: SubNode) -> str | None:
+        if prop == "phone":
+            return self._value_token("Phone", raw, norm=_norm_phone(raw))
+        if prop == "email":
+            return self._value_token("Email", raw, norm=_norm_email(raw))
+        if prop == "address":
+            parts = [node.props.get(c) for c in ("city", "postcode") if not _missing(node.props.get(c))]
+            return self._value_token("Address", raw, norm=_norm_address(raw, *parts))
+        if prop in ("person_id", "officer_id", "holder_id"):
+            return self._value_token("Person", raw)
+        if prop in ("name", "first_name", "last_name", "alias", "person_name"):
+            return self._value_token("name", raw, norm=_fold(raw))
+        if prop == "birth_date":
+            # dates are not registered for free-text substitution (other records' dates would change)
+            tok = self.token("date", raw.strip())
+            return tok if self.policy == "pseudonymise" else None
+        if prop in ("passport_no", "passport"):
+            return self._value_token("passport", raw, norm=re.sub(r"\s+", "", raw).upper())
+        return self._value_token("text", raw)
+
+    # ---- plan: which nodes are personal, and what every personal value becomes -----------
+    def plan(self, sub: Subgraph, alerts: Iterable[dict[str, Any]] = ()) -> None:
+        nodes = {n.id: n for n in sub.nodes}
+        persons = {nid for nid, n in nodes.items() if n.label == "Person"}
+        org_keys = {n.key for n in sub.nodes if n.label in _ORG_LABELS}
+        person_keys = {n.key for n in sub.nodes if n.label == "Person"}
+        attached: dict[str, set[str]] = {}
+        for e in sub.edges:
+            if e.target in nodes and nodes[e.target].label in IDENT_LABELS and e.source in nodes:
+                attached.setdefault(e.target, set()).add(nodes[e.source].label)
+        self.personal: set[str] = set(persons)
+        for nid, n in nodes.items():
+            if n.label in IDENT_LABELS:
+                labels = attached.get(nid, set())
+                if "Person" in labels or not (labels & set(_ORG_LABELS)):
+                    self.personal.add(nid)
+        held_by: dict[str, set[str]] = {}
+        for e in sub.edges:
+            if e.type == "HOLDS" and e.source in nodes and e.target in nodes:
+                held_by.setdefault(e.target, set()).add(nodes[e.source].label)
+        for nid, n in nodes.items():
+            if n.label != "BankAccount":
+                continue
+            labels = set(held_by.get(nid, set()))
+            holder = plain_value(n.props.get("holder_id"))
+            if holder is not None:
+                if str(holder) in person_keys:
+                    labels.add("Person")
+                elif str(holder) in org_keys:
+                    labels.add("Trader")
+            if "Person" in labels or not (labels & set(_ORG_LABELS)):
+                self.personal.add(nid)
+        self.nodes = nodes
+        # new keys of personal nodes (the key values are registered for replacement everywhere)
+        self.new_key: dict[str, str] = {}
+        for nid in sorted(self.personal):
+            n = nodes[nid]
+            norm = self._norm_key(n.label, n.key)
+            self._value_token(n.label, n.key, norm=norm)
+            self.new_key[nid] = self.token(n.label, norm)
+        self.dropped: set[str] = set()
+        if self.policy == "remove":
+            self.dropped = {nid for nid in self.personal if nodes[nid].label in IDENT_LABELS}
+        # personal property values (registers them for replacement everywhere)
+        self.new_props: dict[str, dict[str, Any]] = {}
+        for nid in sorted(self.personal):
+            n = nodes[nid]
+            keyprop = model().node(n.label).key
+            out: dict[str, Any] = {}
+            for prop, value in n.props.items():
+                if prop in PROVENANCE or prop == "key":
+                    out[prop] = value       # (provenance text is scrubbed in subgraph())
+                elif prop == keyprop:
+                    out[prop] = self.new_key[nid]
+                elif _missing(value):
+                    continue
+                elif n.label == "Person" and prop in PERSON_CLEAR:
+                    out[prop] = value
+                elif n.label == "BankAccount" and prop in ACCOUNT_CLEAR:
+                    out[prop] = value
+                elif n.label == "BankAccount" and prop == "holder_id":
+                    out[prop] = self._value_token("Person", str(value))
+                elif n.label == "BankAccount" and prop in ("iban", "account_no", "account_number"):
+                    out[prop] = self._value_token("BankAccount", str(value), norm=_norm_account(str(value)))
+                elif n.label == "Person":
+                    out[prop] = self.person_prop(prop, str(plain_value(value)), n)
+                else:
+                    out[prop] = self._value_token("text", str(plain_value(value)))
+            if n.label == "Person" and self.policy == "remove":
+                out["name"] = self.new_key[nid]
+            self.new_props[nid] = {k: v for k, v in out.items() if v is not None}
+        # a cash report's filer columns are personal wherever the person is
+        for n in sub.nodes:
+            for prop, value in n.props.items():
+                if prop.startswith("person_") and not _missing(value) and n.label != "Person":
+                    self.person_prop(prop, str(plain_value(value)), n)
+        # entities of alerts outside the subgraph whose holder is unknown count as personal
+        for a in alerts:
+            for ent in a.get("entities", []):
+                label, key = str(ent.get("label")), str(ent.get("id"))
+                if f"{label}:{key}" not in nodes and (label in ("Person", "BankAccount") or label in IDENT_LABELS):
+                    self._value_token(label, key, norm=self._norm_key(label, key))
+        words = sorted(self.words, key=len, reverse=True)
+        self._regex = (re.compile("(?<!\\w)(?:" + "|".join(re.escape(w) for w in words) + ")(?!\\w)", re.IGNORECASE)
+                       if words else None)
+
+    # ---- apply ---------------------------------------------------------------------------
+    def text(self, value: Any) -> Any:
+        """One value outside the personal nodes: whole-cell match, else free-text substitution."""
+        if not isinstance(value, str):
+            return value
+        folded = _fold(value)
+        if folded in self.exact:
+            return self.exact[folded]
+        if self._regex is None:
+            return value
+        return self._regex.sub(lambda m: self.words.get(_fold(m.group(0)), "[removed]"), value)
+
+    def prov(self, value: Any) -> Any:
+        """A provenance value (a file name may name someone too); never dropped."""
+        if not isinstance(value, str):
+            return value
+        nv = self.text(value)
+        return nv if isinstance(nv, str) else "[removed]"
+
+    def deep(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {(self.text(k) or "[removed]") if isinstance(k, str) else k: self.deep(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.deep(v) for v in value]
+        return self.text(value)
+
+    def props(self, props: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for k, v in props.items():
+            nv = self.text(v)
+            if k in PROVENANCE:
+                out[k] = self.prov(v)
+                continue
+            if nv is not None:
+                out[k] = nv
+        return out
+
+    def node_id(self, nid: str) -> str:
+        if nid in self.new_key:
+            return f"{nid.partition(':')[0]}:{self.new_key[nid]}"
+        return nid
+
+    def subgraph(self, sub: Subgraph) -> Subgraph:
+        nodes: list[SubNode] = []
+        for n in sub.nodes:
+            if n.id in self.dropped:
+                continue
+            if n.id in self.personal:
+                props = {k: (self.prov(v) if k in PROVENANCE else v) for k, v in self.new_props[n.id].items()}
+                key = self.new_key[n.id]
+                caption = props.get("name") if n.label == "Person" else key
+                nodes.append(SubNode(self.node_id(n.id), n.label, key, str(caption or key), props))
+            else:
+                nodes.append(SubNode(n.id, n.label, n.key, str(self.text(n.caption) or n.key), self.props(n.props)))
+        edges: list[SubEdge] = []
+        for e in sub.edges:
+            if e.source in self.dropped or e.target in self.dropped:
+                continue
+            edges.append(SubEdge(e.id, self.node_id(e.source), self.node_id(e.target), e.type, self.props(e.props)))
+        return Subgraph(nodes=nodes, edges=edges, omitted=dict(sub.omitted),
+                        seeds=[self.node_id(s) if s in self.new_key else str(self.text(s) or "[removed]")
+                               for s in sub.seeds],
+                        title=str(self.text(sub.title) or "graphiff package"))
+
+    def alert(self, a: dict[str, Any]) -> dict[str, Any]:
+        out = dict(a)
+        ents = []
+        for ent in a.get("entities", []):
+            label, key = str(ent.get("label")), str(ent.get("id"))
+            nid = f"{label}:{key}"
+            if nid in self.dropped:
+                continue
+            if nid in self.new_key:
+                ents.append({**ent, "id": self.new_key[nid]})
+            elif nid not in self.nodes and (label in ("Person", "BankAccount") or label in IDENT_LABELS):
+                # an entity outside the subgraph: its holder is unknown, so it counts as personal
+                if self.policy == "remove" and label in IDENT_LABELS:
+                    continue
+                ents.append({**ent, "id": self.token(label, self._norm_key(label, key))})
+            else:
+                ents.append({k: (self.text(v) if k == "id" else v) for k, v in ent.items()})
+        out["entities"] = ents
+        out["explanation"] = self.text(a.get("explanation", "")) or ""
+        out["evidence"] = self.deep(a.get("evidence", {}))
+        return out
