@@ -1,4 +1,4 @@
-"""Link-chart export benchmark (design.md section 10: a chart of up to 5,000 nodes in <= 2 s).
+"""Link-chart export benchmark (target: a chart of up to 5,000 nodes in <= 2 s; results: BENCHMARKS.md).
 
     python benchmarks/bench_charts.py                       # 1k and 5k nodes, every format
     python benchmarks/bench_charts.py --sizes 5000 --formats html --browser --json out.json

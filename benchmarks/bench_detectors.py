@@ -1,4 +1,4 @@
-"""Benchmark the detectors (design.md section 10): time and peak memory of each detector on a
+"""Benchmark the detectors (results: BENCHMARKS.md): time and peak memory of each detector on a
 synthetic world loaded into the embedded store, and the circular-trade search against the
 networkx brute force (``simple_cycles(G, length_bound=k)`` + filter) on the same projection.
 

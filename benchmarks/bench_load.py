@@ -1,4 +1,4 @@
-"""Embedded load benchmark: rows/s and peak memory for a sample world (design.md section 10).
+"""Embedded load benchmark: rows/s and peak memory for a sample world (results: BENCHMARKS.md).
 
     python benchmarks/bench_load.py --scale 35        # ~1M declaration rows
 

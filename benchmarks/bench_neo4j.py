@@ -1,4 +1,4 @@
-"""Neo4j load throughput through the store, from Python (design.md section 10).
+"""Neo4j load throughput through the store, from Python (results: BENCHMARKS.md).
 
 Measures, on a real Neo4j server:
 

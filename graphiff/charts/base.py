@@ -1,6 +1,6 @@
 """What every link-chart format shares: the format registry, ``write_chart``, and small helpers.
 
-Each format lives in its own module (``html_chart``, ``anx``, ``graphml``, ``gexf``, ``cyjs``,
+Each format lives in its own module (``html``, ``anx``, ``graphml``, ``gexf``, ``cyjs``,
 ``static``) exposing ``write_<fmt>(sub: Subgraph, out: Path) -> None``; they are imported
 lazily, so writing GraphML never imports matplotlib.
 

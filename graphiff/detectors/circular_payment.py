@@ -1,4 +1,4 @@
-"""Circular payments: money that comes back (design.md section 6).
+"""Circular payments: money that comes back (README, "Detectors").
 
 The same time-respecting cycle search as circular trade
 (:func:`graphiff.graph.algorithms.temporal_cycles`), run over payments between bank

@@ -1,4 +1,4 @@
-"""Circular trade: goods that come back (design.md section 6).
+"""Circular trade: goods that come back (README, "Detectors").
 
 A time-respecting cycle search (:func:`graphiff.graph.algorithms.temporal_cycles`, shared with
 :mod:`graphiff.detectors.circular_payment`) over the shipments of

@@ -1,5 +1,5 @@
 """Linked carriers: carriers that look separate but are one, serving a closed circle of
-traders (design.md section 6)."""
+traders (README, "Detectors")."""
 from __future__ import annotations
 
 from collections import defaultdict

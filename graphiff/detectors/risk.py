@@ -1,5 +1,5 @@
 """Entity risk scores: one number per trader, person, account or carrier from every alert that
-touches it, with its reasons (design.md section 6, last paragraph).
+touches it, with its reasons (`graphiff risk`; README, "Detectors").
 
 One mechanism for all families: each alert contributes ``w = weight[pattern] * alert.score``
 (times a propagation factor when it reaches the entity through a record, see below) and an

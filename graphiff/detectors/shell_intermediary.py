@@ -1,4 +1,4 @@
-"""Shell intermediaries: pass-through traders (design.md section 6).
+"""Shell intermediaries: pass-through traders (README, "Detectors").
 
 A shell intermediary buys goods and resells the same goods within days, with money passing
 through its accounts just as fast, and shows the structural marks of a company with no real

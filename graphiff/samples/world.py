@@ -53,7 +53,7 @@ def generate_world(out: str | Path, *, scale: float = 1.0, seed: int = 7,
                    progress: Progress | None = None) -> dict:
     """Write a synthetic customs world with planted patterns into ``out``.
 
-    Writes the canonical input files (design.md section 3) ``traders.csv``, ``persons.csv``,
+    Writes the canonical input files (README, "Input contract") ``traders.csv``, ``persons.csv``,
     ``officers.csv``, ``carriers.csv``, ``declarations.csv``, ``accounts.csv``,
     ``payments.csv``, ``cash_reports.csv``, ``rates.csv`` and ``truth.json`` listing every
     planted pattern instance (the entities a detector should report) and every decoy (a

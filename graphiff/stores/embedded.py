@@ -1,9 +1,10 @@
 """The embedded store: one local DuckDB file, no server.
 
 Each node label is a table ``n_<Label>`` keyed by ``key``; each relationship type a table
-``r_<TYPE>`` keyed by ``rid`` (ends + identity properties). Upserts are ``INSERT ... ON
-CONFLICT`` in one transaction per call, so a load killed midway leaves whole batches only and
-re-running it converges to the same graph. DuckDB's write-ahead log makes the file crash-safe.
+``r_<TYPE>`` keyed by ``rid`` (ends + identity properties). An upsert inserts the rows with new
+keys (an anti-join) and updates the rows with known keys, in one transaction per call, so a load
+killed midway leaves whole batches only and re-running it converges to the same graph. DuckDB's
+write-ahead log makes the file crash-safe.
 """
 from __future__ import annotations
 

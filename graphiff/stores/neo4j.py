@@ -37,8 +37,6 @@ import pandas as pd
 
 from graphiff.errors import GraphiffError, StoreError
 from graphiff.model import model
-
-# the embedded store's column typing, so both stores type every column the same way
 from graphiff.model.identity import REL_ENDS
 from graphiff.stores.base import Store
 
