@@ -160,8 +160,11 @@ def detect_third_party_payment(
         by_inv = (m["matched_on"] == "invoice_no").to_numpy()
     if by_inv.any():
         # invoice numbers collide across traders: prefer declarations whose exporter is paid
-        seller = np.array([holder.get(t) is not None and holder.get(t) == e
-                           for t, e in zip(m["to_account"], m["exporter_id"])], dtype=bool) & by_inv
+        inv = m[by_inv]
+        seller = np.zeros(len(m), dtype=bool)
+        seller[by_inv] = [holder.get(t) is not None and holder.get(t) == e
+                          for t, e in zip(inv["to_account"].to_numpy(dtype=object, na_value=None),
+                                          inv["exporter_id"].to_numpy(dtype=object, na_value=None))]
         any_seller = pd.Series(seller).groupby(m["payment_id"].to_numpy()).transform("any").to_numpy(dtype=bool)
         m = m[~by_inv | seller | ~any_seller].reset_index(drop=True)
     if len(m) == 0:

@@ -7,7 +7,7 @@ tolerated: small in-memory examples only need the columns they use.
 
 * :func:`trade_edges`: shipments exporter -> importer (mirror declarations merged);
 * :func:`money_edges`: payments account -> account, with their holders;
-* :func:`settlements`: which declaration(s) a payment settles (the ``SETTLES`` relationship);
+* :func:`settlements`: which declaration(s) a payment settles (the ``SETTLES`` rule);
 * :func:`account_holders`, :func:`trader_countries`, :func:`carrier_use_table`,
   :func:`identifier_links`, :func:`officer_table`.
 
@@ -261,11 +261,12 @@ def settlements(tables: Tables) -> pd.DataFrame:
 
     A payment naming a ``declaration_id`` settles every item (Declaration node) of that
     declaration; a payment naming no ``declaration_id`` settles the declarations with its
-    ``invoice_no``. This is the relationship the loader builds at ingest; it is read from the
-    store's ``SETTLES`` relationships when there are any, else derived from the ``Payment``
-    and ``Declaration`` properties by the same rule (in-memory tables, stores loaded without
-    it). Invoice numbers are not unique across traders: an invoice match may name several
-    declarations, and callers that need one choose among them.
+    ``invoice_no``. This is the rule the loader uses to write the ``SETTLES`` relationships at
+    ingest; the feature applies it to the ``Payment`` and ``Declaration`` properties, so it
+    gives the same pairs without reading the relationship table (and works on in-memory
+    tables and on stores loaded payments-first). Invoice numbers are not unique across
+    traders: an invoice match may name several declarations, and callers that need one choose
+    among them.
 
     Returns
     -------
@@ -274,34 +275,25 @@ def settlements(tables: Tables) -> pd.DataFrame:
         (``"declaration_id"`` or ``"invoice_no"``), one row per distinct pair, sorted by
         payment then declaration key. Cost: two hash joins, O(P + D + matches).
     """
-    p = tables.nodes("Payment")
-    if p is None or not len(p):
+    p, d = tables.nodes("Payment"), tables.nodes("Declaration")
+    if p is None or d is None or not len(p) or not len(d):
         return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
     pay = pd.DataFrame({"payment": text_objects(col(p, "key")),
                         "declaration_id": text_objects(col(p, "declaration_id")),
                         "invoice_no": text_objects(col(p, "invoice_no"))})
     pay = pay[pay["payment"].notna()]
-    stored = tables.rels("SETTLES")
-    if stored is not None and len(stored):
-        out = pd.DataFrame({"payment": text_objects(stored["src"]), "declaration": text_objects(stored["dst"])})
-        by_id = pay.loc[pay["declaration_id"].notna(), "payment"]
-        out["matched_on"] = np.where(out["payment"].isin(set(by_id)), "declaration_id", "invoice_no")
-    else:
-        d = tables.nodes("Declaration")
-        if d is None or not len(d):
-            return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
-        dec = pd.DataFrame({"declaration": text_objects(col(d, "key")),
-                            "declaration_id": text_objects(col(d, "declaration_id")),
-                            "invoice_no": text_objects(col(d, "invoice_no"))})
-        dec = dec[dec["declaration"].notna()]
-        by_id = pay[pay["declaration_id"].notna()].merge(
-            dec[dec["declaration_id"].notna()][["declaration", "declaration_id"]], on="declaration_id")
-        by_inv = pay[pay["declaration_id"].isna() & pay["invoice_no"].notna()].merge(
-            dec[dec["invoice_no"].notna()][["declaration", "invoice_no"]], on="invoice_no")
-        out = pd.concat([by_id.assign(matched_on="declaration_id"), by_inv.assign(matched_on="invoice_no")],
-                        ignore_index=True)
-        if not len(out):
-            return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
+    dec = pd.DataFrame({"declaration": text_objects(col(d, "key")),
+                        "declaration_id": text_objects(col(d, "declaration_id")),
+                        "invoice_no": text_objects(col(d, "invoice_no"))})
+    dec = dec[dec["declaration"].notna()]
+    by_id = pay[pay["declaration_id"].notna()].merge(
+        dec[dec["declaration_id"].notna()][["declaration", "declaration_id"]], on="declaration_id")
+    by_inv = pay[pay["declaration_id"].isna() & pay["invoice_no"].notna()].merge(
+        dec[dec["invoice_no"].notna()][["declaration", "invoice_no"]], on="invoice_no")
+    out = pd.concat([by_id.assign(matched_on="declaration_id"), by_inv.assign(matched_on="invoice_no")],
+                    ignore_index=True)
+    if not len(out):
+        return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
     out = out[SETTLEMENT_COLUMNS].drop_duplicates(["payment", "declaration"]).astype(object)
     return out.sort_values(["payment", "declaration"], kind="stable", ignore_index=True)
 

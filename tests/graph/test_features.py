@@ -87,8 +87,4 @@ def test_settlements_by_declaration_id_else_invoice():
     assert list(s.itertuples(index=False, name=None)) == [
         ("P1", "D2/1", "declaration_id"),
         ("P2", "D1/1", "invoice_no"), ("P2", "D1/2", "invoice_no"), ("P2", "D2/1", "invoice_no")]
-    # a store's SETTLES relationships are the fact when it has them
-    stored = rel_rows([("Payment", "P2", "Declaration", "D2/1")])
-    s = settlements(Tables.from_frames(nodes={"Declaration": decls, "Payment": pays}, rels={"SETTLES": stored}))
-    assert list(s.itertuples(index=False, name=None)) == [("P2", "D2/1", "invoice_no")]
     assert settlements(Tables.from_frames()).empty
