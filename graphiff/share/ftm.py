@@ -69,6 +69,7 @@ from followthemoney import model as ftm_model
 from graphiff.graph.subgraph import Subgraph, SubNode
 from graphiff.model.cells import plain_value
 from graphiff.model.identity import rel_id, split_node_id
+from graphiff.model.values import is_valid_iban
 
 #: graphiff label -> FtM schema of the entity it becomes (labels missing here are not entities).
 NODE_SCHEMA: dict[str, str] = {
@@ -133,12 +134,6 @@ def _text(v: Any) -> str | None:
     return s or None
 
 
-def _is_iban(value: str) -> bool:
-    from graphiff.model.values import _IBAN_SHAPE, _iban_ok
-
-    return bool(_IBAN_SHAPE.match(value)) and _iban_ok(value)
-
-
 class _Builder:
     def __init__(self, sub: Subgraph, publisher: str | None):
         self.sub = sub
@@ -183,7 +178,7 @@ class _Builder:
                 self.add(p, "classification", n.label.lower())
         elif n.label == "BankAccount":
             acc = _text(props.get("account_id")) or n.key
-            self.add(p, "iban" if _is_iban(acc) else "accountNumber", acc)
+            self.add(p, "iban" if is_valid_iban(acc) else "accountNumber", acc)
             self.add(p, "name", acc)
         elif n.label == "Declaration":
             if props.get("invoice_value") is not None and _text(props.get("invoice_value")):

@@ -34,15 +34,14 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Any, Iterable
-
-import pandas as pd
+from typing import Any, Callable, Iterable
 
 from graphiff.errors import PackageError
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.model import model
 from graphiff.model.cells import plain_value
 from graphiff.model.identity import PROVENANCE
+from graphiff.model.values import clean_account, clean_address, clean_email, clean_phone
 
 #: The redaction policies, mildest first.
 POLICIES = ("none", "pseudonymise", "remove")
@@ -112,29 +111,28 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"graphiff-package-key-id:" + bytes(key)).hexdigest()[:12]
 
 
-def _norm_phone(v: str) -> str:
-    from graphiff.model.values import normalise_phone
-
-    out = normalise_phone(pd.Series([v])).iloc[0]
-    return out if isinstance(out, str) else v.strip()
-
-
-def _norm_email(v: str) -> str:
-    return v.strip().lower()
-
-
-def _norm_address(v: str, *parts: Any) -> str:
-    from graphiff.model.values import normalise_address
-
-    out = normalise_address(pd.Series([v]), *[pd.Series([p]) for p in parts]).iloc[0]
-    return out if isinstance(out, str) else v.strip().upper()
+#: Kind of personal value -> (its ingest rule in graphiff.model.values, what a value the rule
+#: rejects becomes). Values are normalised as the ingest keys them before they are pseudonymised,
+#: so a person's phone property and the Phone node of the same number get the same pseudonym.
+_RULES: dict[str, tuple[Callable[..., str | None], Callable[[str], str]]] = {
+    "Phone": (clean_phone, str.strip),
+    "Email": (clean_email, lambda v: v.strip().lower()),
+    "Address": (clean_address, lambda v: v.strip().upper()),
+    "BankAccount": (clean_account, str.strip),
+}
 
 
-def _norm_account(v: str) -> str:
-    from graphiff.model.values import normalise_account
+def _normalised(kind: str, raw: str, *parts: Any) -> str:
+    """``raw`` (a value of ``kind``: Phone, Email, Address with its ``parts``, BankAccount) as
+    the ingest normalises it; a value the rule rejects is only tidied.
 
-    out = normalise_account(pd.Series([v])).iloc[0]
-    return out if isinstance(out, str) else v.strip()
+    >>> _normalised("Phone", "0044 20 7946 0958"), _normalised("Email", " n/a ")
+    ('+442079460958', 'n/a')
+    >>> _normalised("Address", "Via Roma 44", "Rome")
+    'VIA ROMA 44 ROME'
+    """
+    rule, fallback = _RULES[kind]
+    return rule(raw, *parts) or fallback(raw)
 
 
 def _fold(text: str) -> str:
@@ -185,17 +183,17 @@ class Redactor:
 
     @staticmethod
     def _norm_key(label: str, key: str) -> str:
-        return {"BankAccount": _norm_account, "Phone": _norm_phone, "Email": _norm_email}.get(
-            label, lambda v: v.strip())(key)
+        """A node key as the ingest has it (keys of other labels, Address included, are stripped)."""
+        return _normalised(label, key) if label in ("BankAccount", "Phone", "Email") else key.strip()
 
     def person_prop(self, prop: str, raw: str, node: SubNode) -> str | None:
         if prop == "phone":
-            return self._value_token("Phone", raw, norm=_norm_phone(raw))
+            return self._value_token("Phone", raw, norm=_normalised("Phone", raw))
         if prop == "email":
-            return self._value_token("Email", raw, norm=_norm_email(raw))
+            return self._value_token("Email", raw, norm=_normalised("Email", raw))
         if prop == "address":
             parts = [node.props.get(c) for c in ("city", "postcode") if not _missing(node.props.get(c))]
-            return self._value_token("Address", raw, norm=_norm_address(raw, *parts))
+            return self._value_token("Address", raw, norm=_normalised("Address", raw, *parts))
         if prop in ("person_id", "officer_id", "holder_id"):
             return self._value_token("Person", raw)
         if prop in ("name", "first_name", "last_name", "alias", "person_name"):
@@ -271,7 +269,8 @@ class Redactor:
                 elif n.label == "BankAccount" and prop == "holder_id":
                     out[prop] = self._value_token("Person", str(value))
                 elif n.label == "BankAccount" and prop in ("iban", "account_no", "account_number"):
-                    out[prop] = self._value_token("BankAccount", str(value), norm=_norm_account(str(value)))
+                    account = str(value)
+                    out[prop] = self._value_token("BankAccount", account, norm=_normalised("BankAccount", account))
                 elif n.label == "Person":
                     out[prop] = self.person_prop(prop, str(plain_value(value)), n)
                 else:
