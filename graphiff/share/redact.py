@@ -158,6 +158,7 @@ class Redactor:
         self._regex: re.Pattern[str] | None = None
 
     def token(self, kind: str, value: str) -> str:
+        """The pseudonym of ``value`` of ``kind``: prefix + HMAC-SHA256(key, kind:value)[:20]."""
         digest = hmac.new(self.key, f"{kind}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()
         return self.prefix + digest[:20]
 
@@ -187,6 +188,8 @@ class Redactor:
         return _normalised(label, key) if label in ("BankAccount", "Phone", "Email") else key.strip()
 
     def person_prop(self, prop: str, raw: str, node: SubNode) -> str | None:
+        """Register a person property value as personal (by its kind); return what replaces it
+        (``None``: removed)."""
         if prop == "phone":
             return self._value_token("Phone", raw, norm=_normalised("Phone", raw))
         if prop == "email":
@@ -208,6 +211,9 @@ class Redactor:
 
     # ---- plan: which nodes are personal, and what every personal value becomes -----------
     def plan(self, sub: Subgraph, alerts: Iterable[dict[str, Any]] = ()) -> None:
+        """Decide which nodes of ``sub`` are personal, their new keys and properties, and register
+        every personal value (also of ``alerts`` entities outside ``sub``) for replacement
+        everywhere. Call once, before :meth:`subgraph` and :meth:`alert`."""
         nodes = {n.id: n for n in sub.nodes}
         persons = {nid for nid, n in nodes.items() if n.label == "Person"}
         org_keys = {n.key for n in sub.nodes if n.label in _ORG_LABELS}
@@ -313,6 +319,7 @@ class Redactor:
         return nv if isinstance(nv, str) else "[removed]"
 
     def deep(self, value: Any) -> Any:
+        """:meth:`text` applied through nested dicts (keys too) and lists (alert evidence)."""
         if isinstance(value, dict):
             return {(self.text(k) or "[removed]") if isinstance(k, str) else k: self.deep(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -320,6 +327,8 @@ class Redactor:
         return self.text(value)
 
     def props(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The properties of a node or relationship that is not personal, with personal values
+        replaced (dropped under ``remove``); provenance is kept (see :meth:`prov`)."""
         out = {}
         for k, v in props.items():
             nv = self.text(v)
@@ -331,11 +340,14 @@ class Redactor:
         return out
 
     def node_id(self, nid: str) -> str:
+        """The id ``nid`` has in the package (personal nodes get their new key)."""
         if nid in self.new_key:
             return f"{nid.partition(':')[0]}:{self.new_key[nid]}"
         return nid
 
     def subgraph(self, sub: Subgraph) -> Subgraph:
+        """``sub`` redacted as planned (:meth:`plan`): personal nodes rekeyed or dropped, values
+        replaced everywhere, seeds and title scrubbed."""
         nodes: list[SubNode] = []
         for n in sub.nodes:
             if n.id in self.dropped:
@@ -358,6 +370,8 @@ class Redactor:
                         title=str(self.text(sub.title) or "graphiff package"))
 
     def alert(self, a: dict[str, Any]) -> dict[str, Any]:
+        """An alert dict redacted: its entities renamed (or dropped with their node), explanation
+        and evidence scrubbed."""
         out = dict(a)
         ents = []
         for ent in a.get("entities", []):
