@@ -29,28 +29,7 @@ import pandas as pd
 import yaml
 
 from graphiff.errors import InvalidMapping
-from graphiff.model import model
-
-CANONICAL_COLUMNS: dict[str, list[str]] = {
-    "traders": ["trader_id", "name", "country", "tin", "registration_date", "address", "city", "postcode",
-                "phone", "email", "legal_form", "employees", "activity_code"],
-    "persons": ["person_id", "name", "birth_date", "nationality", "passport_no", "address", "phone", "email"],
-    "officers": ["officer_id", "company_id", "role", "share_pct", "start_date", "end_date"],
-    "carriers": ["carrier_id", "name", "country", "carrier_type", "address", "phone", "tin"],
-    "declarations": ["declaration_id", "item_no", "flow", "reporting_country", "date", "exporter_id",
-                     "exporter_name", "exporter_country", "importer_id", "importer_name", "importer_country",
-                     "declarant_id", "hs_code", "description", "origin_country", "dispatch_country",
-                     "destination_country", "quantity", "quantity_unit", "net_mass_kg", "invoice_value",
-                     "currency", "value_usd", "transport_mode", "carrier_id", "carrier_name", "conveyance_id",
-                     "container_ids", "transport_doc_no", "invoice_no", "office"],
-    "accounts": ["account_id", "holder_id", "bank_name", "bic", "bank_country", "opened_date"],
-    "payments": ["payment_id", "date", "from_account", "to_account", "amount", "currency", "reference",
-                 "invoice_no", "declaration_id"],
-    "cash_reports": ["report_id", "report_type", "date", "amount", "currency", "person_id", "person_name",
-                     "trader_id", "account_id", "direction", "location", "origin_country",
-                     "destination_country", "narrative"],
-    "rates": ["currency", "month", "date", "usd_per_unit"],
-}
+from graphiff.model import CANONICAL_COLUMNS, model
 
 _TRANSFORM = re.compile(r"^(strip|upper|lower|digits|zfill:\d+|prefix:.*|replace:[^:]*:.*|scale:[-+0-9.eE]+)$")
 

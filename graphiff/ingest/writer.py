@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from graphiff.model import Emit, End, FileKind, values
 from graphiff.stores import Store
 
 PROVENANCE_COLUMNS = ("_source", "_line", "_load_id", "_loaded_at")
@@ -124,3 +125,190 @@ def write_rels(store: Store, rel_type: str, frame: pd.DataFrame, prov: Provenanc
     frame = frame[frame["src"].notna() & frame["dst"].notna()].reset_index(drop=True)
     store.upsert_rels(rel_type, frame)
     return len(frame)
+
+
+# ---- the generic writer: file rows -> nodes and relationships, as files.yaml declares ------
+
+class LoadContext:
+    """What a load's writes need across files: the store, the load's id and time, the
+    exchange rates and lookups of stored nodes (read once per file)."""
+
+    def __init__(self, store: Store, load_id: str, loaded_at: str):
+        self.store = store
+        self.load_id = load_id
+        self.loaded_at = loaded_at
+        self._rates: dict[tuple[str, str], float] | None = None
+        self._cache: dict[object, object] = {}
+
+    def provenance(self, source: str) -> Provenance:
+        """The provenance of rows of the file ``source`` in this load."""
+        return Provenance(source, self.load_id, self.loaded_at)
+
+    def new_file(self) -> None:
+        """Forget lookups read from the store (a file may change what the next one sees)."""
+        self._cache.clear()
+
+    def forget_rates(self) -> None:
+        """Re-read the exchange rates at the next conversion (rates were written)."""
+        self._rates = None
+
+    def node_keys(self, label: str) -> pd.Index:
+        """The keys of ``label`` in the store (a hashed index), read once per file."""
+        if ("keys", label) not in self._cache:
+            self._cache[("keys", label)] = pd.Index(self.store.nodes(label, [])["key"].to_numpy(dtype=object))
+        return self._cache[("keys", label)]  # type: ignore[return-value]
+
+    def node_props(self, label: str, props: tuple[str, ...]) -> pd.DataFrame:
+        """Keys of ``label`` with the properties ``props``, read once per file."""
+        if ("props", label, props) not in self._cache:
+            self._cache[("props", label, props)] = self.store.nodes(label, list(props))
+        return self._cache[("props", label, props)]  # type: ignore[return-value]
+
+    def rates(self) -> dict[tuple[str, str], float]:
+        """USD per unit by ``(currency, month)``, from the stored Rate nodes."""
+        if self._rates is None:
+            df = self.store.nodes("Rate", ["currency", "month", "usd_per_unit"])
+            self._rates = {(c, m): float(u) for c, m, u in zip(df["currency"], df["month"], df["usd_per_unit"])
+                           if c and m and u == u}
+        return self._rates
+
+    def to_usd(self, amount: pd.Series, currency: pd.Series, date: pd.Series,
+               given: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+        """USD values and their status (given | converted | unconvertible): the amount times
+        the rate of its currency in the month of ``date``; a ``given`` USD value wins."""
+        rates = self.rates()
+        month = date.astype("string").str.slice(0, 7).to_numpy(dtype=object)
+        cur = currency.to_numpy(dtype=object)
+        rate = np.array([1.0 if c == "USD" else rates.get((c, m), np.nan) for c, m in zip(cur, month)], dtype="float64")
+        usd = pd.Series(pd.to_numeric(amount, errors="coerce").to_numpy(dtype="float64", na_value=np.nan) * rate,
+                        index=amount.index)
+        status = pd.Series(np.where(usd.notna(), "converted", "unconvertible"), index=amount.index, dtype=object)
+        if given is not None:
+            g = pd.to_numeric(given, errors="coerce").astype("float64")
+            usd = g.where(g.notna(), usd)
+            status = status.where(g.isna(), "given")
+        return usd, status
+
+
+def write_rows(ctx: LoadContext, kind: FileKind, rows: pd.DataFrame, prov: Provenance) -> None:
+    """Write validated rows of one file kind as files.yaml declares: the row's own node, then
+    each relationship it emits (with the node of one end), then the ``after`` steps.
+
+    ``rows`` has a ``key`` column and the normalised columns; ``prov`` carries the input line of
+    each row. Cost: one store upsert per node label and relationship type written.
+    """
+    if kind.label:
+        write_nodes(ctx.store, kind.label, _row_nodes(ctx, kind, rows), prov)
+    for emit in kind.emits:
+        _write_emit(ctx, kind, emit, rows, prov)
+    for step in kind.after:
+        getattr(ctx, step)()
+
+
+def _row_nodes(ctx: LoadContext, kind: FileKind, rows: pd.DataFrame) -> pd.DataFrame:
+    spec = kind.node
+    new: dict[str, object] = dict(spec.set)
+    for prop, how in spec.derive.items():
+        values = rows[how["copy"]]
+        new[prop] = values.str.slice(0, how["slice"]) if "slice" in how else values
+    if spec.usd:
+        u = spec.usd
+        usd, status = ctx.to_usd(rows[u["amount"]], rows[u["currency"]], rows[u["date"]],
+                                 rows.get(u["given"]) if u.get("given") else None)
+        new[u["out"]] = usd
+        new["usd_status"] = status
+    return rows.assign(**new) if new else rows
+
+
+def _end_values(ctx: LoadContext, end: End, rows: pd.DataFrame) -> pd.Series | None:
+    """The key of this end for each row, or ``None`` when the file lacks its column."""
+    if end.is_key:
+        return rows["key"]
+    if end.value:
+        if end.value not in rows:
+            return None
+        rule = {"address": values.normalise_address, "phone": values.normalise_phone,
+                "email": values.normalise_email}[end.value]
+        parts = [rows[c] for c in end.parts if c in rows.columns]
+        return rule(rows[end.value], *parts)
+    return rows[end.column] if end.column in rows else None
+
+
+def _end_labels(ctx: LoadContext, end: End, keys: pd.Series) -> object:
+    """One label, or the label of each key among the candidates (first with a stored node)."""
+    if len(end.labels) == 1:
+        return end.labels[0]
+    out = pd.Series(None, index=keys.index, dtype=object)
+    for label in end.labels:
+        known = pd.Series(ctx.node_keys(label).get_indexer(keys.to_numpy(dtype=object)) >= 0, index=keys.index)
+        out = out.where(out.notna() | ~known, label)
+    return out.fillna(end.labels[0]).to_numpy()
+
+
+def _write_emit(ctx: LoadContext, kind: FileKind, emit: Emit, rows: pd.DataFrame, prov: Provenance) -> None:
+    if emit.target.lookup:
+        _write_lookup(ctx, emit, rows, prov)
+        return
+    src, dst = _end_values(ctx, emit.source, rows), _end_values(ctx, emit.target, rows)
+    if src is None or dst is None:
+        return
+    lines = prov.lines
+    split = emit.source if emit.source.split else emit.target if emit.target.split else None
+    if split is not None:  # a list column: one relationship per item
+        ex = pd.DataFrame({"src": src, "dst": dst, "line": lines}).dropna()
+        side = "src" if split is emit.source else "dst"
+        ex = ex.assign(**{side: ex[side].str.split(split.split)}).explode(side)
+        ex = ex[ex[side].astype(str).str.len() > 0]
+        src, dst, lines, rows = ex["src"], ex["dst"], ex["line"].to_numpy(), rows.loc[ex.index]
+    props = _rel_props(kind, emit, rows)
+    rels = rel_rows(_end_labels(ctx, emit.source, src), src, _end_labels(ctx, emit.target, dst), dst,
+                    prov.at(lines), **props)
+    if emit.node is not None:
+        spec = emit.node
+        end_key = rels["src" if spec.end == "from" else "dst"]
+        has = (src.notna() & dst.notna()).to_numpy()
+        cols: dict[str, object] = {"key": end_key.to_numpy()}
+        for prop, source in spec.props.items():
+            if isinstance(source, dict):
+                cols[prop] = source["value"]
+            elif source == "key":
+                cols[prop] = end_key.to_numpy()
+            else:
+                cols[prop] = rows[source].to_numpy()[has] if source in rows else None
+        nodes = pd.DataFrame(cols)
+        for prop, other in spec.fallback.items():
+            nodes[prop] = nodes[prop].where(nodes[prop].notna(), nodes[other])
+        label = (emit.source if spec.end == "from" else emit.target).labels[0]
+        write_nodes(ctx.store, label, nodes, prov.at(rels["_line"].to_numpy()), on_conflict="keep")
+    write_rels(ctx.store, emit.type, rels)
+
+
+def _rel_props(kind: FileKind, emit: Emit, rows: pd.DataFrame) -> dict[str, pd.Series]:
+    listed = [c for c in emit.props if c != "*" and c in rows]
+    props = {c: rows[c] for c in listed}
+    if "*" in emit.props:
+        ends = {emit.source.source_column, emit.target.source_column, "key"}
+        props.update({c: rows[c] for c in rows.columns if c not in ends and c not in props})
+    return props
+
+
+def _write_lookup(ctx: LoadContext, emit: Emit, rows: pd.DataFrame, prov: Provenance) -> None:
+    """Relationships to stored nodes matched by property (``SETTLES``: a payment to the
+    declarations of its declaration_id, else of its invoice_no)."""
+    end = emit.target
+    stored = ctx.node_props(end.labels[0], end.lookup)
+    keys, lines = rows["key"], prov.lines
+    earlier = pd.Series(False, index=rows.index)
+    links = []
+    for prop in end.lookup:
+        if prop in rows and rows[prop].notna().any():
+            m = pd.DataFrame({"p": keys, prop: rows[prop], "line": lines, "earlier": earlier})
+            m = m[m[prop].notna() & ~m["earlier"]]
+            links.append(m.merge(stored[["key", prop]].dropna(), on=prop)[["p", "key", "line"]])
+        if prop in rows:
+            earlier = earlier | rows[prop].notna()
+    if links:
+        lk = pd.concat(links, ignore_index=True).drop_duplicates(["p", "key"])
+        if len(lk):
+            write_rels(ctx.store, emit.type, rel_rows(_end_labels(ctx, emit.source, lk["p"]), lk["p"], end.labels[0],
+                                                      lk["key"], prov.at(lk["line"].to_numpy())))

@@ -32,12 +32,79 @@ class RelType:
 
 
 @dataclass(frozen=True)
+class End:
+    """One end of a relationship a file row emits (files.yaml ``from`` / ``to``).
+
+    Exactly one of ``column`` (the row's column holding the end's key), ``is_key`` (the row's
+    own key), ``value`` (an identifier rule of :mod:`graphiff.model.values` applied to the column
+    of that name, ``parts`` appended) or ``lookup`` (stored nodes matched by these properties)
+    says where the key comes from. ``labels`` are the candidate labels: the first with a
+    stored node of that key wins, else the first.
+    """
+
+    labels: tuple[str, ...]
+    column: str | None = None
+    is_key: bool = False
+    value: str | None = None
+    parts: tuple[str, ...] = ()
+    split: str | None = None
+    lookup: tuple[str, ...] = ()
+
+    @property
+    def source_column(self) -> str | None:
+        """The row column this end needs (``None``: the row's own key or a lookup)."""
+        return self.column or self.value
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node written for one end of an emitted relationship, never overwriting a stored one.
+
+    ``props`` maps a property to ``"key"`` (the end's key), a row column, or a constant
+    (``{"value": ...}``); ``fallback`` fills a missing property from another (``name: key``).
+    """
+
+    end: str
+    props: dict[str, Any]
+    fallback: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Emit:
+    """A relationship each row of a file writes (with the node of one end, if any)."""
+
+    type: str
+    source: End
+    target: End
+    props: tuple[str, ...] = ()
+    node: NodeSpec | None = None
+
+
+@dataclass(frozen=True)
+class RowNode:
+    """How a row becomes its own node: constant properties, derived properties
+    (``{property: {copy: column, slice: n}}``) and a USD conversion (``{amount, currency, date,
+    given?, out}``)."""
+
+    set: dict[str, Any] = field(default_factory=dict)
+    derive: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usd: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class FileKind:
+    """One canonical input file kind (files.yaml): its columns, key, checks and what a row writes."""
+
     name: str
     label: str | None
     key: tuple[str, ...]
     required: tuple[str, ...]
     types: dict[str, str] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    key_separator: str = "/"
+    node: RowNode = field(default_factory=RowNode)
+    emits: tuple[Emit, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +112,12 @@ class Model:
     nodes: dict[str, NodeType]
     relationships: dict[str, RelType]
     files: dict[str, FileKind]
+    load_order: tuple[str, ...] = ()
+
+    @property
+    def canonical_columns(self) -> dict[str, list[str]]:
+        """The canonical columns of each file kind, in order."""
+        return {name: list(f.columns) for name, f in self.files.items()}
 
     def node(self, label: str) -> NodeType:
         try:
@@ -75,8 +148,34 @@ def model() -> Model:
         t: RelType(t, tuple(d["from"]), tuple(d["to"]), tuple(d.get("identity", ())))
         for t, d in raw["relationships"].items()
     }
-    files = {
-        name: FileKind(name, d.get("label"), tuple(d["key"]), tuple(d["required"]), dict(d.get("types", {})))
-        for name, d in _read("files.yaml").items()
-    }
-    return Model(nodes, rels, files)
+    contract = _read("files.yaml")
+    files = {name: _file_kind(name, d) for name, d in contract["files"].items()}
+    return Model(nodes, rels, files, tuple(contract["load_order"]))
+
+
+def _end(raw: dict[str, Any] | None, own_label: str | None) -> End:
+    raw = raw or {"key": True}
+    labels = tuple(raw.get("labels") or [raw.get("label") or own_label])
+    return End(labels, raw.get("column"), bool(raw.get("key")), raw.get("value"), tuple(raw.get("parts", ())),
+               raw.get("split"), tuple(raw.get("lookup", ())))
+
+
+def _file_kind(name: str, d: dict[str, Any]) -> FileKind:
+    label = d.get("label")
+    emits = tuple(
+        Emit(e["type"], _end(e.get("from"), label), _end(e.get("to"), label), tuple(e.get("props", ())),
+             NodeSpec(e["node"]["end"], dict(e["node"]["props"]), dict(e["node"].get("fallback", {})))
+             if e.get("node") else None)
+        for e in d.get("emits", ()))
+    node = d.get("node") or {}
+    return FileKind(name, label, tuple(d["key"]), tuple(d["required"]), dict(d.get("types", {})),
+                    tuple(d["columns"]), d.get("key_separator", "/"),
+                    RowNode(dict(node.get("set", {})), dict(node.get("derive", {})), node.get("usd")),
+                    emits, tuple(d.get("after", ())))
+
+
+def __getattr__(name: str) -> Any:
+    # CANONICAL_COLUMNS: the canonical columns of each file kind, in order (read on first use)
+    if name == "CANONICAL_COLUMNS":
+        return model().canonical_columns
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,7 @@ from typing import Callable
 
 import pandas as pd
 
-from graphiff.ingest.mapping import CANONICAL_COLUMNS
+from graphiff.model import CANONICAL_COLUMNS
 from graphiff.samples import background, entities, plant_network, plant_value, rows
 from graphiff.samples.context import Ctx
 from graphiff.samples.planter import Planter

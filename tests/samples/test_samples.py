@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from graphiff.ingest import load_paths
-from graphiff.ingest.mapping import CANONICAL_COLUMNS
+from graphiff.model import CANONICAL_COLUMNS
 from graphiff.samples import generate_world
 from graphiff.stores.embedded import EmbeddedStore
 
