@@ -17,14 +17,15 @@ class Ctx:
     seed: int
     scale: float
     serial: Serial = field(default_factory=Serial)
-    catalog: Catalog | None = None
-    rates: Rates | None = None
-    #: entity tables (canonical columns plus internal ``_``-prefixed ones)
-    traders: pd.DataFrame | None = None
-    persons: pd.DataFrame | None = None
-    officers: pd.DataFrame | None = None
+    #: reference data, set by :meth:`setup`
+    catalog: Catalog = field(init=False, repr=False)
+    rates: Rates = field(init=False, repr=False)
+    #: entity tables (canonical columns plus internal ``_``-prefixed ones), set as the world is built
+    traders: pd.DataFrame = field(init=False, repr=False)
+    persons: pd.DataFrame = field(init=False, repr=False)
+    officers: pd.DataFrame = field(init=False, repr=False)
     carriers: pd.DataFrame | None = None
-    accounts: pd.DataFrame | None = None
+    accounts: pd.DataFrame = field(init=False, repr=False)
     #: conveyance ids per carrier row, container owner code per carrier row
     conveyances: list[np.ndarray] = field(default_factory=list)
     container_owner: list[str] = field(default_factory=list)
