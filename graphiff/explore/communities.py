@@ -126,7 +126,7 @@ def communities(tables: Tables, projection: Literal["trade", "money", "carrier",
 def community_summary(df: pd.DataFrame, top: int = 10, members: int = 5) -> list[dict[str, Any]]:
     """The ``top`` largest communities of a :func:`communities` table: ``community``,
     ``size``, ``labels`` (entities per label) and the ``members`` best-connected members."""
-    out = []
+    out: list[dict[str, Any]] = []
     for c, g in df.groupby("community", sort=True):
         if len(out) >= top:
             break

@@ -69,7 +69,7 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
     both = (da >= 0) & (db >= 0)
     total = np.where(both, da + db, np.iinfo(np.int32).max)
     found: list[list[int]] = []
-    lk = None
+    lk: pd.DataFrame | None = None
     # shortest first: widen the corridor between a and b one hop at a time until k paths are found
     for length in range(int(da[ib]), max_len + 1):
         ends = (~is_rec & ~idx.is_hub & (total <= length)) | endpoint
@@ -89,7 +89,7 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
         found = [[int(verts[j]) for j in p] for p in got if p and len(p) - 1 <= length]
         if len(found) >= k:
             break
-    if not found:
+    if not found or lk is None:
         return []
 
     steps = pd.DataFrame([(x, y) for p in found for x, y in zip(p, p[1:])], columns=["u", "v"]).drop_duplicates()
@@ -112,9 +112,9 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
     out = []
     for p, hops_ in zip(found, hop_data):
         hop_list = []
-        for x, y, hows, shown, total in hops_:
+        for x, y, hows, shown, n_records in hops_:
             hop_list.append({"from": idx.node_id(x), "to": idx.node_id(y), "how": hows,
-                             "records": [record_summary(idx, i, props[i]) for i in shown], "records_total": total})
+                             "records": [record_summary(idx, i, props[i]) for i in shown], "records_total": n_records})
         out.append({"length": len(p) - 1, "nodes": [node_summary(idx, i, props[i]) for i in p], "hops": hop_list})
     return out
 

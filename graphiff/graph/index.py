@@ -482,7 +482,7 @@ def _build_index(tables: Tables) -> GraphIndex:
         return out
 
     src_p, dst_p, typ_p, row_p = [], [], [], []
-    extra_cols = {"date": [], "start_date": [], "end_date": []}
+    extra_cols: dict[str, list[pd.Series]] = {"date": [], "start_date": [], "end_date": []}
     have_cols = {c: False for c in extra_cols}
     for ti, t in enumerate(rel_types):
         r = rel_frames.get(t)
