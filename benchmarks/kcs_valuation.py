@@ -81,7 +81,8 @@ def evaluate(scores: pd.DataFrame, labels: pd.Series, tails: str) -> dict:
     df = df.sort_values(["score", "key"], ascending=[False, True], ignore_index=True)
     n = len(df)
     base = df["label"].mean()
-    out = {"n": n, "base": base, "coverage": df["scored"].mean(), "auc": roc_auc(df["score"].to_numpy(), df["label"].to_numpy())}
+    out = {"n": n, "base": base, "coverage": df["scored"].mean(),
+           "auc": roc_auc(df["score"].to_numpy(), df["label"].to_numpy())}
     for frac in (0.01, 0.05, 0.10):
         k = max(1, int(round(n * frac)))
         p = df["label"].iloc[:k].mean()
@@ -142,14 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     n, base = rows[0][1]["n"], rows[0][1]["base"]
     print(f"KCS synthetic import declarations: {n:,} loaded (rows with a zero price or an unknown country are "
           f"quarantined), fraud base rate {base:.1%}\n")
-    print("| variant | scored | P@1% | P@5% | P@10% | lift@1% | lift@5% | lift@10% | ROC AUC | alerts | alert precision | s |")
+    print("| variant | scored | P@1% | P@5% | P@10% | lift@1% | lift@5% | lift@10% | ROC AUC | alerts "
+          "| alert precision | s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r, secs in rows:
         print(f"| {name} | {r['coverage']:.0%} | {r['p@1%']:.1%} | {r['p@5%']:.1%} | {r['p@10%']:.1%} | "
               f"{r['lift@1%']:.2f} | {r['lift@5%']:.2f} | {r['lift@10%']:.2f} | {r['auc']:.3f} | "
               f"{r['alerts']:,} | {r['alert_precision']:.1%} | {secs:.2f} |")
     print("\nDiagnostics (HS6 peers, per kg): share of scored declarations whose unit value is within "
-          f"10 % of the peer median (what differences remain come from the monthly KRW rates): {diag['at_median']:.1%}. Fraud rate by log deviation from the peer median:\n")
+          f"10 % of the peer median (what differences remain come from the monthly KRW rates): "
+          f"{diag['at_median']:.1%}. Fraud rate by log deviation from the peer median:\n")
     print("| log(unit value / peer median) | declarations | fraud rate |")
     print("|---|---:|---:|")
     for b, (size, rate) in diag["bins"].items():

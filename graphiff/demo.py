@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from graphiff.alerts import write_alerts_json
+from graphiff.alerts import Alert, write_alerts_json
 from graphiff.ingest import load_paths
 from graphiff.stores.embedded import EmbeddedStore
 
@@ -58,7 +58,7 @@ def run_demo(out: str | Path = "demo-out", *, scale: float = 0.5, seed: int = 7,
         charts_dir = out / "charts"
         charts_dir.mkdir(exist_ok=True)
         charts = []
-        best: dict[str, object] = {}
+        best: dict[str, Alert] = {}
         for a in sorted(alerts, key=lambda a: -a.score):
             best.setdefault(a.pattern, a)
         for a in list(best.values())[: max(top, len(best))]:

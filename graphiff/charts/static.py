@@ -52,7 +52,8 @@ def _figure(sub: Subgraph):
     scale = 1.0 if n <= 60 else 0.6 if n <= 300 else 0.3 if n <= 2000 else 0.18
     xy = {nid: (x, -y) for nid, (x, y) in pos.items()}   # layout y points down, matplotlib up
 
-    plain, flagged_segs = [], []
+    plain: list[tuple[tuple[float, float], tuple[float, float]]] = []
+    flagged_segs: list[tuple[tuple[float, float], tuple[float, float]]] = []
     for e in edges:
         seg = (xy[e.source], xy[e.target])
         (flagged_segs if e.type == "FLAGS" else plain).append(seg)

@@ -143,7 +143,8 @@ def circular_payment(tables: Tables, **params) -> list[Alert]:
         evidence = {
             "payments": [str(x) for x in hops["payment"]],
             "hops": [
-                {"payment": r.payment, "from": r.src, "to": r.dst, "from_holder": r.src_holder, "to_holder": r.dst_holder,
+                {"payment": r.payment, "from": r.src, "to": r.dst, "from_holder": r.src_holder,
+                 "to_holder": r.dst_holder,
                  "date": r.date, "amount_usd": None if r.amount_usd != r.amount_usd else float(r.amount_usd)}
                 for r in hops.itertuples(index=False)
             ],

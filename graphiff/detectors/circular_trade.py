@@ -180,7 +180,8 @@ def circular_trade(tables: Tables, **params) -> list[Alert]:
                 if va > 0 and vb > 0:
                     closeness.append(min(va, vb) / max(va, vb))
         close = float(np.mean(closeness)) if closeness else 0.5
-        score = 0.45 + 0.2 * close + 0.15 * min(1.0, (turns - 1) / 2) + 0.1 * (len(ctry) >= 2) + 0.1 * (len(traders) >= 3)
+        score = (0.45 + 0.2 * close + 0.15 * min(1.0, (turns - 1) / 2) + 0.1 * (len(ctry) >= 2)
+                 + 0.1 * (len(traders) >= 3))
         length = len(cs[0])
         hs_txt = ", ".join(hs[:3]) + ("..." if len(hs) > 3 else "")
         turn_txt = "once" if turns == 1 else f"{turns} times"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal
 
 from graphiff.alerts import Alert
 from graphiff.errors import InvalidInput
@@ -66,7 +66,8 @@ def evaluate(alerts: list[Alert], truth: dict[str, Any]) -> dict[str, Any]:
     decoys = truth.get("decoys", []) or []
     fams = sorted({a.pattern for a in alerts} | {i["family"] for i in instances} | {d["family"] for d in decoys})
     out: dict[str, Any] = {"families": {}}
-    tot = {"alerts": 0, "matching_alerts": 0, "instances": 0, "matched_instances": 0, "decoys": 0, "decoys_flagged": 0}
+    tot: dict[str, Any] = {"alerts": 0, "matching_alerts": 0, "instances": 0, "matched_instances": 0, "decoys": 0,
+                           "decoys_flagged": 0}
     for fam in fams:
         fa = [(a, _ents(a.entities)) for a in alerts if a.pattern == fam]
         fi = [(i, _ents(i.get("entities", []))) for i in instances if i["family"] == fam]
@@ -81,7 +82,7 @@ def evaluate(alerts: list[Alert], truth: dict[str, Any]) -> dict[str, Any]:
                 flagged.append({"kind": d.get("kind"), "entities": [{"label": lab, "id": k} for lab, k in sorted(hit)]})
         missed = [{"entities": i.get("entities", []), **({"kind": i["kind"]} if "kind" in i else {})}
                   for (i, _), ok in zip(fi, matched_flags) if not ok]
-        row = {
+        row: dict[str, Any] = {
             "alerts": len(fa), "matching_alerts": matching,
             "instances": len(fi), "matched_instances": sum(matched_flags),
             "precision": (matching / len(fa)) if fa else None,
@@ -105,9 +106,11 @@ def evaluation_table(result: dict[str, Any], title: str = "evaluation against tr
         return "—" if v is None else f"{v:.0%}"
 
     t = Table(title=title)
-    for name, just in (("family", "left"), ("alerts", "right"), ("matching", "right"), ("instances", "right"),
-                       ("matched", "right"), ("precision", "right"), ("recall", "right"), ("decoys", "right"),
-                       ("decoys flagged", "right")):
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
+        ("family", "left"), ("alerts", "right"), ("matching", "right"), ("instances", "right"),
+        ("matched", "right"), ("precision", "right"), ("recall", "right"), ("decoys", "right"),
+        ("decoys flagged", "right"))
+    for name, just in columns:
         t.add_column(name, justify=just)
     rows = list(result["families"].items()) + [("total", result["overall"])]
     for fam, r in rows:

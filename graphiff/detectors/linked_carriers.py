@@ -42,7 +42,8 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
     parts = []
     ids = identifier_links(tables, labels=("Carrier",))
     if len(ids):
-        parts.append(pd.DataFrame({"kind": ids["id_label"].map(_ID_KIND), "value": ids["id_key"], "carrier": ids["key"]}))
+        parts.append(pd.DataFrame({"kind": ids["id_label"].map(_ID_KIND), "value": ids["id_key"],
+                                   "carrier": ids["key"]}))
     off = officer_table(tables)
     if len(off):
         o = off[off["company_label"] == "Carrier"]
@@ -243,8 +244,9 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
         if score < float(p["threshold"]):
             continue
         decls = sorted({k for ds in u["decls"] for k in ds})
-        via_txt = ", ".join(f"{k} {v}" for k, v in
-                            glinks.drop_duplicates(["kind", "value"]).head(3)[["kind", "value"]].itertuples(index=False))
+        via_txt = ", ".join(
+            f"{k} {v}" for k, v in
+            glinks.drop_duplicates(["kind", "value"]).head(3)[["kind", "value"]].itertuples(index=False))
         expl = (f"{len(K)} carriers linked by shared {' / '.join(kinds)} ({via_txt}) serve {len(S)} traders; "
                 f"{exclusivity:.0%} of each carrier's traders also use a linked carrier and "
                 f"{dep:.0%} of those traders' shipments go through the group")

@@ -107,12 +107,15 @@ def detect_mirror_discrepancy(tables: Tables, **params: Any) -> list[Alert]:
         if value_bad[idx]:
             parts.append(
                 f"import value {row['import_value_usd']:,.0f} USD is {row['value_ratio']:.2f}x the export value "
-                f"{row['export_value_usd']:,.0f} USD (normal margin {lo:g}-{hi:g}, gap {row['value_gap_usd']:+,.0f} USD)")
+                f"{row['export_value_usd']:,.0f} USD (normal margin {lo:g}-{hi:g}, "
+                f"gap {row['value_gap_usd']:+,.0f} USD)")
         if qty_bad[idx]:
             if mdiff.iloc[idx] > mlim:
-                parts.append(f"net mass {row['export_mass_kg']:,.0f} kg exported vs {row['import_mass_kg']:,.0f} kg imported")
+                parts.append(f"net mass {row['export_mass_kg']:,.0f} kg exported vs "
+                             f"{row['import_mass_kg']:,.0f} kg imported")
             else:
-                parts.append(f"quantity {row['export_quantity']:,.0f} vs {row['import_quantity']:,.0f} {row['quantity_unit']}")
+                parts.append(f"quantity {row['export_quantity']:,.0f} vs {row['import_quantity']:,.0f} "
+                             f"{row['quantity_unit']}")
         explanation = (
             f"Shipment {row['export_key']} ({row['export_country']}, {row['export_date']}) -> {row['import_key']} "
             f"({row['import_country']}, {row['import_date']}), HS {row['hs6']}, matched on {row['match_on']}: "

@@ -247,7 +247,8 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     money = fast_money_pairs(tables, money_days=int(p["money_days"]), money_tol=float(p["money_tol"]))
     money = money[money["holder"].isin(cand_ids)]
     m_edges = money_edges(tables)
-    outflows = m_edges[m_edges["src_holder"].isin(cand_ids) & (m_edges["src_holder"].astype(object) != m_edges["dst_holder"].astype(object))]
+    outflows = m_edges[m_edges["src_holder"].isin(cand_ids)
+                       & (m_edges["src_holder"].astype(object) != m_edges["dst_holder"].astype(object))]
     n_out = outflows.groupby("src_holder").size()
     holders = account_holders(tables)
     acc = tables.nodes("BankAccount")
@@ -268,8 +269,10 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     for trader in sorted(cand_ids):
         tp = pairs_by[trader]
         ind: dict[str, dict] = {}
-        ind["pass_through"] = {"value": 1.0, "detail": f"{len(tp)} of {int(cand.at[trader, 'sales'])} sales resold within "
-                                                        f"{int(tp['days'].max())} days of purchase (median {float(tp['days'].median()):g})"}
+        ind["pass_through"] = {"value": 1.0,
+                               "detail": f"{len(tp)} of {int(cand.at[trader, 'sales'])} sales resold within "
+                                         f"{int(tp['days'].max())} days of purchase "
+                                         f"(median {float(tp['days'].median()):g})"}
         with np.errstate(divide="ignore", invalid="ignore"):
             r = (tp["sell_value"] / tp["buy_value"]).replace([np.inf, -np.inf], np.nan).dropna()
         r = r[r > 0]
@@ -296,8 +299,8 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
         if reg_t is not None and reg_t != INT_MIN and ft != INT_MIN:
             age = ft - int(reg_t)
             ind["recent_registration"] = {"value": 1.0 if age <= int(p["recent_days"]) else 0.0,
-                                          "detail": f"registered {info.get('registration_date')}, {age} days before its "
-                                                    f"first trade"}
+                                          "detail": f"registered {info.get('registration_date')}, {age} days "
+                                                    f"before its first trade"}
         else:
             ind["recent_registration"] = {"value": 0.0, "detail": "registration date unknown"}
         emp = info.get("employees", np.nan)
@@ -308,12 +311,14 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
             ind["few_employees"] = {"value": 0.5, "detail": "number of employees unknown"}
         ad = shared.get(trader)
         ind["shared_address"] = {"value": 1.0 if ad and ad[1] >= int(p["address_min_companies"]) else 0.0,
-                                 "detail": f"address {ad[0]!r} shared by {ad[1]} companies" if ad else "no shared address"}
+                                 "detail": (f"address {ad[0]!r} shared by {ad[1]} companies" if ad
+                                            else "no shared address")}
         dirs = sorted(directors.get(trader, []), key=lambda x: -x[1])
         big = [d for d in dirs if d[1] >= int(p["director_min_companies"])]
         ind["mass_director"] = {"value": 1.0 if big else 0.0,
                                 "detail": (f"director {big[0][0].split(':', 1)[1]} directs {big[0][1]} companies" if big
-                                           else (f"directors direct at most {dirs[0][1]} companies" if dirs else "no directors known"))}
+                                           else (f"directors direct at most {dirs[0][1]} companies" if dirs
+                                                 else "no directors known"))}
         country = info.get("country") or ctry_decl.get(trader)
         places = ({country} if country else set()) | acct_countries.get(trader, set())
         hit = sorted(x for x in places if x and x.upper() in secrecy)

@@ -198,7 +198,8 @@ def detect_third_party_payment(
         acct = grp["from_account"].iloc[0]
         importers = sorted({i for i in grp["importer_id"] if isinstance(i, str)})
         first = grp.iloc[0]
-        imp_country = _text_or_none(first["importer_country"]) or (trader_country.get(importers[0]) if importers else None)
+        imp_country = (_text_or_none(first["importer_country"])
+                       or (trader_country.get(importers[0]) if importers else None))
         exp_id = _text_or_none(first["exporter_id"])
         exp_country = _text_or_none(first["exporter_country"]) or (trader_country.get(exp_id) if exp_id else None)
         findings[acct].append({

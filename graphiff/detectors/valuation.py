@@ -175,7 +175,7 @@ def valuation_scores(
     med = np.where(use6, med6, np.nan)
     mad = np.where(use6, mad6, np.nan)
     n = np.where(use6, n6, np.nan)
-    group = np.where(use6, "hs6", None).astype(object)
+    group = np.where(use6, "hs6", None).astype(object)  # type: ignore[call-overload]  # numpy stubs reject None
     if peers == "hs6_origin":
         medo, mado, no = stats(["hs6", "unit", "origin_country"])
         useo = (no >= min_peers_origin) & d["origin_country"].notna().to_numpy()

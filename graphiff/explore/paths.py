@@ -83,7 +83,8 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
         if ia not in verts or ib not in verts:
             continue
         pos = pd.Series(np.arange(len(verts)), index=verts)
-        g = ig.Graph(n=len(verts), edges=list(zip(pos[und["lo"].to_numpy()].tolist(), pos[und["hi"].to_numpy()].tolist())),
+        g = ig.Graph(n=len(verts),
+                     edges=list(zip(pos[und["lo"].to_numpy()].tolist(), pos[und["hi"].to_numpy()].tolist())),
                      directed=False)
         got = g.get_k_shortest_paths(int(pos[ia]), int(pos[ib]), k=k, mode="all")
         found = [[int(verts[j]) for j in p] for p in got if p and len(p) - 1 <= length]
@@ -104,7 +105,8 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
             hows = sorted(pd.unique(grp["how"]).tolist()) if grp is not None else []
             r = pd.unique(pd.concat([grp["r1"], grp["r2"]]).to_numpy()) if grp is not None else np.empty(0, np.int64)
             r = r[r >= 0]
-            shown = sorted(r.tolist(), key=lambda i: (_neg_date(idx.node_date.iloc[i]), idx.node_id(i)))[:records_per_hop]
+            shown = sorted(r.tolist(),
+                           key=lambda i: (_neg_date(idx.node_date.iloc[i]), idx.node_id(i)))[:records_per_hop]
             hops_.append((x, y, hows, shown, int(len(r))))
             needed_recs.update(shown)
         hop_data.append(hops_)

@@ -265,7 +265,7 @@ def temporal_cycles_bruteforce(edges: pd.DataFrame, *, max_len: int = 6, min_len
             seq = cyc[r:] + cyc[:r]
             hops = [bucket[(seq[i], seq[(i + 1) % L])] for i in range(L)]
             for first in hops[0]:
-                stack = [(1, first, (first[3],))]
+                stack: list[tuple[int, tuple, tuple]] = [(1, first, (first[3],))]
                 while stack:
                     h, prev, acc = stack.pop()
                     if h == L:

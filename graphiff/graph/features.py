@@ -113,7 +113,8 @@ def _shipments(tables: Tables) -> pd.DataFrame:
         "flow_rank": text_objects(col(d, "flow")).map({"EXPORT": 0, "IMPORT": 1}).fillna(2).astype("int64"),
         "value_usd": num(col(d, "value_usd")), "net_mass_kg": num(col(d, "net_mass_kg")),
         "quantity": num(col(d, "quantity")), "carrier_id": text_objects(col(d, "carrier_id")),
-        "src_country": text_objects(col(d, "exporter_country")), "dst_country": text_objects(col(d, "importer_country")),
+        "src_country": text_objects(col(d, "exporter_country")),
+        "dst_country": text_objects(col(d, "importer_country")),
     })
     f = f[f["src"].notna() & f["dst"].notna() & f["date"].notna() & f["hs6"].notna() & f["key"].notna()]
     if not len(f):
@@ -339,8 +340,8 @@ ID_RELS = {"LOCATED_AT": ("Address", "address"), "HAS_PHONE": ("Phone", "phone")
 
 
 # the rules ingest stores identifier nodes by (graphiff.model.values)
-_IDENTIFIER_RULES = {"address": values.normalise_address, "phone": values.normalise_phone,
-                     "email": values.normalise_email}
+_IDENTIFIER_RULES: dict[str, Callable[..., pd.Series]] = {
+    "address": values.normalise_address, "phone": values.normalise_phone, "email": values.normalise_email}
 
 
 def identifier_links(tables: Tables, labels: tuple[str, ...] = ("Trader", "Person", "Carrier")) -> pd.DataFrame:

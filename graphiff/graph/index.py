@@ -447,7 +447,8 @@ def _build_index(tables: Tables) -> GraphIndex:
         parts = pieces[lab]
         sizes = [len(p) for p in parts]
         allk = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        codes, uniques = pd.factorize(allk, sort=False) if len(allk) else (np.empty(0, np.int64), pd.Index([], dtype="str"))
+        codes, uniques = (pd.factorize(allk, sort=False) if len(allk)
+                          else (np.empty(0, np.int64), pd.Index([], dtype="str")))
         codes = np.asarray(codes, dtype=np.int64)
         keys[lab] = pd.Index(uniques)
         bounds = np.cumsum([0, *sizes])

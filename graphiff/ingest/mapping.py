@@ -141,6 +141,7 @@ def load_mapping(path: str | Path) -> Mapping:
     if kind not in CANONICAL_COLUMNS:
         raise InvalidMapping(f"unknown file kind {kind!r} (known: {', '.join(CANONICAL_COLUMNS)})", file=p.name,
                              column="kind")
+    assert isinstance(kind, str)  # a key of CANONICAL_COLUMNS
     match = raw.get("match") or ["*"]
     match = [match] if isinstance(match, str) else list(match)
     cols = raw.get("columns")

@@ -84,7 +84,8 @@ def _to_str_frame(df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
         s = df[c]
         if pd.api.types.is_float_dtype(s):
-            s = s.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))))
+            s = s.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() and abs(v) < 1e15
+                                                       else repr(float(v))))
         else:
             s = s.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
         out[str(c).strip()] = s.astype(object)

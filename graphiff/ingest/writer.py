@@ -4,7 +4,7 @@ carries the file, line, load id and load time it came from.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -156,13 +156,13 @@ class LoadContext:
         """The keys of ``label`` in the store (a hashed index), read once per file."""
         if ("keys", label) not in self._cache:
             self._cache[("keys", label)] = pd.Index(self.store.nodes(label, [])["key"].to_numpy(dtype=object))
-        return self._cache[("keys", label)]  # type: ignore[return-value]
+        return self._cache[("keys", label)]
 
     def node_props(self, label: str, props: tuple[str, ...]) -> pd.DataFrame:
         """Keys of ``label`` with the properties ``props``, read once per file."""
         if ("props", label, props) not in self._cache:
             self._cache[("props", label, props)] = self.store.nodes(label, list(props))
-        return self._cache[("props", label, props)]  # type: ignore[return-value]
+        return self._cache[("props", label, props)]
 
     def rates(self) -> dict[tuple[str, str], float]:
         """USD per unit by ``(currency, month)``, from the stored Rate nodes."""
@@ -227,8 +227,9 @@ def _end_values(ctx: LoadContext, end: End, rows: pd.DataFrame) -> pd.Series | N
     if end.value:
         if end.value not in rows:
             return None
-        rule = {"address": values.normalise_address, "phone": values.normalise_phone,
-                "email": values.normalise_email}[end.value]
+        rules: dict[str, Callable[..., pd.Series]] = {
+            "address": values.normalise_address, "phone": values.normalise_phone, "email": values.normalise_email}
+        rule = rules[end.value]
         parts = [rows[c] for c in end.parts if c in rows.columns]
         return rule(rows[end.value], *parts)
     return rows[end.column] if end.column in rows else None
@@ -253,6 +254,7 @@ def _write_emit(ctx: LoadContext, kind: FileKind, emit: Emit, rows: pd.DataFrame
     if src is None or dst is None:
         return
     lines = prov.lines
+    assert lines is not None  # write_rows is given Provenance.at(lines)
     split = emit.source if emit.source.split else emit.target if emit.target.split else None
     if split is not None:  # a list column: one relationship per item
         ex = pd.DataFrame({"src": src, "dst": dst, "line": lines}).dropna()

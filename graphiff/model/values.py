@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -199,7 +199,7 @@ def _lower(text: str) -> str:
     return pc.utf8_lower(pa.scalar(text, pa.string())).as_py()
 
 
-def _by_value(s: pd.Series, rule: Callable[[object], str | None]) -> pd.Series:
+def _by_value(s: pd.Series, rule: Callable[[Any], str | None]) -> pd.Series:
     """``rule`` applied to each distinct value of ``s`` (cost: one call per distinct value)."""
     values = s.astype(object).where(s.notna(), None)
     uniq = pd.unique(values.to_numpy(dtype=object))

@@ -38,6 +38,7 @@ def plan(ctx: Ctx) -> None:
     rng = ctx.rng("carrier_prefs")
     t = ctx.traders
     n = len(t)
+    assert ctx.carriers is not None  # built with the entities, before the shipments
     big = np.flatnonzero(ctx.carriers["_big"].to_numpy(dtype=bool))
     small = np.flatnonzero(~ctx.carriers["_big"].to_numpy(dtype=bool))
     for k in ("_c0", "_c1"):

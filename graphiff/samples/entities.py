@@ -7,6 +7,8 @@ party group can close a trade cycle.
 """
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -110,7 +112,8 @@ def build_persons_officers(ctx: Ctx) -> None:
     start = t["registration_date"].to_numpy()
     off = [pd.DataFrame({"officer_id": directors["person_id"], "company_id": t["trader_id"], "role": "DIRECTOR",
                          "share_pct": "", "start_date": start, "end_date": ""})]
-    own_id = np.where(sep, None, directors["person_id"].to_numpy())
+    # numpy's stubs take no None choice (and pick the one-argument np.where overload)
+    own_id = cast(np.ndarray, np.where(sep, None, directors["person_id"].to_numpy()))
     own_id[sep] = owners["person_id"].to_numpy()
     share = np.where(rng.random(n) < 0.6, 100, rng.integers(51, 100, n)).astype(str)
     off.append(pd.DataFrame({"officer_id": own_id, "company_id": t["trader_id"], "role": "OWNER",

@@ -97,6 +97,7 @@ def ibans(rng: np.random.Generator, country: str, serial: np.ndarray, bank: np.n
     """IBANs of ``country`` (one per serial): bank code of bank index ``bank``, the account
     number field from the scrambled serial (unique), the other fields random."""
     spec = COUNTRIES[country][2]
+    assert spec is not None, country  # a country with an IBAN format
     toks, literal = _spec_tokens(spec)
     n = len(serial)
     codes = bank_codes(country)
@@ -136,7 +137,9 @@ def ibans(rng: np.random.Generator, country: str, serial: np.ndarray, bank: np.n
 
 def iban1(rng: np.random.Generator, country: str, serial: int, bank: int) -> str:
     """One IBAN, as :func:`ibans` (scalar version for planted accounts)."""
-    toks, literal = _spec_tokens(COUNTRIES[country][2])
+    spec = COUNTRIES[country][2]
+    assert spec is not None, country  # a country with an IBAN format
+    toks, literal = _spec_tokens(spec)
     longest = max((i for i, (w, k) in enumerate(toks) if k == "n" and i > 0), key=lambda i: toks[i][0])
     parts = []
     for i, (w, kind) in enumerate(toks):

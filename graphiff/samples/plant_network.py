@@ -21,6 +21,7 @@ def _value(p: Planter, hs: int, mass: float, pf: float) -> float:
 
 
 def _big_carrier(p: Planter) -> int:
+    assert p.ctx.carriers is not None  # background carriers exist before anything is planted
     big = np.flatnonzero(p.ctx.carriers["_big"].to_numpy(dtype=bool))
     return int(big[p.rng.integers(0, len(big))])
 
@@ -203,6 +204,7 @@ def plant_linked_carriers(p: Planter) -> None:
         shared_addr = ids.addresses(p.rng, p.ctx.serial.take("address", 1))[0] if "address" in kinds else None
         shared_phone = ids.phones(np.array(["KE"]), p.ctx.serial.take("phone", 1))[0] if "phone" in kinds else None
         cs = p.carriers(names, ["ROAD"] * k, _countries(p, k, list(EAC)), address=shared_addr, phone=shared_phone)
+        assert p.ctx.carriers is not None  # p.carriers just added some
         cids = [str(p.ctx.carriers["carrier_id"].iat[c]) for c in cs]
         directors = p.persons(["KE"] * (1 if "officer" in kinds else k), role="carrier_director")
         for j, cid in enumerate(cids):
@@ -231,5 +233,6 @@ def plant_linked_carriers(p: Planter) -> None:
                 p.report(directors[0], p.day(), float(p.rng.uniform(20_000, 60_000)), direction="OUT")
         p.instance("linked_carriers", p.ents("Carrier", cids),
                    f"{k} carriers linked by {', '.join(sorted(kinds))} serving {n_tr} traders")
-    for c in np.flatnonzero(p.ctx.carriers["_big"].to_numpy(dtype=bool)):
-        p.decoy("linked_carriers", "global_carrier", p.ents("Carrier", [p.ctx.carriers["carrier_id"].iat[c]]))
+    assert p.ctx.carriers is not None
+    for big_c in np.flatnonzero(p.ctx.carriers["_big"].to_numpy(dtype=bool)):
+        p.decoy("linked_carriers", "global_carrier", p.ents("Carrier", [p.ctx.carriers["carrier_id"].iat[big_c]]))

@@ -126,6 +126,7 @@ class Planter:
         if phone:
             f["phone"] = phone
         f["_big"] = False
+        assert self.ctx.carriers is not None  # background carriers exist before anything is planted
         start = len(self.ctx.carriers)
         add_carriers(self.ctx, f, [conveyances_for(self.ctx, self.rng, t, int(self.rng.integers(2, 5))) for t in types])
         return list(range(start, start + len(names)))

@@ -164,9 +164,9 @@ def make_catalog(rng: np.random.Generator) -> Catalog:
             rows.append((hs4 + s, desc, tier, float(f"{p:.6g}"), "U" if unit_kg else "KG", unit_kg or np.nan))
     for code, desc, price in RARE:  # tier 9: never exported by background traders
         rows.append((code, desc, 9, price, "KG", np.nan))
-    hs6, desc, tier, price, unit, ukg = zip(*rows)
-    return Catalog(np.array(hs6), np.array(desc, dtype=object), np.array(tier), np.array(price),
-                   np.array(unit), np.array(ukg, dtype=float))
+    hs6s, descs, tiers, prices, units, ukgs = zip(*rows)
+    return Catalog(np.array(hs6s), np.array(descs, dtype=object), np.array(tiers), np.array(prices),
+                   np.array(units), np.array(ukgs, dtype=float))
 
 
 @dataclass

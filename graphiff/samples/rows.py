@@ -67,6 +67,7 @@ def _transport(ctx: Ctx, rng: np.random.Generator, s: pd.DataFrame) -> dict[str,
     car = s["carrier"].to_numpy(dtype="int64")
     has = car >= 0
     c = np.where(has, car, 0)
+    assert ctx.carriers is not None  # built with the entities, before the shipments
     ctype = ctx.carriers["carrier_type"].to_numpy(dtype=object)[c]
     mode = pd.Series(ctype).map(MODE).to_numpy(dtype=object)
     lens = np.array([len(x) for x in ctx.conveyances], dtype="int64")

@@ -123,7 +123,8 @@ def ftm_id(label: str, key: str) -> str:
 
 def link_id(rel_type: str, src_label: str, src: str, dst_label: str, dst: str, ident: str = "") -> str:
     """The FtM entity id of a relationship that becomes a link entity (Ownership, ...)."""
-    return "gf-" + hashlib.sha1(rel_id(rel_type, src_label, src, dst_label, dst, ident).encode("utf-8")).hexdigest()[:20]
+    return "gf-" + hashlib.sha1(
+        rel_id(rel_type, src_label, src, dst_label, dst, ident).encode("utf-8")).hexdigest()[:20]
 
 
 def _text(v: Any) -> str | None:
@@ -182,10 +183,12 @@ class _Builder:
             self.add(p, "name", acc)
         elif n.label == "Declaration":
             if props.get("invoice_value") is not None and _text(props.get("invoice_value")):
-                self.add(p, "invoiceAmount", f"{_text(props.get('invoice_value'))} {_text(props.get('currency')) or ''}".strip())
+                self.add(p, "invoiceAmount",
+                         f"{_text(props.get('invoice_value'))} {_text(props.get('currency')) or ''}".strip())
             if _text(props.get("value_usd")):
                 self.add(p, "customsAmount", f"{_text(props.get('value_usd'))} USD")
-            bits = [f"{_text(props.get('flow')) or ''} customs declaration {_text(props.get('declaration_id')) or n.key}"
+            bits = [f"{_text(props.get('flow')) or ''} customs declaration "
+                    f"{_text(props.get('declaration_id')) or n.key}"
                     f" item {_text(props.get('item_no')) or '?'}".strip()]
             if _text(props.get("reporting_country")):
                 bits.append(f"reported in {_text(props.get('reporting_country'))}")

@@ -57,7 +57,7 @@ def from_ftm(entities: Iterable[dict[str, Any]]) -> Subgraph:
     """
     proxies = [ftm_model.get_proxy(dict(e), cleaned=False) for e in entities]
     nodes: dict[str, SubNode] = {}
-    node_of: dict[str, str] = {}      # entity id -> node id
+    node_of: dict[str | None, str] = {}      # entity id -> node id
     edges: dict[str, SubEdge] = {}
 
     def add_edge(t: str, source: str, target: str, props: dict[str, Any] | None = None) -> None:
@@ -130,9 +130,9 @@ def from_ftm(entities: Iterable[dict[str, Any]]) -> Subgraph:
         if label in ("Payment", "Declaration") and props.get("currency"):
             props["currency"] = str(props["currency"]).upper()
         caption = p.caption if p.caption and p.caption != p.schema.label else key
-        nid = f"{label}:{key}"
-        nodes[nid] = SubNode(nid, label, key, caption, props)
-        node_of[p.id] = nid
+        node_id = f"{label}:{key}"
+        nodes[node_id] = SubNode(node_id, label, key, caption, props)
+        node_of[p.id] = node_id
 
     by_id = {p.id: p for p in proxies}
     for p in proxies:
@@ -153,8 +153,8 @@ def from_ftm(entities: Iterable[dict[str, Any]]) -> Subgraph:
                             props["start_date"] = _f(p, "startDate")
                         if _f(p, "endDate"):
                             props["end_date"] = _f(p, "endDate")
-                        if _f(p, "percentage"):
-                            props["share_pct"] = _number(_f(p, "percentage"))
+                        if pct := _f(p, "percentage"):
+                            props["share_pct"] = _number(pct)
                         add_edge("OFFICER_OF", s, d, props)
                     elif not ctx and schema == "Ownership" and split_node_id(d)[0] == "BankAccount":
                         add_edge("HOLDS", s, d)

@@ -95,7 +95,8 @@ def _frames_from_csv(files: dict[str, bytes], manifest: dict[str, Any], pkg: str
         if not key:
             raise PackageError(f"package {pkg}: nodes.csv line {i}: empty key")
         rec: dict[str, Any] = {"key": key}
-        rec.update(_typed_values(row, skip, (types.get("nodes") or {}).get(label, {}), f"package {pkg}: nodes.csv line {i}"))
+        rec.update(_typed_values(row, skip, (types.get("nodes") or {}).get(label, {}),
+                                 f"package {pkg}: nodes.csv line {i}"))
         rec["_line"] = i
         nodes.setdefault(label, []).append(rec)
     header, rows = _read_csv(files["edges.csv"], "edges.csv", pkg)
@@ -115,7 +116,8 @@ def _frames_from_csv(files: dict[str, bytes], manifest: dict[str, Any], pkg: str
         if not row["src"] or not row["dst"]:
             raise PackageError(f"package {pkg}: edges.csv line {i}: empty src or dst")
         rec = {c: row[c] for c in REL_ENDS}
-        rec.update(_typed_values(row, skip, (types.get("edges") or {}).get(t, {}), f"package {pkg}: edges.csv line {i}"))
+        rec.update(_typed_values(row, skip, (types.get("edges") or {}).get(t, {}),
+                                 f"package {pkg}: edges.csv line {i}"))
         rec["_line"] = i
         rels.setdefault(t, []).append(rec)
     def frame(records: list[dict[str, Any]], ctypes: dict[str, str]) -> pd.DataFrame:

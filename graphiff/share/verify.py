@@ -53,7 +53,8 @@ def read_package(path: str | Path) -> tuple[dict[str, Any], bytes, dict[str, byt
                 with zf.open(info) as fh:
                     return fh.read(limit + 1)
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-                raise PackageError(f"package {name}: {info.filename} is damaged (tampered or truncated): {exc}") from None
+                raise PackageError(
+                    f"package {name}: {info.filename} is damaged (tampered or truncated): {exc}") from None
 
         by_name = {i.filename: i for i in infos}
         manifest_bytes = read(by_name["manifest.json"], MAX_MANIFEST_BYTES)
@@ -61,7 +62,8 @@ def read_package(path: str | Path) -> tuple[dict[str, Any], bytes, dict[str, byt
             manifest = json.loads(manifest_bytes.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise PackageError(f"package {name}: manifest.json is not valid JSON: {exc}") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
+        if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT
+                or not isinstance(manifest.get("files"), dict)):
             raise PackageError(f"package {name}: manifest.json is not a graphiff package manifest")
         if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
             raise PackageError(f"package {name} has format version {manifest.get('format_version')}; this graphiff "

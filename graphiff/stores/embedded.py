@@ -29,6 +29,13 @@ def _q(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The value of a ``SELECT count(*) ...`` query (which always returns one row)."""
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
+
+
 class EmbeddedStore(Store):
     """A graph in one DuckDB file (``path``); created on first use."""
 
@@ -120,7 +127,7 @@ class EmbeddedStore(Store):
                     f"WHERE e.{end}_label = ? AND NOT EXISTS (SELECT 1 FROM {_q(node_table)} x WHERE x.key = e.{end})",
                     [label])
             if on_conflict == "update" and len(cols) > 1:
-                known = self.con.execute(f"SELECT count(*) FROM _incoming i JOIN {t} ON {t}.{k} = i.{k}").fetchone()[0]
+                known = _count(self.con, f"SELECT count(*) FROM _incoming i JOIN {t} ON {t}.{k} = i.{k}")
                 if known:
                     sets = ", ".join(f"{_q(c)} = COALESCE(CAST(i.{_q(c)} AS {have[c]}), {t}.{_q(c)})" for c in cols[1:])
                     self.con.execute(f"UPDATE {t} SET {sets} FROM _incoming i WHERE {t}.{k} = i.{k}")
@@ -193,14 +200,14 @@ class EmbeddedStore(Store):
         self.con.execute("BEGIN TRANSACTION")
         try:
             if keys is None:
-                n = self.con.execute(f"SELECT count(*) FROM {_q('n_' + label)}").fetchone()[0]
+                n = _count(self.con, f"SELECT count(*) FROM {_q('n_' + label)}")
                 self.con.execute(f"DELETE FROM {_q('n_' + label)}")
                 for t in tables:
                     if t.startswith("r_"):
                         self.con.execute(f"DELETE FROM {_q(t)} WHERE src_label = ? OR dst_label = ?", [label, label])
             else:
                 self.con.register("_del", pd.DataFrame({"key": [str(k) for k in keys]}))
-                n = self.con.execute(f"SELECT count(*) FROM {_q('n_' + label)} WHERE key IN (SELECT key FROM _del)").fetchone()[0]
+                n = _count(self.con, f"SELECT count(*) FROM {_q('n_' + label)} WHERE key IN (SELECT key FROM _del)")
                 self.con.execute(f"DELETE FROM {_q('n_' + label)} WHERE key IN (SELECT key FROM _del)")
                 for t in tables:
                     if t.startswith("r_"):
@@ -216,10 +223,11 @@ class EmbeddedStore(Store):
 
     def counts(self) -> dict[str, dict[str, int]]:
         self._flush()
-        nodes, rels = {}, {}
+        nodes: dict[str, int] = {}
+        rels: dict[str, int] = {}
         for t in sorted(self._tables()):
             if t.startswith(("n_", "r_")):
-                n = self.con.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0]
+                n = _count(self.con, f"SELECT count(*) FROM {_q(t)}")
                 if n:
                     (nodes if t.startswith("n_") else rels)[t[2:]] = int(n)
         return {"nodes": nodes, "relationships": rels}

@@ -30,7 +30,8 @@ import logging
 import math
 import os
 import re
-from typing import Any, Callable, Iterable, Iterator, Literal
+from functools import partial
+from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -145,6 +146,7 @@ class Neo4jStore(Store):
         return text
 
     def _session(self, **config: Any):
+        assert self.driver is not None, "the store is closed"
         return self.driver.session(database=self.database, **config)
 
     def _write(self, work: Callable[[Any], Any], what: str) -> Any:
@@ -294,7 +296,7 @@ class Neo4jStore(Store):
             buckets: list[list[int]] = [[] for _ in range(self.rel_workers)]
             for i in idx.tolist():
                 buckets[hash(hub[i]) % self.rel_workers].append(i)
-            self._parallel([lambda b=b: self._send(query, batches(b), what, 1) for b in buckets if b])
+            self._parallel([partial(self._send, query, batches(b), what, 1) for b in buckets if b])
         return len(frame)
 
     def _send(self, query: str, batches: Iterable[dict[str, Any]], what: str, workers: int) -> None:
@@ -303,7 +305,7 @@ class Neo4jStore(Store):
         current ones (only for batches that touch disjoint nodes)."""
         if workers <= 1:
             for params in batches:
-                self._write(lambda tx, params=params: tx.run(query, params).consume(), what)
+                self._write(_run_and_consume(query, params), what)
             return
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -311,8 +313,7 @@ class Neo4jStore(Store):
             pending: set = set()
             try:
                 for params in batches:
-                    pending.add(pool.submit(self._write, lambda tx, params=params: tx.run(query, params).consume(),
-                                            what))
+                    pending.add(pool.submit(self._write, _run_and_consume(query, params), what))
                     while len(pending) >= workers * 2:  # keep the pipeline full, memory bounded
                         done, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for f in done:
@@ -375,7 +376,7 @@ class Neo4jStore(Store):
             keys = [keys[i] for i in order]
             vals = [vals[i] for i in order] if vals else vals
         data = {"key": _column(keys, "VARCHAR")}
-        cols = list(zip(*vals)) if vals else [[] for _ in want]
+        cols: list[Sequence[Any]] = list(zip(*vals)) if vals else [[] for _ in want]
         for j, c in enumerate(want):
             data[c] = _column(list(cols[j]), types.get(c, "NULL"))
         return pd.DataFrame(data)
@@ -393,9 +394,9 @@ class Neo4jStore(Store):
         order = _order(rids)
         if order is not None:
             ends, vals = [ends[i] for i in order], [vals[i] for i in order]
-        end_cols = list(zip(*ends)) if ends else [[] for _ in REL_ENDS]
+        end_cols: list[Sequence[Any]] = list(zip(*ends)) if ends else [[] for _ in REL_ENDS]
         data = {c: _column(list(end_cols[i]), "VARCHAR") for i, c in enumerate(REL_ENDS)}
-        cols = list(zip(*vals)) if vals else [[] for _ in names]
+        cols: list[Sequence[Any]] = list(zip(*vals)) if vals else [[] for _ in names]
         for j, (c, t) in enumerate(zip(names, tlist)):
             data[c] = _column(list(cols[j]), t)
         return pd.DataFrame(data)
@@ -453,6 +454,11 @@ class Neo4jStore(Store):
             except Exception:  # noqa: BLE001 - closing never fails loudly
                 pass
             self.driver = None
+
+
+def _run_and_consume(query: str, params: dict[str, Any]) -> Callable[[Any], Any]:
+    """A transaction function that runs ``query`` with ``params`` and consumes the result."""
+    return lambda tx: tx.run(query, params).consume()
 
 
 # ---- values: pandas -> Python (typed as the embedded store types its columns) -------------

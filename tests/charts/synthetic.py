@@ -33,8 +33,8 @@ def _props(label: str, i: int, rng: random.Random, load_id: str) -> dict:
          "_loaded_at": "2024-06-01T10:00:00Z"}
     date = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     if label == "Trader":
-        p.update(name=f"Trader {i} Ltd", country=rng.choice(["DE", "CN", "AE", "TR", "NL"]), employees=rng.randint(1, 500),
-                 registration_date=date, origin="file")
+        p.update(name=f"Trader {i} Ltd", country=rng.choice(["DE", "CN", "AE", "TR", "NL"]),
+                 employees=rng.randint(1, 500), registration_date=date, origin="file")
     elif label == "Person":
         p.update(name=f"Person {i}", nationality=rng.choice(["DE", "FR", "RU"]))
     elif label == "Declaration":

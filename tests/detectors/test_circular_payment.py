@@ -15,8 +15,8 @@ from graphiff.graph.graphs import money_graph
 
 def world():
     accounts = [account(a, h) for a, h in (("K1", "H1"), ("K2", "H2"), ("K3", "H3"), ("K4", "H4"), ("K5", "H5"),
-                                           ("K6", "H6"), ("K7", "H7"), ("K8", "H8"), ("K9", "H9"), ("Z1", "H10"), ("Z2", "H10"),
-                                           ("L1", "J1"), ("L2", "J2"))]
+                                           ("K6", "H6"), ("K7", "H7"), ("K8", "H8"), ("K9", "H9"), ("Z1", "H10"),
+                                           ("Z2", "H10"), ("L1", "J1"), ("L2", "J2"))]
     pays = [
         # planted: K1 -> K2 -> K3 -> K1, fees shaved along the way, twice
         payment("c1", "K1", "K2", "2024-01-02", 100_000), payment("c2", "K2", "K3", "2024-01-05", 97_000),

@@ -52,7 +52,8 @@ def world():
 def test_projections():
     t = world()
     use = carrier_use_table(t)
-    assert set(use.loc[use["carrier_id"] == "KA", "trader_id"]) == {f"C{i}" for i in range(6)} | {f"K{i}" for i in range(6)}
+    assert (set(use.loc[use["carrier_id"] == "KA", "trader_id"])
+            == {f"C{i}" for i in range(6)} | {f"K{i}" for i in range(6)})
     g = carrier_use(t)
     assert set(g.vs["label"]) == {"Trader", "Carrier"} and g.is_bipartite()
     og = ownership_and_identifiers(t)

@@ -45,7 +45,8 @@ def world() -> Tables:
         # decoy: two just-below reports 90 days apart
         rep("2024-01-01", 9_500, person="P6"), rep("2024-04-01", 9_500, person="P6"),
         # decoy: small amounts, far below the threshold
-        rep("2024-01-01", 3_000, person="P7"), rep("2024-01-02", 3_000, person="P7"), rep("2024-01-03", 3_000, person="P7"),
+        rep("2024-01-01", 3_000, person="P7"), rep("2024-01-02", 3_000, person="P7"),
+        rep("2024-01-03", 3_000, person="P7"),
         # decoy: unconvertible amounts are left out
         rep("2024-01-01", 9_500, person="P10", currency="XXX", status="unconvertible"),
         rep("2024-01-02", 9_500, person="P10", currency="XXX", status="unconvertible"),

@@ -55,7 +55,8 @@ def world() -> Tables:
         pay("PAY5", "SISACC", inv="INV-5"),      # sister company (shares owner with KE5) pays: related
         pay("PAY6", "KEACC99", decl_id="D6"),    # planted: unrelated domestic payer
         pay("PAY7", "AEACC9", inv="INV-7"),      # planted: same foreign payer, matched by invoice (D7, seller CN1)
-        pay("PAY8", "KEACC1", inv="INV-7", to="CNACC2"),  # KE1 pays invoice INV-7 of seller CN2 -> D8 (KE2): third party
+        # KE1 pays invoice INV-7 of seller CN2 -> D8 (KE2): third party
+        pay("PAY8", "KEACC1", inv="INV-7", to="CNACC2"),
         pay("PAY9", "UNKNOWN", decl_id="D9"),    # unknown holder: not flagged by default
         pay("PAY10", "AEACC9"),                  # settles nothing
     ])

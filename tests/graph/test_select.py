@@ -46,7 +46,8 @@ P2,T2,OWNER,100,2019-01-01,2023-06-30
 C1,Fast Lines,KE,ROAD
 C2,Slow Boats,CN,SEA
 """,
-    "declarations.csv": """declaration_id,item_no,flow,reporting_country,date,exporter_id,importer_id,hs_code,invoice_value,currency,net_mass_kg,carrier_id,container_ids,transport_doc_no,invoice_no
+    "declarations.csv": """declaration_id,item_no,flow,reporting_country,date,exporter_id,importer_id,hs_code,\
+invoice_value,currency,net_mass_kg,carrier_id,container_ids,transport_doc_no,invoice_no
 D1,1,EXPORT,KE,2024-01-10,T1,T2,851712,10000,USD,100,C1,CONT1,BL1,INV1
 D2,1,EXPORT,UG,2024-02-15,T2,T3,851712,11000,USD,100,C1,,BL2,INV2
 D3,1,EXPORT,TZ,2024-06-01,T3,T5,851712,12000,USD,100,C2,,BL3,INV3

@@ -225,7 +225,8 @@ def test_ftm_entities_valid_and_schema_choices(world):
     assert set(dec["transport"]) == {ftm_id("Conveyance", "IMO9321483"), ftm_id("Container", "MSKU1234565")}
     assert dec["contract"] == by_id[ftm_id("Payment", "PAY-1")]["properties"]["contract"]
     # officers by role
-    roles = {(e["schema"], e["properties"]["role"][0]) for e in entities if e["schema"] in ("Ownership", "Directorship")}
+    roles = {(e["schema"], e["properties"]["role"][0]) for e in entities
+             if e["schema"] in ("Ownership", "Directorship")}
     assert {("Directorship", "DIRECTOR"), ("Ownership", "UBO"), ("Ownership", "SHAREHOLDER"),
             ("Ownership", "account holder")} <= roles
     # cash report as an Event involving the filer and the trader

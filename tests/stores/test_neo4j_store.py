@@ -108,7 +108,8 @@ def test_every_statement_file_is_read_through_the_loader():
     """No Cypher in the Python store: every file in cypher/ is one the store or the docs use."""
     folder = ROOT / "cypher"
     names = {p.stem for p in folder.glob("*.cypher")}
-    source = (ROOT / "graphiff" / "stores" / "neo4j.py").read_text() + (ROOT / "benchmarks" / "bench_neo4j.py").read_text()
+    source = ((ROOT / "graphiff" / "stores" / "neo4j.py").read_text()
+              + (ROOT / "benchmarks" / "bench_neo4j.py").read_text())
     unused = {n for n in names if f'"{n}"' not in source}
     assert not unused, unused
     assert len(list((folder / "examples").glob("*.cypher"))) >= 3
