@@ -12,6 +12,10 @@ import pytest
 from graphiff.stores import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
+# pytest collects doctests (--doctest-modules): fixture modules are not doctest modules, and two
+# conftest.py files would clash as one module name.
+collect_ignore_glob = ["conftest.py", "*/conftest.py"]
+
 KCS = ROOT.parent / "shared" / "datasets" / "kcs" / "df_syn_train_eng.csv"
 
 

@@ -32,7 +32,8 @@ from graphiff.graph.columns import (
     text_objects,
 )
 from graphiff.graph.tables import Tables
-from graphiff.model import values
+from graphiff.ingest.writer import match_by_lookup
+from graphiff.model import model, values
 
 
 def _memoised(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -260,43 +261,46 @@ SETTLEMENT_COLUMNS = ["payment", "declaration", "matched_on"]
 def settlements(tables: Tables) -> pd.DataFrame:
     """Which declaration(s) each payment settles: ``Payment -[:SETTLES]-> Declaration``.
 
-    A payment naming a ``declaration_id`` settles every item (Declaration node) of that
-    declaration; a payment naming no ``declaration_id`` settles the declarations with its
-    ``invoice_no``. This is the rule the loader uses to write the ``SETTLES`` relationships at
-    ingest; the feature applies it to the ``Payment`` and ``Declaration`` properties, so it
-    gives the same pairs without reading the relationship table (and works on in-memory
-    tables and on stores loaded payments-first). Invoice numbers are not unique across
-    traders: an invoice match may name several declarations, and callers that need one choose
-    among them.
+    One rule, declared once in the input contract (``model/files.yaml``: the payments row's
+    ``SETTLES`` with ``lookup: [declaration_id, invoice_no]``) and applied by one function,
+    :func:`graphiff.ingest.writer.match_by_lookup`: a payment naming a ``declaration_id``
+    settles every item (Declaration node) of that declaration; a payment naming none settles
+    the declarations with its ``invoice_no``. Ingest writes the ``SETTLES`` relationships
+    with it; this feature applies it to the stored ``Payment`` and ``Declaration`` properties,
+    so it gives the same pairs and also covers payments loaded before their declarations.
+    Invoice numbers are not unique across traders: an invoice match may name several
+    declarations, and callers that need one choose among them.
 
     Returns
     -------
     DataFrame
         ``payment`` (Payment key), ``declaration`` (Declaration key), ``matched_on``
         (``"declaration_id"`` or ``"invoice_no"``), one row per distinct pair, sorted by
-        payment then declaration key. Cost: two hash joins, O(P + D + matches).
+        payment then declaration key. Cost: one hash join per lookup property, O(P + D + matches).
     """
     p, d = tables.nodes("Payment"), tables.nodes("Declaration")
     if p is None or d is None or not len(p) or not len(d):
         return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
-    pay = pd.DataFrame({"payment": text_objects(col(p, "key")),
-                        "declaration_id": text_objects(col(p, "declaration_id")),
-                        "invoice_no": text_objects(col(p, "invoice_no"))})
-    pay = pay[pay["payment"].notna()]
-    dec = pd.DataFrame({"declaration": text_objects(col(d, "key")),
-                        "declaration_id": text_objects(col(d, "declaration_id")),
-                        "invoice_no": text_objects(col(d, "invoice_no"))})
-    dec = dec[dec["declaration"].notna()]
-    by_id = pay[pay["declaration_id"].notna()].merge(
-        dec[dec["declaration_id"].notna()][["declaration", "declaration_id"]], on="declaration_id")
-    by_inv = pay[pay["declaration_id"].isna() & pay["invoice_no"].notna()].merge(
-        dec[dec["invoice_no"].notna()][["declaration", "invoice_no"]], on="invoice_no")
-    out = pd.concat([by_id.assign(matched_on="declaration_id"), by_inv.assign(matched_on="invoice_no")],
-                    ignore_index=True)
-    if not len(out):
+    props = _settles_lookup()
+    pay = pd.DataFrame({"key": text_objects(col(p, "key")), **{c: text_objects(col(p, c)) for c in props}})
+    pay = pay[pay["key"].notna()].reset_index(drop=True)
+    dec = pd.DataFrame({"key": text_objects(col(d, "key")), **{c: text_objects(col(d, c)) for c in props}})
+    dec = dec[dec["key"].notna()]
+    hit = match_by_lookup(pay, dec, props)
+    if not len(hit):
         return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
-    out = out[SETTLEMENT_COLUMNS].drop_duplicates(["payment", "declaration"]).astype(object)
+    out = pd.DataFrame({"payment": pay["key"].to_numpy(dtype=object)[hit["row"].to_numpy()],
+                        "declaration": hit["key"].to_numpy(dtype=object),
+                        "matched_on": hit["matched_on"].to_numpy(dtype=object)})
     return out.sort_values(["payment", "declaration"], kind="stable", ignore_index=True)
+
+
+def _settles_lookup() -> tuple[str, ...]:
+    """The properties a payment's ``SETTLES`` is matched on, from the input contract."""
+    for emit in model().files["payments"].emits:
+        if emit.type == "SETTLES":
+            return emit.target.lookup
+    return ()
 
 
 @_memoised

@@ -11,7 +11,9 @@ from typing import Callable, Hashable, Mapping, TypeVar
 import pandas as pd
 
 from graphiff.model.identity import REL_ENDS
-from graphiff.stores import Store
+from graphiff.stores.base import Store
+
+T = TypeVar("T")
 
 
 class Tables:

@@ -172,7 +172,6 @@ def checker(type_name: str) -> tuple[Checker, str]:
 # classes for digits, word characters and spaces, Arrow's one-to-one case mappings.
 
 IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}")
-_IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")  # old name, until share.ftm uses is_valid_iban
 _SPACES = re.compile(r"\s+")
 _NOT_DIGIT = re.compile(r"\D")
 _NOT_WORD = re.compile(r"\W+")

@@ -26,6 +26,7 @@ import os
 import zipfile
 from dataclasses import replace
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
@@ -53,11 +54,10 @@ def _now() -> str:
 
 
 def _version() -> str:
+    """The installed graphiff's version (from the package metadata)."""
     try:
-        from graphiff import __version__
-
-        return __version__
-    except ImportError:  # pragma: no cover
+        return metadata.version("graphiff")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare source tree
         return "unknown"
 
 
