@@ -27,23 +27,22 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import math
 import os
 import re
 from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
-import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, StoreError
 from graphiff.model import model
 from graphiff.model.identity import REL_ENDS
 from graphiff.stores.base import Store
-
-# the embedded store's column typing, so both stores type every column the same way
 from graphiff.stores.columns import sql_type, to_arrow
 from graphiff.stores.cypher import cypher, statements
+
+# the embedded store's column typing, so both stores type every column the same way
+from graphiff.stores.neo4j_values import arrow_column, column_values, key_order, props_of
 
 # The driver logs each retried transaction (a deadlock between parallel batches, a server
 # restarting) as a warning; retries are expected and handled, so they are not printed unless
@@ -232,16 +231,16 @@ class Neo4jStore(Store):
         incoming = {c: sql_type(frame[c]) for c in frame.columns}
         types = self._register(f"node:{label}", {"key": "VARCHAR"}, incoming)
         table = to_arrow(frame, incoming)
-        keys = _values(table, "key", incoming["key"], "VARCHAR")
+        keys = column_values(table, "key", incoming["key"], "VARCHAR")
         props = [c for c in frame.columns if c != "key"]
-        lists = [_values(table, c, incoming[c], types[c]) for c in props]
+        lists = [column_values(table, c, incoming[c], types[c]) for c in props]
         query = cypher("merge_nodes_keep" if on_conflict == "keep" else "merge_nodes", label=label)
 
         def batches() -> Iterator[dict[str, Any]]:
             for start in range(0, len(keys), self.node_batch):
                 stop = start + self.node_batch
                 cols = [v[start:stop] for v in lists]
-                yield {"rows": [{"key": k, "props": _props(props, vals)}
+                yield {"rows": [{"key": k, "props": props_of(props, vals)}
                                 for k, vals in zip(keys[start:stop], zip(*cols) if cols else itertools.repeat(()))]}
 
         self._send(query, batches(), f"writing {label} nodes", self.workers)
@@ -274,7 +273,7 @@ class Neo4jStore(Store):
         incoming = {c: sql_type(frame[c]) for c in props}
         types = self._register(f"rel:{rel_type}", {}, incoming)
         table = to_arrow(frame[props], incoming) if props else None
-        lists = [_values(table, c, incoming[c], types[c]) for c in props]
+        lists = [column_values(table, c, incoming[c], types[c]) for c in props]
         rid, src, dst = frame["rid"].tolist(), frame["src"].tolist(), frame["dst"].tolist()
         for (sl, dl), idx in frame.groupby([frame["src_label"], frame["dst_label"]], sort=True).indices.items():
             query = cypher("merge_rels", src=sl, dst=dl, type=rel_type)
@@ -283,7 +282,7 @@ class Neo4jStore(Store):
                 for start in range(0, len(idx), self.rel_batch):
                     part = idx[start:start + self.rel_batch]
                     yield {"rows": [{"src": src[i], "dst": dst[i], "rid": rid[i],
-                                     "props": _props(props, [v[i] for v in lists])} for i in part]}
+                                     "props": props_of(props, [v[i] for v in lists])} for i in part]}
 
             what = f"writing {rel_type} relationships"
             if self.rel_workers <= 1 or len(idx) <= self.rel_batch:
@@ -371,14 +370,14 @@ class Neo4jStore(Store):
             pages = self._pages(cypher("node_keys", label=label), f"reading {label} nodes")
         keys = [k for p in pages for k in p["keys"]]
         vals = [v for p in pages for v in p.get("vals", ())]
-        order = _order(keys)
+        order = key_order(keys)
         if order is not None:
             keys = [keys[i] for i in order]
             vals = [vals[i] for i in order] if vals else vals
-        data = {"key": _column(keys, "VARCHAR")}
+        data = {"key": arrow_column(keys, "VARCHAR")}
         cols: list[Sequence[Any]] = list(zip(*vals)) if vals else [[] for _ in want]
         for j, c in enumerate(want):
-            data[c] = _column(list(cols[j]), types.get(c, "NULL"))
+            data[c] = arrow_column(list(cols[j]), types.get(c, "NULL"))
         return pd.DataFrame(data)
 
     def rels(self, rel_type: str) -> pd.DataFrame:
@@ -391,14 +390,14 @@ class Neo4jStore(Store):
         rids = [r for p in pages for r in p["rids"]]
         ends = [e for p in pages for e in p["ends"]]
         vals = [v for p in pages for v in p["vals"]]
-        order = _order(rids)
+        order = key_order(rids)
         if order is not None:
             ends, vals = [ends[i] for i in order], [vals[i] for i in order]
         end_cols: list[Sequence[Any]] = list(zip(*ends)) if ends else [[] for _ in REL_ENDS]
-        data = {c: _column(list(end_cols[i]), "VARCHAR") for i, c in enumerate(REL_ENDS)}
+        data = {c: arrow_column(list(end_cols[i]), "VARCHAR") for i, c in enumerate(REL_ENDS)}
         cols: list[Sequence[Any]] = list(zip(*vals)) if vals else [[] for _ in names]
         for j, (c, t) in enumerate(zip(names, tlist)):
-            data[c] = _column(list(cols[j]), t)
+            data[c] = arrow_column(list(cols[j]), t)
         return pd.DataFrame(data)
 
     def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
@@ -459,104 +458,3 @@ class Neo4jStore(Store):
 def _run_and_consume(query: str, params: dict[str, Any]) -> Callable[[Any], Any]:
     """A transaction function that runs ``query`` with ``params`` and consumes the result."""
     return lambda tx: tx.run(query, params).consume()
-
-
-# ---- values: pandas -> Python (typed as the embedded store types its columns) -------------
-
-def _is_null(v: Any) -> bool:
-    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
-
-
-def _values(table: Any, column: str, incoming: str, target: str) -> list[Any]:
-    """One column of the frame (as ``embedded.to_arrow`` types it) as plain Python values of the
-    stored column's type (None for null), cast as DuckDB's ``CAST`` would cast them."""
-    raw = table.column(column).to_pylist()
-    if incoming == target:
-        return raw
-    try:
-        conv = _CASTS[target]
-        return [None if v is None else conv(v) for v in raw]
-    except (ValueError, TypeError, OverflowError, KeyError):
-        raise StoreError(f"column {column!r}: values do not fit the column's type {target}") from None
-
-
-def _props(names: list[str], values: Iterable[Any]) -> dict[str, Any]:
-    """One row's property map without nulls (so a null never erases a stored value)."""
-    return {c: v for c, v in zip(names, values) if v is not None}
-
-
-def _to_str(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
-        return "true" if v else "false"
-    if isinstance(v, (float, np.floating)):
-        return repr(float(v))
-    return str(v)
-
-
-def _to_int(v: Any) -> int:
-    if isinstance(v, str):
-        v = v.strip()
-        try:
-            return int(v)
-        except ValueError:
-            v = float(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return int(math.floor(abs(f) + 0.5)) * (1 if f >= 0 else -1)
-    return int(v)
-
-
-def _to_bool(v: Any) -> bool:
-    if isinstance(v, str):
-        t = v.strip().lower()
-        if t in ("true", "t", "1", "yes", "y"):
-            return True
-        if t in ("false", "f", "0", "no", "n"):
-            return False
-        raise ValueError(v)
-    return bool(v)
-
-
-_CASTS: dict[str, Callable[[Any], Any]] = {"VARCHAR": _to_str, "DOUBLE": float, "BIGINT": _to_int, "BOOLEAN": _to_bool}
-
-
-# ---- values: Neo4j -> pandas (the dtypes DuckDB gives for the same column type) ----------
-
-def _order(keys: list[Any]) -> list[int] | None:
-    """Row order by key (code point order = DuckDB's binary VARCHAR order), or None when the
-    keys already come in that order (as pages read in index order do)."""
-    text = ["" if k is None else str(k) for k in keys]
-    if all(a < b for a, b in zip(text, text[1:])):
-        return None
-    return sorted(range(len(text)), key=text.__getitem__)
-
-
-_ARROW = {"DOUBLE": "float64", "BIGINT": "int64", "BOOLEAN": "bool_", "VARCHAR": "string"}
-
-
-def _column(values: list[Any], t: str) -> Any:
-    """A column read from Neo4j with the dtype DuckDB gives a column of type ``t``: float64,
-    int64 (Int64 with nulls), bool (boolean with nulls), str (object when all null)."""
-    import pyarrow as pa
-
-    atype = getattr(pa, _ARROW[t])() if t in _ARROW else None
-    if atype is None:
-        out = np.empty(len(values), dtype=object)
-        out[:] = [None] * len(values)
-        return out
-    try:
-        arr = pa.array(values, type=atype, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # a value written by someone else
-        conv = _CASTS[t]
-        arr = pa.array([None if _is_null(v) else conv(v) for v in values], type=atype)
-    if t == "DOUBLE":
-        return arr.to_numpy(zero_copy_only=False).astype("float64", copy=False)
-    if t == "BIGINT":
-        return arr.to_numpy(zero_copy_only=False) if not arr.null_count else pd.Int64Dtype().__from_arrow__(arr)
-    if t == "BOOLEAN":
-        return arr.to_numpy(zero_copy_only=False) if not arr.null_count else pd.BooleanDtype().__from_arrow__(arr)
-    if len(arr) and arr.null_count < len(arr):
-        return pd.array(arr.to_pylist(), dtype="str")
-    out = np.empty(len(values), dtype=object)
-    out[:] = [None] * len(values)
-    return out
