@@ -107,8 +107,16 @@ def valuation_scores(
 
     Examples
     --------
-    >>> scores = valuation_scores(tables)  # doctest: +SKIP
-    >>> scores.sort_values("score", ascending=False).head(10)  # doctest: +SKIP
+    Six declarations of one HS6 at about 10 USD/kg, one of them at 0.90 USD/kg:
+
+    >>> decls = pd.DataFrame({"key": ["D1", "D2", "D3", "D4", "D5", "D6"], "hs6": "851712", "usd_status": "given",
+    ...                       "net_mass_kg": 100.0, "value_usd": [1000, 1040, 980, 1010, 990, 90]})
+    >>> scores = valuation_scores(Tables.from_frames(nodes={"Declaration": decls}), min_peers=4)
+    >>> scores.sort_values("score", ascending=False).head(2)[["key", "unit_value", "peer_median", "direction",
+    ...                                                       "score"]].round(2)
+      key  unit_value  peer_median direction  score
+    5  D6         0.9         9.95     under   0.99
+    1  D2        10.4         9.95      over   0.08
     """
     if basis not in ("auto", "kg"):
         raise ValueError(f"basis must be 'auto' or 'kg', not {basis!r}")

@@ -44,9 +44,19 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
 
     Examples
     --------
-    >>> nb = neighbourhood(Tables(store), "T00012")          # doctest: +SKIP
-    >>> [(n["key"], n["links"][0]["how"]) for n in nb["neighbours"]][:1]   # doctest: +SKIP
-    [('T00077', '-[EXPORTED]-> Declaration -[IMPORTED_BY]->')]
+    Two shipments, T1 to T2 (declaration D1, 2023) and T2 to T3 (D2, 2024):
+
+    >>> decls = pd.DataFrame({"key": ["D1", "D2"], "date": ["2023-05-01", "2024-02-15"]})
+    >>> exported = pd.DataFrame({"src_label": "Trader", "src": ["T1", "T2"],
+    ...                          "dst_label": "Declaration", "dst": ["D1", "D2"]})
+    >>> imported = pd.DataFrame({"src_label": "Declaration", "src": ["D1", "D2"],
+    ...                          "dst_label": "Trader", "dst": ["T2", "T3"]})
+    >>> tables = Tables.from_frames(nodes={"Declaration": decls}, rels={"EXPORTED": exported, "IMPORTED_BY": imported})
+    >>> nb = neighbourhood(tables, "T2")
+    >>> [(n["key"], n["links"][0]["how"]) for n in nb["neighbours"]]
+    [('T1', '<-[IMPORTED_BY]- Declaration <-[EXPORTED]-'), ('T3', '-[EXPORTED]-> Declaration -[IMPORTED_BY]->')]
+    >>> [r["key"] for r in nb["records"]]
+    ['D2', 'D1']
 
     Cost: building the index once per ``Tables`` (see :func:`graph_index`), then O(edges
     touched) per hop plus a join over the records inside the neighbourhood.

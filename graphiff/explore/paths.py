@@ -44,8 +44,17 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
 
     Examples
     --------
-    >>> [p["length"] for p in paths(Tables(store), "T1", "T3")]    # doctest: +SKIP
-    [2, 2, 3]
+    Two shipments, T1 to T2 (declaration D1, 2023) and T2 to T3 (D2, 2024):
+
+    >>> decls = pd.DataFrame({"key": ["D1", "D2"], "date": ["2023-05-01", "2024-02-15"]})
+    >>> exported = pd.DataFrame({"src_label": "Trader", "src": ["T1", "T2"],
+    ...                          "dst_label": "Declaration", "dst": ["D1", "D2"]})
+    >>> imported = pd.DataFrame({"src_label": "Declaration", "src": ["D1", "D2"],
+    ...                          "dst_label": "Trader", "dst": ["T2", "T3"]})
+    >>> tables = Tables.from_frames(nodes={"Declaration": decls}, rels={"EXPORTED": exported, "IMPORTED_BY": imported})
+    >>> [p] = paths(tables, "T1", "T3")
+    >>> p["length"], [n["key"] for n in p["nodes"]], [h["records"][0]["key"] for h in p["hops"]]
+    (2, ['T1', 'T2', 'T3'], ['D1', 'D2'])
 
     Cost: two breadth-first walks of at most ``max_len`` hops over the index (O(edges
     touched)), a join over the records between the two walks, then Yen's k-shortest-paths

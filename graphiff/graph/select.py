@@ -90,9 +90,19 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
 
     Examples
     --------
-    >>> sub = select(store, seeds=["T00012"], hops=2, date_from="2024-01-01", max_nodes=200)  # doctest: +SKIP
-    >>> sub.omitted                                                                         # doctest: +SKIP
-    {'Declaration': 412, 'Trader': 9}
+    Two shipments, T1 to T2 (declaration D1, 2023) and T2 to T3 (D2, 2024):
+
+    >>> decls = pd.DataFrame({"key": ["D1", "D2"], "date": ["2023-05-01", "2024-02-15"]})
+    >>> exported = pd.DataFrame({"src_label": "Trader", "src": ["T1", "T2"],
+    ...                          "dst_label": "Declaration", "dst": ["D1", "D2"]})
+    >>> imported = pd.DataFrame({"src_label": "Declaration", "src": ["D1", "D2"],
+    ...                          "dst_label": "Trader", "dst": ["T2", "T3"]})
+    >>> tables = Tables.from_frames(nodes={"Declaration": decls}, rels={"EXPORTED": exported, "IMPORTED_BY": imported})
+    >>> sub = select(tables, seeds=["T1"], hops=2, max_nodes=3)
+    >>> [n.id for n in sub.nodes], sub.omitted
+    (['Trader:T1', 'Declaration:D1', 'Trader:T2'], {'Declaration': 1, 'Trader': 1})
+    >>> [n.id for n in select(tables, seeds=["T2"], hops=1, date_from="2024-01-01").nodes]
+    ['Trader:T2', 'Declaration:D2', 'Trader:T3']
 
     Cost: the adjacency index of the store is built once per ``Tables`` (O(nodes +
     relationships)); the walk is vectorised, O(relationships touched) per hop; keeping the
