@@ -111,27 +111,42 @@ def detect_third_party_payment(
     acc = tables.nodes("BankAccount")
     traders = tables.nodes("Trader")
 
-    # prepare: the settled declarations of each payment, with what the verdict needs
+    # prepare: the settled declarations of each payment, with what the verdict needs (only
+    # the payments and declarations that settle or are settled are read further)
+    pkeys = text_objects(col(pay, "key"))
+    prow = np.flatnonzero(pkeys.isin(settled["payment"]).to_numpy())
+    pkeys = pkeys.iloc[prow]
+
+    def pcol(name: str) -> pd.Series:
+        return col(pay, name).iloc[prow]
+
+    dkeys = text_objects(col(decl, "key"))
+    drow = np.flatnonzero(dkeys.isin(settled["declaration"]).to_numpy())
+    dkeys = dkeys.iloc[drow]
+
+    def dcol(name: str) -> pd.Series:
+        return col(decl, name).iloc[drow]
+
     p = pd.DataFrame({
-        "payment": text_objects(col(pay, "key")),
-        "payment_id": text(col(pay, "payment_id")).fillna(text(col(pay, "key"))),
-        "date": iso_dates(col(pay, "date")),
-        "from_account": _account_key(col(pay, "from_account")),
-        "to_account": _account_key(col(pay, "to_account")),
-        "amount": pd.to_numeric(col(pay, "amount"), errors="coerce"),
-        "currency": text(col(pay, "currency"), upper=True),
-        "amount_usd": pd.to_numeric(col(pay, "amount_usd"), errors="coerce"),
-        "_prow": np.arange(len(pay)),
+        "payment": pkeys,
+        "payment_id": text(pcol("payment_id")).fillna(text(pcol("key"))),
+        "date": iso_dates(pcol("date")),
+        "from_account": _account_key(pcol("from_account")),
+        "to_account": _account_key(pcol("to_account")),
+        "amount": pd.to_numeric(pcol("amount"), errors="coerce"),
+        "currency": text(pcol("currency"), upper=True),
+        "amount_usd": pd.to_numeric(pcol("amount_usd"), errors="coerce"),
+        "_prow": prow,
     })
     d = pd.DataFrame({
-        "declaration": text_objects(col(decl, "key")),
-        "decl_key": text(col(decl, "key")),
-        "importer_id": text(col(decl, "importer_id")),
-        "exporter_id": text(col(decl, "exporter_id")),
-        "importer_country": text(col(decl, "importer_country"), upper=True),
-        "exporter_country": text(col(decl, "exporter_country"), upper=True),
-        "ddate": iso_dates(col(decl, "date")),
-        "_drow": np.arange(len(decl)),
+        "declaration": dkeys,
+        "decl_key": text(dcol("key")),
+        "importer_id": text(dcol("importer_id")),
+        "exporter_id": text(dcol("exporter_id")),
+        "importer_country": text(dcol("importer_country"), upper=True),
+        "exporter_country": text(dcol("exporter_country"), upper=True),
+        "ddate": iso_dates(dcol("date")),
+        "_drow": drow,
     })
     d = d[d["importer_id"].notna().to_numpy()]
 
