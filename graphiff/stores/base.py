@@ -6,21 +6,27 @@ plus the identity properties the schema names for the type. Upserts are idempote
 same rows twice leaves the store unchanged. Every row carries provenance columns
 ``_source``, ``_line``, ``_load_id``, ``_loaded_at``.
 
-Backends implement the small abstract primitives; the shared steps (``status``) are defined
-once here. Alerts are written and read through :mod:`graphiff.alerts`.
+Backends implement the small abstract primitives; the shared steps (``status``, the unit of
+work :meth:`Store.atomic`) are defined once here. Alerts are written and read through
+:mod:`graphiff.alerts`.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Literal
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal
 
 import pandas as pd
+
+from graphiff.errors import StoreError
 
 
 class Store(ABC):
     """One graph store. Use as a context manager or call :meth:`close`."""
 
     uri: str
+    #: the load id of the open unit of work (:meth:`atomic`), None outside one
+    unit: str | None = None
 
     # ---- primitives every backend implements -------------------------------------------
     @abstractmethod
@@ -72,6 +78,69 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def atomic(self, load_id: str) -> Iterator[Store]:
+        """A unit of work: every write inside the ``with`` block, and the ``record_load`` that
+        ends it, becomes visible together when the block ends normally, or not at all when it
+        raises (any exception, ``KeyboardInterrupt`` included: the store is left exactly as it
+        was, the same ``status()``). How to use it (``load_paths`` and the package importer)::
+
+            with store.atomic(load_id):
+                ...  # every upsert_nodes / upsert_rels of the load (through ingest.writer)
+                store.record_load(info)  # last, inside the block
+
+        Inside the block, ``nodes()`` sees the unit's own writes (the writer's lookups need
+        them); ``counts()``, ``loads()`` and ``rels()`` may show only what is committed
+        (Neo4j), so read those before the block. A process killed inside the block leaves
+        nothing visible on the embedded store; on Neo4j a unit killed while staging leaves
+        nothing visible, and one killed while publishing is completed the next time the store
+        is opened (docs/neo4j.md).
+
+        Nesting: an inner ``atomic`` with the same ``load_id`` joins the outer unit (it
+        commits or rolls back with it); with another ``load_id`` it is refused with
+        :class:`~graphiff.errors.StoreError`. One unit at a time per store object; not
+        thread-safe (one thread writes a unit).
+
+        Parameters
+        ----------
+        load_id : str
+            The load (or package import) the writes belong to.
+
+        Raises
+        ------
+        StoreError
+            Nested with another load id, or the commit failed (then nothing is visible).
+
+        Cost: embedded, one DuckDB transaction (its undo data in memory or spilled to the
+        file); Neo4j, every batch is written twice (staged, then published).
+        """
+        if self.unit is not None:
+            if self.unit != load_id:
+                raise StoreError(f"a unit of work for load {self.unit} is already open on {self.uri}; "
+                                 f"load {load_id} cannot start inside it")
+            yield self
+            return
+        self._begin_unit(load_id)
+        self.unit = load_id
+        try:
+            yield self
+        except BaseException:
+            self.unit = None
+            self._rollback_unit(load_id)
+            raise
+        self.unit = None
+        self._commit_unit(load_id)
+
+    def _begin_unit(self, load_id: str) -> None:
+        """Start a unit of work (backends override; the default writes through directly)."""
+
+    def _commit_unit(self, load_id: str) -> None:
+        """Make the unit's writes visible (backends override). A commit that fails must leave
+        either nothing visible or (Neo4j, while publishing) a state the store completes later."""
+
+    def _rollback_unit(self, load_id: str) -> None:
+        """Discard the unit's writes; must not raise on a unit already gone (backends override)."""
 
     def status(self) -> dict[str, Any]:
         """Counts of nodes and relationships, and the loads so far."""
