@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -16,10 +20,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from graphiff.stores import Store, open_store
+from graphiff.stores import Store, embedded_path, open_store, remove_embedded
 
-# piped or redirected output keeps whole ids and numbers instead of cropping tables at 80 columns
-console = Console(width=None if sys.stdout.isatty() else 200)
+# piped or redirected output keeps whole ids and numbers instead of cropping tables at 80 columns;
+# no emoji codes: a name like "Acme :cow: Ltd" prints as written
+console = Console(width=None if sys.stdout.isatty() else 200, emoji=False)
 
 StoreOpt = typer.Option(None, "--store", "-s", envvar="GRAPHIFF_STORE",
                         help="Store: a local embedded file (default ./graphiff.duckdb) or bolt://HOST:PORT / "
@@ -31,12 +36,75 @@ JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of t
 
 @contextmanager
 def store_from(uri: str | None, database: str | None = None, *, create: bool = False) -> Iterator[Store]:
-    """The store of a command; only commands that write new data (load, import-package) create one."""
-    store = open_store(uri, database=database, create=create)
+    """The store of a command; only commands that write new data (load, import-package) create one.
+
+    When this command created the embedded store file and then fails or is refused, the file is
+    removed again (a failed command leaves no empty store behind); an existing store is never
+    removed."""
+    path = embedded_path(uri)
+    created = create and path is not None and not path.exists()
+    try:
+        store = open_store(uri, database=database, create=create)
+    except BaseException:
+        if created and path is not None:
+            remove_embedded(path)
+        raise
     try:
         yield store
-    finally:
-        store.close()
+    except BaseException:
+        try:
+            store.close()
+        except Exception:  # noqa: BLE001 - the command's own error is the one to report
+            pass
+        if created and path is not None:
+            remove_embedded(path)
+        raise
+    store.close()
+
+
+def esc(value: Any) -> str:
+    r"""A data value (a name, id, path, explanation...) as console text that prints literally.
+
+    Every string a command prints that it did not write itself goes through here (or is printed
+    with ``markup=False``): Rich would read ``[bold]`` in a trader's name as markup and drop it,
+    and crash on ``[/]``. ``None`` is the empty string.
+
+    >>> print(esc("Acme [bold]Ltd[/]"))
+    Acme \[bold]Ltd\[/]
+    >>> esc(None), esc(3)
+    ('', '3')
+    """
+    return "" if value is None else escape(str(value))
+
+
+def positive(value: float | None) -> float | None:
+    """Typer callback: a number option that must be above 0 (and finite); None passes."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value} is not a number above 0")
+    return value
+
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def date_bound(value: str | None) -> str | None:
+    """Typer callback: a date option, ``YYYY-MM-DD`` (or ``YYYY-MM``, ``YYYY``) naming a real day,
+    month or year; None passes.
+
+    >>> date_bound("2024-02-29"), date_bound("2024-03"), date_bound("2024")
+    ('2024-02-29', '2024-03', '2024')
+    """
+    if value is None:
+        return None
+    v = value.strip()
+    m = _DATE.match(v)
+    try:
+        if not m:
+            raise ValueError
+        date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a calendar date: use YYYY-MM-DD (or YYYY-MM, YYYY)") from None
+    return v
 
 
 def print_json(data: Any) -> None:

@@ -98,6 +98,10 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
 
     Good rows are upserted (idempotent); bad rows go to ``quarantine_dir/<load_id>.csv`` with
     file, line, column, value and reason. Fatal problems raise :class:`InvalidInput`.
+
+    All or nothing: the writes of every file and the load record are one unit of work
+    (:meth:`graphiff.stores.base.Store.atomic`); when anything fails, the store is left as it
+    was and no quarantine file is written.
     """
     maps = [load_mapping(m) for m in mappings]
     sources = discover(paths, maps)
@@ -107,29 +111,35 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     quarantine = Quarantine(Path(quarantine_dir) / f"{load_id}.csv")
     result = LoadResult(load_id)
-    ctx = LoadContext(store, load_id, now)
-    try:
-        for s in sources:
-            ctx.new_file()
-            loaded = 0
-            seen: dict[str, int] = {}
-            for chunk in read_chunks(s.path):
-                n = _load_chunk(ctx, s, chunk, quarantine, seen)
-                loaded += n
-                if progress:
-                    progress(s.kind, len(chunk.frame) + len(chunk.bad_rows))
-            result.loaded[s.kind] = result.loaded.get(s.kind, 0) + loaded
-            result.files.append({"file": s.path.name, "kind": s.kind, "loaded": loaded})
-    finally:
-        quarantine.close()
-    result.quarantined = {k: int(v) for k, v in quarantine.rows_by_kind.items()}
-    for k in result.loaded:
-        result.quarantined.setdefault(k, 0)
-    result.quarantine = str(quarantine.path) if quarantine.total else None
-    info = result.to_dict() | {"loaded_at": now}
     previous = next((d for d in store.loads() if d.get("load_id") == load_id), None)
-    info["first_loaded_at"] = previous.get("first_loaded_at", now) if previous else now
-    store.record_load(info)
+    # all or nothing: every write and the load record commit together, and the quarantine file
+    # appears only then; any failure (KeyboardInterrupt too) leaves the store and the folder as they were
+    try:
+        with store.atomic(load_id):
+            ctx = LoadContext(store, load_id, now)
+            for s in sources:
+                ctx.new_file()
+                loaded = 0
+                seen: dict[str, int] = {}
+                for chunk in read_chunks(s.path):
+                    n = _load_chunk(ctx, s, chunk, quarantine, seen)
+                    loaded += n
+                    if progress:
+                        progress(s.kind, len(chunk.frame) + len(chunk.bad_rows))
+                result.loaded[s.kind] = result.loaded.get(s.kind, 0) + loaded
+                result.files.append({"file": s.path.name, "kind": s.kind, "loaded": loaded})
+            quarantine.close()
+            result.quarantined = {k: int(v) for k, v in quarantine.rows_by_kind.items()}
+            for k in result.loaded:
+                result.quarantined.setdefault(k, 0)
+            result.quarantine = str(quarantine.path) if quarantine.total else None
+            info = result.to_dict() | {"loaded_at": now}
+            info["first_loaded_at"] = previous.get("first_loaded_at", now) if previous else now
+            store.record_load(info)
+    except BaseException:
+        quarantine.discard()
+        raise
+    quarantine.publish()
     return result
 
 

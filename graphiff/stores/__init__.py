@@ -27,20 +27,43 @@ def _backend(target: str) -> type[Store]:
     return getattr(import_module(module), cls)
 
 
+def embedded_path(uri: str | None = None) -> Path | None:
+    """The file of the embedded store ``uri`` names (``None``: ``$GRAPHIFF_STORE`` or the
+    default), or ``None`` when ``uri`` names a Neo4j server. Cost: string handling only.
+
+    >>> embedded_path("duckdb:data/g.duckdb").as_posix(), embedded_path("bolt://localhost:7687")
+    ('data/g.duckdb', None)
+    """
+    uri = uri or os.environ.get("GRAPHIFF_STORE") or DEFAULT_STORE
+    scheme, sep, _ = uri.partition("://")
+    if sep and scheme in BACKENDS:
+        return None
+    return Path(uri[len("duckdb:"):] if uri.startswith("duckdb:") else uri)
+
+
+def remove_embedded(path: Path) -> None:
+    """Delete an embedded store file and its write-ahead log (``<file>.wal``), if present.
+    Only for a store the caller itself just created (a failed command leaves no empty store)."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
 def open_store(uri: str | None = None, *, database: str | None = None, create: bool = True) -> Store:
     """Open a store from a URI: ``bolt://``/``neo4j://`` (Neo4j) or a local path / ``duckdb:PATH``
     (embedded). ``None`` means ``$GRAPHIFF_STORE`` or the default embedded store
     ``./graphiff.duckdb``. With ``create=False`` a missing embedded store is an error rather
     than a new empty one (a mistyped path must not look like an empty graph)."""
     uri = uri or os.environ.get("GRAPHIFF_STORE") or DEFAULT_STORE
-    scheme, sep, _ = uri.partition("://")
-    if sep and scheme in BACKENDS:
-        return _backend(BACKENDS[scheme])(uri, database=database)  # type: ignore[call-arg]
-    path = uri[len("duckdb:"):] if uri.startswith("duckdb:") else uri
-    if not create and not Path(path).exists():
+    path = embedded_path(uri)
+    if path is None:
+        return _backend(BACKENDS[uri.partition("://")[0]])(uri, database=database)  # type: ignore[call-arg]
+    if not create and not path.exists():
         raise StoreError(f"no embedded store at {path} (load data into it first with `graphiff load`, "
                          "or give --store)")
-    return _backend(EMBEDDED)(path)  # type: ignore[call-arg]
+    return _backend(EMBEDDED)(str(path))  # type: ignore[call-arg]
 
 
-__all__ = ["BACKENDS", "Store", "open_store"]
+__all__ = ["BACKENDS", "Store", "embedded_path", "open_store", "remove_embedded"]

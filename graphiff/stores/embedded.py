@@ -2,16 +2,19 @@
 
 Each node label is a table ``n_<Label>`` keyed by ``key``; each relationship type a table
 ``r_<TYPE>`` keyed by ``rid`` (ends + identity properties). An upsert inserts the rows with new
-keys (an anti-join) and updates the rows with known keys, in one transaction per call, so a load
-killed midway leaves whole batches only and re-running it converges to the same graph. DuckDB's
-write-ahead log makes the file crash-safe.
+keys (an anti-join) and updates the rows with known keys, in one transaction per call, or in the
+one transaction of the open unit of work (:meth:`Store.atomic`: a load's writes and its load
+record commit together, or a ROLLBACK leaves the file as it was; a process killed inside it
+leaves nothing, since DuckDB logs a transaction only when it commits). DuckDB's write-ahead log
+makes the file crash-safe.
 """
 from __future__ import annotations
 
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 import duckdb
 import pandas as pd
@@ -29,6 +32,33 @@ def _q(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first line of a DuckDB error (its messages can span many lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+_DAMAGE = ("corrupt", "checksum", "could not read enough bytes", "not a valid duckdb", "magic bytes",
+           "serializ", "deserializ")
+
+
+def _store_error(path: Path, what: str, exc: BaseException) -> StoreError:
+    """One clear StoreError for a DuckDB error: a damaged or foreign file says so."""
+    line = _first_line(exc)
+    if any(w in line.lower() for w in _DAMAGE):
+        return StoreError(f"{path} is not a graphiff store or is damaged: {line}")
+    return StoreError(f"embedded store {path}: {what} failed: {line}")
+
+
+@contextmanager
+def _reading(path: Path, what: str) -> Iterator[None]:
+    """Turn a DuckDB error while reading into one clear StoreError."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise _store_error(path, what, exc) from None
+
+
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     """The value of a ``SELECT count(*) ...`` query (which always returns one row)."""
     row = con.execute(sql).fetchone()
@@ -42,19 +72,41 @@ class EmbeddedStore(Store):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.uri = str(self.path)
+        existed = self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path))
-        except (duckdb.Error, OSError) as exc:
+        except OSError as exc:
             raise StoreError(f"cannot open embedded store {self.path}: {exc}") from None
-        # bulk loads write a large WAL and checkpoint once, instead of every 16 MB
-        self.con.execute("SET checkpoint_threshold = '1GB'")
-        self.con.execute("CREATE TABLE IF NOT EXISTS _loads (load_id VARCHAR PRIMARY KEY, info VARCHAR)")
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            if existed and "lock" not in str(exc).lower():
+                raise StoreError(f"{self.path} is not a graphiff store or is damaged: {_first_line(exc)}") from None
+            raise StoreError(f"cannot open embedded store {self.path}: {_first_line(exc)}") from None
+        except (duckdb.Error, OSError) as exc:
+            if existed and isinstance(exc, duckdb.Error):
+                raise StoreError(f"{self.path} is not a graphiff store or is damaged: {_first_line(exc)}") from None
+            raise StoreError(f"cannot open embedded store {self.path}: {_first_line(exc)}") from None
+        try:
+            # bulk loads write a large WAL and checkpoint once, instead of every 16 MB
+            self.con.execute("SET checkpoint_threshold = '1GB'")
+            self.con.execute("CREATE TABLE IF NOT EXISTS _loads (load_id VARCHAR PRIMARY KEY, info VARCHAR)")
+            # read every table once: a damaged file fails here, not in the middle of a command
+            for (t,) in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall():
+                self.con.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()
+        except duckdb.Error as exc:
+            try:
+                self.con.close()
+            except duckdb.Error:
+                pass
+            raise StoreError(f"{self.path} is not a graphiff store or is damaged: {_first_line(exc)}") from None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphiff-duckdb")
         self._pending: list[Future] = []
         self._failed: StoreError | None = None
         self._cols: dict[str, dict[str, str]] = {}
         self._table_names: set[str] | None = None
+        self._in_unit = False  # the open unit of work's transaction holds every write
+        self._aborting = False  # queued writes of a unit being rolled back are skipped
 
     # ---- helpers ----------------------------------------------------------------------
     def _tables(self) -> set[str]:
@@ -110,9 +162,10 @@ class EmbeddedStore(Store):
     def _write(self, table: str, pk: str, incoming: pa.Table, types: dict[str, str], on_conflict: str,
                ends: list[tuple[str, str]]) -> None:
         """The SQL of one :meth:`_upsert` (runs on the writer thread)."""
-        if self._failed is not None:
+        if self._failed is not None or self._aborting:
             return
-        self.con.execute("BEGIN TRANSACTION")
+        if not self._in_unit:
+            self.con.execute("BEGIN TRANSACTION")
         try:
             self._ensure_table(table, pk, types)
             have = self._columns(table)
@@ -136,13 +189,56 @@ class EmbeddedStore(Store):
             self.con.execute(f"INSERT INTO {t} ({collist}) SELECT {select} FROM _incoming i "
                              f"WHERE NOT EXISTS (SELECT 1 FROM {t} x WHERE x.{k} = i.{k})")
             self.con.unregister("_incoming")
-            self.con.execute("COMMIT")
+            if not self._in_unit:
+                self.con.execute("COMMIT")
         except duckdb.Error as exc:
-            self.con.execute("ROLLBACK")
+            if not self._in_unit:  # else the unit's ROLLBACK undoes the whole unit
+                self.con.execute("ROLLBACK")
             self._cols.clear()
             self._table_names = None
-            self._failed = StoreError(f"embedded store write to {table} failed: {exc}")
+            self._failed = _store_error(self.path, f"write to {table}", exc)
             raise self._failed from None
+
+    # ---- the unit of work (Store.atomic) -------------------------------------------------
+    def _begin_unit(self, load_id: str) -> None:
+        self._flush()
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise StoreError(f"embedded store {self.path}: cannot start the load: {_first_line(exc)}") from None
+        self._in_unit = True
+
+    def _commit_unit(self, load_id: str) -> None:
+        try:
+            self._flush()
+            self.con.execute("COMMIT")
+        except BaseException as exc:
+            self._rollback_unit(load_id)
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"embedded store {self.path}: committing load {load_id} failed: "
+                                 f"{_first_line(exc)}") from None
+            raise
+        self._in_unit = False
+
+    def _rollback_unit(self, load_id: str) -> None:
+        self._aborting = True
+        try:
+            for f in self._pending:  # the writer thread must be idle before the ROLLBACK
+                f.cancel()
+            for f in self._pending:
+                if not f.cancelled():
+                    f.exception()
+            self._pending = []
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # no transaction open (e.g. the commit itself failed and ended it)
+        finally:
+            self._aborting = False
+            self._in_unit = False
+            self._failed = None
+            self._cols.clear()
+            self._table_names = None
 
     def _flush(self) -> None:
         """Wait for the queued writes; raise the first that failed."""
@@ -175,21 +271,23 @@ class EmbeddedStore(Store):
 
     def nodes(self, label: str, columns: list[str] | None = None) -> pd.DataFrame:
         self._flush()
-        model().node(label)
-        if f"n_{label}" not in self._tables():
-            return pd.DataFrame(columns=["key", *(columns or [])])
-        if columns is None:
-            return self.con.execute(f"SELECT * FROM {_q('n_' + label)} ORDER BY key").df()
-        have = self._columns(f"n_{label}")
-        sel = ", ".join(["key"] + [(_q(c) if c in have else f"NULL AS {_q(c)}") for c in columns if c != "key"])
-        return self.con.execute(f"SELECT {sel} FROM {_q('n_' + label)} ORDER BY key").df()
+        with _reading(self.path, "reading nodes"):
+            model().node(label)
+            if f"n_{label}" not in self._tables():
+                return pd.DataFrame(columns=["key", *(columns or [])])
+            if columns is None:
+                return self.con.execute(f"SELECT * FROM {_q('n_' + label)} ORDER BY key").df()
+            have = self._columns(f"n_{label}")
+            sel = ", ".join(["key"] + [(_q(c) if c in have else f"NULL AS {_q(c)}") for c in columns if c != "key"])
+            return self.con.execute(f"SELECT {sel} FROM {_q('n_' + label)} ORDER BY key").df()
 
     def rels(self, rel_type: str) -> pd.DataFrame:
         self._flush()
-        model().rel(rel_type)
-        if f"r_{rel_type}" not in self._tables():
-            return pd.DataFrame(columns=list(REL_ENDS))
-        return self.con.execute(f"SELECT * EXCLUDE (rid) FROM {_q('r_' + rel_type)} ORDER BY rid").df()
+        with _reading(self.path, "reading relationships"):
+            model().rel(rel_type)
+            if f"r_{rel_type}" not in self._tables():
+                return pd.DataFrame(columns=list(REL_ENDS))
+            return self.con.execute(f"SELECT * EXCLUDE (rid) FROM {_q('r_' + rel_type)} ORDER BY rid").df()
 
     def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
         self._flush()
@@ -197,7 +295,8 @@ class EmbeddedStore(Store):
         tables = self._tables()
         if f"n_{label}" not in tables:
             return 0
-        self.con.execute("BEGIN TRANSACTION")
+        if not self._in_unit:
+            self.con.execute("BEGIN TRANSACTION")
         try:
             if keys is None:
                 n = _count(self.con, f"SELECT count(*) FROM {_q('n_' + label)}")
@@ -215,45 +314,54 @@ class EmbeddedStore(Store):
                             f"DELETE FROM {_q(t)} WHERE (src_label = ? AND src IN (SELECT key FROM _del)) "
                             f"OR (dst_label = ? AND dst IN (SELECT key FROM _del))", [label, label])
                 self.con.unregister("_del")
-            self.con.execute("COMMIT")
+            if not self._in_unit:
+                self.con.execute("COMMIT")
         except duckdb.Error as exc:
-            self.con.execute("ROLLBACK")
-            raise StoreError(f"embedded store delete failed: {exc}") from None
+            if not self._in_unit:
+                self.con.execute("ROLLBACK")
+            raise _store_error(self.path, "delete", exc) from None
         return int(n)
 
     def counts(self) -> dict[str, dict[str, int]]:
         self._flush()
-        nodes: dict[str, int] = {}
-        rels: dict[str, int] = {}
-        for t in sorted(self._tables()):
-            if t.startswith(("n_", "r_")):
-                n = _count(self.con, f"SELECT count(*) FROM {_q(t)}")
-                if n:
-                    (nodes if t.startswith("n_") else rels)[t[2:]] = int(n)
-        return {"nodes": nodes, "relationships": rels}
+        with _reading(self.path, "counting"):
+            nodes: dict[str, int] = {}
+            rels: dict[str, int] = {}
+            for t in sorted(self._tables()):
+                if t.startswith(("n_", "r_")):
+                    n = _count(self.con, f"SELECT count(*) FROM {_q(t)}")
+                    if n:
+                        (nodes if t.startswith("n_") else rels)[t[2:]] = int(n)
+            return {"nodes": nodes, "relationships": rels}
 
     def record_load(self, info: dict[str, Any]) -> None:
         self._flush()
-        self.con.execute("INSERT INTO _loads VALUES (?, ?) ON CONFLICT (load_id) DO UPDATE SET info = excluded.info",
-                         [info["load_id"], json.dumps(info, sort_keys=True, default=str)])
+        with _reading(self.path, "recording the load"):
+            self.con.execute("INSERT INTO _loads VALUES (?, ?) ON CONFLICT (load_id) "
+                             "DO UPDATE SET info = excluded.info",
+                             [info["load_id"], json.dumps(info, sort_keys=True, default=str)])
 
     def loads(self) -> list[dict[str, Any]]:
         self._flush()
-        rows = self.con.execute("SELECT info FROM _loads").fetchall()
-        out = [json.loads(r[0]) for r in rows]
-        return sorted(out, key=lambda d: d.get("first_loaded_at", d.get("loaded_at", "")))
+        with _reading(self.path, "reading the loads"):
+            rows = self.con.execute("SELECT info FROM _loads").fetchall()
+            out = [json.loads(r[0]) for r in rows]
+            return sorted(out, key=lambda d: d.get("first_loaded_at", d.get("loaded_at", "")))
 
     def wipe(self) -> None:
         self._flush()
-        for t in self._tables():
-            if t.startswith(("n_", "r_")):
-                self.con.execute(f"DROP TABLE {_q(t)}")
-        self.con.execute("DELETE FROM _loads")
-        self._cols.clear()
-        self._table_names = None
+        with _reading(self.path, "wipe"):
+            for t in self._tables():
+                if t.startswith(("n_", "r_")):
+                    self.con.execute(f"DROP TABLE {_q(t)}")
+            self.con.execute("DELETE FROM _loads")
+            self._cols.clear()
+            self._table_names = None
 
     def close(self) -> None:
         try:
+            if self._in_unit:  # closed inside an unfinished unit: nothing of it stays
+                self._rollback_unit("")
             self._flush()
         finally:
             self._writer.shutdown(wait=True)
