@@ -21,7 +21,17 @@ app = typer.Typer(
     add_completion=False,
 )
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, emoji=False)
+
+
+def one_line(message: str) -> str:
+    r"""An error message on one line: a message quoting a multi-line text (a database error, a
+    malformed value) keeps its words, separated by `` | `` where its lines broke.
+
+    >>> one_line("write failed: Parser Error: bad\n\nLINE 1: ALTER TABLE x")
+    'write failed: Parser Error: bad | LINE 1: ALTER TABLE x'
+    """
+    return " | ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
 def main() -> None:
@@ -29,7 +39,8 @@ def main() -> None:
     try:
         app()
     except GraphiffError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(one_line(str(exc)))}", highlight=False, markup=True,
+                          soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 
 from graphiff.cli.app import app
 from graphiff.cli.common import (
@@ -13,6 +12,8 @@ from graphiff.cli.common import (
     JsonOpt,
     StoreOpt,
     console,
+    date_bound,
+    esc,
     print_json,
     store_from,
 )
@@ -37,19 +38,21 @@ def _format_for(fmt: str | None, out: Path) -> str:
 def chart_cmd(
     seed: list[str] = typer.Option([], "--seed", help="Start from this entity (a node key or Label:key); "
                                                       "repeat for several."),
-    alert: Optional[str] = typer.Option(None, "--alert", help="Start from the entities this alert flags "
-                                                              "(the alert is drawn too)."),
+    alert: list[str] = typer.Option([], "--alert", help="Start from the entities this alert flags (the alert is "
+                                                        "drawn too); repeat for several."),
     pattern: Optional[str] = typer.Option(None, "--pattern", help="Start from every alert of this pattern, "
                                                                   "e.g. circular_trade."),
-    hops: int = typer.Option(1, "--hops", help="How far from the seeds. A hop passes through declarations, "
+    hops: int = typer.Option(1, "--hops", min=0, help="How far from the seeds. A hop passes through declarations, "
                                                "payments and cash reports."),
     rel: list[str] = typer.Option([], "--rel", help="Follow only this relationship type (repeatable), "
                                                     "e.g. --rel EXPORTED --rel IMPORTED_BY."),
-    date_from: Optional[str] = typer.Option(None, "--from", help="Leave out records dated before this day "
-                                                                 "(YYYY-MM-DD)."),
-    date_to: Optional[str] = typer.Option(None, "--to", help="Leave out records dated after this day "
-                                                             "(YYYY-MM-DD)."),
-    max_nodes: int = typer.Option(500, "--max-nodes", help="Node cap: keep the most relevant nodes and say "
+    date_from: Optional[str] = typer.Option(None, "--from", callback=date_bound,
+                                            help="Leave out records dated before this day (YYYY-MM-DD, or YYYY-MM, "
+                                                 "YYYY)."),
+    date_to: Optional[str] = typer.Option(None, "--to", callback=date_bound,
+                                          help="Leave out records dated after this day (YYYY-MM-DD, or YYYY-MM, "
+                                               "YYYY)."),
+    max_nodes: int = typer.Option(500, "--max-nodes", min=1, help="Node cap: keep the most relevant nodes and say "
                                                            "what was left out."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="html, anx, graphml, gexf, cyjs, png or svg "
                                                                    "(default: from the --out suffix)."),
@@ -64,11 +67,11 @@ def chart_cmd(
     from graphiff.graph.select import select
     from graphiff.graph.tables import Tables
 
-    if not seed and alert is None and pattern is None:
+    if not seed and not alert and pattern is None:
         raise GraphiffError("say where to start: --seed ID (repeatable), --alert ID or --pattern NAME")
     name = _format_for(fmt, out)
     with store_from(store, database) as st:
-        sub = select(Tables(st), seeds=seed, alert=alert, pattern=pattern, hops=hops,
+        sub = select(Tables(st), seeds=seed, alert=alert or None, pattern=pattern, hops=hops,
                      rel_types=rel or None, date_from=date_from, date_to=date_to, max_nodes=max_nodes)
     written = write_chart(sub, name, out)
     left = {k: v for k, v in sub.omitted.items() if v}
@@ -76,7 +79,7 @@ def chart_cmd(
         print_json({"out": str(written), "format": name, "nodes": len(sub.nodes), "edges": len(sub.edges),
                     "seeds": sub.seeds, "omitted": left, "title": sub.title})
         return
-    console.print(f"wrote {name} chart to {escape(str(written))}: {len(sub.nodes):,} nodes, "
+    console.print(f"wrote {name} chart to {esc(written)}: {len(sub.nodes):,} nodes, "
                   f"{len(sub.edges):,} relationships", highlight=False)
     if left:
         console.print(f"the --max-nodes {max_nodes} cap left out {sum(left.values()):,} node(s): "

@@ -14,6 +14,8 @@ from graphiff.cli.common import (
     JsonOpt,
     StoreOpt,
     console,
+    esc,
+    positive,
     print_json,
     progress_bar,
     store_from,
@@ -70,7 +72,7 @@ def load(
         table.add_row(kind, f"{n:,}", f"{result.quarantined.get(kind, 0):,}")
     console.print(table)
     if result.quarantine:
-        console.print(f"rejected rows with reasons: {result.quarantine}")
+        console.print(f"rejected rows with reasons: {esc(result.quarantine)}", highlight=False)
 
 
 @app.command()
@@ -86,7 +88,7 @@ def status(store: Optional[str] = StoreOpt, database: Optional[str] = DatabaseOp
         t.add_column("type")
         t.add_column("count", justify="right")
         for k, v in sorted(counts.items()):
-            t.add_row(k, f"{v:,}")
+            t.add_row(esc(k), f"{v:,}")
         console.print(t)
     console.print(f"{len(data['loads'])} load(s)")
 
@@ -94,7 +96,7 @@ def status(store: Optional[str] = StoreOpt, database: Optional[str] = DatabaseOp
 @app.command()
 def samples(
     out: Path = typer.Argument(..., metavar="OUT", help="Folder to write the sample world into."),
-    scale: float = typer.Option(1.0, help="Size: 1 ≈ 30,000 declaration rows; 35 ≈ 1M."),
+    scale: float = typer.Option(1.0, callback=positive, help="Size (above 0): 1 ≈ 30,000 declaration rows; 35 ≈ 1M."),
     seed: int = typer.Option(7, help="Random seed (same seed, same world)."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -109,7 +111,7 @@ def samples(
     if as_json:
         print_json(summary)
         return
-    t = Table(title=f"sample world in {out}")
+    t = Table(title=f"sample world in {esc(out)}")
     t.add_column("file")
     t.add_column("rows", justify="right")
     for k, v in summary["files"].items():
@@ -127,7 +129,8 @@ def samples(
 @app.command()
 def demo(
     out: Path = typer.Option(Path("demo-out"), "--out", help="Folder for everything the demo writes."),
-    scale: float = typer.Option(0.5, help="Size of the sample world (1 ≈ 30,000 declarations)."),
+    scale: float = typer.Option(0.5, callback=positive, help="Size of the sample world (above 0; 1 ≈ 30,000 "
+                                                             "declarations)."),
     seed: int = typer.Option(7, help="Random seed."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -147,16 +150,22 @@ def demo(
     for fam, r in sorted(result["evaluation"].get("families", {}).items()):
         t.add_row(fam, str(r.get("alerts", "")), _fmt_ratio(r.get("precision")), _fmt_ratio(r.get("recall")))
     console.print(t)
-    console.print(f"sample world:   {result['world']}")
-    console.print(f"store:          {result['store']}")
-    console.print(f"alerts:         {result['alerts']['path']} ({result['alerts']['count']} alerts)")
-    console.print(f"risk scores:    {result['risk']}")
+    # paths under --out, which may hold any character: printed as they are (no markup)
+    say = _plain_line
+    say(f"sample world:   {result['world']}")
+    say(f"store:          {result['store']}")
+    say(f"alerts:         {result['alerts']['path']} ({result['alerts']['count']} alerts)")
+    say(f"risk scores:    {result['risk']}")
     for c in result["charts"]:
-        console.print(f"link chart:     {c}")
+        say(f"link chart:     {c}")
     if result.get("package"):
-        console.print(f"share package:  {result['package']}")
+        say(f"share package:  {result['package']}")
     if result["load"].get("quarantine"):
-        console.print(f"quarantine:     {result['load']['quarantine']}")
+        say(f"quarantine:     {result['load']['quarantine']}")
+
+
+def _plain_line(text: str) -> None:
+    console.print(text, markup=False, highlight=False)
 
 
 def _fmt_ratio(value: float | None) -> str:

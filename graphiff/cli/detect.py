@@ -16,11 +16,12 @@ from graphiff.cli.common import (
     JsonOpt,
     StoreOpt,
     console,
+    esc,
     print_json,
     store_from,
 )
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, emoji=False)
 
 
 class DetectCommand(TyperCommand):
@@ -70,7 +71,7 @@ def detect_cmd(
         if status == "done":
             stats[pattern] = info
         elif not as_json:
-            err_console.print(f"[dim]running {pattern}...[/]", highlight=False)
+            err_console.print(f"[dim]running {esc(pattern)}...[/]", highlight=False)
 
     with store_from(store, database) as st:
         alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write)
@@ -103,11 +104,11 @@ def detect_cmd(
             seen.add(pat)
             v = by_pattern.get(pat, [])
             top = v[0].explanation if v else ""
-            t.add_row(pat, str(len(v)), f"{v[0].score:.2f}" if v else "—",
-                      (top[:90] + "…") if len(top) > 90 else top)
+            t.add_row(esc(pat), str(len(v)), f"{v[0].score:.2f}" if v else "—",
+                      esc((top[:90] + "…") if len(top) > 90 else top))
     console.print(t)
     if out is not None:
-        console.print(f"alerts written to {out}", highlight=False)
+        console.print(f"alerts written to {esc(out)}", highlight=False)
 
 
 @app.command("evaluate")
@@ -125,11 +126,12 @@ def evaluate_cmd(
     if as_json:
         print_json(result)
         return
-    console.print(evaluation_table(result))
+    # family names come from the truth file and the alerts: shown literally, not as markup
+    console.print(evaluation_table({**result, "families": {esc(k): v for k, v in result["families"].items()}}))
     for fam, r in result["families"].items():
         for d in r["flagged_decoys"]:
             ids = ", ".join(f"{e['label']}:{e['id']}" for e in d["entities"])
-            console.print(f"[red]decoy flagged[/] {fam} ({d.get('kind')}): {ids}", highlight=False)
+            console.print(f"[red]decoy flagged[/] {esc(fam)} ({esc(d.get('kind'))}): {esc(ids)}", highlight=False)
 
 
 @app.command("risk")
@@ -177,6 +179,6 @@ def risk_cmd(
             f"{x['pattern']} {x['contribution']:.2f}" + (f" via {x['via']}" if x.get("via") else "")
             for x in r["reasons"][:3]) + (" …" if len(r["reasons"]) > 3 else "")
         name = r.get("name")
-        t.add_row(r["label"], str(r["id"]), name if isinstance(name, str) else "", f"{r['score']:.2f}",
-                  str(r["alerts"]), reasons)
+        t.add_row(esc(r["label"]), esc(r["id"]), esc(name) if isinstance(name, str) else "", f"{r['score']:.2f}",
+                  str(r["alerts"]), esc(reasons))
     console.print(t)

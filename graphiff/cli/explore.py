@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from graphiff.cli.app import app
@@ -14,6 +13,8 @@ from graphiff.cli.common import (
     JsonOpt,
     StoreOpt,
     console,
+    esc,
+    positive,
     print_json,
     store_from,
 )
@@ -29,7 +30,7 @@ def _fmt(v: Any) -> str:
 
 def _e(v: Any) -> str:
     """A data value as table text, with rich markup escaped (names like ``[red]x`` print as-is)."""
-    return escape(_fmt(v))
+    return esc(_fmt(v))
 
 
 def _records(df) -> list[dict[str, Any]]:
@@ -43,9 +44,9 @@ def _records(df) -> list[dict[str, Any]]:
 def explore_cmd(
     id: str = typer.Argument(..., metavar="ID", help="A node key (trader_id, person_id, account_id, declaration key "
                                        "DECL/ITEM, alert id...) or Label:key."),
-    hops: int = typer.Option(1, "--hops", help="How far to look. A hop passes through declarations, payments and "
-                                               "cash reports, so 1 hop from a trader reaches its partners."),
-    limit: int = typer.Option(100, "--limit", help="List at most this many neighbours and records."),
+    hops: int = typer.Option(1, "--hops", min=0, help="How far to look. A hop passes through declarations, payments "
+                                                      "and cash reports, so 1 hop from a trader reaches its partners."),
+    limit: int = typer.Option(100, "--limit", min=1, help="List at most this many neighbours and records."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
@@ -60,7 +61,7 @@ def explore_cmd(
         print_json(nb)
         return
     e = nb["entity"]
-    console.print(f"[bold]{e['label']} {_e(e['key'])}[/bold]  {_e(e['caption'])}", highlight=False)
+    console.print(f"[bold]{_e(e['label'])} {_e(e['key'])}[/bold]  {_e(e['caption'])}", highlight=False)
     shown = {k: v for k, v in e["props"].items() if not k.startswith("_")}
     if shown:
         console.print(", ".join(f"{k}={_fmt(v)}" for k, v in shown.items()), highlight=False, markup=False)
@@ -73,8 +74,8 @@ def explore_cmd(
         t.add_column(c, justify="right" if c in ("hops", "alerts") else "left", overflow="fold")
     for n in nb["neighbours"]:
         links = n["links"] or [{"how": "", "records": 0}]
-        t.add_row(str(n["hops"]), n["label"], _e(n["key"]), _e(n["caption"]),
-                  "\n".join(f"{escape(lk['how'])} ({lk['records']})" for lk in links), str(n["alerts"] or ""))
+        t.add_row(str(n["hops"]), _e(n["label"]), _e(n["key"]), _e(n["caption"]),
+                  "\n".join(f"{esc(lk['how'])} ({lk['records']})" for lk in links), str(n["alerts"] or ""))
     console.print(t)
     if nb["records"]:
         r = Table(title="records")
@@ -83,14 +84,14 @@ def explore_cmd(
         for rec in nb["records"]:
             detail = ", ".join(f"{k}={_fmt(v)}" for k, v in rec.items()
                                if k not in ("id", "label", "key", "caption", "date", "hops"))
-            r.add_row(str(rec["hops"]), rec["label"], _e(rec["key"]), _e(rec.get("date")), escape(detail))
+            r.add_row(str(rec["hops"]), _e(rec["label"]), _e(rec["key"]), _e(rec.get("date")), esc(detail))
         console.print(r)
     if nb["alerts"]:
         a = Table(title="alerts")
         for c in ("score", "pattern", "id", "flags", "explanation"):
             a.add_column(c)
         for al in nb["alerts"]:
-            a.add_row(_fmt(al["score"]), _e(al["pattern"]), _e(al["id"]), escape(", ".join(al["flags"])),
+            a.add_row(_fmt(al["score"]), _e(al["pattern"]), _e(al["id"]), esc(", ".join(al["flags"])),
                       _e(al["explanation"]))
         console.print(a)
     counts = nb["counts"]
@@ -104,8 +105,8 @@ def explore_cmd(
 def path_cmd(
     a: str = typer.Argument(..., metavar="A", help="From: a node key or Label:key."),
     b: str = typer.Argument(..., metavar="B", help="To: a node key or Label:key."),
-    max_len: int = typer.Option(6, "--max-len", help="Longest path in hops."),
-    k: int = typer.Option(3, "--k", help="How many paths (shortest first)."),
+    max_len: int = typer.Option(6, "--max-len", min=1, help="Longest path in hops."),
+    k: int = typer.Option(3, "--k", min=1, help="How many paths (shortest first)."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
@@ -120,19 +121,19 @@ def path_cmd(
         print_json(found)
         return
     if not found:
-        console.print(f"no path of at most {max_len} hop(s) between {escape(a)} and {escape(b)}", highlight=False)
+        console.print(f"no path of at most {max_len} hop(s) between {esc(a)} and {esc(b)}", highlight=False)
         return
     for n, p in enumerate(found, 1):
         chain = " — ".join(f"{x['label']} {x['key']} ({x['caption']})" if x["caption"] != x["key"]
                            else f"{x['label']} {x['key']}" for x in p["nodes"])
-        t = Table(title=f"path {n}: {p['length']} hop(s)", caption=escape(chain))
+        t = Table(title=f"path {n}: {p['length']} hop(s)", caption=esc(chain))
         for c in ("from", "to", "how", "records"):
             t.add_column(c, overflow="fold")
         for h in p["hops"]:
             recs = ", ".join(r["key"] + (f" {r['date']}" if r.get("date") else "") for r in h["records"])
             if h["records_total"] > len(h["records"]):
                 recs += f" … ({h['records_total']} in all)"
-            t.add_row(_e(h["from"]), _e(h["to"]), escape("\n".join(h["how"])), escape(recs))
+            t.add_row(_e(h["from"]), _e(h["to"]), esc("\n".join(h["how"])), esc(recs))
         console.print(t)
 
 
@@ -142,8 +143,9 @@ def communities_cmd(
                                    help="trade (traders), money (accounts), carrier (traders and carriers), "
                                         "ownership (officers and shared identifiers) or all."),
     method: str = typer.Option("leiden", "--method", "-m", help="leiden or louvain."),
-    top: int = typer.Option(10, "--top", help="Show the largest N communities."),
-    resolution: float = typer.Option(1.0, "--resolution", help="Above 1: more, smaller communities."),
+    top: int = typer.Option(10, "--top", min=1, help="Show the largest N communities."),
+    resolution: float = typer.Option(1.0, "--resolution", callback=positive,
+                                     help="Above 1: more, smaller communities."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same communities)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write every entity's community as CSV."),
     store: Optional[str] = StoreOpt,
@@ -172,12 +174,12 @@ def communities_cmd(
         t.add_column(col, justify="right" if col in ("#", "size") else "left")
     for c in summary:
         t.add_row(str(c["community"]), f"{c['size']:,}",
-                  ", ".join(f"{k} {v}" for k, v in c["labels"].items()),
-                  escape(", ".join(f"{m['caption']} ({m['id']})" if m["caption"] not in m["id"] else m["id"]
+                  esc(", ".join(f"{k} {v}" for k, v in c["labels"].items())),
+                  esc(", ".join(f"{m['caption']} ({m['id']})" if m["caption"] not in m["id"] else m["id"]
                                    for m in c["members"])))
     console.print(t)
     if out is not None:
-        console.print(f"every entity's community written to {out}", highlight=False)
+        console.print(f"every entity's community written to {esc(out)}", highlight=False)
 
 
 @app.command("central")
@@ -187,8 +189,8 @@ def central_cmd(
     measure: str = typer.Option("betweenness", "--measure", "-m",
                                 help="betweenness (brokers; slow on big graphs, see --cutoff), degree "
                                      "(counterparties) or pagerank (where flows end up)."),
-    top: int = typer.Option(20, "--top", help="Show the N most central."),
-    cutoff: Optional[int] = typer.Option(None, "--cutoff",
+    top: int = typer.Option(20, "--top", min=1, help="Show the N most central."),
+    cutoff: Optional[int] = typer.Option(None, "--cutoff", min=1,
                                          help="Betweenness over paths up to this length only (faster)."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
@@ -208,5 +210,5 @@ def central_cmd(
     for c in ("rank", "label", "key", "caption", "score", "degree"):
         t.add_column(c, justify="right" if c in ("rank", "score", "degree") else "left")
     for r in df.itertuples(index=False):
-        t.add_row(str(r.rank), r.label, _e(r.key), _e(r.caption), f"{r.score:.4g}", str(r.degree))
+        t.add_row(str(r.rank), _e(r.label), _e(r.key), _e(r.caption), f"{r.score:.4g}", str(r.degree))
     console.print(t)

@@ -15,9 +15,12 @@ from graphiff.cli.common import (
     JsonOpt,
     StoreOpt,
     console,
+    esc,
+    positive,
     print_json,
     store_from,
 )
+from graphiff.errors import GraphiffError
 
 
 @app.command("mirror-report")
@@ -26,9 +29,12 @@ def mirror_report_cmd(
     database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the table as CSV to this file."),
-    window_days: int = typer.Option(60, help="An import may be declared up to this many days after the export."),
-    ratio_low: float = typer.Option(0.9, help="Lower edge of the normal import/export (CIF/FOB) value ratio."),
-    ratio_high: float = typer.Option(1.3, help="Upper edge of the normal import/export (CIF/FOB) value ratio."),
+    window_days: int = typer.Option(60, min=0, help="An import may be declared up to this many days after the "
+                                                    "export."),
+    ratio_low: float = typer.Option(0.9, callback=positive,
+                                    help="Lower edge of the normal import/export (CIF/FOB) value ratio."),
+    ratio_high: float = typer.Option(1.3, callback=positive,
+                                     help="Upper edge of the normal import/export (CIF/FOB) value ratio."),
 ) -> None:
     """Pair export declarations with the import declarations of the same shipment in the partner country and
     summarise per (export country, import country): exports, matched, unmatched rate, median value ratio,
@@ -36,6 +42,8 @@ def mirror_report_cmd(
     from graphiff.detectors.mirror import mirror_report
     from graphiff.graph.tables import Tables
 
+    if ratio_low >= ratio_high:
+        raise GraphiffError(f"--ratio-low {ratio_low} must be below --ratio-high {ratio_high}")
     with store_from(store, database) as st:
         report = mirror_report(Tables(st), window_days=window_days, ratio_low=ratio_low, ratio_high=ratio_high)
     if out is not None:
@@ -69,8 +77,8 @@ def mirror_report_cmd(
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
                 cells.append(f"{v:,}")
             else:
-                cells.append(str(v))
+                cells.append(esc(v))
         table.add_row(*cells)
     console.print(table)
     if out is not None:
-        console.print(f"written to {out}")
+        console.print(f"written to {esc(out)}", highlight=False)

@@ -1,6 +1,6 @@
 """Subgraph selection: the one function that chooses what a link chart or sharing package holds.
 
-:func:`select` starts from seeds -- entity ids, an alert, or every alert of a pattern -- walks
+:func:`select` starts from seeds -- entity ids, one or more alerts, or every alert of a pattern -- walks
 ``hops`` hops over the relationships (all types, or a filter), skips records dated outside a
 date range, keeps at most ``max_nodes`` nodes (the most relevant) and says what it left out.
 Every export (html, anx, graphml, gexf, cyjs, png/svg) and every sharing package takes its
@@ -45,7 +45,7 @@ def _alert_nodes_of_pattern(tables: Tables, idx: GraphIndex, pattern: str) -> li
     return [idx.find("Alert", str(k)) for k in a["key"]]
 
 
-def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: str | None = None,
+def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: str | Iterable[str] | None = None,
            pattern: str | None = None, hops: int = 1, rel_types: list[str] | None = None,
            date_from: str | None = None, date_to: str | None = None, max_nodes: int = 500) -> Subgraph:
     """Choose the subgraph around seeds for a link chart or a sharing package.
@@ -57,8 +57,9 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
     seeds : list of str
         Entity ids: node keys (looked up under every label; all matches are seeds) or
         ``Label:key``. An alert id given as a seed counts as ``alert``.
-    alert : str, optional
-        An alert id: the entities it flags become seeds and the Alert node is included.
+    alert : str or list of str, optional
+        An alert id, or several: the entities each flags become seeds (in the order given) and
+        the Alert nodes are included.
     pattern : str, optional
         Every alert of this pattern (highest score first) as with ``alert``.
     hops : int
@@ -86,7 +87,7 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
     Raises
     ------
     NotFound
-        An unknown seed or alert, or a pattern without alerts.
+        An unknown seed or alert (any of several), or a pattern without alerts.
 
     Examples
     --------
@@ -123,7 +124,8 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
     if date_from and date_to and date_from[:len(date_to)] > date_to[:len(date_from)]:
         raise GraphiffError(f"the date range is empty: {date_from} is after {date_to}")
     seeds = [str(s) for s in (seeds or []) if str(s).strip()]
-    if not seeds and alert is None and pattern is None:
+    alerts = [alert] if isinstance(alert, str) else [str(a) for a in alert or ()]
+    if not seeds and not alerts and pattern is None:
         raise GraphiffError("give at least one seed id, an alert id or a pattern")
     idx = graph_index(tables)
     is_alert = idx.is_alert
@@ -145,10 +147,10 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
     if pattern is not None:
         for a in _alert_nodes_of_pattern(tables, idx, pattern):
             add_alert(a)
-    if alert is not None:
-        a = idx.find("Alert", str(alert))
+    for alert_id in alerts:
+        a = idx.find("Alert", alert_id)
         if a < 0:
-            raise NotFound(f"no alert {alert!r} in the store (alerts are written by `graphiff detect`)")
+            raise NotFound(f"no alert {alert_id!r} in the store (alerts are written by `graphiff detect`)")
         add_alert(a)
     for s in seeds:
         for i in idx.resolve(s):
@@ -208,16 +210,16 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
         omitted["Alert"] = omitted.get("Alert", 0) + missed
 
     return _build(tables, idx, kept_arr, included, edge_ok, seed_arr, omitted,
-                  _title(seeds, alert, pattern, hops, date_from, date_to))
+                  _title(seeds, alerts, pattern, hops, date_from, date_to))
 
 
-def _title(seeds: list[str], alert: str | None, pattern: str | None, hops: int, date_from: str | None,
+def _title(seeds: list[str], alerts: list[str], pattern: str | None, hops: int, date_from: str | None,
            date_to: str | None) -> str:
     parts = []
     if pattern:
         parts.append(f"alerts of pattern {pattern}")
-    if alert:
-        parts.append(f"alert {alert}")
+    if alerts:
+        parts.append(f"alert{'s' if len(alerts) > 1 else ''} {', '.join(alerts)}")
     if seeds:
         shown = ", ".join(seeds[:5]) + (f" and {len(seeds) - 5} more" if len(seeds) > 5 else "")
         parts.append(shown)

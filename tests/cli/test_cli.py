@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: the README's commands, in the order `graphiff --help` lists them
 COMMANDS = ["load", "status", "samples", "demo", "detect", "evaluate", "risk", "mirror-report", "explore", "path",
-            "communities", "central", "chart", "package", "import-package"]
+            "communities", "central", "chart", "package", "keygen", "import-package"]
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
