@@ -94,20 +94,35 @@ def import_package_cmd(
     if as_json:
         print_json(result)
         return
+    # every partner string is escaped: a manifest field such as "[/]" or "[bold]" prints as written
     state = "already imported, nothing changed" if result["already_imported"] else "imported"
     console.print(f"{escape(package.name)} from [bold]{escape(str(result['producer']))}[/] "
                   f"({escape(str(result['marking']))}; purpose: {escape(str(result['purpose']))}; "
-                  f"redaction: {result['redaction']}): {state}", highlight=False)
-    t = Table(title=f"load {result['load_id']}")
+                  f"redaction: {escape(str(result['redaction']))}): {state}", highlight=False)
+    t = Table(title=escape(f"load {result['load_id']}"))
     t.add_column("type")
     t.add_column("in package", justify="right")
     t.add_column("written", justify="right")
     for kind in ("nodes", "relationships"):
         for k, v in result["loaded"][kind].items():
-            t.add_row(k, f"{v:,}", f"{result['written'][kind].get(k, 0):,}")
+            t.add_row(escape(k), f"{v:,}", f"{result['written'][kind].get(k, 0):,}")
     console.print(t)
-    if result["alerts"]:
-        console.print(f"{result['alerts']} alert(s) in the package's alerts.json (not loaded into the store)")
+    coll = result["collisions"]
+    if coll["count"]:
+        console.print(f"{coll['count']:,} partner record(s) share an id with a local record; kept apart (the partner's "
+                      "under its own key):", highlight=False)
+        for c in coll["listed"]:
+            console.print(escape(f"  kept apart: {c['label']} {c['id']!r} (local {c['local']!r}, partner "
+                                 f"{c['partner']!r})"), highlight=False)
+        if coll["count"] > len(coll["listed"]):
+            console.print(f"  ... and {coll['count'] - len(coll['listed']):,} more (--json lists the first "
+                          f"{len(coll['listed'])})", highlight=False)
+    pa = result["partner_alerts"]
+    if pa["count"]:
+        counts = ", ".join(f"{p} {n:,}" for p, n in pa["patterns"].items())
+        console.print(escape(f"{pa['count']:,} partner alert(s) in alerts.json ({counts}): the partner's findings, "
+                             "not written to the store (graphiff status --json lists them with this load)"),
+                      highlight=False)
 
 
 def _user() -> str:

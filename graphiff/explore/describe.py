@@ -42,5 +42,9 @@ def record_summary(idx: GraphIndex, i: int, props: dict[str, Any], **extra: Any)
 def alert_summary(idx: GraphIndex, a: int, props: dict[str, Any], flags: list[str]) -> dict[str, Any]:
     """``{id, pattern, score, explanation, flags}`` of alert node ``a``; ``flags`` are the node ids
     it flags that the answer shows."""
-    return {"id": idx.key(a), "pattern": props.get("pattern"), "score": props.get("score"),
+    try:   # a score that is not a number (a damaged or foreign Alert node) shows as none
+        score = float(props["score"]) if props.get("score") is not None else None
+    except (TypeError, ValueError):
+        score = None
+    return {"id": idx.key(a), "pattern": props.get("pattern"), "score": score,
             "explanation": props.get("explanation"), "flags": flags}

@@ -14,13 +14,83 @@ from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.model import model as gmodel
 from graphiff.model.identity import rel_id, split_node_id
 from graphiff.share.ftm import LINK_ENDS, OFFICER_SCHEMA, PROPS
+from graphiff.share.verify import json_depth
 
 _NUMERIC = {"amount", "amount_usd", "share_pct", "invoice_value", "value_usd"}
 
 
-def read_ftm_json_lines(data: bytes) -> list[dict[str, Any]]:
-    """Parse ``entities.ftm.json`` bytes back into dictionaries (blank lines skipped)."""
-    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+#: The deepest nesting of one FtM entity line (an entity nests about 4 levels).
+MAX_ENTITY_DEPTH = 16
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_entity(d: Any) -> str | None:
+    """What is wrong with one parsed FtM entity, or ``None``: it must be an object with a
+    known, non-abstract ``schema``, a non-empty text ``id``, ``properties`` mapping names to
+    lists of text, and a ``graphiff`` context (when present) naming a known label."""
+    if not isinstance(d, dict):
+        return "is not a JSON object"
+    schema = d.get("schema")
+    found = ftm_model.get(schema) if isinstance(schema, str) else None
+    if found is None:
+        return f"has an unknown FtM schema {str(schema)[:80]!r}"
+    if found.abstract:
+        return f"has the abstract FtM schema {schema!r}"
+    if not isinstance(d.get("id"), str) or not d["id"]:
+        return "has no id"
+    props = d.get("properties", {})
+    if not isinstance(props, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in props.values()):
+        return "has properties that are not lists of text"
+    ctx = d.get("context", {})
+    if not isinstance(ctx, dict) or not isinstance(ctx.get("graphiff", {}), dict):
+        return "has a context that is not an object"
+    g = ctx.get("graphiff", {})
+    if g.get("label") is not None and g.get("label") not in gmodel().nodes:
+        return f"names an unknown graphiff label {str(g.get('label'))[:80]!r}"
+    if g.get("key") is not None and not isinstance(g.get("key"), str):
+        return "has a graphiff key that is not text"
+    if g.get("type") is not None and not isinstance(g.get("type"), str):
+        return "has a graphiff type that is not text"
+    return None
+
+
+def read_ftm_json_lines(data: bytes, *, max_depth: int = MAX_ENTITY_DEPTH) -> list[dict[str, Any]]:
+    """Parse ``entities.ftm.json`` bytes back into dictionaries (blank lines skipped).
+
+    Every line must be one FtM entity (:func:`_check_entity`) nesting at most ``max_depth``
+    levels; otherwise ``ValueError`` names the line. Cost: one parse per line.
+
+    >>> read_ftm_json_lines(b'{"schema": "Company", "id": "c1", "properties": {"name": ["Acme"]}}')[0]["id"]
+    'c1'
+    >>> read_ftm_json_lines(b'{"schema": "Starship", "id": "x"}')
+    Traceback (most recent call last):
+    ValueError: line 1 has an unknown FtM schema 'Starship'
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"is not UTF-8 text: {exc}") from None
+    out = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line, parse_constant=_no_constant)
+        except RecursionError:
+            raise ValueError(f"line {n} nests deeper than {max_depth} levels") from None
+        except ValueError as exc:
+            raise ValueError(f"line {n} is not valid JSON: {exc}") from None
+        if json_depth(d) > max_depth:
+            raise ValueError(f"line {n} nests deeper than {max_depth} levels")
+        problem = _check_entity(d)
+        if problem:
+            raise ValueError(f"line {n} {problem}")
+        out.append(d)
+    return out
 
 
 _SCHEMA_LABEL = {"Company": "Trader", "Organization": "Trader", "LegalEntity": "Trader", "Person": "Person",
@@ -93,6 +163,8 @@ def from_ftm(entities: Iterable[dict[str, Any]]) -> Subgraph:
                 label = _SCHEMA_LABEL.get(schema)
             if label is None:
                 continue
+        if label not in gmodel().nodes:
+            raise ValueError(f"entity {str(p.id)[:80]!r} names an unknown graphiff label {str(label)[:80]!r}")
         key = str(ctx.get("key") or p.id)
         props: dict[str, Any] = {gmodel().node(label).key: key}
         for gprop, fprop in PROPS.get(label, []):

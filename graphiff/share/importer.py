@@ -1,19 +1,29 @@
-"""Importing a partner's sharing package into a store.
+"""Importing a partner's sharing package into a store (docs/sharing.md, "Import a partner's
+package").
 
-:func:`import_package` verifies every file against the manifest (:mod:`graphiff.share.verify`)
-before anything is written, reads the nodes and relationships (from nodes.csv/edges.csv with
-their manifest column types, else from entities.ftm.json), then merges them idempotently with
-the partner as provenance, through the ingest writer (:mod:`graphiff.ingest.writer`).
-Relationship identities are :func:`graphiff.model.identity.rel_id`. Records that already exist
-locally keep their local values (and provenance); the package only fills gaps.
+:func:`import_package` checks everything before the first write: the zip, its limits and the
+manifest (:mod:`graphiff.share.verify`), then every table against the model
+(:mod:`graphiff.share.contents`), then the package against the store (key conflicts, column
+names and types). Only then does it write, in one unit of work with the load record
+(:meth:`graphiff.stores.base.Store.atomic`): the import completes and is recorded, or the
+store is left exactly as it was.
+
+Partner records never merge into local ones by id: every partner node is stored under the
+source-qualified key :func:`partner_key` (``"<producer>:<id>"``, the id kept as
+``source_key``), every partner node and relationship carries ``source = "partner:<producer>"``
+(local records carry no ``source``), and the properties that name other records (the model's
+key and reference columns, :func:`reference_props`) are qualified the same way, so detectors
+joining on them stay within one source. Country nodes (ISO codes, reference data) are shared:
+a package may add a missing one, never change one. Partner ids equal to a local id of the same
+label are reported as collisions, kept apart. Relationship identities are
+:func:`graphiff.model.identity.rel_id`; records of earlier imports from the same producer keep
+their values (a package only fills their gaps), so importing twice changes nothing.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -23,136 +33,117 @@ import pandas as pd
 from graphiff.errors import PackageError
 from graphiff.ingest.writer import Provenance, write_nodes, write_rels
 from graphiff.model import model
-from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id, split_node_id
-from graphiff.share.ftm_read import from_ftm, read_ftm_json_lines
-from graphiff.share.package import EDGE_FIXED, NODE_FIXED
+from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id
+from graphiff.share.contents import Contents, alert_counts, convert, read_contents
 from graphiff.share.verify import read_package
 from graphiff.stores import Store
+
+#: Labels whose nodes are shared by every source (their key is a code, not a record id).
+SHARED_LABELS = ("Country",)
+#: The most collisions listed by name in an import summary (all are counted).
+MAX_COLLISIONS_LISTED = 20
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _uncell(text: str) -> str:
-    return text[1:] if text.startswith("'") else text
+def partner_key(producer: str, key: str) -> str:
+    """The store key of a partner record: the producer, a colon and the partner's id. The same
+    producer and id always give the same key (re-importing is idempotent); a local key never
+    equals it by accident unless it starts with the producer's name (then the import is refused).
+
+    >>> partner_key("HMRC Team A", "T100")
+    'HMRC Team A:T100'
+    """
+    return f"{producer}:{key}"
 
 
-def _typed_values(row: dict[str, str], skip: set[str], ctypes: dict[str, str], where: str) -> dict[str, Any]:
-    """The non-empty cells of a CSV row converted to their manifest types (``where`` names the
-    row in errors)."""
-    out: dict[str, Any] = {}
-    for c, v in row.items():
-        if c in skip or v == "":
+def partner_source(producer: str) -> str:
+    """The ``source`` property of every record a package from ``producer`` writes.
+
+    >>> partner_source("HMRC Team A")
+    'partner:HMRC Team A'
+    """
+    return f"partner:{producer}"
+
+
+@lru_cache(maxsize=1)
+def reference_props() -> dict[str, dict[str, str | None]]:
+    """For each label, the properties that hold a record's id (its key columns, derived key and
+    the columns files.yaml joins to other records, including the settlement lookup columns),
+    mapped to their list separator (``None``: one id). A partner's values of these are
+    qualified like its keys. Country ends (ISO codes) are not ids.
+
+    >>> reference_props()["Payment"]["from_account"], reference_props()["Declaration"]["container_ids"]
+    (None, ';')
+    """
+    m = model()
+    out: dict[str, dict[str, str | None]] = {label: {nt.key: None} for label, nt in m.nodes.items()
+                                             if label not in SHARED_LABELS}
+    for fk in m.files.values():
+        if not fk.label or fk.label in SHARED_LABELS:
             continue
-        try:
-            out[c] = _convert(v, ctypes.get(c, "str"))
-        except ValueError:
-            raise PackageError(f"{where}, column {c!r}: bad value {v!r}") from None
+        own = out.setdefault(fk.label, {})
+        for c in fk.key:
+            if fk.types.get(c) != "int":
+                own.setdefault(c, None)
+        for prop, how in fk.node.derive.items():
+            if how.get("copy") == "key":
+                own.setdefault(prop, None)
+        for e in fk.emits:
+            for end in (e.source, e.target):
+                if end.column and not end.is_key and set(end.labels) - set(SHARED_LABELS):
+                    own[end.column] = end.split
+                for c in end.lookup:
+                    own.setdefault(c, None)
+                    for label in end.labels:
+                        out.setdefault(label, {}).setdefault(c, None)
     return out
 
 
-def _convert(value: str, kind: str) -> Any:
-    if value == "":
+def _qualify(values: pd.Series, prefix: str, split: str | None) -> pd.Series:
+    def one(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return v
+        if split:
+            return split.join(prefix + x if x else x for x in str(v).split(split))
+        return prefix + str(v)
+    return values.astype(object).map(one)
+
+
+def _caption(label: str, row: dict[str, Any] | None) -> str | None:
+    if row is None:
         return None
-    if kind == "int":
-        try:
-            return int(value)
-        except ValueError:
-            return float(value)
-    if kind == "float":
-        return float(value)
-    if kind == "bool":
-        return value.lower() in ("true", "1")
-    return value
+    v = row.get(model().node(label).caption)
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
-def _read_csv(data: bytes, fname: str, pkg: str) -> tuple[list[str], list[dict[str, str]]]:
-    try:
-        text = data.decode("utf-8")
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = [_uncell(h) for h in next(reader, [])]
-        rows = [dict(zip(header, (_uncell(c) for c in row))) for row in reader if row]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise PackageError(f"package {pkg}: {fname} cannot be read as CSV: {exc}") from None
-    return header, rows
-
-
-def _frames_from_csv(files: dict[str, bytes], manifest: dict[str, Any], pkg: str
-                     ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    m = model()
-    types = manifest.get("columns") or {}
-    header, rows = _read_csv(files["nodes.csv"], "nodes.csv", pkg)
-    for c in ("label", "key"):
-        if c not in header:
-            raise PackageError(f"package {pkg}: nodes.csv has no {c!r} column")
-    skip = set(NODE_FIXED) | set(PROVENANCE)
-    nodes: dict[str, list[dict[str, Any]]] = {}
-    for i, row in enumerate(rows, start=2):
-        label, key = row.get("label", ""), row.get("key", "")
-        if label not in m.nodes:
-            raise PackageError(f"package {pkg}: nodes.csv line {i}: unknown label {label!r}")
-        if not key:
-            raise PackageError(f"package {pkg}: nodes.csv line {i}: empty key")
-        rec: dict[str, Any] = {"key": key}
-        rec.update(_typed_values(row, skip, (types.get("nodes") or {}).get(label, {}),
-                                 f"package {pkg}: nodes.csv line {i}"))
-        rec["_line"] = i
-        nodes.setdefault(label, []).append(rec)
-    header, rows = _read_csv(files["edges.csv"], "edges.csv", pkg)
-    for c in ("type", *REL_ENDS):
-        if c not in header:
-            raise PackageError(f"package {pkg}: edges.csv has no {c!r} column")
-    skip = set(EDGE_FIXED) | set(PROVENANCE)
-    rels: dict[str, list[dict[str, Any]]] = {}
-    for i, row in enumerate(rows, start=2):
-        t = row.get("type", "")
-        if t not in m.relationships:
-            raise PackageError(f"package {pkg}: edges.csv line {i}: unknown relationship type {t!r}")
-        rt = m.rel(t)
-        if row["src_label"] not in rt.sources or row["dst_label"] not in rt.targets:
-            raise PackageError(f"package {pkg}: edges.csv line {i}: {t} cannot join {row['src_label']} to "
-                               f"{row['dst_label']}")
-        if not row["src"] or not row["dst"]:
-            raise PackageError(f"package {pkg}: edges.csv line {i}: empty src or dst")
-        rec = {c: row[c] for c in REL_ENDS}
-        rec.update(_typed_values(row, skip, (types.get("edges") or {}).get(t, {}),
-                                 f"package {pkg}: edges.csv line {i}"))
-        rec["_line"] = i
-        rels.setdefault(t, []).append(rec)
-    def frame(records: list[dict[str, Any]], ctypes: dict[str, str]) -> pd.DataFrame:
-        df = pd.DataFrame(records)
-        for c, kind in ctypes.items():      # keep integer columns integer when some values are missing
-            if c in df.columns and kind in ("int", "bool"):
-                try:
-                    df[c] = df[c].astype("Int64" if kind == "int" else "boolean")
-                except (TypeError, ValueError):
-                    pass
-        return df
-
-    return ({k: frame(v, (types.get("nodes") or {}).get(k, {})) for k, v in nodes.items()},
-            {k: frame(v, (types.get("edges") or {}).get(k, {})) for k, v in rels.items()})
-
-
-def _frames_from_ftm(files: dict[str, bytes], pkg: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    try:
-        sub = from_ftm(read_ftm_json_lines(files["entities.ftm.json"]))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise PackageError(f"package {pkg}: entities.ftm.json cannot be read: {exc}") from None
-    nodes: dict[str, list[dict[str, Any]]] = {}
-    for i, n in enumerate(sub.nodes, start=1):
-        nodes.setdefault(n.label, []).append({"key": n.key, **n.props, "_line": i})
-    rels: dict[str, list[dict[str, Any]]] = {}
-    for i, e in enumerate(sub.edges, start=1):
-        sl, sk = split_node_id(e.source)
-        dl, dk = split_node_id(e.target)
-        rels.setdefault(e.type, []).append({"src_label": sl, "src": sk, "dst_label": dl, "dst": dk, **e.props,
-                                            "_line": i})
-    return ({k: pd.DataFrame(v) for k, v in nodes.items()}, {k: pd.DataFrame(v) for k, v in rels.items()})
+def _check_store_columns(incoming: pd.DataFrame, local: pd.DataFrame, where: str) -> None:
+    """Refuse columns that differ from a stored one only in letter case, and values a numeric
+    stored column cannot hold."""
+    have = {c.lower(): c for c in local.columns}
+    for c in incoming.columns:
+        if c in PROVENANCE or c in REL_ENDS or c == "key":
+            continue
+        stored = have.get(c.lower())
+        if stored is not None and stored != c:
+            raise PackageError(f"{where}: column {c!r} differs only in letter case from the stored property "
+                               f"{stored!r}")
+        if stored is None or pd.api.types.is_bool_dtype(local[c]) or not pd.api.types.is_numeric_dtype(local[c]):
+            continue
+        if pd.api.types.is_numeric_dtype(incoming[c]):
+            continue
+        kind = "int" if pd.api.types.is_integer_dtype(local[c]) else "float"
+        for v in incoming[c].dropna():
+            try:
+                convert(v, kind)
+            except ValueError as exc:
+                raise PackageError(f"{where}, column {c!r}: the store holds numbers here; {exc}") from None
 
 
 def _only_gaps(incoming: pd.DataFrame, local: pd.DataFrame, on: str, fixed: Iterable[str] = ()) -> pd.DataFrame:
-    """``incoming`` with every value the local row already has blanked out (local data wins);
+    """``incoming`` with every value the stored row already has blanked out (stored data wins);
     rows of known records left with nothing to write are dropped. Columns in ``fixed`` (keys,
     relationship ends and identity) are never blanked."""
     incoming = incoming.reset_index(drop=True)
@@ -173,107 +164,190 @@ def _only_gaps(incoming: pd.DataFrame, local: pd.DataFrame, on: str, fixed: Iter
     return out[~known | anything].reset_index(drop=True)
 
 
-def import_package(store: Store, path: str | Path) -> dict[str, Any]:
-    """Verify the package at ``path`` and merge it into ``store``; return a summary.
+class _Plan:
+    """Everything an import will write, computed from the package and the store before the
+    first write: qualified node and relationship frames, bare end nodes, collisions."""
 
-    Nothing is written unless every file matches the manifest and the tables parse. Rows get
-    provenance ``_source = "package:<producer>:<zip name>"``, ``_load_id = "P" +
-    sha256(manifest)[:12]``; the load is recorded with the partner as producer. Existing local
-    values are kept (the package only fills gaps), so importing the same package twice changes
-    nothing.
-    """
-    path = Path(path)
-    manifest, manifest_bytes, files = read_package(path)
-    producer = str(manifest.get("producer") or "unknown")
-    if {"nodes.csv", "edges.csv"} <= set(files):
-        nodes, rels = _frames_from_csv(files, manifest, path.name)
-        origin = "csv"
-    else:
-        nodes, rels = _frames_from_ftm(files, path.name)
-        origin = "ftm"
-    load_id = "P" + hashlib.sha256(manifest_bytes).hexdigest()[:12]
-    previous = next((d for d in store.loads() if d.get("load_id") == load_id), None)
-    now = _now()
-    loaded_at = (previous or {}).get("loaded_at") or now
-    source = f"package:{producer}:{path.name}"
-    prov = Provenance(source=source, load_id=load_id, loaded_at=loaded_at)
+    def __init__(self, store: Store, contents: Contents, producer: str, pkg: str, prov: Provenance):
+        self.prov = prov
+        self.prefix = partner_key(producer, "")
+        self.source = partner_source(producer)
+        self.pkg = pkg
+        self.store = store
+        self.local: dict[str, pd.DataFrame] = {}
+        self.nodes: dict[str, pd.DataFrame] = {}
+        self.bare: dict[str, pd.DataFrame] = {}
+        self.rels: dict[str, pd.DataFrame] = {}
+        self.collisions: list[dict[str, Any]] = []
+        self.n_collisions = 0
+        self._described: dict[str, set[str]] = {label: set(f["key"]) for label, f in contents.nodes.items()}
+        for label in sorted(contents.nodes):
+            self._plan_nodes(label, contents.nodes[label].drop_duplicates(subset=["key"], keep="last"))
+        ends: dict[str, set[str]] = {}
+        for frame in contents.rels.values():
+            for end in ("src", "dst"):
+                for label, keys in frame.groupby(f"{end}_label")[end]:
+                    ends.setdefault(str(label), set()).update(set(keys) - self._described.get(str(label), set()))
+        for label in sorted(ends):
+            if ends[label]:
+                self._plan_nodes(label, pd.DataFrame({"key": sorted(ends[label]), "_line": None}), bare=True)
+        for t in sorted(contents.rels):
+            self._plan_rels(t, contents.rels[t])
 
-    m = model()
-    written_nodes: dict[str, int] = {}
-    for label in sorted(nodes):
-        frame = prov.stamp(nodes[label])         # rows keep their package line as _line
-        keyprop = m.node(label).key
-        if keyprop not in frame.columns:
-            frame[keyprop] = frame["key"]
-        frame = frame.drop_duplicates(subset=["key"], keep="last")
-        todo = _only_gaps(frame, store.nodes(label), "key")
-        if len(todo):
-            # stamped before the gaps are found, so a local node keeps its own provenance
-            store.upsert_nodes(label, todo)
-        written_nodes[label] = int(len(todo))
-    # end nodes a relationship needs but the package does not describe: bare, with provenance
-    have = {label: set(f["key"]) for label, f in nodes.items()}
-    for t, frame in rels.items():
+    def key(self, label: str, key: str) -> str:
+        return key if label in SHARED_LABELS else self.prefix + key
+
+    def _stored(self, label: str) -> pd.DataFrame:
+        if label not in self.local:
+            self.local[label] = self.store.nodes(label)
+        return self.local[label]
+
+    def _plan_nodes(self, label: str, frame: pd.DataFrame, *, bare: bool = False) -> None:
+        where = f"package {self.pkg}: {label}"
+        local = self._stored(label)
+        keyprop = model().node(label).key
+        if label in SHARED_LABELS:       # reference data: add a missing node, never change one
+            out = pd.DataFrame({"key": frame["key"], keyprop: frame["key"], "_line": frame["_line"]})
+            out = out[~out["key"].isin(set(local["key"]))] if len(local) else out
+            self.bare[label] = pd.concat([self.bare.get(label, out.iloc[:0]), out], ignore_index=True)
+            return
+        sources = local["source"] if "source" in local.columns else pd.Series(None, index=local.index, dtype=object)
+        is_local = sources.isna().to_numpy()
+        local_rows = local[is_local].set_index("key") if len(local) else local
+        hit = frame["key"].isin(set(local_rows.index)) if len(local) else pd.Series(False, index=frame.index)
+        for row in frame[hit.to_numpy()].to_dict("records"):
+            self.n_collisions += 1
+            if len(self.collisions) < MAX_COLLISIONS_LISTED:
+                self.collisions.append({"label": label, "id": row["key"],
+                                        "local": _caption(label, local_rows.loc[row["key"]].to_dict()),
+                                        "partner": None if bare else _caption(label, row)})
+        out = frame.copy()
+        out.insert(0, "source_key", out["key"].astype(str))
+        for prop, split in reference_props().get(label, {}).items():
+            if prop in out.columns and prop != keyprop:
+                out[prop] = _qualify(out[prop], self.prefix, split)
+        out["key"] = self.prefix + out["source_key"]
+        out[keyprop] = out["key"]
+        out["source"] = self.source
+        if len(local):
+            taken = local[local["key"].isin(set(out["key"])) & (sources != self.source).to_numpy()]
+            if len(taken):
+                raise PackageError(f"{where} {taken['key'].iloc[0]!r:.120} is already held by a record of another "
+                                   "source; the package cannot be kept apart from it (nothing imported)")
+            _check_store_columns(out, local, f"{where}")
+        if bare:
+            out = out[~out["key"].isin(set(local["key"]))] if len(local) else out
+            self.bare[label] = pd.concat([self.bare.get(label, out.iloc[:0]), out], ignore_index=True)
+        else:   # stamped before the gaps are found, so a stored node keeps its own provenance
+            self.nodes[label] = _only_gaps(self.prov.stamp(out), local, "key")
+
+    def _plan_rels(self, t: str, frame: pd.DataFrame) -> None:
+        rt = model().rel(t)
+        out = frame.copy()
         for end in ("src", "dst"):
-            for label, keys in frame.groupby(f"{end}_label")[end]:
-                extra = sorted(set(keys) - have.get(str(label), set()))
-                if extra:
-                    write_nodes(store, str(label), pd.DataFrame({"key": extra, "_line": None}), prov,
-                                on_conflict="keep")
-                    have.setdefault(str(label), set()).update(extra)
-    written_rels: dict[str, int] = {}
-    for t in sorted(rels):
-        rt = m.rel(t)
-        frame = prov.stamp(rels[t])
+            shared = out[f"{end}_label"].isin(SHARED_LABELS).to_numpy()
+            out[end] = np.where(shared, out[end].astype(str), self.prefix + out[end].astype(str))
+        out["source"] = self.source
         for c in rt.identity:
-            if c not in frame.columns:
-                frame[c] = None
+            if c not in out.columns:
+                out[c] = None
 
         def rids(f: pd.DataFrame) -> list[str]:
             return [rel_id(t, str(r["src_label"]), str(r["src"]), str(r["dst_label"]), str(r["dst"]),
                            "|".join(str(r[c]) for c in rt.identity)) for r in f.to_dict("records")]
 
-        frame.insert(0, "rid", rids(frame))
-        frame = frame.drop_duplicates(subset=["rid"], keep="last")
-        local = store.rels(t)
+        out = self.prov.stamp(out)   # before the gaps, as nodes
+        out.insert(0, "rid", rids(out))
+        out = out.drop_duplicates(subset=["rid"], keep="last")
+        local = self.store.rels(t)
         if len(local):
+            _check_store_columns(out.drop(columns=["rid"]), local, f"package {self.pkg}: {t}")
             for c in rt.identity:
                 if c not in local.columns:
                     local[c] = None
             local = local.assign(rid=rids(local))
-        todo = _only_gaps(frame, local, "rid", rt.identity)
-        if len(todo):
-            write_rels(store, t, todo.drop(columns=["rid"]))     # stamped before the gaps, as nodes
-        written_rels[t] = int(len(todo))
+        self.rels[t] = _only_gaps(out, local, "rid", rt.identity)
 
-    counts_nodes = {k: int(len(v)) for k, v in sorted(nodes.items())}
-    counts_rels = {k: int(len(v)) for k, v in sorted(rels.items())}
+
+def import_package(store: Store, path: str | Path) -> dict[str, Any]:
+    """Verify the package at ``path`` and import it into ``store``; return a summary.
+
+    Nothing is written unless the zip, the manifest and every table pass their checks and the
+    package fits the store (:mod:`graphiff.share.verify`, :mod:`graphiff.share.contents`); any
+    problem raises :class:`~graphiff.errors.PackageError` naming the file, line and column, and
+    the store is left as it was. The writes and the load record form one unit of work. Partner
+    records are kept apart from local ones (module docstring); rows get provenance ``_source =
+    "package:<producer>:<zip name>"``, ``_load_id = "P" + sha256(manifest)[:12]``. The partner's
+    alerts are validated and counted (``partner_alerts``, also in the load record), never
+    written. Importing the same package twice changes nothing.
+
+    Parameters
+    ----------
+    store : Store
+        Where to import.
+    path : str or Path
+        The package zip.
+
+    Returns
+    -------
+    dict
+        The load record (``load_id``, ``producer``, ``purpose``, ``marking``, ``redaction``,
+        ``loaded`` counts, ``collisions``, ``partner_alerts``, ...) plus ``already_imported``,
+        ``written`` (rows written by label and type) and ``alerts`` (the partner's alert count).
+        Cost: the package held in memory once; each label and type of the package read from the
+        store once.
+    """
+    path = Path(path)
+    manifest, manifest_bytes, files = read_package(path)
+    contents = read_contents(files, path.name)
+    producer = str(manifest["producer"])
+    load_id = "P" + hashlib.sha256(manifest_bytes).hexdigest()[:12]
+    previous = next((d for d in store.loads() if d.get("load_id") == load_id), None)
+    now = _now()
+    loaded_at = (previous or {}).get("loaded_at") or now
+    prov = Provenance(source=f"package:{producer}:{path.name}", load_id=load_id, loaded_at=loaded_at)
+    plan = _Plan(store, contents, producer, path.name, prov)
+
     info = {
         "load_id": load_id,
         "kind": "package",
         "producer": producer,
         "package": path.name,
-        "source": source,
+        "source": prov.source,
+        "record_source": plan.source,
         "purpose": manifest.get("purpose"),
         "marking": manifest.get("marking"),
-        "redaction": (manifest.get("redaction") or {}).get("policy"),
+        "redaction": manifest["redaction"]["policy"],
         "created": manifest.get("created"),
         "graphiff_version": manifest.get("graphiff_version"),
-        "read_from": origin,
-        "loaded": {"nodes": counts_nodes, "relationships": counts_rels},
+        "read_from": contents.read_from,
+        "loaded": {"nodes": {k: int(len(v)) for k, v in sorted(contents.nodes.items())},
+                   "relationships": {k: int(len(v)) for k, v in sorted(contents.rels.items())}},
+        "collisions": {"count": plan.n_collisions, "listed": plan.collisions},
+        "partner_alerts": alert_counts(contents.alerts),
         "files": [{"file": k, **v} for k, v in sorted(manifest["files"].items())],
         "loaded_at": loaded_at,
         "first_loaded_at": (previous or {}).get("first_loaded_at", loaded_at),
     }
-    if previous is None:
-        store.record_load(info)
-    try:
-        alerts = json.loads(files.get("alerts.json", b"[]").decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        alerts = []
+    written_nodes: dict[str, int] = {}
+    written_rels: dict[str, int] = {}
+    with store.atomic(load_id):
+        for label, frame in sorted(plan.nodes.items()):
+            if len(frame):
+                store.upsert_nodes(label, frame)
+            written_nodes[label] = int(len(frame))
+        for label, frame in sorted(plan.bare.items()):
+            write_nodes(store, label, frame, prov, on_conflict="keep")
+        for t, frame in sorted(plan.rels.items()):
+            if len(frame):
+                write_rels(store, t, frame.drop(columns=["rid"]))
+            written_rels[t] = int(len(frame))
+        if previous is None:
+            store.record_load(info)
     return {**info, "already_imported": previous is not None,
             "written": {"nodes": written_nodes, "relationships": written_rels},
-            "alerts": len(alerts) if isinstance(alerts, list) else 0}
+            "alerts": len(contents.alerts)}
 
 
-__all__ = ["import_package"]
+__all__ = ["import_package", "partner_key", "partner_source", "reference_props", "SHARED_LABELS",
+           "MAX_COLLISIONS_LISTED"]

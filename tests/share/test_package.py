@@ -395,8 +395,17 @@ def test_pseudonymise_needs_a_key(world, tmp_path):
 
 # --------------------------------------------------------------------------------- import
 
-def _table(store, label):
-    df = store.nodes(label)
+def _unqualified(df, partner):
+    """An imported partner table as the partner held it: the source columns dropped and the
+    partner's key prefix taken off keys and ids (docs/sharing.md: partner records are kept apart)."""
+    if partner is None:
+        return df
+    df = df.drop(columns=[c for c in ("source", "source_key") if c in df.columns])
+    return df.map(lambda v: v.replace(f"{partner}:", "") if isinstance(v, str) else v)
+
+
+def _table(store, label, partner=None):
+    df = _unqualified(store.nodes(label), partner)
     cols = sorted(c for c in df.columns if c not in PROVENANCE)
     return {r["key"]: {c: (_plain(r[c]), type(_plain(r[c])).__name__) for c in cols if _plain(r[c]) is not None}
             for r in df.to_dict("records")}
@@ -413,10 +422,11 @@ def test_round_trip_none_into_empty_store(world, tmp_path):
         want_rels = {k: v for k, v in store.counts()["relationships"].items() if k != "FLAGS"}
         assert status["nodes"] == want_nodes == m["counts"]["nodes"]
         assert status["relationships"] == want_rels == m["counts"]["relationships"]
-        for label in want_nodes:
-            assert _table(dst, label) == _table(store, label), label       # keys, values and types
+        for label in want_nodes:   # keys, values and types (partner keys and ids carry the producer's prefix)
+            assert _table(dst, label, "HMRC Team A") == _table(store, label), label
         for t in want_rels:
-            a = dst.rels(t).drop(columns=list(PROVENANCE)).sort_values(list(REL_ENDS)).reset_index(drop=True)
+            a = _unqualified(dst.rels(t), "HMRC Team A").drop(columns=list(PROVENANCE)).sort_values(
+                list(REL_ENDS)).reset_index(drop=True)
             b = store.rels(t).drop(columns=list(PROVENANCE)).sort_values(list(REL_ENDS)).reset_index(drop=True)
             assert sorted(a.columns) == sorted(b.columns), t
             assert a[sorted(a.columns)].map(_plain).equals(b[sorted(a.columns)].map(_plain)), t
@@ -450,11 +460,16 @@ def test_import_keeps_local_data_and_fills_gaps(world, tmp_path):
         dst.upsert_nodes("Trader", pd.DataFrame([{"key": "T100", "trader_id": "T100", "name": "ACME (local)",
                                                    "_source": "local.csv", "_line": 2, "_load_id": "L1",
                                                    "_loaded_at": "2024-01-01T00:00:00Z"}]))
-        import_package(dst, out)
+        result = import_package(dst, out)
         t = dst.nodes("Trader").set_index("key")
         assert t.loc["T100", "name"] == "ACME (local)" and t.loc["T100", "_source"] == "local.csv"
-        assert t.loc["T100", "tin"] == "GB123456789"                       # a gap filled from the package
-        assert t.loc["T200", "_source"].startswith("package:")
+        # issue 11: a partner record never merges into a local one by id; it is kept apart and named
+        assert pd.isna(t.loc["T100", "tin"])
+        assert t.loc["HMRC Team A:T100", "tin"] == "GB123456789"
+        assert t.loc["HMRC Team A:T100", "source_key"] == "T100"
+        assert result["collisions"]["listed"] == [{"label": "Trader", "id": "T100", "local": "ACME (local)",
+                                                   "partner": "Acme Trading Ltd"}]
+        assert t.loc["HMRC Team A:T200", "_source"].startswith("package:")
 
 
 def test_import_pseudonymised_package(world, tmp_path):
@@ -464,9 +479,9 @@ def test_import_pseudonymised_package(world, tmp_path):
     with open_store(str(tmp_path / "partner.duckdb")) as dst:
         import_package(dst, out)
         persons = dst.nodes("Person")
-        assert len(persons) == 2 and all(k.startswith("psn-") for k in persons["key"])
+        assert len(persons) == 2 and all(k.startswith("psn-") for k in persons["source_key"])
         officers = dst.rels("OFFICER_OF")
-        assert set(officers.loc[officers["dst"] == "T100", "src"]) <= set(persons["key"])
+        assert set(officers.loc[officers["dst"] == "HMRC Team A:T100", "src"]) <= set(persons["key"])
 
 
 def _tamper(src: Path, dst: Path, *, change: str | None = None, drop: str | None = None,
@@ -552,8 +567,8 @@ def test_import_from_ftm_only(world, tmp_path):
     with open_store(str(tmp_path / "partner.duckdb")) as dst:
         result = import_package(dst, ftm_only)
         assert result["read_from"] == "ftm"
-        assert set(dst.nodes("Trader")["key"]) == {"T100", "T200", "T300"}
-        assert set(dst.nodes("Person")["key"]) == {"PER-7781", "PER-9902"}
+        assert set(dst.nodes("Trader")["source_key"]) == {"T100", "T200", "T300"}   # kept apart (issue 11)
+        assert set(dst.nodes("Person")["source_key"]) == {"PER-7781", "PER-9902"}
         assert len(dst.rels("OFFICER_OF")) == 3
         assert set(dst.nodes("Payment")["amount"]) == {50000.0, 9000.0}
 

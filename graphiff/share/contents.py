@@ -1,0 +1,343 @@
+"""What a verified package holds, parsed and type-checked against the model before anything is
+written: the nodes and relationships (from nodes.csv/edges.csv, else from entities.ftm.json) and
+the partner's alerts (alerts.json).
+
+Every problem raises :class:`~graphiff.errors.PackageError` naming the file, the line and the
+column: an unknown label or relationship type, an end label the type does not allow, an
+``Alert`` row or a ``FLAGS`` relationship (a partner's alerts travel in alerts.json and are never
+written to the store), a reserved, duplicate, empty or case-colliding column name, a row shorter or
+longer than its header, a value that does not convert to its model type (``value_usd`` must be a
+number, ``item_no`` a whole number). Property types come from the model (``files.yaml``), never
+from the manifest: the package cannot change how the store types a column.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from graphiff.errors import PackageError
+from graphiff.model import model
+from graphiff.model.identity import PROVENANCE, REL_ENDS, split_node_id
+from graphiff.share.ftm_read import from_ftm, read_ftm_json_lines
+from graphiff.share.package import EDGE_FIXED, NODE_FIXED
+from graphiff.share.verify import check_text, parse_json
+
+#: Labels and relationship types a package may not write (with the reason given).
+REFUSED_LABELS = {"Alert": "a partner's alerts travel in alerts.json and are never written to the store"}
+REFUSED_TYPES = {"FLAGS": REFUSED_LABELS["Alert"]}
+#: Property names a package may not use (besides names starting with ``_``): the store's own
+#: columns and the import's source columns.
+RESERVED_NODE_PROPS = ("rid", "source", "source_key")
+RESERVED_EDGE_PROPS = ("rid", "key", "source", "source_key")
+#: The longest key and the longest column name a package may use, in characters.
+MAX_KEY = 1000
+MAX_COLUMN_NAME = 128
+
+_INT = re.compile(r"^[+-]?\d{1,19}$")
+_FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass
+class Contents:
+    """The parsed package: node frames by label (``key``, properties, ``_line``), relationship
+    frames by type (``src_label, src, dst_label, dst``, properties, ``_line``), the partner's
+    alerts (validated dicts) and where the graph was read from (``csv`` or ``ftm``)."""
+
+    nodes: dict[str, pd.DataFrame]
+    rels: dict[str, pd.DataFrame]
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    read_from: str = "csv"
+
+
+@lru_cache(maxsize=1)
+def property_kinds() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """The numeric properties of the model, ``({label: {prop: "int"|"float"}}, {type: {prop:
+    kind}})``, from the input contract's types (``int``; ``number`` and ``amount`` are floats) and
+    its USD conversions. Every other property is text.
+
+    >>> property_kinds()[0]["Declaration"]["value_usd"], property_kinds()[1]["OFFICER_OF"]["share_pct"]
+    ('float', 'float')
+    """
+    kind_of = {"int": "int", "number": "float", "amount": "float"}
+    nodes: dict[str, dict[str, str]] = {}
+    rels: dict[str, dict[str, str]] = {}
+    for fk in model().files.values():
+        kinds = {c: kind_of[k] for c, k in fk.types.items() if k in kind_of}
+        if fk.label:
+            own = nodes.setdefault(fk.label, {})
+            own.update(kinds)
+            if fk.node.usd:
+                own[fk.node.usd["out"]] = "float"
+        for e in fk.emits:
+            props = kinds if "*" in e.props else {c: k for c, k in kinds.items() if c in e.props}
+            rels.setdefault(e.type, {}).update(props)
+    return nodes, rels
+
+
+def convert(value: Any, kind: str) -> Any:
+    """``value`` (a CSV cell or an FtM value) as the model type ``kind`` (``int``, ``float``,
+    else text); ``None`` for an empty value. Raises ``ValueError`` naming what is wrong.
+
+    >>> convert("12", "int"), convert("1.5", "float"), convert(7, "str")
+    (12, 1.5, '7')
+    >>> convert("not-a-number", "float")
+    Traceback (most recent call last):
+    ValueError: not a number: 'not-a-number'
+    """
+    if value is None or value == "":
+        return None
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ValueError(f"not a whole number: {value!r}")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and _INT.match(value.strip()):
+            value = int(value.strip())
+        if not isinstance(value, int) or not -(1 << 63) <= value < (1 << 63):
+            raise ValueError(f"not a whole number: {value!r:.80}")
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"not a number: {value!r:.80}")
+        if isinstance(value, str):
+            if not _FLOAT.match(value.strip()):
+                raise ValueError(f"not a number: {value!r:.80}")
+            value = float(value)
+        if not math.isfinite(float(value)):
+            raise ValueError(f"not a finite number: {value!r:.80}")
+        return float(value)
+    if isinstance(value, (dict, list)):
+        raise ValueError("a nested value, not text")
+    return str(value)
+
+
+def _check_header(header: list[str], fixed: tuple[str, ...], reserved: tuple[str, ...], where: str,
+                  *, empty: bool = False) -> None:
+    """Refuse empty, unusable, repeated (in any letter case) and reserved column names; no
+    columns at all only when ``empty`` is false."""
+    if not header and not empty:
+        raise PackageError(f"{where} has no header")
+    seen: dict[str, str] = {}
+    for i, name in enumerate(header, start=1):
+        if not name.strip():
+            raise PackageError(f"{where}: column {i} has no name")
+        if len(name) > MAX_COLUMN_NAME or _CONTROL.search(name):
+            raise PackageError(f"{where}: column {i} has an unusable name {name[:80]!r}")
+        low = name.lower()
+        if low in seen:
+            raise PackageError(f"{where}: column {name!r} repeats column {seen[low]!r} (names differ at most "
+                               "in letter case)")
+        seen[low] = name
+        if name in fixed or name in PROVENANCE:
+            continue
+        if low in reserved or name.startswith("_") or low in {c.lower() for c in (*fixed, *PROVENANCE)}:
+            raise PackageError(f"{where}: column {name!r} is a reserved name")
+
+
+def _read_csv(data: bytes, where: str, fixed: tuple[str, ...], reserved: tuple[str, ...],
+              required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and ``(line, cells)`` rows of a package CSV, every row as long as the header."""
+    def uncell(text: str) -> str:      # the quote package.py puts before formula-like cells
+        return text[1:] if text.startswith("'") else text
+
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise PackageError(f"{where} line {line}: a NUL byte")
+    try:
+        reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+        header = [uncell(h) for h in next(reader, [])]
+        _check_header(header, fixed, reserved, where)
+        for c in required:
+            if c not in header:
+                raise PackageError(f"{where} has no {c!r} column")
+        rows = []
+        line = reader.line_num
+        for row in reader:
+            start, line = line + 1, reader.line_num
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise PackageError(f"{where} line {start} has {len(row)} fields, the header has {len(header)}")
+            rows.append((start, [uncell(c) for c in row]))
+    except UnicodeDecodeError as exc:
+        raise PackageError(f"{where} is not UTF-8 text: {exc}") from None
+    except csv.Error as exc:
+        raise PackageError(f"{where} line {reader.line_num} cannot be read as CSV: {exc}") from None
+    return header, rows
+
+
+def _typed(record: dict[str, Any], kinds: dict[str, str], where: str) -> dict[str, Any]:
+    out = {}
+    for c, v in record.items():
+        try:
+            out[c] = convert(v, kinds.get(c, "str"))
+        except ValueError as exc:
+            raise PackageError(f"{where}, column {c!r}: {exc}") from None
+    return out
+
+
+def _check_label(label: str, where: str) -> None:
+    if label in REFUSED_LABELS:
+        raise PackageError(f"{where}: {label} rows are refused ({REFUSED_LABELS[label]})")
+    if label not in model().nodes:
+        raise PackageError(f"{where}: unknown label {label[:80]!r}")
+
+
+def _check_key(key: Any, where: str, what: str = "key") -> str:
+    if not isinstance(key, str) or not key:
+        raise PackageError(f"{where}: empty {what}")
+    if len(key) > MAX_KEY or _CONTROL.search(key):
+        raise PackageError(f"{where}: unusable {what} {key[:80]!r}")
+    return key
+
+
+def _check_rel(t: str, src_label: str, dst_label: str, where: str) -> None:
+    if t in REFUSED_TYPES:
+        raise PackageError(f"{where}: {t} relationships are refused ({REFUSED_TYPES[t]})")
+    if t not in model().relationships:
+        raise PackageError(f"{where}: unknown relationship type {t[:80]!r}")
+    rt = model().rel(t)
+    if src_label not in rt.sources or dst_label not in rt.targets:
+        raise PackageError(f"{where}: {t} cannot join {src_label[:80]!r} to {dst_label[:80]!r}")
+
+
+def _frame(records: list[dict[str, Any]], kinds: dict[str, str]) -> pd.DataFrame:
+    df = pd.DataFrame(records)
+    for c, kind in kinds.items():
+        if c in df.columns:
+            df[c] = df[c].astype("Int64" if kind == "int" else "float64")
+    return df
+
+
+def _from_csv(files: dict[str, bytes], pkg: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    node_kinds, rel_kinds = property_kinds()
+    where = f"package {pkg}: nodes.csv"
+    header, rows = _read_csv(files["nodes.csv"], where, NODE_FIXED, RESERVED_NODE_PROPS, ("label", "key"))
+    skip = set(NODE_FIXED) | set(PROVENANCE)
+    nodes: dict[str, list[dict[str, Any]]] = {}
+    for line, cells in rows:
+        row = dict(zip(header, cells))
+        at = f"{where} line {line}"
+        label = row["label"]
+        _check_label(label, at)
+        rec: dict[str, Any] = {"key": _check_key(row["key"], at)}
+        rec.update(_typed({c: v for c, v in row.items() if c not in skip and v != ""},
+                          node_kinds.get(label, {}), at))
+        rec["_line"] = line
+        nodes.setdefault(label, []).append(rec)
+    where = f"package {pkg}: edges.csv"
+    header, rows = _read_csv(files["edges.csv"], where, EDGE_FIXED, RESERVED_EDGE_PROPS, ("type", *REL_ENDS))
+    skip = set(EDGE_FIXED) | set(PROVENANCE)
+    rels: dict[str, list[dict[str, Any]]] = {}
+    for line, cells in rows:
+        row = dict(zip(header, cells))
+        at = f"{where} line {line}"
+        t = row["type"]
+        _check_rel(t, row["src_label"], row["dst_label"], at)
+        rec = {"src_label": row["src_label"], "src": _check_key(row["src"], at, "src"),
+               "dst_label": row["dst_label"], "dst": _check_key(row["dst"], at, "dst")}
+        rec.update(_typed({c: v for c, v in row.items() if c not in skip and v != ""}, rel_kinds.get(t, {}), at))
+        rec["_line"] = line
+        rels.setdefault(t, []).append(rec)
+    return ({k: _frame(v, node_kinds.get(k, {})) for k, v in nodes.items()},
+            {k: _frame(v, rel_kinds.get(k, {})) for k, v in rels.items()})
+
+
+def _from_ftm(files: dict[str, bytes], pkg: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    node_kinds, rel_kinds = property_kinds()
+    where = f"package {pkg}: entities.ftm.json"
+    try:
+        sub = from_ftm(read_ftm_json_lines(files["entities.ftm.json"]))
+    except ValueError as exc:
+        raise PackageError(f"{where} {exc}") from None
+    nodes: dict[str, list[dict[str, Any]]] = {}
+    for i, n in enumerate(sub.nodes, start=1):
+        at = f"{where}, {n.label} {n.key[:80]!r}"
+        _check_label(n.label, at)
+        props = {k: v for k, v in n.props.items() if k not in PROVENANCE and k != "key"}
+        _check_header(list(props), (), RESERVED_NODE_PROPS, at, empty=True)
+        nodes.setdefault(n.label, []).append({"key": _check_key(n.key, at),
+                                              **_typed(props, node_kinds.get(n.label, {}), at), "_line": i})
+    rels: dict[str, list[dict[str, Any]]] = {}
+    for i, e in enumerate(sub.edges, start=1):
+        (sl, sk), (dl, dk) = split_node_id(e.source), split_node_id(e.target)
+        at = f"{where}, {e.type} {sk[:80]!r} -> {dk[:80]!r}"
+        _check_rel(e.type, sl, dl, at)
+        props = {k: v for k, v in e.props.items() if k not in PROVENANCE}
+        _check_header(list(props), (), RESERVED_EDGE_PROPS, at, empty=True)
+        rels.setdefault(e.type, []).append({"src_label": sl, "src": _check_key(sk, at, "src"), "dst_label": dl,
+                                            "dst": _check_key(dk, at, "dst"),
+                                            **_typed(props, rel_kinds.get(e.type, {}), at), "_line": i})
+    return ({k: _frame(v, node_kinds.get(k, {})) for k, v in nodes.items()},
+            {k: _frame(v, rel_kinds.get(k, {})) for k, v in rels.items()})
+
+
+def partner_alerts(files: dict[str, bytes], pkg: str) -> list[dict[str, Any]]:
+    """The alerts of alerts.json, checked: a list of objects with a ``pattern`` (text), a
+    ``score`` (a number from 0 to 1), ``entities`` (``{"label", "id"}`` of model labels), an
+    ``explanation`` (text) and any ``evidence``. They are the partner's findings: counted and
+    shown, never written to the store. Cost: one parse.
+    """
+    if "alerts.json" not in files:
+        return []
+    where = f"package {pkg}: alerts.json"
+    data = parse_json(files["alerts.json"], where)
+    if not isinstance(data, list):
+        raise PackageError(f"{where} must be a list of alerts, not {type(data).__name__}")
+    for i, a in enumerate(data, start=1):
+        at = f"{where}, alert {i}"
+        if not isinstance(a, dict):
+            raise PackageError(f"{at} is not an object")
+        check_text(a.get("pattern"), f"{at}: pattern", required=True, limit=200)
+        check_text(a.get("id"), f"{at}: id", limit=MAX_KEY)
+        check_text(a.get("explanation"), f"{at}: explanation", limit=100_000)
+        score = a.get("score")
+        if (isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score)
+                or not 0 <= score <= 1):
+            raise PackageError(f"{at}: score must be a number from 0 to 1, not {score!r:.80}")
+        entities = a.get("entities", [])
+        if not isinstance(entities, list):
+            raise PackageError(f"{at}: entities must be a list")
+        for e in entities:
+            if not isinstance(e, dict) or e.get("label") not in model().nodes or not isinstance(e.get("id"), str):
+                raise PackageError(f"{at}: an entity must be {{\"label\": <a label>, \"id\": <text>}}, not {e!r:.80}")
+    return data
+
+
+def alert_counts(alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"count": n, "patterns": {pattern: n}}`` of validated partner alerts.
+
+    >>> alert_counts([{"pattern": "a"}, {"pattern": "b"}, {"pattern": "a"}])
+    {'count': 3, 'patterns': {'a': 2, 'b': 1}}
+    """
+    return {"count": len(alerts), "patterns": dict(sorted(Counter(str(a["pattern"]) for a in alerts).items()))}
+
+
+def read_contents(files: dict[str, bytes], pkg: str) -> Contents:
+    """Parse and check every table of a verified package (``files`` from
+    :func:`graphiff.share.verify.read_package`; ``pkg`` names it in errors): nodes.csv and
+    edges.csv when both are there, else entities.ftm.json, and alerts.json. Raises
+    :class:`PackageError` at the first problem; nothing is written. Cost: one pass over every
+    file, the tables held in memory as frames.
+    """
+    if {"nodes.csv", "edges.csv"} <= set(files):
+        nodes, rels = _from_csv(files, pkg)
+        origin = "csv"
+    else:
+        nodes, rels = _from_ftm(files, pkg)
+        origin = "ftm"
+    return Contents(nodes, rels, partner_alerts(files, pkg), origin)
+
+
+__all__ = ["Contents", "read_contents", "partner_alerts", "alert_counts", "property_kinds", "convert",
+           "REFUSED_LABELS", "REFUSED_TYPES", "RESERVED_NODE_PROPS", "RESERVED_EDGE_PROPS", "MAX_KEY",
+           "MAX_COLUMN_NAME"]
