@@ -15,8 +15,8 @@ import pandas as pd
 from graphiff.errors import InvalidInput
 from graphiff.ingest.mapping import Mapping, load_mapping
 from graphiff.ingest.quarantine import Quarantine
-from graphiff.ingest.readers import SUFFIXES, Chunk, header, read_chunks
-from graphiff.ingest.validate import validate
+from graphiff.ingest.readers import SUFFIXES, Chunk, file_format, header, read_chunks
+from graphiff.ingest.validate import check_header, validate, warnings_of
 from graphiff.ingest.writer import LoadContext, write_rows
 from graphiff.model import FileKind, model
 from graphiff.model import values as nz
@@ -33,10 +33,11 @@ class LoadResult:
     quarantined: dict[str, int] = field(default_factory=dict)
     quarantine: str | None = None
     files: list[dict] = field(default_factory=list)
+    warnings: dict[str, dict[str, int]] = field(default_factory=dict)   # kind -> reason -> rows (or files)
 
     def to_dict(self) -> dict:
         return {"load_id": self.load_id, "loaded": self.loaded, "quarantined": self.quarantined,
-                "quarantine": self.quarantine, "files": self.files}
+                "quarantine": self.quarantine, "files": self.files, "warnings": self.warnings}
 
 
 @dataclass
@@ -44,6 +45,7 @@ class _Source:
     path: Path
     kind: str
     mapping: Mapping | None
+    warnings: dict[str, int] = field(default_factory=dict)
 
 
 def kind_of_name(stem: str) -> str:
@@ -55,8 +57,12 @@ def kind_of_name(stem: str) -> str:
     return stem
 
 
-def discover(paths: Iterable[str | Path], mappings: list[Mapping]) -> list[_Source]:
-    """Which file is which kind: a mapping's ``match``, else the canonical file name."""
+def discover(paths: Iterable[str | Path], mappings: list[Mapping], kind: str | None = None) -> list[_Source]:
+    """Which file is which kind: ``kind`` when given (with a mapping of that kind if there is
+    one: the one whose ``match`` fits the file, else the first), else a mapping's ``match``,
+    else the canonical file name."""
+    if kind is not None and kind not in model().files:
+        raise InvalidInput(f"unknown file kind {kind!r} (known: {', '.join(KIND_ORDER)})", column="--kind")
     out: list[_Source] = []
     for raw in paths:
         p = Path(raw)
@@ -64,15 +70,28 @@ def discover(paths: Iterable[str | Path], mappings: list[Mapping]) -> list[_Sour
             raise InvalidInput("no such file or folder", file=str(raw))
         candidates = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
         for f in candidates:
-            mapping = next((m for m in mappings if m.applies_to(f)), None)
-            kind = mapping.kind if mapping else kind_of_name(f.stem)
-            if f.suffix.lower() not in SUFFIXES or kind not in model().files:
+            if kind is not None:
+                same = [m for m in mappings if m.kind == kind]
+                mapping = next((m for m in same if m.applies_to(f)), same[0] if same else None)
+                f_kind = kind
+            else:
+                mapping = next((m for m in mappings if m.applies_to(f)), None)
+                f_kind = mapping.kind if mapping else kind_of_name(f.stem)
+            if f.suffix.lower() not in SUFFIXES or f_kind not in model().files:
                 if p.is_dir():
                     continue  # a folder may hold other files (truth.json, README...)
+                if f.suffix.lower() not in SUFFIXES:
+                    file_format(f)  # raises: unsupported file type
+                if mappings:
+                    patterns = "; ".join(f"{m.source}: {', '.join(m.match)}" for m in mappings)
+                    raise InvalidInput(f"the file matches none of the --mapping patterns ({patterns}) and its name "
+                                       "is not a file kind: rename it to match, or force its kind with --kind "
+                                       f"({', '.join(KIND_ORDER)})", file=f.name)
                 raise InvalidInput("cannot tell what this file holds: name it after its kind, e.g. declarations.csv "
                                    "or declarations_2024.csv "
-                                   f"({', '.join(KIND_ORDER)}) or give a --mapping", file=f.name)
-            out.append(_Source(f, kind, mapping))
+                                   f"({', '.join(KIND_ORDER)}), give a --mapping or force its kind with --kind",
+                                   file=f.name)
+            out.append(_Source(f, f_kind, mapping))
     if not out:
         raise InvalidInput("no input files found (expected canonical names such as declarations.csv)",
                            file=", ".join(str(p) for p in paths))
@@ -93,20 +112,24 @@ def load_id_for(sources: list[_Source]) -> str:
 
 
 def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[str | Path] = (),
-               quarantine_dir: str | Path = "quarantine", progress: Progress | None = None) -> LoadResult:
+               quarantine_dir: str | Path = "quarantine", progress: Progress | None = None,
+               kind: str | None = None) -> LoadResult:
     """Load files or folders into ``store``.
 
     Good rows are upserted (idempotent); bad rows go to ``quarantine_dir/<load_id>.csv`` with
-    file, line, column, value and reason. Fatal problems raise :class:`InvalidInput`.
+    file, line, column, value and reason. Fatal problems raise :class:`InvalidInput`. ``kind``
+    forces the file kind of every file given (see :func:`discover`). Kept rows worth a look
+    (an account id failing the IBAN check) and ignored header columns are counted in
+    ``warnings``.
 
     All or nothing: the writes of every file and the load record are one unit of work
     (:meth:`graphiff.stores.base.Store.atomic`); when anything fails, the store is left as it
     was and no quarantine file is written.
     """
     maps = [load_mapping(m) for m in mappings]
-    sources = discover(paths, maps)
+    sources = discover(paths, maps, kind)
     for s in sources:  # fail fast on fatal header problems before writing anything
-        _check_header(s)
+        s.warnings = dict.fromkeys(_check_header(s), 1)
     load_id = load_id_for(sources)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     quarantine = Quarantine(Path(quarantine_dir) / f"{load_id}.csv")
@@ -128,6 +151,9 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
                         progress(s.kind, len(chunk.frame) + len(chunk.bad_rows))
                 result.loaded[s.kind] = result.loaded.get(s.kind, 0) + loaded
                 result.files.append({"file": s.path.name, "kind": s.kind, "loaded": loaded})
+                for w, n in s.warnings.items():
+                    kw = result.warnings.setdefault(s.kind, {})
+                    kw[w] = kw.get(w, 0) + n
             quarantine.close()
             result.quarantined = {k: int(v) for k, v in quarantine.rows_by_kind.items()}
             for k in result.loaded:
@@ -143,20 +169,9 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
     return result
 
 
-def _check_header(s: _Source) -> None:
-    cols = header(s.path)
-    if s.mapping:
-        s.mapping.check_columns(s.path.name, cols)
-        cols = [r.target for r in s.mapping.rules]
-    kind = model().files[s.kind]
-    for c in kind.required:
-        if c not in cols:
-            raise InvalidInput(f"missing required column for {s.kind}", file=s.path.name, column=c)
-    if s.kind == "declarations" and "exporter_id" not in cols and "importer_id" not in cols:
-        raise InvalidInput("declarations need an exporter_id or importer_id column", file=s.path.name,
-                           column="exporter_id")
-    if s.kind == "rates" and "month" not in cols and "date" not in cols:
-        raise InvalidInput("rates need a month or date column", file=s.path.name, column="month")
+def _check_header(s: _Source) -> list[str]:
+    """The header checks of :func:`graphiff.ingest.validate.check_header`; returns its warnings."""
+    return check_header(model().files[s.kind], header(s.path), file=s.path.name, mapping=s.mapping)
 
 
 def key_of(kind: FileKind, df: pd.DataFrame) -> pd.Series:
@@ -170,10 +185,12 @@ def key_of(kind: FileKind, df: pd.DataFrame) -> pd.Series:
 def _load_chunk(ctx: LoadContext, s: _Source, chunk: Chunk, q: Quarantine, seen: dict[str, int]) -> int:
     file = s.path.name
     for b in chunk.bad_rows:
-        q.add(file, s.kind, b.line, None, b.text, b.reason)
+        q.add(file, s.kind, b.line, b.column, b.text, b.reason)
     frame = chunk.frame
-    if frame.empty:
+    if not len(frame):
         return 0
+    # a later chunk may bring other columns (JSON Lines): the same name checks, no required columns
+    check_header(model().files[s.kind], list(frame.columns), file=file, mapping=s.mapping, required=False)
     frame = s.mapping.apply(frame) if s.mapping else frame
     frame = frame.reset_index(drop=True)
     if s.kind == "declarations":
@@ -205,4 +222,6 @@ def _load_chunk(ctx: LoadContext, s: _Source, chunk: Chunk, q: Quarantine, seen:
     rows.insert(0, "key", keys[good])
     if len(rows):
         write_rows(ctx, kind, rows, ctx.provenance(file).at(chunk.lines[good]))
+        for w, n in warnings_of(rows).items():
+            s.warnings[w] = s.warnings.get(w, 0) + n
     return int(good.sum())

@@ -73,6 +73,18 @@ class Mapping:
                 raise InvalidMapping(f"mapping {self.source} names source column {col!r}, which the file lacks",
                                      file=file, column=col)
 
+    def output_columns(self, header: list[str]) -> list[tuple[str, str]]:
+        """The columns :meth:`apply` makes from a file with ``header``: ``(name, source)`` pairs,
+        the canonical targets first (source: the mapping's rule), then the kept unmapped
+        columns under their snake_case names."""
+        out = {r.target: r.column or r.template or "(constant)" for r in self.rules}
+        if self.keep_unmapped:
+            used = self.source_columns()
+            for c in header:
+                if c not in used:
+                    out.setdefault(snake(c), c)
+        return list(out.items())
+
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return the frame in canonical columns (strings), plus kept unmapped columns."""
         out: dict[str, pd.Series] = {}

@@ -106,6 +106,20 @@ class FileKind:
     emits: tuple[Emit, ...] = ()
     after: tuple[str, ...] = ()
 
+    @property
+    def derived(self) -> tuple[str, ...]:
+        """The properties the load sets on a row's node beyond its input columns (``node.set``,
+        ``node.derive``, the USD conversion's ``out`` and ``usd_status``); an input column of
+        one of these names is refused.
+
+        >>> model().files["declarations"].derived, model().files["traders"].derived
+        (('decl_key', 'hs6', 'usd_status'), ('origin',))
+        """
+        names = [*self.node.set, *self.node.derive]
+        if self.node.usd:
+            names += [self.node.usd["out"], "usd_status"]
+        return tuple(n for n in dict.fromkeys(names) if n not in self.columns)
+
 
 @dataclass(frozen=True)
 class Model:

@@ -6,6 +6,7 @@ non-empty value is invalid. Reasons are the ``REASONS`` entry of the column type
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from typing import Any, Callable
@@ -19,12 +20,12 @@ import pycountry
 REASONS = {
     "country": "unknown country (expected ISO 3166-1 code or name)",
     "currency": "unknown currency (expected ISO 4217 code)",
-    "date": "bad date (expected ISO 8601, YYYY-MM-DD)",
+    "date": "bad date (expected ISO 8601, YYYY-MM-DD, optionally with a valid time)",
     "month": "bad month (expected YYYY-MM)",
     "hs": "bad HS code (expected 6 to 10 digits)",
     "amount": "bad amount (expected a positive finite number)",
     "number": "bad number (expected a finite number >= 0)",
-    "int": "bad integer",
+    "int": "bad integer (expected a whole number from -2^63 to 2^63-1)",
     "list": "bad list",
     "str": "bad text",
     "enum": "unexpected value (allowed: {allowed})",
@@ -74,10 +75,21 @@ def check_currency(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return key.astype(TEXT).where(ok), bad
 
 
+#: An ISO 8601 date with an optional time of day (``T`` or a space, ``hh[:mm[:ss[.f]]]``, hours
+#: 00-23, minutes and seconds 00-59) and an optional zone (``Z`` or ``+hh[:]mm``).
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}"
+                      r"([T ]([01]\d|2[0-3])(:[0-5]\d(:[0-5]\d([.,]\d+)?)?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?$")
+
+
 def check_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates as ``YYYY-MM-DD``; a time part must be a valid time of day (``T25:00`` is bad).
+
+    >>> check_date(pd.Series(["2024-01-31T23:59:59Z", "2024-01-31T25:00:00", "2024-02-30", ""]))[1].tolist()
+    [False, True, True, False]
+    """
     blank = _blank(s)
     raw = s.astype(TEXT).str.strip()
-    iso = raw.str.match(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$").fillna(False)
+    iso = raw.str.match(ISO_DATE.pattern).fillna(False)
     parsed = pd.to_datetime(raw.str.slice(0, 10).where(iso), format="%Y-%m-%d", errors="coerce")
     out = parsed.dt.strftime("%Y-%m-%d")
     bad = parsed.isna() & ~blank
@@ -121,10 +133,39 @@ def check_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return num.where(ok), ~ok & ~blank
 
 
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+def clean_int(v: object) -> int | None:
+    """A whole number that fits a 64-bit integer (what the stores hold), else ``None``: digits
+    are read exactly; a number written with a fraction or exponent counts when it is whole.
+
+    >>> clean_int("40"), clean_int(" 4.0e1 "), clean_int("99999999999999999999"), clean_int("1.5"), clean_int("NaN")
+    (40, 40, None, None, None)
+    """
+    text = (_text(v) or "").strip()
+    if _INT_TEXT.fullmatch(text):
+        n = int(text)
+    else:
+        try:
+            f = float(text)
+        except ValueError:
+            return None
+        if not math.isfinite(f) or not f.is_integer() or "_" in text:
+            return None
+        n = int(f)
+    return n if INT64_MIN <= n <= INT64_MAX else None
+
+
 def check_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    num, blank = _numeric(s)
-    ok = num.notna() & (num == num.round())
-    return num.where(ok).astype("Int64"), ~ok & ~blank
+    """Whole numbers as ``Int64``; a value that is not whole or does not fit 64 bits is bad.
+    Cost: one :func:`clean_int` call per distinct value."""
+    blank = _blank(s)
+    codes, uniq = pd.factorize(s.astype(object).where(~blank, None).to_numpy(dtype=object))
+    table = pd.array([clean_int(v) for v in uniq], dtype="Int64")
+    num = pd.Series(table.take(codes, allow_fill=True), index=s.index)
+    return num, num.isna() & ~blank
 
 
 def check_list(s: pd.Series) -> tuple[pd.Series, pd.Series]:

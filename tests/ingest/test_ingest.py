@@ -12,6 +12,7 @@ import pytest
 
 from graphiff.errors import InvalidInput, InvalidMapping
 from graphiff.ingest import load_paths
+from graphiff.ingest.validate import IBAN_WARNING
 from graphiff.stores import open_store
 from tests.conftest import KCS, ROOT
 from tests.world import HOSTILE, TABLES, write_world
@@ -126,14 +127,17 @@ def test_bad_rows_are_quarantined_with_reasons(store, tmp_path):
     rows = _quarantine_rows(res.quarantine)
     assert res.loaded["declarations"] == 3  # every good row still loads
     assert res.quarantined["declarations"] == len(BAD_DECLARATIONS) + 1
-    assert res.quarantined["payments"] == 2
+    # an IBAN failing its check is data, not garbage (issue 11): PAYI is kept and marked
+    assert res.quarantined["payments"] == 1
+    assert res.warnings["payments"] == {IBAN_WARNING: 1}
     by_value = {(r["column"], r["reason"].split(" (")[0]) for r in rows}
     for override, column, reason in BAD_DECLARATIONS:
         assert any(c == column and reason in r for c, r in by_value), (column, reason)
     wrong = [r for r in rows if "wrong field count" in r["reason"]]
     assert len(wrong) == 1 and wrong[0]["value"].startswith("SHORT") and wrong[0]["file"] == "declarations.csv"
     assert int(wrong[0]["line"]) == len(tables["declarations"]) + 2
-    assert any(r["column"] == "from_account" and "IBAN" in r["reason"] for r in rows)
+    assert not any(r["column"] == "from_account" for r in rows)
+    assert store.nodes("Payment").set_index("key").loc["PAYI", "id_check"] == "iban_invalid"
     assert any(r["column"] == "amount" and r["reason"].startswith("bad amount") for r in rows)
     # a bad row's line points at the file line (header = line 1)
     bad0 = next(r for r in rows if r["value"] == "2024-02-30")
