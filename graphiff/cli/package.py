@@ -29,7 +29,8 @@ def package_cmd(
     marking: str = typer.Option(..., "--marking", help="Handling marking, e.g. 'TLP:AMBER' or your "
                                                         "administration's classification."),
     seed: list[str] = typer.Option([], "--seed", help="An entity id to start from (repeatable)."),
-    alert: Optional[str] = typer.Option(None, "--alert", help="Start from the entities of this alert."),
+    alert: list[str] = typer.Option([], "--alert", help="Start from the entities of this alert (repeatable: every "
+                                                        "alert named is used)."),
     hops: int = typer.Option(1, "--hops", min=0, help="How many relationships away from the seeds to go."),
     max_nodes: int = typer.Option(500, "--max-nodes", min=1, help="Node cap (the manifest says what it left out)."),
     redact: str = typer.Option("pseudonymise", "--redact",
@@ -47,8 +48,9 @@ def package_cmd(
     """Make a sharing package for a partner: the chosen subgraph as FollowTheMoney entities plus CSV, the alerts
     in scope and a manifest (producer, time, purpose, marking, redaction, SHA-256 of every file), in one zip."""
     from graphiff.alerts import stored_alerts
+    from graphiff.share.keys import KEY_ENV, read_key
     from graphiff.share.package import make_package
-    from graphiff.share.redact import KEY_ENV, POLICIES, read_key
+    from graphiff.share.redact import POLICIES
 
     if redact not in POLICIES:
         raise PackageError(f"unknown --redact {redact!r}; choose one of: {', '.join(POLICIES)}")
@@ -60,11 +62,15 @@ def package_cmd(
     who = producer or _user()
     from graphiff.graph import select as subgraph_mod
 
+    alert_ids = list(dict.fromkeys(alert))
     with store_from(store, database) as st:
-        sub = subgraph_mod.select(st, seeds=list(seed), alert=alert, hops=hops, max_nodes=max_nodes)
+        # every --alert counts: the first as the select's alert, the others as Alert seeds (before the entity seeds)
+        sub = subgraph_mod.select(st, seeds=[*(f"Alert:{a}" for a in alert_ids[1:]), *seed],
+                                  alert=alert_ids[0] if alert_ids else None, hops=hops, max_nodes=max_nodes)
         alerts = stored_alerts(st)
-    manifest = make_package(sub, out, purpose=purpose, marking=marking, producer=who, redact=redact,  # type: ignore[arg-type]
-                            key=key, alerts=alerts)
+        manifest = make_package(sub, out, purpose=purpose, marking=marking, producer=who,
+                                redact=redact,  # type: ignore[arg-type]
+                                key=key, alerts=alerts, store=st)
     if as_json:
         print_json({"package": str(out), **manifest})
         return
@@ -76,6 +82,25 @@ def package_cmd(
     if any(manifest["omitted"].values()):
         left = ", ".join(f"{k} {v}" for k, v in sorted(manifest["omitted"].items()) if v)
         console.print(f"node cap left out: {left}", highlight=False)
+
+
+@app.command("keygen")
+def keygen_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="The key file to write (e.g. team.key)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing key file (its pseudonyms are lost)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Make a new team key for pseudonymised packages: 32 random bytes (base64) and a random public key id, in a
+    file readable by you only (mode 0600). Give it to your partners out of band, never with a package
+    (docs/sharing.md, "Team keys"). The key itself is never printed."""
+    from graphiff.share.keys import write_key_file
+
+    key = write_key_file(out, force=force)
+    if as_json:
+        print_json({"key_file": str(out), "key_id": key.key_id})
+        return
+    console.print(f"wrote team key {escape(str(out))} (key id {key.key_id}, readable by you only); keep it secret "
+                  "and give it to partners out of band, never with a package", highlight=False)
 
 
 @app.command("import-package")

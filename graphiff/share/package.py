@@ -33,11 +33,15 @@ from typing import Any, Iterable, Literal
 from graphiff.alerts import alert_from_row
 from graphiff.errors import PackageError
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
+from graphiff.graph.tables import Tables
 from graphiff.model import model
 from graphiff.model.cells import plain_value, safe_cell
 from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id, split_node_id
 from graphiff.share.ftm import ftm_id, ftm_json_lines, to_ftm
-from graphiff.share.redact import POLICIES, Redactor, check_key, key_id
+from graphiff.share.keys import check_key, manifest_key_id
+from graphiff.share.named import personal_index
+from graphiff.share.redact import POLICIES, Redactor
+from graphiff.stores.base import Store
 
 #: ``format`` of every package manifest, and the newest format version this graphiff writes and reads.
 FORMAT = "graphiff-package"
@@ -181,13 +185,20 @@ def _tables(sub: Subgraph) -> tuple[bytes, bytes, dict[str, dict[str, dict[str, 
 
 def make_package(sub: Subgraph, out: str | Path, *, purpose: str, marking: str, producer: str,
                  redact: Literal["none", "pseudonymise", "remove"] = "pseudonymise", key: bytes | None = None,
-                 alerts: Iterable[Any] = ()) -> dict[str, Any]:
+                 alerts: Iterable[Any] = (), store: Store | Tables | None = None) -> dict[str, Any]:
     """Write ``sub`` as a sharing package zip to ``out`` and return its manifest.
 
     ``purpose`` (why it is shared), ``marking`` (handling marking, e.g. "TLP:AMBER") and
     ``producer`` (the sending team) are required. ``redact`` is the policy (module docstring);
-    ``pseudonymise`` needs the team ``key`` (at least 16 bytes). ``alerts`` are Alert objects or
-    dicts; those naming an entity of ``sub`` (and Alert nodes of ``sub``) go to ``alerts.json``.
+    ``pseudonymise`` needs the team ``key`` (:func:`graphiff.share.keys.check_key`: at least 32
+    bytes and 128 bits of estimated entropy; the manifest names it by its random id, never by a
+    hash of it). ``alerts`` are Alert objects or dicts; those naming an entity of ``sub`` (and
+    Alert nodes of ``sub``) go to ``alerts.json``. ``store`` is the store ``sub`` comes from:
+    with it, persons and accounts that alert texts or free-text properties name without being
+    in ``sub`` are recognised by every identifier the store holds for them and redacted like the
+    subgraph's (:mod:`graphiff.share.named`); without it, only by the alerts' structure, so give
+    it whenever a redacted package carries alerts. Cost: linear in the subgraph and the alerts'
+    texts, plus one read of the store's Person and BankAccount tables when ``store`` is given.
     The zip is written to a temporary name and renamed, so nobody sees half a package.
     """
     if redact not in POLICIES:
@@ -201,11 +212,11 @@ def make_package(sub: Subgraph, out: str | Path, *, purpose: str, marking: str, 
     key_ref = None
     if redact != "none":
         r = Redactor(redact, bytes(key) if key else None)
-        r.plan(graph, scoped)
+        r.plan(graph, scoped, personal_index(store) if store is not None else None)
+        scoped = [r.alert(a) for a in scoped]      # first: the subgraph's seeds and title name the new alert ids
         graph = r.subgraph(graph)
-        scoped = [r.alert(a) for a in scoped]
-        if key:
-            key_ref = key_id(key)
+        purpose = str(r.text(purpose) or "[removed]")
+        key_ref = manifest_key_id(key)
 
     entities = to_ftm(graph, publisher=producer)
     nodes_csv, edges_csv, col_types = _tables(graph)

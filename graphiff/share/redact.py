@@ -1,4 +1,4 @@
-"""Redaction of a sharing package: policies, the team key, and the pseudonymiser.
+"""Redaction of a sharing package: the policies and the pseudonymiser (team keys: :mod:`graphiff.share.keys`).
 
 Redaction (``redact=`` of :func:`graphiff.share.package.make_package`) is applied before
 anything is written:
@@ -14,10 +14,15 @@ anything is written:
     of Phone/Email/Address nodes attached to a person (or to no trader/carrier in the subgraph),
     and of bank accounts held by a person (or whose holder is not known to be a trader/carrier in
     the subgraph), those accounts' ``account_id``/``holder_id``/other non-bank properties, and a
-    cash report's ``person_*`` columns. The same values anywhere else in the package (a trader
-    sharing a phone with a person, a payment's ``from_account``, alert explanations and evidence,
-    the title) are replaced too: whole cells by the pseudonym, free text by whole-word,
-    case-insensitive substitution. Company data stays.
+    cash report's ``person_*`` columns. Persons and person-held accounts that the package's texts
+    name without being nodes of it (an alert's "director P0001924 directs 12 companies", a
+    payment's account outside the subgraph) are personal too, with every identifier the store
+    holds for them (:mod:`graphiff.share.named`). The same values anywhere else in the package
+    (a trader sharing a phone with a person, a payment's ``from_account``, alert explanations,
+    evidence keys and values, ``detail`` strings, references, the title and seeds) are replaced
+    too: whole cells by the pseudonym, free text by whole-token, case-insensitive substitution
+    (``P12`` is not touched inside ``P123``). Alert ids are recomputed from the redacted alert
+    (the store's id hashes the original values). Company data stays.
 ``remove``
     personal identifier properties are removed (free text mentions become ``[removed]``);
     Person nodes and person-held accounts stay, with an opaque id as key (and as name, which FtM
@@ -30,26 +35,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
-from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
-from graphiff.errors import PackageError
+from graphiff.alerts import make_alert_id
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.model import model
 from graphiff.model.cells import plain_value
 from graphiff.model.identity import PROVENANCE
 from graphiff.model.values import clean_account, clean_address, clean_email, clean_phone
+from graphiff.share.named import PersonalIndex, named_by_structure, texts_of
 
 #: The redaction policies, mildest first.
 POLICIES = ("none", "pseudonymise", "remove")
-#: The environment variable holding the team key when no key file is given.
-KEY_ENV = "GRAPHIFF_PACKAGE_KEY"
-#: The shortest team key accepted.
-MIN_KEY_BYTES = 16
-
 #: Person properties that are not personal identifiers (kept under every policy).
 PERSON_CLEAR = frozenset({"nationality"})
 #: Properties of a person-held bank account that describe the bank, not the person.
@@ -64,51 +63,8 @@ _ID_KINDS = frozenset({"Person", "BankAccount"})
 _GLOBAL_KINDS = frozenset({"Person", "BankAccount", "Phone", "Email", "Address", "name", "passport"})
 
 
-def read_key(key_file: str | Path | None = None, *, env: bool = True) -> bytes | None:
-    """The team key: the content of ``key_file`` (surrounding whitespace dropped), else
-    ``$GRAPHIFF_PACKAGE_KEY`` (when ``env``), else ``None``."""
-    if key_file is not None:
-        try:
-            data = Path(key_file).read_bytes().strip()
-        except OSError as exc:
-            raise PackageError(f"cannot read key file {key_file}: {exc.strerror or exc}") from None
-        if not data:
-            raise PackageError(f"key file {key_file} is empty")
-        return data
-    if env and os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV].strip().encode("utf-8")
-    return None
-
-
 def _missing(v: Any) -> bool:
     return plain_value(v) is None
-
-
-def check_key(key: bytes | None, *, required: bool = False) -> None:
-    """Refuse an unusable team ``key`` (:class:`PackageError` says why): not bytes, shorter
-    than :data:`MIN_KEY_BYTES`, or missing when ``required`` (``pseudonymise`` needs one).
-
-    >>> check_key(None)
-    >>> check_key(b"short")
-    Traceback (most recent call last):
-    ...
-    graphiff.errors.PackageError: the team key is too short (5 bytes; at least 16 needed)
-    """
-    if key is not None and not isinstance(key, (bytes, bytearray)):
-        raise PackageError("the team key must be bytes")
-    if key is not None and len(key) < MIN_KEY_BYTES:
-        raise PackageError(f"the team key is too short ({len(key)} bytes; at least {MIN_KEY_BYTES} needed)")
-    if required and not key:
-        raise PackageError(f"pseudonymisation needs the team key: give --key-file FILE or set {KEY_ENV}")
-
-
-def key_id(key: bytes) -> str:
-    """A short public id of a team key (the manifest names it; it does not reveal the key).
-
-    >>> key_id(b"team-key-for-tests-0123456789abcdef")
-    '8bc5b82d0118'
-    """
-    return hashlib.sha256(b"graphiff-package-key-id:" + bytes(key)).hexdigest()[:12]
 
 
 #: Kind of personal value -> (its ingest rule in graphiff.model.values, what a value the rule
@@ -156,6 +112,9 @@ class Redactor:
         self.exact: dict[str, str | None] = {}       # folded whole value -> replacement (None: drop)
         self.words: dict[str, str] = {}              # folded text -> replacement in free text
         self._regex: re.Pattern[str] | None = None
+        self.registered: set[tuple[str, str]] = set()  # (kind, normalised value) registered as personal
+        self.alert_ids: dict[str, str] = {}          # alert id in the store -> its id in the package
+        self._persons_done: set[str] = set()
 
     def token(self, kind: str, value: str) -> str:
         """The pseudonym of ``value`` of ``kind``: prefix + HMAC-SHA256(key, kind:value)[:20]."""
@@ -165,6 +124,7 @@ class Redactor:
     def _value_token(self, kind: str, raw: str, *, norm: str | None = None) -> str | None:
         """Register ``raw`` (and its normalised form) as personal; return what replaces it."""
         norm = norm if norm is not None else raw.strip()
+        self.registered.add((kind, norm))
         tok = self.token(kind, norm)
         keep_link = kind in _ID_KINDS or self.policy == "pseudonymise"
         repl = tok if keep_link else None
@@ -210,10 +170,15 @@ class Redactor:
         return self._value_token("text", raw)
 
     # ---- plan: which nodes are personal, and what every personal value becomes -----------
-    def plan(self, sub: Subgraph, alerts: Iterable[dict[str, Any]] = ()) -> None:
+    def plan(self, sub: Subgraph, alerts: Iterable[dict[str, Any]] = (), index: PersonalIndex | None = None) -> None:
         """Decide which nodes of ``sub`` are personal, their new keys and properties, and register
-        every personal value (also of ``alerts`` entities outside ``sub``) for replacement
-        everywhere. Call once, before :meth:`subgraph` and :meth:`alert`."""
+        every personal value for replacement everywhere: of the subgraph's personal nodes, and of
+        the persons and accounts that ``alerts`` (entities, explanations, evidence) and the
+        subgraph's free texts name without them being nodes of ``sub`` -- found through
+        ``index`` (:func:`graphiff.share.named.personal_index` of the store; complete), else by
+        the evidence structure (:func:`graphiff.share.named.named_by_structure`). Call once,
+        before :meth:`alert` and :meth:`subgraph`."""
+        alerts = list(alerts)
         nodes = {n.id: n for n in sub.nodes}
         persons = {nid for nid, n in nodes.items() if n.label == "Person"}
         org_keys = {n.key for n in sub.nodes if n.label in _ORG_LABELS}
@@ -245,6 +210,7 @@ class Redactor:
             if "Person" in labels or not (labels & set(_ORG_LABELS)):
                 self.personal.add(nid)
         self.nodes = nodes
+        self._named_outside(sub, alerts, index)
         # new keys of personal nodes (the key values are registered for replacement everywhere)
         self.new_key: dict[str, str] = {}
         for nid in sorted(self.personal):
@@ -296,8 +262,66 @@ class Redactor:
                 if f"{label}:{key}" not in nodes and (label in ("Person", "BankAccount") or label in IDENT_LABELS):
                     self._value_token(label, key, norm=self._norm_key(label, key))
         words = sorted(self.words, key=len, reverse=True)
-        self._regex = (re.compile("(?<!\\w)(?:" + "|".join(re.escape(w) for w in words) + ")(?!\\w)", re.IGNORECASE)
-                       if words else None)
+        # whole tokens only: P12 is not replaced inside P123, nor PER-1 inside PER-1-2
+        self._regex = (re.compile(r"(?<!\w)(?<!\w-)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)(?!-\w)",
+                                  re.IGNORECASE) if words else None)
+
+    @staticmethod
+    def _texts(sub: Subgraph, alerts: list[dict[str, Any]]) -> Iterator[str]:
+        """Every text of the package-to-be: alert entity ids, explanations and evidence (keys
+        too), node captions and property values, relationship property values, title, seeds."""
+        for a in alerts:
+            yield from texts_of([[str(e.get("id")) for e in a.get("entities", [])], a.get("explanation"),
+                                 a.get("evidence")])
+        for n in sub.nodes:
+            yield n.caption
+            yield from texts_of(list(n.props.values()))
+        for e in sub.edges:
+            yield from texts_of(list(e.props.values()))
+        yield sub.title
+        yield from sub.seeds
+
+    def _register_person(self, key: str, index: PersonalIndex | None) -> None:
+        """Register a person that is not a node of the subgraph: its id, every personal property
+        the store has (``index``), and the accounts it holds."""
+        if key in self._persons_done:
+            return
+        self._persons_done.add(key)
+        self._value_token("Person", key)
+        props = index.persons.get(key, {}) if index is not None else {}
+        node = SubNode(f"Person:{key}", "Person", key, key, props)
+        for prop, value in props.items():
+            if prop in PERSON_CLEAR or prop in PROVENANCE or _missing(value):
+                continue
+            self.person_prop(prop, str(plain_value(value)), node)
+        for acct in (index.held.get(key, []) if index is not None else []):
+            self._value_token("BankAccount", acct, norm=self._norm_key("BankAccount", acct))
+
+    def _named_outside(self, sub: Subgraph, alerts: list[dict[str, Any]], index: PersonalIndex | None) -> None:
+        """Register the persons and personal accounts the package's texts name (see :meth:`plan`);
+        identifier and account nodes of the subgraph whose value turns out personal become personal."""
+        nodes = self.nodes
+        named = (index.named(self._texts(sub, alerts)) if index is not None
+                 else named_by_structure(alerts, self._texts(sub, alerts)))
+        for nid in sorted(named):
+            label, _, key = nid.partition(":")
+            if nid in nodes:
+                if index is not None:          # the store says it is personal (a person, or a person's account)
+                    self.personal.add(nid)
+                continue
+            if index is None and any(f"{org}:{key}" in nodes for org in _ORG_LABELS):
+                continue                       # a holder field naming a company of the package
+            if label == "Person":
+                self._register_person(key, index)
+            elif label == "BankAccount":
+                self._value_token("BankAccount", key, norm=self._norm_key("BankAccount", key))
+                holder = index.accounts.get(key) if index is not None else None
+                if holder is not None and f"Person:{holder}" not in nodes:
+                    self._register_person(holder, index)
+        for nid, n in nodes.items():
+            if (n.label in IDENT_LABELS or n.label == "BankAccount") and nid not in self.personal \
+                    and (n.label, self._norm_key(n.label, n.key)) in self.registered:
+                self.personal.add(nid)
 
     # ---- apply ---------------------------------------------------------------------------
     def text(self, value: Any) -> Any:
@@ -364,10 +388,21 @@ class Redactor:
             if e.source in self.dropped or e.target in self.dropped:
                 continue
             edges.append(SubEdge(e.id, self.node_id(e.source), self.node_id(e.target), e.type, self.props(e.props)))
+        title = str(self.text(sub.title) or "graphiff package")
+        for old, new in self.alert_ids.items():
+            title = title.replace(old, new)
         return Subgraph(nodes=nodes, edges=edges, omitted=dict(sub.omitted),
-                        seeds=[self.node_id(s) if s in self.new_key else str(self.text(s) or "[removed]")
-                               for s in sub.seeds],
-                        title=str(self.text(sub.title) or "graphiff package"))
+                        seeds=[self._seed(s) for s in sub.seeds], title=title)
+
+    def _seed(self, s: str) -> str:
+        if s in self.new_key:
+            return self.node_id(s)
+        label, _, rest = s.partition(":")
+        if label == "Alert" and rest in self.alert_ids:
+            return f"Alert:{self.alert_ids[rest]}"
+        if s in self.alert_ids:
+            return self.alert_ids[s]
+        return str(self.text(s) or "[removed]")
 
     def alert(self, a: dict[str, Any]) -> dict[str, Any]:
         """An alert dict redacted: its entities renamed (or dropped with their node), explanation
@@ -391,4 +426,10 @@ class Redactor:
         out["entities"] = ents
         out["explanation"] = self.text(a.get("explanation", "")) or ""
         out["evidence"] = self.deep(a.get("evidence", {}))
+        # the store's alert id hashes the original entities and evidence (an oracle for guessing
+        # the ids behind the pseudonyms): the package's id hashes the redacted ones
+        if "id" in a:
+            out["id"] = make_alert_id(str(a.get("pattern", "")), ents,
+                                      out["evidence"] if isinstance(out["evidence"], dict) else {})
+            self.alert_ids[str(a["id"])] = out["id"]
         return out
