@@ -91,5 +91,5 @@ def _demo_package(store, alerts, out: Path) -> str | None:
     path = out / "package-top-alert.zip"
     make_package(sub, path, purpose="graphiff demo: joint operation example", marking="TLP:AMBER",
                  producer="graphiff-demo", redact="pseudonymise", key=key_file.read_bytes(),
-                 alerts=[top])
+                 alerts=[top], store=store)
     return str(path)
