@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from world import write_world
 
@@ -37,8 +37,11 @@ from graphiff.ingest import load_paths
 from graphiff.stores import open_store
 
 EXAMPLES = int(os.environ.get("GRAPHIFF_FUZZ_EXAMPLES", "15"))
+# no shrinking unless asked (GRAPHIFF_FUZZ_SHRINK=1): a failure in CI reports the example as found in
+# seconds instead of spending minutes minimising it
+PHASES = tuple(Phase) if os.environ.get("GRAPHIFF_FUZZ_SHRINK") else (Phase.explicit, Phase.generate)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=False,
-                suppress_health_check=list(HealthCheck))
+                phases=PHASES, suppress_health_check=list(HealthCheck))
 
 
 def run_cli(*args: str) -> tuple[int, str]:
