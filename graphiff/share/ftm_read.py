@@ -30,7 +30,7 @@ def _no_constant(name: str) -> Any:
 def _check_entity(d: Any) -> str | None:
     """What is wrong with one parsed FtM entity, or ``None``: it must be an object with a
     known, non-abstract ``schema``, a non-empty text ``id``, ``properties`` mapping names to
-    lists of text, and a ``graphiff`` context (when present) naming a known label."""
+    lists of text, and a ``graphiff`` field (when present) naming a known label."""
     if not isinstance(d, dict):
         return "is not a JSON object"
     schema = d.get("schema")
@@ -45,10 +45,9 @@ def _check_entity(d: Any) -> str | None:
     if not isinstance(props, dict) or not all(
             isinstance(v, list) and all(isinstance(x, str) for x in v) for v in props.values()):
         return "has properties that are not lists of text"
-    ctx = d.get("context", {})
-    if not isinstance(ctx, dict) or not isinstance(ctx.get("graphiff", {}), dict):
-        return "has a context that is not an object"
-    g = ctx.get("graphiff", {})
+    g = d.get("graphiff", {})
+    if not isinstance(g, dict):
+        return "has a graphiff field that is not an object"
     if g.get("label") is not None and g.get("label") not in gmodel().nodes:
         return f"names an unknown graphiff label {str(g.get('label'))[:80]!r}"
     if g.get("key") is not None and not isinstance(g.get("key"), str):

@@ -189,7 +189,7 @@ def check_manifest(manifest: Any, pkg: str) -> dict[str, Any]:
         for name, cols in _mapping(by_name, f"{where}: columns {part}").items():
             for col, kind in _mapping(cols, f"{where}: columns {part} {name!r:.80}").items():
                 if kind not in COLUMN_KINDS:
-                    raise PackageError(f"{where}: column {col!r:.80} of {name!r:.80} has kind {kind!r:.80}; "
+                    raise PackageError(f"{where}: columns: {col!r:.80} of {name!r:.80} has kind {kind!r:.80}; "
                                        f"kinds are {', '.join(COLUMN_KINDS)}")
     files = _mapping(m.get("files"), f"{where}: files")
     if not files:
