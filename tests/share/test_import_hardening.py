@@ -36,7 +36,7 @@ PRODUCER = "Partner Customs"
 P = f"{PRODUCER}:"          # the prefix of every partner key
 
 
-# ------------------------------------------------------------------------------ building packages
+# ---------------------------------------------------------- building packages
 
 def _sub() -> Subgraph:
     """The partner's case: its trader T100 (same id as our local T100, another name and TIN)
@@ -44,7 +44,8 @@ def _sub() -> Subgraph:
     nodes = [
         SubNode("Trader:T100", "Trader", "T100", "Other Co",
                 {"trader_id": "T100", "name": "Other Co", "country": "TR", "tin": "TR999", "employees": 12}),
-        SubNode("Trader:T200", "Trader", "T200", "Buyer BV", {"trader_id": "T200", "name": "Buyer BV", "country": "NL"}),
+        SubNode("Trader:T200", "Trader", "T200", "Buyer BV",
+                {"trader_id": "T200", "name": "Buyer BV", "country": "NL"}),
         SubNode("Declaration:D1/1", "Declaration", "D1/1", "D1/1",
                 {"decl_key": "D1/1", "declaration_id": "D1", "item_no": 1, "flow": "EXPORT", "date": "2024-03-01",
                  "reporting_country": "TR", "exporter_id": "T100", "importer_id": "T200", "hs_code": "620342",
@@ -122,7 +123,7 @@ def set_cell(label: str, column: str, value: str):
     return fn
 
 
-# ------------------------------------------------------------------------------ the local store
+# ---------------------------------------------------------- the local store
 
 LOCAL = {
     "traders": [{"trader_id": "T100", "name": "Acme Ltd", "country": "GB", "tin": "GB123"},
@@ -187,7 +188,7 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     return (code if isinstance(code, int) else 1), out.getvalue(), err.getvalue()
 
 
-# ------------------------------------------------------------------------------ package import writes part of a package, then fails
+# ---------------------------------------------------------- package import writes part of a package, then fails
 
 def test_good_package_imports(local, good):
     result = import_package(local, good)
@@ -388,7 +389,7 @@ def test_failure_during_writes_leaves_store_unchanged(local, good, monkeypatch):
     assert len(local.loads()) == len(before["status"]["loads"]) + 1
 
 
-# ------------------------------------------------------------------------------ a partner package can plant alerts
+# ---------------------------------------------------------- a partner package can plant alerts
 
 def _planted(good: Path, out: Path, *, node: bool = True, edge: bool = True) -> Path:
     files = members(good)
@@ -454,7 +455,7 @@ def test_explore_tolerates_non_numeric_alert_score(local):
     assert [a["score"] for a in result["alerts"]] == [None]
 
 
-# ------------------------------------------------------------------------------ a partner package can silently merge into a local entity
+# ---------------------------------------------------------- a partner package can silently merge into a local entity
 
 def test_partner_record_kept_apart_from_local(store, good, tmp_path):
     """On both stores: partner T100 ('Other Co', TR999) beside local T100 ('Acme Ltd', GB123),
@@ -520,7 +521,7 @@ def test_collisions_listed_with_cap(local, good, tmp_path):
     assert result["collisions"]["count"] == 31 and len(result["collisions"]["listed"]) == 20
 
 
-# ------------------------------------------------------------------------------ zip bomb and limits
+# ---------------------------------------------------------- zip bomb and limits
 
 @pytest.fixture(scope="module")
 def bomb(good, tmp_path_factory) -> Path:
@@ -629,7 +630,7 @@ def test_compression_ratio_limit(local, good, tmp_path):
     refused(local, repack(good, tmp_path / "ratio.zip", change={"alerts.json": text}), "alerts.json", "times")
 
 
-# ------------------------------------------------------------------------------ the command line
+# ---------------------------------------------------------- the command line
 
 def test_cli_refusal_is_one_line_exit_2_store_unchanged(tmp_path, good):
     db = str(tmp_path / "cli.duckdb")
