@@ -69,6 +69,8 @@ def chart_data(sub: Subgraph, positions: dict[str, tuple[float, float]] | None =
             "caption": clean_text(plain_value(n.caption) or n.key),
             "x": x, "y": y, "props": clean_props(n.props),
         }
+        if n.props.get("id_check"):  # a mark set at load (iban_invalid): shown beside the caption
+            rec["caption"] = f"{rec['caption']} [{clean_text(plain_value(n.props['id_check']))}]"
         if n.id in flags:
             rec["flagged_by"] = flags[n.id]
         if n.id in seeds or n.key in seeds:

@@ -43,10 +43,13 @@ def load(
                                                                    "(repeatable). See samples/mappings/."),
     quarantine_dir: Optional[Path] = typer.Option(None, "--quarantine-dir",
                                                   help="Where rejected rows go (default: beside the store)."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Force the file kind of every file given (declarations, "
+                                                            "traders, ...), whatever its name; a --mapping of that "
+                                                            "kind applies even when its match patterns do not."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Load input files into the store. Bad rows are quarantined with reasons; loading the same files twice
-    changes nothing."""
+    """Load input files into the store. Bad rows are quarantined with reasons; rows kept with a mark (an account id
+    failing the IBAN check) are counted as warnings; loading the same files twice changes nothing."""
     from graphiff.ingest import load_paths
 
     qdir = quarantine_dir or default_quarantine_dir(store)
@@ -58,7 +61,7 @@ def load(
                 tasks[kind] = prog.add_task(f"loading {kind}", total=None)
             prog.advance(tasks[kind], n)
 
-        result = load_paths(st, paths, mappings=mapping, quarantine_dir=qdir, progress=on_progress)
+        result = load_paths(st, paths, mappings=mapping, quarantine_dir=qdir, progress=on_progress, kind=kind)
     if as_json:
         out = result.to_dict()
         out.pop("files")
@@ -71,6 +74,9 @@ def load(
     for kind, n in result.loaded.items():
         table.add_row(kind, f"{n:,}", f"{result.quarantined.get(kind, 0):,}")
     console.print(table)
+    for wkind, reasons in result.warnings.items():
+        for reason, n in reasons.items():
+            console.print(f"warning: {wkind}: {n:,} × {reason}", markup=False, highlight=False)
     if result.quarantine:
         console.print(f"rejected rows with reasons: {esc(result.quarantine)}", highlight=False)
 

@@ -74,7 +74,8 @@ def explore_cmd(
         t.add_column(c, justify="right" if c in ("hops", "alerts") else "left", overflow="fold")
     for n in nb["neighbours"]:
         links = n["links"] or [{"how": "", "records": 0}]
-        t.add_row(str(n["hops"]), _e(n["label"]), _e(n["key"]), _e(n["caption"]),
+        mark = f" (id_check: {_e(n['id_check'])})" if n.get("id_check") else ""  # e.g. iban_invalid
+        t.add_row(str(n["hops"]), _e(n["label"]), _e(n["key"]), _e(n["caption"]) + mark,
                   "\n".join(f"{esc(lk['how'])} ({lk['records']})" for lk in links), str(n["alerts"] or ""))
     console.print(t)
     if nb["records"]:

@@ -24,9 +24,14 @@ RECORD_FIELDS = {
 
 
 def node_summary(idx: GraphIndex, i: int, props: dict[str, Any]) -> dict[str, Any]:
-    """``{id, label, key, caption}`` of node ``i`` (``props``: its properties, for the caption)."""
+    """``{id, label, key, caption}`` of node ``i`` (``props``: its properties, for the caption),
+    plus ``id_check`` when the load marked its id (``iban_invalid``: an account id failing the
+    IBAN check)."""
     label, key = idx.label(i), idx.key(i)
-    return {"id": node_id(label, key), "label": label, "key": key, "caption": caption_of(label, key, props)}
+    out = {"id": node_id(label, key), "label": label, "key": key, "caption": caption_of(label, key, props)}
+    if props.get("id_check"):
+        out["id_check"] = props["id_check"]
+    return out
 
 
 def record_summary(idx: GraphIndex, i: int, props: dict[str, Any], **extra: Any) -> dict[str, Any]:

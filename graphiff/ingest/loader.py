@@ -62,7 +62,7 @@ def discover(paths: Iterable[str | Path], mappings: list[Mapping], kind: str | N
     one: the one whose ``match`` fits the file, else the first), else a mapping's ``match``,
     else the canonical file name."""
     if kind is not None and kind not in model().files:
-        raise InvalidInput(f"unknown file kind {kind!r} (known: {', '.join(KIND_ORDER)})", column="--kind")
+        raise InvalidInput(f"--kind: unknown file kind {kind!r} (known: {', '.join(KIND_ORDER)})")
     out: list[_Source] = []
     for raw in paths:
         p = Path(raw)
