@@ -11,6 +11,7 @@ makes the file crash-safe.
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,11 @@ from graphiff.stores.columns import sql_type, to_arrow
 def _q(name: str) -> str:
     """Quote an identifier (column names may come from input headers)."""
     return '"' + str(name).replace('"', '""') + '"'
+
+
+#: DuckDB's memory limit while a unit of work is open: the one transaction of a whole load keeps
+#: its new rows and undo data until it commits; above this they spill to the store's temp folder
+UNIT_MEMORY = os.environ.get("GRAPHIFF_UNIT_MEMORY", "1GB")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -169,7 +175,9 @@ class EmbeddedStore(Store):
         try:
             self._ensure_table(table, pk, types)
             have = self._columns(table)
-            self.con.register("_incoming", incoming)
+            # the SQL below reads the batch by its local name (DuckDB's replacement scan): a
+            # registered view would be kept alive, with its Arrow data, until the unit commits
+            _incoming = incoming  # noqa: F841 - read by name in the SQL
             cols = [pk] + [c for c in incoming.column_names if c != pk]
             t, k = _q(table), _q(pk)
             for end, label in ends:  # end nodes that do not exist yet are created bare, as MERGE does
@@ -180,7 +188,8 @@ class EmbeddedStore(Store):
                     f"WHERE e.{end}_label = ? AND NOT EXISTS (SELECT 1 FROM {_q(node_table)} x WHERE x.key = e.{end})",
                     [label])
             if on_conflict == "update" and len(cols) > 1:
-                known = _count(self.con, f"SELECT count(*) FROM _incoming i JOIN {t} ON {t}.{k} = i.{k}")
+                row = self.con.execute(f"SELECT count(*) FROM _incoming i JOIN {t} ON {t}.{k} = i.{k}").fetchone()
+                known = row[0] if row else 0
                 if known:
                     sets = ", ".join(f"{_q(c)} = COALESCE(CAST(i.{_q(c)} AS {have[c]}), {t}.{_q(c)})" for c in cols[1:])
                     self.con.execute(f"UPDATE {t} SET {sets} FROM _incoming i WHERE {t}.{k} = i.{k}")
@@ -188,7 +197,6 @@ class EmbeddedStore(Store):
             select = ", ".join(f"CAST(i.{_q(c)} AS {have[c]})" for c in cols)
             self.con.execute(f"INSERT INTO {t} ({collist}) SELECT {select} FROM _incoming i "
                              f"WHERE NOT EXISTS (SELECT 1 FROM {t} x WHERE x.{k} = i.{k})")
-            self.con.unregister("_incoming")
             if not self._in_unit:
                 self.con.execute("COMMIT")
         except duckdb.Error as exc:
@@ -203,6 +211,7 @@ class EmbeddedStore(Store):
     def _begin_unit(self, load_id: str) -> None:
         self._flush()
         try:
+            self.con.execute(f"SET memory_limit = '{UNIT_MEMORY}'")
             self.con.execute("BEGIN TRANSACTION")
         except duckdb.Error as exc:
             raise StoreError(f"embedded store {self.path}: cannot start the load: {_first_line(exc)}") from None

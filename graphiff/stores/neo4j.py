@@ -15,7 +15,10 @@ explorers and exports see the same tables on either store:
 * each label / type remembers its columns and their types (``:_Columns`` nodes), and values are
   cast to them as the embedded store's typed columns do, so ``nodes()``/``rels()`` give the same
   columns and dtypes on both stores;
-* loads are ``:_Load`` nodes; labels starting with ``_`` are bookkeeping, never counted.
+* loads are ``:_Load`` nodes; labels starting with ``_`` are bookkeeping, never counted;
+* a unit of work (:meth:`Store.atomic`, every load) stages its batches invisibly and publishes
+  them when it ends, or drops them (:mod:`graphiff.stores.neo4j_stage`); a unit killed while
+  publishing is completed when the store is next opened.
 
 Every statement comes from ``cypher/*.cypher`` through :func:`graphiff.stores.cypher.cypher`:
 labels and types only from the model, values always parameters. Credentials come from
@@ -40,6 +43,8 @@ from graphiff.model.identity import REL_ENDS
 from graphiff.stores.base import Store
 from graphiff.stores.columns import sql_type, to_arrow
 from graphiff.stores.cypher import cypher, statements
+from graphiff.stores.neo4j_columns import register_columns, stored_columns
+from graphiff.stores.neo4j_stage import Unit, apply, fold_nodes, recover
 
 # the embedded store's column typing, so both stores type every column the same way
 from graphiff.stores.neo4j_values import arrow_column, column_values, key_order, props_of
@@ -116,12 +121,14 @@ class Neo4jStore(Store):
         auth = (user or "neo4j", password or "") if (user or password) else None
         where = self.uri + (f" (database {self.database})" if self.database else "")
         self.driver = None
+        self._stage: Unit | None = None
         try:
             self.driver = neo4j.GraphDatabase.driver(uri, auth=auth, max_transaction_retry_time=_retry_seconds(),
                                                      connection_timeout=20.0,
                                                      notifications_min_severity="OFF")
             self.driver.verify_connectivity()
             self._setup_schema()
+            recover(self._write, self._read)  # loads killed while publishing are completed
         except StoreError:
             self.close()
             raise
@@ -176,7 +183,8 @@ class Neo4jStore(Store):
         with self._session() as session:
             have = {r["name"] for r in session.run(cypher("show_constraints"))}
         m = model()
-        todo = [*statements("schema"), *(cypher("schema_node_key", label=label) for label in m.nodes),
+        todo = [*statements("schema"), *statements("schema_units"),
+                *(cypher("schema_node_key", label=label) for label in m.nodes),
                 *(cypher("schema_rel_rid", type=t) for t in m.relationships)]
         for q in todo:
             name = re.search(r"CREATE\s+CONSTRAINT\s+(\w+)", q)
@@ -186,39 +194,25 @@ class Neo4jStore(Store):
 
     # ---- columns and types (the same as the embedded store's typed tables) -------------
     def _columns_of(self, cid: str) -> tuple[list[str], list[str]] | None:
-        """The stored columns and types of ``cid`` ("node:Trader", "rel:HOLDS"), read fresh
-        (another process may have added some)."""
-        q = cypher("columns_one")
-
-        def work(tx):
-            rec = tx.run(q, id=cid).single()
-            return None if rec is None else (list(rec["names"] or []), list(rec["types"] or []))
-
-        return self._read(work, "reading the column registry")
+        """The columns and types of ``cid`` ("node:Trader"), with those the open unit adds."""
+        return stored_columns(self._read, cid, self._stage.columns.get(cid) if self._stage is not None else None)
 
     def _register(self, cid: str, first: dict[str, str], incoming: dict[str, str]) -> dict[str, str]:
-        """Column name -> type of ``cid`` after adding the ``incoming`` columns (the first type
-        a column was seen with wins, as in the embedded store's ``ALTER TABLE ADD COLUMN``)."""
+        """Column name -> type of ``cid`` after adding the ``incoming`` columns; inside a unit
+        they are kept in the unit and registered when it commits (a rollback leaves none)."""
         wanted = {**first, **incoming}
         have = self._columns_of(cid)
         if have is not None and all(c in have[0] for c in wanted):
             return dict(zip(*have))
-
-        def work(tx):
-            rec = tx.run(cypher("columns_lock"), id=cid).single()
-            names, types = list(rec["names"] or []), list(rec["types"] or [])
-            changed = False
-            for c, t in wanted.items():
-                if c not in names:
-                    names.append(c)
-                    types.append(t)
-                    changed = True
-            if changed:
-                tx.run(cypher("columns_set"), id=cid, names=names, types=types).consume()
-            return names, types
-
-        names, types = self._write(work, f"column registry of {cid}")
-        return dict(zip(names, types))
+        if self._stage is None:
+            return register_columns(self._write, cid, wanted)
+        extra = self._stage.columns.setdefault(cid, {})
+        for c, t in wanted.items():
+            if (have is None or c not in have[0]) and c not in extra:
+                extra[c] = t
+        have = self._columns_of(cid)
+        assert have is not None
+        return dict(zip(*have))
 
     # ---- primitives -------------------------------------------------------------------
     def upsert_nodes(self, label: str, rows: pd.DataFrame, *, on_conflict: Literal["update", "keep"] = "update") -> int:
@@ -243,7 +237,11 @@ class Neo4jStore(Store):
                 yield {"rows": [{"key": k, "props": props_of(props, vals)}
                                 for k, vals in zip(keys[start:stop], zip(*cols) if cols else itertools.repeat(()))]}
 
-        self._send(query, batches(), f"writing {label} nodes", self.workers)
+        if self._stage is not None:
+            self._stage.stage("merge_nodes_keep" if on_conflict == "keep" else "merge_nodes", {"label": label},
+                              batches(), self._send, f"staging {label} nodes", self.workers)
+        else:
+            self._send(query, batches(), f"writing {label} nodes", self.workers)
         return len(frame)
 
     def upsert_rels(self, rel_type: str, rows: pd.DataFrame) -> int:
@@ -267,8 +265,12 @@ class Neo4jStore(Store):
             self._register(f"node:{label}", {"key": "VARCHAR"}, {})
             q = cypher("merge_keys", label=str(label))
             keys = keys.tolist()
-            self._send(q, ({"keys": keys[i:i + self.node_batch]} for i in range(0, len(keys), self.node_batch)),
-                       f"writing {label} nodes", self.workers)
+            key_batches = ({"keys": keys[i:i + self.node_batch]} for i in range(0, len(keys), self.node_batch))
+            if self._stage is not None:
+                self._stage.stage("merge_keys", {"label": str(label)}, key_batches, self._send,
+                                  f"staging {label} nodes", self.workers)
+            else:
+                self._send(q, key_batches, f"writing {label} nodes", self.workers)
         props = [c for c in frame.columns if c not in ("rid", *REL_ENDS)]
         incoming = {c: sql_type(frame[c]) for c in props}
         types = self._register(f"rel:{rel_type}", {}, incoming)
@@ -285,6 +287,10 @@ class Neo4jStore(Store):
                                      "props": props_of(props, [v[i] for v in lists])} for i in part]}
 
             what = f"writing {rel_type} relationships"
+            if self._stage is not None:
+                self._stage.stage("merge_rels", {"src": sl, "dst": dl, "type": rel_type}, batches(idx.tolist()),
+                                  self._send, f"staging {rel_type} relationships", self.workers)
+                continue
             if self.rel_workers <= 1 or len(idx) <= self.rel_batch:
                 self._send(query, batches(idx.tolist()), what, 1)
                 continue
@@ -370,6 +376,11 @@ class Neo4jStore(Store):
             pages = self._pages(cypher("node_keys", label=label), f"reading {label} nodes")
         keys = [k for p in pages for k in p["keys"]]
         vals = [v for p in pages for v in p.get("vals", ())]
+        if self._stage is not None and label in self._stage.labels:  # the unit sees its own writes
+            table = {k: dict(zip(want, v)) if v else {} for k, v in itertools.zip_longest(keys, vals)}
+            fold_nodes(table, self._stage.staged_rows(label), want)
+            keys = list(table)
+            vals = [[table[k].get(c) for c in want] for k in keys] if want else []
         order = key_order(keys)
         if order is not None:
             keys = [keys[i] for i in order]
@@ -402,6 +413,7 @@ class Neo4jStore(Store):
 
     def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
         model().node(label)
+        self._no_unit("deleting nodes")
         total = 0
         if keys is None:
             q = cypher("delete_label_batch", label=label)
@@ -432,6 +444,9 @@ class Neo4jStore(Store):
                 "relationships": {k: int(v) for k, v in sorted(rels.items()) if v}}
 
     def record_load(self, info: dict[str, Any]) -> None:
+        if self._stage is not None:  # written last when the unit is published
+            self._stage.info = dict(info)
+            return
         text = json.dumps(info, sort_keys=True, default=str)
         q = cypher("record_load")
         self._write(lambda tx: tx.run(q, load_id=str(info["load_id"]), info=text).consume(), "recording the load")
@@ -443,8 +458,51 @@ class Neo4jStore(Store):
         return sorted(out, key=lambda d: d.get("first_loaded_at", d.get("loaded_at", "")))
 
     def wipe(self) -> None:
+        self._no_unit("wiping the store")
         self._auto(cypher("wipe_rels"), "wiping relationships")
         self._auto(cypher("wipe_nodes"), "wiping nodes")
+
+    # ---- the unit of work (Store.atomic; graphiff.stores.neo4j_stage) -----------------------
+    def _no_unit(self, what: str) -> None:
+        if self._stage is not None:
+            raise StoreError(f"Neo4j store {self.uri}: {what} is not possible inside a unit of work "
+                             f"(load {self._stage.load_id})")
+
+    def _begin_unit(self, load_id: str) -> None:
+        unit = Unit(self._write, self._read, load_id)
+        unit.begin()
+        self._stage = unit
+
+    def _commit_unit(self, load_id: str) -> None:
+        unit, self._stage = self._stage, None
+        if unit is None:
+            return
+        try:
+            for cid, cols in unit.columns.items():  # the unit's new columns, before its values
+                register_columns(self._write, cid, cols)
+            unit.commit()
+        except BaseException:
+            self._drop_quietly(unit)
+            raise
+        try:
+            apply(self._write, unit.unit)
+        except StoreError as exc:
+            raise StoreError(f"load {load_id} is committed but publishing it was interrupted ({exc}); the "
+                             "rest is published the next time the store is opened") from None
+
+    def _rollback_unit(self, load_id: str) -> None:
+        unit, self._stage = self._stage, None
+        if unit is not None:
+            self._drop_quietly(unit)
+
+    @staticmethod
+    def _drop_quietly(unit: Unit) -> None:
+        """Roll a unit back; when the server is gone, its invisible records stay until the same
+        load runs again (the error being handled is the one to report)."""
+        try:
+            unit.rollback()
+        except StoreError:
+            pass
 
     def close(self) -> None:
         if self.driver is not None:

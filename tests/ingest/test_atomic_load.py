@@ -83,8 +83,10 @@ def test_cli_fatal_error_exit_2_and_status_unchanged(tmp_path):
 
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_failure_mid_load_rolls_back_and_rerun_completes(store, tmp_path, monkeypatch, error):
-    folder = write_world(tmp_path / "w")
-    (folder / "traders.csv").write_text((folder / "traders.csv").read_text() + "T9,,KE,not-a-date\n")
+    tables = {k: list(v) for k, v in TABLES.items()}
+    tables["declarations"] = tables["declarations"] + [{**TABLES["declarations"][0], "declaration_id": "BAD",
+                                                        "date": "2024-02-30"}]
+    folder = write_world(tmp_path / "w", tables=tables)  # one quarantined row
     write_world(tmp_path / "w0", tables={"rates": [{"currency": "GBP", "month": "2024-02", "usd_per_unit": "1.3"}]})
     load_paths(store, [tmp_path / "w0"], quarantine_dir=tmp_path / "q0")
     before = _status(store)

@@ -108,7 +108,7 @@ def test_every_statement_file_is_read_through_the_loader():
     """No Cypher in the Python store: every file in cypher/ is one the store or the docs use."""
     folder = ROOT / "cypher"
     names = {p.stem for p in folder.glob("*.cypher")}
-    source = ((ROOT / "graphiff" / "stores" / "neo4j.py").read_text()
+    source = ("".join(p.read_text() for p in sorted((ROOT / "graphiff" / "stores").glob("neo4j*.py")))
               + (ROOT / "benchmarks" / "bench_neo4j.py").read_text())
     unused = {n for n in names if f'"{n}"' not in source}
     assert not unused, unused
@@ -337,6 +337,74 @@ def test_killed_load_resumes_to_the_same_graph(neo4j_uri, tmp_path):
     assert killed, "the load finished before it could be killed; use a larger world"
     assert sum(partial["nodes"].values()) < sum(resumed["nodes"].values()) or \
         sum(partial["relationships"].values()) < sum(resumed["relationships"].values())
+
+
+def _staged(store) -> int:
+    """Staging records of open units (invisible to every read graphiff offers)."""
+    with store.driver.session(database=store.database) as session:
+        return session.run("MATCH (s:_Stage) RETURN count(s) AS n").single()["n"]
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_load_killed_while_staging_leaves_nothing_visible(neo4j_uri, tmp_path):
+    """Issue 11, all-or-nothing loads on Neo4j: SIGKILL while the load stages its batches ->
+    the store is exactly as before (status), then a re-run of the same load completes it and
+    removes the dead run's staging records."""
+    folder = _world(tmp_path / "world")
+    with _neo4j(neo4j_uri) as neo:
+        small = write_world(tmp_path / "small", tables={"traders": TABLES["traders"]})
+        load_paths(neo, [small], quarantine_dir=tmp_path / "q0")
+        before = neo.status()
+        proc = _cli_load(folder, neo4j_uri, tmp_path)
+        t0 = time.monotonic()
+        while _staged(neo) < 20:  # well into the load: traders, persons, ... staged
+            assert proc.poll() is None, "the load finished before it could be killed"
+            assert time.monotonic() - t0 < 600
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert neo.status() == before, "a load killed while staging shows nothing"
+        assert not list((tmp_path / "q").glob("L*.csv"))
+        again = _cli_load(folder, neo4j_uri, tmp_path)
+        out, err = again.communicate(timeout=1800)
+        assert again.returncode == 0, err
+        assert _staged(neo) == 0
+        loaded = neo.counts()
+    with open_store(str(tmp_path / "e.duckdb")) as emb:
+        load_paths(emb, [small], quarantine_dir=tmp_path / "q2")
+        load_paths(emb, [folder], quarantine_dir=tmp_path / "q2")
+        assert emb.counts() == loaded
+
+
+@pytest.mark.neo4j
+def test_unit_killed_while_publishing_is_rolled_forward_on_open(neo4j_uri, tmp_path, monkeypatch):
+    """A unit that reached its commit point and died while publishing is completed by the next
+    process to open the store: the graph and the load record as if nothing had happened."""
+    import graphiff.stores.neo4j as neo4j_store
+    folder = write_world(tmp_path / "w")
+    with _neo4j(neo4j_uri) as neo:
+        calls = {"n": 0}
+        real = neo4j_store.apply
+
+        def dying(write, unit):  # the process "dies" right after the commit point
+            calls["n"] += 1
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(neo4j_store, "apply", dying)
+        with pytest.raises(KeyboardInterrupt):
+            load_paths(neo, [folder], quarantine_dir=tmp_path / "q")
+        assert calls["n"] == 1
+        assert neo.counts()["nodes"] == {} and neo.loads() == []  # committed, nothing published yet
+        assert _staged(neo) > 0
+        monkeypatch.setattr(neo4j_store, "apply", real)
+    with open_store(neo4j_uri) as reopened:
+        assert _staged(reopened) == 0
+        counts, loads = reopened.counts(), reopened.loads()
+    with open_store(str(tmp_path / "e.duckdb")) as emb:
+        res = load_paths(emb, [folder], quarantine_dir=tmp_path / "q2")
+        assert counts == emb.counts()
+    assert [d["load_id"] for d in loads] == [res.load_id]
 
 
 @pytest.mark.neo4j
