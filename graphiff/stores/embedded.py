@@ -11,7 +11,6 @@ makes the file crash-safe.
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,11 +30,6 @@ from graphiff.stores.columns import sql_type, to_arrow
 def _q(name: str) -> str:
     """Quote an identifier (column names may come from input headers)."""
     return '"' + str(name).replace('"', '""') + '"'
-
-
-#: DuckDB's memory limit while a unit of work is open: the one transaction of a whole load keeps
-#: its new rows and undo data until it commits; above this they spill to the store's temp folder
-UNIT_MEMORY = os.environ.get("GRAPHIFF_UNIT_MEMORY", "1GB")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -211,7 +205,6 @@ class EmbeddedStore(Store):
     def _begin_unit(self, load_id: str) -> None:
         self._flush()
         try:
-            self.con.execute(f"SET memory_limit = '{UNIT_MEMORY}'")
             self.con.execute("BEGIN TRANSACTION")
         except duckdb.Error as exc:
             raise StoreError(f"embedded store {self.path}: cannot start the load: {_first_line(exc)}") from None
