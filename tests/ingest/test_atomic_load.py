@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -145,30 +144,40 @@ def test_nested_units(store):
 
 # ---- a killed load (embedded; the Neo4j one is in tests/stores/test_neo4j_store.py) -----------
 
+KILLED_LOAD = """
+import os, signal, sys
+import graphiff.ingest.loader as loader
+from graphiff.stores import open_store
+real = loader.write_rows
+def dying(ctx, kind, rows, prov):
+    if kind.name == "payments":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(ctx, kind, rows, prov)
+loader.write_rows = dying
+with open_store(sys.argv[2]) as st:
+    loader.load_paths(st, [sys.argv[1]], quarantine_dir=sys.argv[3])
+"""
+
+
 def test_sigkill_mid_load_leaves_the_embedded_store_as_before(tmp_path):
     from graphiff.samples import generate_world
     folder = tmp_path / "world"
     generate_world(folder, scale=0.3, seed=5)
     (folder / "truth.json").unlink(missing_ok=True)
+    with (folder / "declarations.csv").open("a", encoding="utf-8") as fh:
+        fh.write("SHORT,1,EXPORT\n")  # one quarantined row, before the payments
     db = tmp_path / "g.duckdb"
     write_world(tmp_path / "w0", tables={"traders": TABLES["traders"]})
     res = _cli("load", str(tmp_path / "w0"), "--store", str(db), "--quarantine-dir", str(tmp_path / "q"))
     assert res.returncode == 0, res.stderr
     before = json.loads(_cli("status", "--store", str(db), "--json").stdout)
-    proc = subprocess.Popen([sys.executable, "-m", "graphiff.cli", "load", str(folder), "--store", str(db),
-                             "--quarantine-dir", str(tmp_path / "q"), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    # kill it once it has written a good part (its write-ahead log grows)
-    wal = db.with_name(db.name + ".wal")
-    t0 = time.monotonic()
-    while not (wal.exists() and wal.stat().st_size > 200_000):
-        assert proc.poll() is None, "the load finished before it could be killed"
-        assert time.monotonic() - t0 < 300
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # a load that kills itself (SIGKILL: no cleanup runs) once six files are written
+    proc = subprocess.run([sys.executable, "-c", KILLED_LOAD, str(folder), str(db), str(tmp_path / "q")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert json.loads(_cli("status", "--store", str(db), "--json").stdout) == before
     assert not list((tmp_path / "q").glob("L*.csv")), "a killed load leaves no quarantine file"
+    assert list((tmp_path / "q").glob("*.partial"))  # only its hidden partial file, removed below
     res = _cli("load", str(folder), "--store", str(db), "--quarantine-dir", str(tmp_path / "q"), "--json")
     assert res.returncode == 0, res.stderr
     with open_store(str(tmp_path / "fresh.duckdb")) as fresh:
@@ -178,6 +187,7 @@ def test_sigkill_mid_load_leaves_the_embedded_store_as_before(tmp_path):
     with open_store(str(db)) as st:
         assert st.counts() == expected
     assert not list((tmp_path / "q").glob("*.partial")), "the re-run removes the killed load's partial file"
+    assert list((tmp_path / "q").glob("L*.csv")), "the completed load has its quarantine file"
 
 
 # ---- damaged store files and refused commands ----------------------------------------------------
