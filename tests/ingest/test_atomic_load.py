@@ -247,6 +247,10 @@ def test_failed_or_refused_command_leaves_no_empty_store(tmp_path):
     assert not db.exists()
     assert _cli("status", "--store", str(db)).returncode == 2
     assert not db.exists()
+    (tmp_path / "nope.zip").write_bytes(b"not a zip")
+    res = _cli("import-package", str(tmp_path / "nope.zip"), "--store", str(db))
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert not db.exists()
     # an existing store stays, whatever fails
     write_world(tmp_path / "w", tables={"traders": TABLES["traders"]})
     res = _cli("load", str(tmp_path / "w"), "--store", str(db), "--quarantine-dir", str(tmp_path / "q"))
