@@ -6,19 +6,18 @@ explorers and exports see the same tables on either store:
 * a node is ``(:Label {key, ...properties})``, unique on ``key`` (a uniqueness constraint per
   label of the model, created on open); a relationship is ``(a)-[:TYPE {rid, ...}]->(b)``,
   unique on ``rid`` = its ends plus the identity properties the model names for the type;
-* loads are batched ``UNWIND $rows ... MERGE`` statements, thousands of rows per managed
+* writes are batched ``UNWIND $rows ... MERGE`` statements, thousands of rows per managed
   transaction (``session.execute_write``), so transient errors (a deadlock, a leader switch, a
-  server that restarts within the retry window) are retried, and a load killed midway leaves
-  whole batches only: running it again converges to the same graph;
+  server restarting within the retry window) are retried;
 * ``update`` overwrites properties with the new non-null values (null never erases), ``keep``
   only creates missing nodes; missing relationship ends are created bare;
 * each label / type remembers its columns and their types (``:_Columns`` nodes), and values are
   cast to them as the embedded store's typed columns do, so ``nodes()``/``rels()`` give the same
   columns and dtypes on both stores;
 * loads are ``:_Load`` nodes; labels starting with ``_`` are bookkeeping, never counted;
-* a unit of work (:meth:`Store.atomic`, every load) stages its batches invisibly and publishes
-  them when it ends, or drops them (:mod:`graphiff.stores.neo4j_stage`); a unit killed while
-  publishing is completed when the store is next opened.
+* a unit of work (:meth:`Store.atomic`, every load) stages its batches invisibly, then
+  publishes or drops them (:mod:`graphiff.stores.neo4j_stage`); one killed while publishing is
+  completed when the store is next opened.
 
 Every statement comes from ``cypher/*.cypher`` through :func:`graphiff.stores.cypher.cypher`:
 labels and types only from the model, values always parameters. Credentials come from
@@ -482,7 +481,7 @@ class Neo4jStore(Store):
                 register_columns(self._write, cid, cols)
             unit.commit()
         except BaseException:
-            self._drop_quietly(unit)
+            unit.rollback_quietly()
             raise
         try:
             apply(self._write, unit.unit)
@@ -493,16 +492,7 @@ class Neo4jStore(Store):
     def _rollback_unit(self, load_id: str) -> None:
         unit, self._stage = self._stage, None
         if unit is not None:
-            self._drop_quietly(unit)
-
-    @staticmethod
-    def _drop_quietly(unit: Unit) -> None:
-        """Roll a unit back; when the server is gone, its invisible records stay until the same
-        load runs again (the error being handled is the one to report)."""
-        try:
-            unit.rollback()
-        except StoreError:
-            pass
+            unit.rollback_quietly()
 
     def close(self) -> None:
         if self.driver is not None:

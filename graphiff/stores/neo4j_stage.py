@@ -126,6 +126,14 @@ class Unit:
         """Delete the unit's staging records and its marker (nothing of it was visible)."""
         drop(self.write, self.unit)
 
+    def rollback_quietly(self) -> None:
+        """:meth:`rollback`, for when another error is being handled (the one to report): when
+        the server is gone, the invisible records stay until the same load runs again."""
+        try:
+            self.rollback()
+        except StoreError:
+            pass
+
 
 def apply(write: Runner, unit: str) -> int:
     """Publish a committed unit: apply its remaining staging records in order, each in one
