@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 from contextlib import contextmanager
-from datetime import date
 from typing import Any, Iterator
 
 import typer
@@ -20,6 +18,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from graphiff.errors import GraphiffError
 from graphiff.stores import Store, embedded_path, open_store, remove_embedded
 
 # piped or redirected output keeps whole ids and numbers instead of cropping tables at 80 columns;
@@ -84,7 +83,6 @@ def positive(value: float | None) -> float | None:
     return value
 
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 def date_bound(value: str | None) -> str | None:
@@ -94,17 +92,12 @@ def date_bound(value: str | None) -> str | None:
     >>> date_bound("2024-02-29"), date_bound("2024-03"), date_bound("2024")
     ('2024-02-29', '2024-03', '2024')
     """
-    if value is None:
-        return None
-    v = value.strip()
-    m = _DATE.match(v)
+    from graphiff.graph.index import check_date
+
     try:
-        if not m:
-            raise ValueError
-        date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
-    except ValueError:
+        return check_date(value, "date")
+    except GraphiffError:
         raise typer.BadParameter(f"{value!r} is not a calendar date: use YYYY-MM-DD (or YYYY-MM, YYYY)") from None
-    return v
 
 
 def print_json(data: Any) -> None:

@@ -25,6 +25,7 @@ for the nodes they flag.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -345,12 +346,27 @@ def _arrows(rel_types: list[str]) -> np.ndarray:
 
 
 def check_date(value: str | None, what: str) -> str | None:
-    """Validate a date bound (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``); None passes."""
+    """Validate a date bound: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` naming a real year, month
+    or day; None passes.
+
+    >>> check_date("2024-02-29", "--from")
+    '2024-02-29'
+    >>> check_date("2025-13-01", "--from")
+    Traceback (most recent call last):
+    ...
+    graphiff.errors.GraphiffError: --from '2025-13-01' is not a date: use a real YYYY-MM-DD (or YYYY-MM, YYYY)
+    """
     if value is None or value == "":
         return None
     v = str(value).strip()
-    if not _DATE_ARG.match(v):
-        raise GraphiffError(f"{what} {value!r} is not a date: use YYYY-MM-DD (or YYYY-MM, YYYY)")
+    m = _DATE_ARG.match(v)
+    try:
+        if not m:
+            raise ValueError(v)
+        parts = [int(x) for x in v.split("-")]
+        _dt.date(parts[0], *(parts[1:] + [1, 1])[:2])
+    except ValueError:
+        raise GraphiffError(f"{what} {value!r} is not a date: use a real YYYY-MM-DD (or YYYY-MM, YYYY)") from None
     return v
 
 

@@ -360,3 +360,11 @@ def test_cli_chart_errors(cli_db, tmp_path):
     p = run_cli("chart", "--seed", "T1", "--out", str(tmp_path / "x.unknown"), "--store", str(cli_db))
     assert p.returncode == 2 and "--format" in p.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_select_refuses_a_date_that_is_no_calendar_day(tables):
+    """Library callers get the same calendar check as the CLI (issue 11: --from 2025-13-01)."""
+    with pytest.raises(GraphiffError, match="not a date"):
+        select(tables, ["T1"], hops=1, date_from="2025-13-01")
+    with pytest.raises(GraphiffError, match="not a date"):
+        select(tables, ["T1"], hops=1, date_to="2024-02-30")
