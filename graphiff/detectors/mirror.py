@@ -184,11 +184,11 @@ def mirror_report(tables: Tables, **params: Any) -> pd.DataFrame:
     partner_e = pd.Series(pairs["import_country"].to_numpy(), index=pairs["export_key"].astype(object).to_numpy())
     partner_i = pd.Series(pairs["export_country"].to_numpy(), index=pairs["import_key"].astype(object).to_numpy())
     exp = exp.assign(export_country=exp["rc"],
-                     import_country=ek.map(partner_e).fillna(exp["destination_country"])
+                     import_country=ek.map(partner_e).astype(object).fillna(exp["destination_country"])
                      .fillna(exp["importer_country"]).fillna("??"),
                      matched=ek.isin(partner_e.index))
     imp = imp.assign(import_country=imp["rc"],
-                     export_country=ik.map(partner_i).fillna(imp["dispatch_country"])
+                     export_country=ik.map(partner_i).astype(object).fillna(imp["dispatch_country"])
                      .fillna(imp["exporter_country"]).fillna(imp["origin_country"]).fillna("??"),
                      matched=ik.isin(partner_i.index))
     keys = ["export_country", "import_country"]
