@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from graphiff.errors import InvalidMapping
-from graphiff.model import CANONICAL_COLUMNS, model
+from graphiff.model import model
 
 _TRANSFORM = re.compile(r"^(strip|upper|lower|digits|zfill:\d+|prefix:.*|replace:[^:]*:.*|scale:[-+0-9.eE]+)$")
 
@@ -150,10 +150,11 @@ def load_mapping(path: str | Path) -> Mapping:
         raise InvalidMapping(f"unknown mapping key {unknown[0]!r} (known: kind, match, columns, keep_unmapped)",
                              file=p.name, column=str(unknown[0]))
     kind = raw.get("kind")
-    if kind not in CANONICAL_COLUMNS:
-        raise InvalidMapping(f"unknown file kind {kind!r} (known: {', '.join(CANONICAL_COLUMNS)})", file=p.name,
+    canonical = model().canonical_columns
+    if kind not in canonical:
+        raise InvalidMapping(f"unknown file kind {kind!r} (known: {', '.join(canonical)})", file=p.name,
                              column="kind")
-    assert isinstance(kind, str)  # a key of CANONICAL_COLUMNS
+    assert isinstance(kind, str)  # a key of the canonical columns
     match = raw.get("match") or ["*"]
     match = [match] if isinstance(match, str) else list(match)
     cols = raw.get("columns")
@@ -161,7 +162,7 @@ def load_mapping(path: str | Path) -> Mapping:
         raise InvalidMapping("'columns' must map canonical columns to sources", file=p.name, column="columns")
     rules = []
     for target, spec in cols.items():
-        if target not in CANONICAL_COLUMNS[kind]:
+        if target not in canonical[kind]:
             raise InvalidMapping(f"unknown {kind} field {target!r}", file=p.name, column=str(target))
         rules.append(_rule(p.name, target, spec))
     required = set(model().files[kind].required)

@@ -12,8 +12,6 @@ import pandas as pd
 from graphiff.model import Emit, End, FileKind, values
 from graphiff.stores import Store
 
-PROVENANCE_COLUMNS = ("_source", "_line", "_load_id", "_loaded_at")
-
 
 @dataclass(frozen=True)
 class Provenance:

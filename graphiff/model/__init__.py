@@ -188,8 +188,4 @@ def _file_kind(name: str, d: dict[str, Any]) -> FileKind:
                     emits, tuple(d.get("after", ())))
 
 
-def __getattr__(name: str) -> Any:
-    # CANONICAL_COLUMNS: the canonical columns of each file kind, in order (read on first use)
-    if name == "CANONICAL_COLUMNS":
-        return model().canonical_columns
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+

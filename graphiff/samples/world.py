@@ -8,7 +8,7 @@ from typing import Callable
 
 import pandas as pd
 
-from graphiff.model import CANONICAL_COLUMNS
+from graphiff.model import model
 from graphiff.samples import background, entities, plant_network, plant_value, rows
 from graphiff.samples.context import Ctx
 from graphiff.samples.planter import Planter
@@ -32,7 +32,7 @@ class _CsvFile:
 
     def __init__(self, folder: Path, kind: str) -> None:
         self.kind = kind
-        self.columns = CANONICAL_COLUMNS[kind]
+        self.columns = model().canonical_columns[kind]
         self.path = folder / f"{kind}.csv"
         self.fh = open(self.path, "w", encoding="utf-8", newline="")
         self.fh.write(",".join(self.columns) + "\n")

@@ -387,7 +387,9 @@ class Redactor:
         for e in sub.edges:
             if e.source in self.dropped or e.target in self.dropped:
                 continue
-            edges.append(SubEdge(e.id, self.node_id(e.source), self.node_id(e.target), e.type, self.props(e.props)))
+            # the edge id is made again from the redacted ends (select's id names the original keys)
+            src, dst = self.node_id(e.source), self.node_id(e.target)
+            edges.append(SubEdge(f"{src}|{e.type}|{dst}#{len(edges)}", src, dst, e.type, self.props(e.props)))
         title = str(self.text(sub.title) or "graphiff package")
         for old, new in self.alert_ids.items():
             title = title.replace(old, new)

@@ -41,8 +41,6 @@ MAX_JSON_DEPTH = 32
 MAX_TEXT = 2000
 #: Members are read (and hashed) in chunks of this size.
 CHUNK_BYTES = 1 << 20
-#: Kept for callers of earlier versions: the per-member limit.
-MAX_FILE_BYTES = MAX_MEMBER_BYTES
 
 #: The column kinds a manifest's ``columns`` may name.
 COLUMN_KINDS = ("str", "int", "float", "bool")
@@ -313,4 +311,4 @@ def read_package(path: str | Path) -> tuple[dict[str, Any], bytes, dict[str, byt
 
 __all__ = ["read_package", "check_manifest", "check_text", "parse_json", "json_depth", "MAX_MEMBERS",
            "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_MANIFEST_BYTES", "MAX_RATIO", "RATIO_FREE_BYTES",
-           "MAX_JSON_DEPTH", "MAX_TEXT", "MAX_FILE_BYTES", "COLUMN_KINDS"]
+           "MAX_JSON_DEPTH", "MAX_TEXT", "COLUMN_KINDS"]

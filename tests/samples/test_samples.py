@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from graphiff.ingest import load_paths
-from graphiff.model import CANONICAL_COLUMNS
+from graphiff.model import model
 from graphiff.samples import generate_world
 from graphiff.stores.embedded import EmbeddedStore
 
@@ -39,7 +39,7 @@ def truth(folder: Path) -> dict:
 
 def test_canonical_columns_and_counts(world):
     folder, summary = world
-    for kind, cols in CANONICAL_COLUMNS.items():
+    for kind, cols in model().canonical_columns.items():
         df = read(folder, kind)
         assert list(df.columns) == cols, kind
         assert len(df) == summary["files"][kind] > 0, kind
