@@ -25,7 +25,7 @@ from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.graph.tables import Tables
 from graphiff.model import model
 from graphiff.model.cells import plain_value
-from graphiff.model.identity import REL_ENDS, node_id, rel_id
+from graphiff.model.identity import REL_ENDS, node_id, rel_id, rel_ident
 from graphiff.stores import Store
 
 __all__ = ["select", "Subgraph", "SubNode", "SubEdge"]
@@ -254,7 +254,7 @@ def _build(tables: Tables, idx: GraphIndex, kept: np.ndarray, included: np.ndarr
         recs = frame.iloc[rows].to_dict("records")
         for s, d, rec in zip(srcs.tolist(), dsts.tolist(), recs):
             p = {str(k): pv for k, v in rec.items() if k not in REL_ENDS and (pv := plain_value(v)) is not None}
-            ident = "|".join(str(p.get(c, "")) for c in ident_cols) if ident_cols else ""
+            ident = rel_ident(p.get(c) for c in ident_cols)
             eid = rel_id(rtype, idx.label(s), idx.key(s), idx.label(d), idx.key(d), ident)
             if eid in seen:
                 continue

@@ -33,7 +33,7 @@ import pandas as pd
 from graphiff.errors import PackageError
 from graphiff.ingest.writer import Provenance, write_nodes, write_rels
 from graphiff.model import model
-from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id
+from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_ids
 from graphiff.share.contents import Contents, alert_counts, convert, read_contents
 from graphiff.share.verify import read_package
 from graphiff.stores import Store
@@ -252,12 +252,8 @@ class _Plan:
             if c not in out.columns:
                 out[c] = None
 
-        def rids(f: pd.DataFrame) -> list[str]:
-            return [rel_id(t, str(r["src_label"]), str(r["src"]), str(r["dst_label"]), str(r["dst"]),
-                           "|".join(str(r[c]) for c in rt.identity)) for r in f.to_dict("records")]
-
         out = self.prov.stamp(out)   # before the gaps, as nodes
-        out.insert(0, "rid", rids(out))
+        out.insert(0, "rid", rel_ids(t, out, rt.identity))
         out = out.drop_duplicates(subset=["rid"], keep="last")
         local = self.store.rels(t)
         if len(local):
@@ -265,7 +261,7 @@ class _Plan:
             for c in rt.identity:
                 if c not in local.columns:
                     local[c] = None
-            local = local.assign(rid=rids(local))
+            local = local.assign(rid=rel_ids(t, local, rt.identity))
         self.rels[t] = _only_gaps(out, local, "rid", rt.identity)
 
 

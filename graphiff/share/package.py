@@ -36,7 +36,7 @@ from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.graph.tables import Tables
 from graphiff.model import model
 from graphiff.model.cells import plain_value, safe_cell
-from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id, split_node_id
+from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id, rel_ident, split_node_id
 from graphiff.share.ftm import ftm_id, ftm_json_lines, to_ftm
 from graphiff.share.keys import check_key, manifest_key_id
 from graphiff.share.named import personal_index
@@ -173,7 +173,7 @@ def _tables(sub: Subgraph) -> tuple[bytes, bytes, dict[str, dict[str, dict[str, 
         by_type.setdefault(e.type, []).append(e)
         sl, _, sk = e.source.partition(":")
         dl, _, dk = e.target.partition(":")
-        ident = "|".join(str(plain_value(e.props.get(c)) or "") for c in model().rel(e.type).identity)
+        ident = rel_ident(plain_value(e.props.get(c)) for c in model().rel(e.type).identity)
         rows.append([_cell(rel_id(e.type, sl, sk, dl, dk, ident)), _cell(e.type), _cell(sl), _cell(sk), _cell(dl),
                      _cell(dk), *[_cell(e.props.get(c)) for c in ecols], *[_cell(e.props.get(c)) for c in PROVENANCE]])
     for t, es in by_type.items():

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from graphiff.errors import StoreError
 from graphiff.model import model
-from graphiff.model.identity import REL_ENDS
+from graphiff.model.identity import REL_ENDS, rel_ids
 from graphiff.stores.base import Store
 from graphiff.stores.columns import sql_type, to_arrow
 
@@ -264,11 +264,8 @@ class EmbeddedStore(Store):
         if rows.empty:
             return 0
         rows = rows.assign(**{c: rows[c].astype(str) for c in REL_ENDS})
-        # identity: the ends, the type and the schema's identity properties (as base.rel_id)
-        rid = (rows["src_label"] + ":" + rows["src"] + f"|{rel_type}|" + rows["dst_label"] + ":" + rows["dst"] + "|")
-        for i, c in enumerate(rt.identity):
-            rid = rid + ("|" if i else "") + rows[c].astype("string").fillna("").astype(str)
-        rows.insert(0, "rid", rid.astype(str))
+        # identity: the ends, the type and the schema's identity properties
+        rows.insert(0, "rid", rel_ids(rel_type, rows, rt.identity))
         return self._upsert(f"r_{rel_type}", "rid", rows, "update")
 
     def nodes(self, label: str, columns: list[str] | None = None) -> pd.DataFrame:

@@ -38,7 +38,7 @@ import pandas as pd
 
 from graphiff.errors import GraphiffError, StoreError
 from graphiff.model import model
-from graphiff.model.identity import REL_ENDS
+from graphiff.model.identity import REL_ENDS, rel_ids
 from graphiff.stores.base import Store
 from graphiff.stores.columns import sql_type, to_arrow
 from graphiff.stores.cypher import cypher, statements
@@ -250,11 +250,8 @@ class Neo4jStore(Store):
         rows = rows.assign(**{c: rows[c].astype(str) for c in REL_ENDS})
         for label in set(rows["src_label"]) | set(rows["dst_label"]):
             model().node(label)
-        # identity: the ends, the type and the schema's identity properties (as the embedded store)
-        rid = (rows["src_label"] + ":" + rows["src"] + f"|{rel_type}|" + rows["dst_label"] + ":" + rows["dst"] + "|")
-        for i, c in enumerate(rt.identity):
-            rid = rid + ("|" if i else "") + rows[c].astype("string").fillna("").astype(str)
-        rows.insert(0, "rid", rid.astype(str))
+        # identity: the ends, the type and the schema's identity properties
+        rows.insert(0, "rid", rel_ids(rel_type, rows, rt.identity))
         frame = rows if rows["rid"].is_unique else rows.drop_duplicates(subset=["rid"], keep="last")
         # end nodes first (missing ones bare, as in the embedded store), so the relationship
         # batches only MATCH them: no two batches race to create the same node
