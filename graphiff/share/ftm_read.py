@@ -4,27 +4,22 @@
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Iterable
 
 from followthemoney import model as ftm_model
 
+from graphiff.errors import PackageError
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.model import model as gmodel
 from graphiff.model.identity import rel_id, split_node_id
 from graphiff.share.ftm import LINK_ENDS, OFFICER_SCHEMA, PROPS
-from graphiff.share.verify import json_depth
+from graphiff.share.verify import parse_json
 
 _NUMERIC = {"amount", "amount_usd", "share_pct", "invoice_value", "value_usd"}
 
-
 #: The deepest nesting of one FtM entity line (an entity nests about 4 levels).
 MAX_ENTITY_DEPTH = 16
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _check_entity(d: Any) -> str | None:
@@ -78,13 +73,9 @@ def read_ftm_json_lines(data: bytes, *, max_depth: int = MAX_ENTITY_DEPTH) -> li
         if not line.strip():
             continue
         try:
-            d = json.loads(line, parse_constant=_no_constant)
-        except RecursionError:
-            raise ValueError(f"line {n} nests deeper than {max_depth} levels") from None
-        except ValueError as exc:
-            raise ValueError(f"line {n} is not valid JSON: {exc}") from None
-        if json_depth(d) > max_depth:
-            raise ValueError(f"line {n} nests deeper than {max_depth} levels")
+            d = parse_json(line, f"line {n}", max_depth=max_depth)
+        except PackageError as exc:
+            raise ValueError(str(exc)) from None
         problem = _check_entity(d)
         if problem:
             raise ValueError(f"line {n} {problem}")
