@@ -4,6 +4,8 @@ values, value kinds of graphiff.model.values, account ids and the checks across 
 kind)."""
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -18,10 +20,20 @@ ERROR_COLUMNS = ["row", "column", "value", "reason"]
 #: kept: its own node -- BankAccount, Payment or CashReport -- carries the mark).
 ID_CHECK = "id_check"
 IBAN_INVALID = "iban_invalid"
-#: The load-summary warning counted for each such row.
-IBAN_WARNING = "account id fails the IBAN check: kept, marked id_check = iban_invalid"
-#: The load-summary warning of a header that ends with unnamed columns.
-UNNAMED_WARNING = "header ends with an unnamed column: ignored (a row with a value there is quarantined)"
+#: The load-summary warning (its code) counted for each such row.
+IBAN_WARNING = "iban_invalid"
+#: The load-summary warning of a header that ends with unnamed columns (one per file).
+UNNAMED_WARNING = "unnamed_trailing_column"
+#: The load-summary warning counted for each kept row whose amount has no USD rate for its month.
+USD_WARNING = "usd_unconvertible"
+#: The load-summary warnings: the stable code (the key of ``load --json`` ``warnings``) and what
+#: it means (the human summary).
+WARNINGS = {
+    IBAN_WARNING: "account id fails the IBAN check: kept, marked id_check = iban_invalid",
+    UNNAMED_WARNING: "header ends with an unnamed column: ignored (a row with a value there is quarantined)",
+    USD_WARNING: "no USD rate for the currency in that month: kept, marked usd_status = unconvertible, "
+                 "left out of value comparisons",
+}
 _ACCOUNT_COLUMNS = ("account_id", "from_account", "to_account")
 
 
@@ -43,6 +55,38 @@ def reserved_columns(kind: FileKind) -> dict[str, str]:
     return out
 
 
+def check_names(names: Sequence[str], reserved: Callable[[str], str | None] | None = None, *,
+                ignore_case: bool = True) -> tuple[int, str] | None:
+    """The first problem of a list of column names, or ``None``: the rules of a header shared by
+    input files (:func:`check_header`) and package tables (:mod:`graphiff.share.contents`). A
+    name may not be empty, repeat an earlier one (ignoring letter case unless ``ignore_case`` is
+    false), or be one ``reserved`` refuses (it returns why, or ``None``); empty names are
+    reported first, then repeats, then reserved names. Each caller raises its own error from the
+    problem, ``(position from 1, message)``. Cost: linear in the names.
+
+    >>> check_names(["trader_id", "name", "Name"])
+    (3, "column 3 'Name' repeats column 2 'name' (names are compared ignoring letter case)")
+    >>> check_names(["trader_id", "", "key"], {"key": "the row's key"}.get)
+    (2, 'column 2 of the header has no name')
+    >>> check_names(["trader_id", "key"], {"key": "the row's key"}.get)
+    (2, "'key' is a name graphiff sets itself (the row's key)")
+    """
+    for i, name in enumerate(names, 1):
+        if not name.strip():
+            return i, f"column {i} of the header has no name"
+    seen: dict[str, tuple[int, str]] = {}
+    for i, name in enumerate(names, 1):
+        first = seen.setdefault(name.casefold() if ignore_case else name, (i, name))
+        if first[0] != i:
+            how = " (names are compared ignoring letter case)" if ignore_case else ""
+            return i, f"column {i} {name!r} repeats column {first[0]} {first[1]!r}{how}"
+    for i, name in enumerate(names, 1):
+        why = reserved(name) if reserved is not None else None
+        if why:
+            return i, f"{name!r} is a name graphiff sets itself ({why})"
+    return None
+
+
 def model_kind(name: str) -> FileKind:
     """The file kind ``name`` of the model (a shorthand for examples)."""
     from graphiff.model import model
@@ -54,7 +98,7 @@ def check_header(kind: FileKind, columns: list[str], *, file: str, mapping: Mapp
                  required: bool = True) -> list[str]:
     """Check the column names of one file before anything is written; fatal problems raise
     :class:`InvalidInput` naming the file and the column, and the returned list holds the
-    warnings (at most one per file).
+    warnings (codes of :data:`WARNINGS`, at most one per file).
 
     The rules (README, "Input contract"): unnamed columns at the end of the header (a trailing
     comma) are ignored with a warning, and the reader quarantines a row with a value there; any
@@ -64,7 +108,7 @@ def check_header(kind: FileKind, columns: list[str], *, file: str, mapping: Mapp
     be present (unless ``required`` is false). Cost: linear in the number of columns.
 
     >>> check_header(model_kind("traders"), ["trader_id", "name", "country", ""], file="t.csv")
-    ['header ends with an unnamed column: ignored (a row with a value there is quarantined)']
+    ['unnamed_trailing_column']
     >>> try:
     ...     check_header(model_kind("traders"), ["trader_id", "name", "country", "Name"], file="t.csv")
     ... except InvalidInput as exc:
@@ -77,24 +121,28 @@ def check_header(kind: FileKind, columns: list[str], *, file: str, mapping: Mapp
         n -= 1
     warnings = [UNNAMED_WARNING] if n < len(cols) else []
     named = cols[:n]
-    for i, c in enumerate(named, 1):
-        if not c:
-            raise InvalidInput(f"column {i} of the header has no name (only unnamed columns at its end are "
-                               "allowed, and ignored)", file=file)
-    if mapping is not None:
-        _no_repeats(named, file, ignore_case=False)
-        mapping.check_columns(file, named)
-        out = mapping.output_columns(named)
-    else:
-        _no_repeats(named, file, ignore_case=True)
+    reserved = {k.casefold(): why for k, why in reserved_columns(kind).items()}
+
+    def refused(name: str) -> str | None:
+        return reserved.get(name.casefold())
+
+    if mapping is None:
         out = [(c, c) for c in named]
-    reserved = {k.casefold(): (k, why) for k, why in reserved_columns(kind).items()}
-    for name, source in out:
-        if name.casefold() in reserved:
-            k, why = reserved[name.casefold()]
-            via = f" (the mapping names it {name!r})" if source != name else ""
-            raise InvalidInput(f"{k!r} is a name graphiff sets itself ({why}){via}: rename the column",
-                               file=file, column=source)
+        problem = check_names(named, refused)
+    else:   # names repeat as the file gives them and are reserved as the mapping renames them
+        out = [(c, c) for c in named]
+        problem = check_names(named, ignore_case=False)
+        if problem is None:
+            mapping.check_columns(file, named)
+            out = mapping.output_columns(named)
+            problem = check_names([name for name, _ in out], refused, ignore_case=False)
+    if problem is not None:
+        i, message = problem
+        name, source = out[i - 1]
+        if not name:
+            raise InvalidInput(f"{message} (only unnamed columns at its end are allowed, and ignored)", file=file)
+        via = f" (the mapping names it {name!r})" if source != name else ""
+        raise InvalidInput(f"{message}{via}: rename the column", file=file, column=source)
     names = {name for name, _ in out}
     if not required:
         return warnings
@@ -106,16 +154,6 @@ def check_header(kind: FileKind, columns: list[str], *, file: str, mapping: Mapp
     if kind.name == "rates" and "month" not in names and "date" not in names:
         raise InvalidInput("rates need a month or date column", file=file, column="month")
     return warnings
-
-
-def _no_repeats(names: list[str], file: str, *, ignore_case: bool) -> None:
-    seen: dict[str, tuple[int, str]] = {}
-    for i, c in enumerate(names, 1):
-        first = seen.setdefault(c.casefold() if ignore_case else c, (i, c))
-        if first[0] != i:
-            how = " (names are compared ignoring case)" if ignore_case else ""
-            raise InvalidInput(f"duplicate column name: column {i} repeats column {first[0]} {first[1]!r}{how}",
-                               file=file, column=c)
 
 
 def validate(kind: FileKind, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -176,10 +214,10 @@ def validate(kind: FileKind, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
 
 
 def warnings_of(rows: pd.DataFrame) -> dict[str, int]:
-    """The load-summary warnings of validated rows that are kept: reason -> count.
+    """The load-summary warnings of validated rows that are kept: code (:data:`WARNINGS`) -> count.
 
     >>> warnings_of(pd.DataFrame({ID_CHECK: [IBAN_INVALID, None]}))
-    {'account id fails the IBAN check: kept, marked id_check = iban_invalid': 1}
+    {'iban_invalid': 1}
     """
     if ID_CHECK not in rows.columns:
         return {}

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from graphiff.errors import PackageError
+from graphiff.ingest.validate import check_names
 from graphiff.model import model
 from graphiff.model.identity import PROVENANCE, REL_ENDS, split_node_id
 from graphiff.share.ftm_read import from_ftm, read_ftm_json_lines
@@ -126,21 +127,20 @@ def _check_header(header: list[str], fixed: tuple[str, ...], reserved: tuple[str
     columns at all only when ``empty`` is false."""
     if not header and not empty:
         raise PackageError(f"{where} has no header")
-    seen: dict[str, str] = {}
     for i, name in enumerate(header, start=1):
-        if not name.strip():
-            raise PackageError(f"{where}: column {i} has no name")
-        if len(name) > MAX_COLUMN_NAME or _CONTROL.search(name):
+        if name.strip() and (len(name) > MAX_COLUMN_NAME or _CONTROL.search(name)):
             raise PackageError(f"{where}: column {i} has an unusable name {name[:80]!r}")
-        low = name.lower()
-        if low in seen:
-            raise PackageError(f"{where}: column {name!r} repeats column {seen[low]!r} (names differ at most "
-                               "in letter case)")
-        seen[low] = name
+    own = {c.lower() for c in (*fixed, *PROVENANCE)}
+
+    def refused(name: str) -> str | None:
         if name in fixed or name in PROVENANCE:
-            continue
-        if low in reserved or name.startswith("_") or low in {c.lower() for c in (*fixed, *PROVENANCE)}:
-            raise PackageError(f"{where}: column {name!r} is a reserved name")
+            return None
+        low = name.lower()
+        return "a reserved name" if low in reserved or name.startswith("_") or low in own else None
+
+    problem = check_names(header, refused)
+    if problem is not None:
+        raise PackageError(f"{where}: {problem[1]}")
 
 
 def _read_csv(data: bytes, where: str, fixed: tuple[str, ...], reserved: tuple[str, ...],
