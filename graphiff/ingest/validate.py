@@ -43,7 +43,8 @@ def reserved_columns(kind: FileKind) -> dict[str, str]:
     (:attr:`FileKind.derived`) and, where every other column becomes a relationship property,
     the relationship ends.
 
-    >>> sorted(reserved_columns(model_kind("traders")))
+    >>> from graphiff.model import model
+    >>> sorted(reserved_columns(model().files["traders"]))
     ['_line', '_load_id', '_loaded_at', '_source', 'id_check', 'key', 'origin']
     """
     out = {"key": "the row's key"}
@@ -87,13 +88,6 @@ def check_names(names: Sequence[str], reserved: Callable[[str], str | None] | No
     return None
 
 
-def model_kind(name: str) -> FileKind:
-    """The file kind ``name`` of the model (a shorthand for examples)."""
-    from graphiff.model import model
-
-    return model().files[name]
-
-
 def check_header(kind: FileKind, columns: list[str], *, file: str, mapping: Mapping | None = None,
                  required: bool = True) -> list[str]:
     """Check the column names of one file before anything is written; fatal problems raise
@@ -107,10 +101,11 @@ def check_header(kind: FileKind, columns: list[str], *, file: str, mapping: Mapp
     compared ignoring case, after a ``mapping`` renamed the columns. The required columns must
     be present (unless ``required`` is false). Cost: linear in the number of columns.
 
-    >>> check_header(model_kind("traders"), ["trader_id", "name", "country", ""], file="t.csv")
+    >>> from graphiff.model import model
+    >>> check_header(model().files["traders"], ["trader_id", "name", "country", ""], file="t.csv")
     ['unnamed_trailing_column']
     >>> try:
-    ...     check_header(model_kind("traders"), ["trader_id", "name", "country", "Name"], file="t.csv")
+    ...     check_header(model().files["traders"], ["trader_id", "name", "country", "Name"], file="t.csv")
     ... except InvalidInput as exc:
     ...     print(exc.file, exc.column)
     t.csv Name
