@@ -57,7 +57,7 @@ class Provenance:
         return out
 
 
-def write_nodes(store: Store, label: str, frame: pd.DataFrame, prov: Provenance, *,
+def write_nodes(store: Store, label: str, frame: pd.DataFrame, prov: Provenance | None, *,
                 on_conflict: Literal["update", "keep"] = "update") -> int:
     """Upsert node rows of ``label`` stamped with their provenance.
 
@@ -69,8 +69,9 @@ def write_nodes(store: Store, label: str, frame: pd.DataFrame, prov: Provenance,
         A node label of the model.
     frame : DataFrame
         One row per node, with a ``key`` column and the node's properties.
-    prov : Provenance
-        Where the rows come from (with their lines, or ``frame`` has a ``_line`` column).
+    prov : Provenance or None
+        Where the rows come from (with their lines, or ``frame`` has a ``_line`` column); ``None``
+        when ``frame`` already carries the provenance columns (as for :func:`write_rels`).
     on_conflict : {"update", "keep"}
         ``update`` overwrites properties of existing nodes, ``keep`` leaves them as they are
         (nodes derived from another file's rows never overwrite a node of its own file).
@@ -82,7 +83,7 @@ def write_nodes(store: Store, label: str, frame: pd.DataFrame, prov: Provenance,
     """
     if not len(frame):
         return 0
-    store.upsert_nodes(label, prov.stamp(frame), on_conflict=on_conflict)
+    store.upsert_nodes(label, frame if prov is None else prov.stamp(frame), on_conflict=on_conflict)
     return len(frame)
 
 

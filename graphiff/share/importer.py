@@ -329,9 +329,7 @@ def import_package(store: Store, path: str | Path) -> dict[str, Any]:
     written_rels: dict[str, int] = {}
     with store.atomic(load_id):
         for label, frame in sorted(plan.nodes.items()):
-            if len(frame):
-                store.upsert_nodes(label, frame)
-            written_nodes[label] = int(len(frame))
+            written_nodes[label] = write_nodes(store, label, frame, None)   # stamped when planned
         for label, frame in sorted(plan.bare.items()):
             write_nodes(store, label, frame, prov, on_conflict="keep")
         for t, frame in sorted(plan.rels.items()):
