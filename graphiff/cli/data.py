@@ -49,8 +49,10 @@ def load(
     as_json: bool = JsonOpt,
 ) -> None:
     """Load input files into the store. Bad rows are quarantined with reasons; rows kept with a mark (an account id
-    failing the IBAN check) are counted as warnings; loading the same files twice changes nothing."""
+    failing the IBAN check, an amount without a USD rate) are counted as warnings; data files of a folder whose name
+    is no file kind are skipped with a warning; loading the same files twice changes nothing."""
     from graphiff.ingest import load_paths
+    from graphiff.ingest.validate import WARNINGS
 
     qdir = quarantine_dir or default_quarantine_dir(store)
     with store_from(store, database, create=True) as st, progress_bar(not as_json) as prog:
@@ -74,9 +76,13 @@ def load(
     for kind, n in result.loaded.items():
         table.add_row(kind, f"{n:,}", f"{result.quarantined.get(kind, 0):,}")
     console.print(table)
-    for wkind, reasons in result.warnings.items():
-        for reason, n in reasons.items():
-            console.print(f"warning: {wkind}: {n:,} × {reason}", markup=False, highlight=False)
+    # file names are data: printed as they are (no markup)
+    for f in result.files:
+        for code, n in f.get("warnings", {}).items():
+            console.print(f"warning: {f['file']} ({f['kind']}): {n:,} × {WARNINGS.get(code, code)}",
+                          markup=False, highlight=False, soft_wrap=True)
+    for s in result.skipped:
+        console.print(f"warning: skipped {s['file']}: {s['reason']}", markup=False, highlight=False, soft_wrap=True)
     if result.quarantine:
         console.print(f"rejected rows with reasons: {esc(result.quarantine)}", highlight=False)
 
@@ -96,7 +102,36 @@ def status(store: Optional[str] = StoreOpt, database: Optional[str] = DatabaseOp
         for k, v in sorted(counts.items()):
             t.add_row(esc(k), f"{v:,}")
         console.print(t)
+    if data["loads"]:
+        console.print(_loads_table(data["loads"]))
     console.print(f"{len(data['loads'])} load(s)")
+
+
+def _loads_table(loads: list[dict]) -> Table:
+    """The loads of ``status``: one row per load, files or a sharing package (every data string
+    escaped: names, purposes and markings come from the input)."""
+    t = Table(title="loads")
+    for col in ("load", "when", "kind", "from", "loaded", "quarantined", "purpose", "marking", "partner alerts",
+                "collisions"):
+        t.add_column(col, justify="right" if col in ("quarantined", "collisions") else "left")
+    for d in loads:
+        when = esc(d.get("loaded_at") or d.get("first_loaded_at"))
+        if d.get("kind") == "package":
+            loaded = d.get("loaded") or {}
+            nodes, rels = (sum((loaded.get(k) or {}).values()) for k in ("nodes", "relationships"))
+            alerts = d.get("partner_alerts") or {}
+            patterns = ", ".join(f"{p} {n:,}" for p, n in (alerts.get("patterns") or {}).items())
+            t.add_row(esc(d.get("load_id")), when, "package", esc(f"{d.get('producer')}: {d.get('package')}"),
+                      f"{nodes:,} nodes, {rels:,} relationships", "",
+                      esc(d.get("purpose")), esc(d.get("marking")),
+                      f"{alerts.get('count', 0):,}" + (f" ({esc(patterns)})" if patterns else ""),
+                      f"{(d.get('collisions') or {}).get('count', 0):,}")
+            continue
+        names = [str(f.get("file")) for f in d.get("files") or []]
+        shown = ", ".join(names[:3]) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
+        t.add_row(esc(d.get("load_id")), when, "files", esc(shown), f"{sum((d.get('loaded') or {}).values()):,}",
+                  f"{sum((d.get('quarantined') or {}).values()):,}", "", "", "", "")
+    return t
 
 
 @app.command()

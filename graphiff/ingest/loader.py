@@ -16,7 +16,7 @@ from graphiff.errors import InvalidInput
 from graphiff.ingest.mapping import Mapping, load_mapping
 from graphiff.ingest.quarantine import Quarantine
 from graphiff.ingest.readers import SUFFIXES, Chunk, file_format, header, read_chunks
-from graphiff.ingest.validate import check_header, validate, warnings_of
+from graphiff.ingest.validate import USD_WARNING, check_header, validate, warnings_of
 from graphiff.ingest.writer import LoadContext, write_rows
 from graphiff.model import FileKind, model
 from graphiff.model import values as nz
@@ -24,6 +24,10 @@ from graphiff.stores import Store
 
 KIND_ORDER = list(model().load_order)
 Progress = Callable[[str, int], None]
+#: The suffixes of data files: one of them in a folder whose name is no file kind is skipped with a
+#: warning (``.json`` is left out: a folder may hold truth.json, a manifest...; other files are
+#: skipped silently).
+DATA_SUFFIXES = frozenset(SUFFIXES) - {".json"}
 
 
 @dataclass
@@ -32,12 +36,14 @@ class LoadResult:
     loaded: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
     quarantine: str | None = None
-    files: list[dict] = field(default_factory=list)
-    warnings: dict[str, dict[str, int]] = field(default_factory=dict)   # kind -> reason -> rows (or files)
+    files: list[dict] = field(default_factory=list)   # file, kind, loaded, warnings (code -> n) per file
+    warnings: dict[str, dict[str, int]] = field(default_factory=dict)   # kind -> code -> rows (or files)
+    skipped: list[dict[str, str]] = field(default_factory=list)   # data files of a folder not loaded: file, reason
 
     def to_dict(self) -> dict:
         return {"load_id": self.load_id, "loaded": self.loaded, "quarantined": self.quarantined,
-                "quarantine": self.quarantine, "files": self.files, "warnings": self.warnings}
+                "quarantine": self.quarantine, "files": self.files, "warnings": self.warnings,
+                "skipped": self.skipped}
 
 
 @dataclass
@@ -57,10 +63,15 @@ def kind_of_name(stem: str) -> str:
     return stem
 
 
-def discover(paths: Iterable[str | Path], mappings: list[Mapping], kind: str | None = None) -> list[_Source]:
+def discover(paths: Iterable[str | Path], mappings: list[Mapping], kind: str | None = None,
+             skipped: list[dict[str, str]] | None = None) -> list[_Source]:
     """Which file is which kind: ``kind`` when given (with a mapping of that kind if there is
     one: the one whose ``match`` fits the file, else the first), else a mapping's ``match``,
-    else the canonical file name."""
+    else the canonical file name (ignoring letter case: ``Traders.CSV`` is the traders file).
+
+    A file of a folder that is no file kind is skipped: a data file (:data:`DATA_SUFFIXES`) is
+    appended to ``skipped`` as ``{"file", "reason"}``, any other file silently. A file given by
+    name that is no file kind is fatal."""
     if kind is not None and kind not in model().files:
         raise InvalidInput(f"--kind: unknown file kind {kind!r} (known: {', '.join(KIND_ORDER)})")
     out: list[_Source] = []
@@ -78,8 +89,10 @@ def discover(paths: Iterable[str | Path], mappings: list[Mapping], kind: str | N
                 mapping = next((m for m in mappings if m.applies_to(f)), None)
                 f_kind = mapping.kind if mapping else kind_of_name(f.stem)
             if f.suffix.lower() not in SUFFIXES or f_kind not in model().files:
-                if p.is_dir():
-                    continue  # a folder may hold other files (truth.json, README...)
+                if p.is_dir():  # a folder may hold other files (truth.json, README...)
+                    if f.suffix.lower() in DATA_SUFFIXES and skipped is not None:
+                        skipped.append({"file": f.name, "reason": _unknown_kind(mappings)})
+                    continue
                 if f.suffix.lower() not in SUFFIXES:
                     file_format(f)  # raises: unsupported file type
                 if mappings:
@@ -93,9 +106,18 @@ def discover(paths: Iterable[str | Path], mappings: list[Mapping], kind: str | N
                                    file=f.name)
             out.append(_Source(f, f_kind, mapping))
     if not out:
-        raise InvalidInput("no input files found (expected canonical names such as declarations.csv)",
+        names = skipped or []
+        also = f"; skipped {', '.join(s['file'] for s in names)}: {names[0]['reason']}" if names else ""
+        raise InvalidInput("no input files found (expected canonical names such as declarations.csv)" + also,
                            file=", ".join(str(p) for p in paths))
     return sorted(out, key=lambda s: (KIND_ORDER.index(s.kind), s.path.name))
+
+
+def _unknown_kind(mappings: list[Mapping]) -> str:
+    """Why a data file of a folder is skipped."""
+    how = " and matches no --mapping pattern" if mappings else ""
+    return (f"not a known file kind ({', '.join(KIND_ORDER)}){how}; name it after its kind or use "
+            "--kind/--mapping")
 
 
 def load_id_for(sources: list[_Source]) -> str:
@@ -120,26 +142,28 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
     file, line, column, value and reason. Fatal problems raise :class:`InvalidInput`. ``kind``
     forces the file kind of every file given (see :func:`discover`). Kept rows worth a look
     (an account id failing the IBAN check) and ignored header columns are counted in
-    ``warnings``.
+    ``warnings`` by code (:data:`graphiff.ingest.validate.WARNINGS`), per kind and per file (in
+    ``files``); data files of a folder whose name is no file kind are listed in ``skipped``.
 
     All or nothing: the writes of every file and the load record are one unit of work
     (:meth:`graphiff.stores.base.Store.atomic`); when anything fails, the store is left as it
     was and no quarantine file is written.
     """
     maps = [load_mapping(m) for m in mappings]
-    sources = discover(paths, maps, kind)
+    skipped: list[dict[str, str]] = []
+    sources = discover(paths, maps, kind, skipped)
     for s in sources:  # fail fast on fatal header problems before writing anything
         s.warnings = dict.fromkeys(_check_header(s), 1)
     load_id = load_id_for(sources)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     quarantine = Quarantine(Path(quarantine_dir) / f"{load_id}.csv")
-    result = LoadResult(load_id)
+    result = LoadResult(load_id, skipped=skipped)
     previous = next((d for d in store.loads() if d.get("load_id") == load_id), None)
     # all or nothing: every write and the load record commit together, and the quarantine file
     # appears only then; any failure (KeyboardInterrupt too) leaves the store and the folder as they were
     try:
         with store.atomic(load_id):
-            ctx = LoadContext(store, load_id, now)
+            ctx = _CountingContext(store, load_id, now)
             for s in sources:
                 ctx.new_file()
                 loaded = 0
@@ -150,7 +174,8 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
                     if progress:
                         progress(s.kind, len(chunk.frame) + len(chunk.bad_rows))
                 result.loaded[s.kind] = result.loaded.get(s.kind, 0) + loaded
-                result.files.append({"file": s.path.name, "kind": s.kind, "loaded": loaded})
+                result.files.append({"file": s.path.name, "kind": s.kind, "loaded": loaded,
+                                     "warnings": dict(s.warnings)})
                 for w, n in s.warnings.items():
                     kw = result.warnings.setdefault(s.kind, {})
                     kw[w] = kw.get(w, 0) + n
@@ -169,9 +194,41 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
     return result
 
 
+class _CountingContext(LoadContext):
+    """The writer's context, counting the rows whose value it could not convert to USD (no rate
+    for the currency in that month): kept with ``usd_status = unconvertible``, a load warning."""
+
+    def __init__(self, store: Store, load_id: str, loaded_at: str):
+        super().__init__(store, load_id, loaded_at)
+        self.unconvertible = 0
+
+    def to_usd(self, amount: pd.Series, currency: pd.Series, date: pd.Series,
+               given: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+        usd, status = super().to_usd(amount, currency, date, given)
+        self.unconvertible += int((status == "unconvertible").sum())
+        return usd, status
+
+
 def _check_header(s: _Source) -> list[str]:
     """The header checks of :func:`graphiff.ingest.validate.check_header`; returns its warnings."""
-    return check_header(model().files[s.kind], header(s.path), file=s.path.name, mapping=s.mapping)
+    kind = model().files[s.kind]
+    cols = header(s.path)
+    _check_separator(s, kind, cols)
+    return check_header(kind, cols, file=s.path.name, mapping=s.mapping)
+
+
+def _check_separator(s: _Source, kind: FileKind, cols: list[str]) -> None:
+    """A CSV header read as one column that holds ``;`` or a tab, lacking required columns (or
+    the mapping's): the file uses another separator; say so rather than "missing column"."""
+    if file_format(s.path) != "csv" or len(cols) != 1:
+        return
+    needed = s.mapping.source_columns() if s.mapping else set(kind.required)
+    if needed <= set(cols):
+        return
+    for sep, said in ((";", "';'-separated"), ("\t", "tab-separated")):
+        if sep in cols[0]:
+            raise InvalidInput(f"the header looks {said}; graphiff reads comma-separated CSV (or .tsv for tabs): "
+                               "re-save the file with commas", file=s.path.name)
 
 
 def key_of(kind: FileKind, df: pd.DataFrame) -> pd.Series:
@@ -182,7 +239,7 @@ def key_of(kind: FileKind, df: pd.DataFrame) -> pd.Series:
     return key
 
 
-def _load_chunk(ctx: LoadContext, s: _Source, chunk: Chunk, q: Quarantine, seen: dict[str, int]) -> int:
+def _load_chunk(ctx: _CountingContext, s: _Source, chunk: Chunk, q: Quarantine, seen: dict[str, int]) -> int:
     file = s.path.name
     for b in chunk.bad_rows:
         q.add(file, s.kind, b.line, b.column, b.text, b.reason)
@@ -221,7 +278,11 @@ def _load_chunk(ctx: LoadContext, s: _Source, chunk: Chunk, q: Quarantine, seen:
     rows = norm.loc[good].reset_index(drop=True)
     rows.insert(0, "key", keys[good])
     if len(rows):
+        before = ctx.unconvertible
         write_rows(ctx, kind, rows, ctx.provenance(file).at(chunk.lines[good]))
-        for w, n in warnings_of(rows).items():
+        warned = warnings_of(rows)
+        if ctx.unconvertible > before:
+            warned[USD_WARNING] = ctx.unconvertible - before
+        for w, n in warned.items():
             s.warnings[w] = s.warnings.get(w, 0) + n
     return int(good.sum())

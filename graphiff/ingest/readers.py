@@ -5,7 +5,9 @@ missing value), the source line of each row, and the rows that could not be pars
 (wrong field count, not a JSON object, a value that is not text), so nothing read is lost.
 
 What a reader refuses (fatal :class:`InvalidInput` naming the file): a text file (CSV, JSON
-Lines) with a NUL byte or a byte that is not UTF-8 anywhere in it, and a file it cannot parse.
+Lines) with a NUL byte or a byte that is not UTF-8 anywhere in it, a file it cannot parse, and a
+CSV or XLSX file without a header row ("empty file or no header row"; XLSX: row 1 of the first
+sheet, which the message names).
 What becomes a text value: JSON and Parquet numbers as written (``NaN`` and ``Infinity`` as
 those words, so a numeric column quarantines them), nested objects and lists as JSON text,
 Parquet binary values decoded as UTF-8 (a value that is not UTF-8 quarantines its row).
@@ -59,7 +61,10 @@ def header(path: Path) -> list[str]:
         raise InvalidInput("file not found", file=path.name)
     if fmt == "csv":
         scan_text(path)
-        return [c.strip() for c in _csv_header(path)[0]]
+        cols = [c.strip() for c in _csv_header(path)[0]]
+        if not any(cols):
+            raise InvalidInput("empty file or no header row", file=path.name)
+        return cols
     if fmt == "parquet":
         try:
             return [str(n).strip() for n in pq.read_schema(path).names]
@@ -309,15 +314,27 @@ def _read_xlsx(path: Path, chunk_rows: int) -> Iterator[Chunk]:
         raw = pd.read_excel(path, header=None, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - any reader failure is a fatal input problem
         raise InvalidInput(f"cannot read xlsx file: {exc}", file=path.name) from None
-    if raw.empty:
-        return
-    cols = [str(c).strip() for c in raw.iloc[0].tolist()]
+    cols = [str(c).strip() for c in raw.iloc[0].tolist()] if len(raw) else []
+    if not any(cols):  # an empty sheet, or a blank first row: the header is row 1
+        raise InvalidInput(f"empty file or no header row: first sheet {_first_sheet(path)!r} has no header row "
+                           "(graphiff reads the first sheet; its row 1 names the columns)", file=path.name)
     frame = raw.iloc[1:].reset_index(drop=True).astype(object)
     frame.columns = cols
     # line = sheet row: the header is row 1
     for start in range(0, max(len(frame), 1), chunk_rows):
         part = frame.iloc[start:start + chunk_rows].reset_index(drop=True)
         yield Chunk(part, np.arange(start + 2, start + 2 + len(part), dtype=np.int64))
+
+
+def _first_sheet(path: Path) -> str:
+    """The name of the first sheet of a workbook (the one :func:`_read_xlsx` reads)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return str(wb.worksheets[0].title)
+    finally:
+        wb.close()
 
 
 def _arrow_texts(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, str]:

@@ -12,7 +12,6 @@ import pytest
 
 from graphiff.errors import InvalidInput, InvalidMapping
 from graphiff.ingest import load_paths
-from graphiff.ingest.validate import IBAN_WARNING
 from graphiff.stores import open_store
 from tests.conftest import KCS, ROOT
 from tests.world import HOSTILE, TABLES, write_world
@@ -129,7 +128,7 @@ def test_bad_rows_are_quarantined_with_reasons(store, tmp_path):
     assert res.quarantined["declarations"] == len(BAD_DECLARATIONS) + 1
     # an IBAN failing its check is data, not garbage (issue 11): PAYI is kept and marked
     assert res.quarantined["payments"] == 1
-    assert res.warnings["payments"] == {IBAN_WARNING: 1}
+    assert res.warnings["payments"] == {"iban_invalid": 1}
     by_value = {(r["column"], r["reason"].split(" (")[0]) for r in rows}
     for override, column, reason in BAD_DECLARATIONS:
         assert any(c == column and reason in r for c, r in by_value), (column, reason)

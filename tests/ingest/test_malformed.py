@@ -18,7 +18,7 @@ import pytest
 from graphiff.errors import InvalidInput
 from graphiff.ingest import load_paths
 from graphiff.ingest.readers import read_chunks
-from graphiff.ingest.validate import IBAN_WARNING, UNNAMED_WARNING
+from graphiff.ingest.validate import WARNINGS
 from graphiff.stores import open_store
 
 TRADER = {"trader_id": "T1", "name": "Acme", "country": "KE"}
@@ -181,13 +181,13 @@ def test_a_trailing_comma_in_the_header_is_ignored_with_a_warning(tmp_path):
     path = write(tmp_path / "in", "traders.csv", "trader_id,name,country,\nT1,Acme,KE,\nT2,Beta,KE,stray\n")
     res, traders = load(tmp_path, path)
     assert res.loaded["traders"] == 1 and res.quarantined["traders"] == 1
-    assert res.warnings["traders"] == {UNNAMED_WARNING: 1}
+    assert res.warnings["traders"] == {"unnamed_trailing_column": 1}   # a stable code, not a sentence
     (q,) = quarantine(res)
     assert q["line"] == "3" and "column without a name" in q["reason"]
     assert "" not in traders.columns and list(traders["key"]) == ["T1"]
     code, out = run_cli("load", str(path), "--store", str(tmp_path / "c.duckdb"), "--quarantine-dir",
                         str(tmp_path / "q2"))
-    assert code == 0 and "warning: traders" in out
+    assert code == 0 and f"warning: traders.csv (traders): 1 × {WARNINGS['unnamed_trailing_column']}" in out
 
 
 def test_two_trailing_empty_names_are_ignored(tmp_path):
@@ -348,7 +348,7 @@ def test_an_invalid_iban_is_kept_marked_and_counted(tmp_path):
     res = json.loads(out[out.index("{"):])
     assert res["loaded"] == {"traders": 1, "accounts": 2, "payments": 1}
     assert sum(res["quarantined"].values()) == 0
-    assert res["warnings"] == {"accounts": {IBAN_WARNING: 1}, "payments": {IBAN_WARNING: 1}}
+    assert res["warnings"] == {"accounts": {"iban_invalid": 1}, "payments": {"iban_invalid": 1}}
     with open_store(str(tmp_path / "s.duckdb")) as st:
         acc = st.nodes("BankAccount").set_index("key")
         assert acc.loc[BAD_IBAN, "id_check"] == "iban_invalid"
@@ -357,7 +357,7 @@ def test_an_invalid_iban_is_kept_marked_and_counted(tmp_path):
         assert len(st.rels("SENT")) == 1 and len(st.rels("HOLDS")) == 2
     code, human = run_cli("load", *map(str, files), "--store", str(tmp_path / "s2.duckdb"), "--quarantine-dir",
                           str(tmp_path / "q"))
-    assert code == 0 and "warning: accounts: 1 × account id fails the IBAN check" in human
+    assert code == 0 and "warning: accounts.csv (accounts): 1 × account id fails the IBAN check" in human
 
 
 def test_the_iban_mark_shows_in_explore_and_charts(tmp_path):
