@@ -19,7 +19,7 @@ from typing import Any
 
 from graphiff.charts.base import flagged_by, label_counts, omitted_note, valid_edges
 from graphiff.charts.layout import layout_positions
-from graphiff.charts.style import DEFAULT_STYLE, STYLES, ordered_labels
+from graphiff.charts.style import DEFAULT_STYLE, STYLES, ordered_labels, swatch_path
 from graphiff.graph.subgraph import Subgraph
 from graphiff.model.cells import clean_props, clean_text, plain_value
 from graphiff.model.identity import PROVENANCE
@@ -52,7 +52,8 @@ def _library() -> str:
 
 
 def _style_json(st) -> dict[str, Any]:
-    return {"colour": st.colour, "shape": st.shape, "size": st.size, "glyph": st.glyph}
+    # swatch: the legend's SVG path of the same shape cytoscape draws for the node
+    return {"colour": st.colour, "shape": st.shape, "size": st.size, "swatch": swatch_path(st.shape, st.size)}
 
 
 def chart_data(sub: Subgraph, positions: dict[str, tuple[float, float]] | None = None) -> dict[str, Any]:

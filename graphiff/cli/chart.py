@@ -21,12 +21,21 @@ from graphiff.errors import GraphiffError
 
 
 def _format_for(fmt: str | None, out: Path) -> str:
-    """The chart format: ``--format``, else the one whose suffix ``out`` has."""
+    """The chart format: ``--format``, else the one whose suffix ``out`` has.
+
+    ``--format`` contradicting the suffix of another chart format (``--format html --out z.png``)
+    is refused: the file would open in the wrong program.
+    """
     from graphiff.charts.base import FORMATS
 
-    if fmt:
-        return fmt.lower().lstrip(".")
     suffix = out.suffix.lower()
+    if fmt:
+        name = fmt.lower().lstrip(".")
+        clash = next((other for other, spec in FORMATS.items() if spec.suffix == suffix and other != name), None)
+        if clash and name in FORMATS and not out.is_dir():
+            raise GraphiffError(f"--format {name} does not fit the name {out.name!r}, which says {clash}: "
+                                f"name the file *{FORMATS[name].suffix}, or leave out --format")
+        return name
     for name, spec in FORMATS.items():
         if spec.suffix == suffix:
             return name

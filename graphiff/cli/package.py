@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from graphiff.cli.app import app
+from graphiff.cli.app import app, err_console
 from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
@@ -48,7 +48,7 @@ def package_cmd(
     """Make a sharing package for a partner: the chosen subgraph as FollowTheMoney entities plus CSV, the alerts
     in scope and a manifest (producer, time, purpose, marking, redaction, SHA-256 of every file), in one zip."""
     from graphiff.alerts import stored_alerts
-    from graphiff.share.keys import KEY_ENV, read_key
+    from graphiff.share.keys import KEY_ENV, key_file_warning, read_key
     from graphiff.share.package import make_package
     from graphiff.share.redact import POLICIES
 
@@ -57,6 +57,9 @@ def package_cmd(
     if not seed and not alert:
         raise PackageError("give at least one --seed ID or an --alert ID")
     key = read_key(key_file)
+    exposed = key_file_warning(key_file)
+    if exposed:
+        err_console.print(f"warning: {exposed}", markup=False, highlight=False, soft_wrap=True)
     if redact == "pseudonymise" and not key:
         raise PackageError(f"--redact pseudonymise needs the team key: give --key-file FILE or set {KEY_ENV}")
     who = producer or _user()

@@ -28,6 +28,8 @@ import math
 import os
 import re
 import secrets
+import shlex
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -185,6 +187,25 @@ def read_key(key_file: str | Path | None = None, *, env: bool = True) -> TeamKey
     return None
 
 
+def key_file_warning(key_file: str | Path | None) -> str | None:
+    """A warning when ``key_file`` may be read by other users of this machine (its mode lets
+    group or others read it, e.g. 0644), else ``None`` (also for no file, or where file modes
+    say nothing, as on Windows). The library prints nothing: the CLI shows this line.
+
+    >>> key_file_warning(None) is None
+    True
+    """
+    if key_file is None or os.name == "nt":
+        return None
+    try:
+        mode = Path(key_file).stat().st_mode
+    except OSError:
+        return None
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    return f"{key_file} can be read by other users of this machine: chmod 600 {shlex.quote(str(key_file))}"
+
+
 def new_key() -> TeamKey:
     """A new team key: :data:`KEY_BYTES` random bytes from :mod:`secrets`, base64 encoded, with a
     random public id (``gk-`` + 16 hex digits, unrelated to the key).
@@ -241,4 +262,4 @@ def manifest_key_id(key: bytes | None) -> str | None:
 
 
 __all__ = ["TeamKey", "KEY_ENV", "MIN_KEY_BYTES", "MIN_KEY_BITS", "UNNAMED", "estimate_bits", "check_key",
-           "parse_key", "read_key", "new_key", "key_file_text", "write_key_file", "manifest_key_id"]
+           "parse_key", "read_key", "key_file_warning", "new_key", "key_file_text", "write_key_file", "manifest_key_id"]

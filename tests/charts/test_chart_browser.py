@@ -10,6 +10,7 @@ from conftest import FORMULA_NAME, SCRIPT_ADDRESS, XSS_NAME
 from synthetic import random_subgraph
 
 from graphiff.charts.base import write_chart
+from graphiff.charts.style import hex_to_rgb, style_for, swatch_path
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -78,6 +79,20 @@ def test_small_chart_in_chromium(browser, small_sub, tmp_path):
     assert page.title() == small_sub.title
     legend = w.text("#legend")
     assert "Trader" in legend and "Alert" in legend and "(2)" in legend
+    # every legend swatch is drawn with the shape and colour cytoscape draws that label's nodes with
+    rows = page.evaluate("""() => Array.from(document.querySelectorAll('#legend .legend-row')).map(r => {
+        const label = r.querySelector('input').getAttribute('data-label');
+        const node = window.graphiffCy.nodes().filter(n => n.data('id').split(':')[0] === label)[0];
+        const path = r.querySelector('svg.swatch path');
+        return [label, r.querySelector('svg.swatch').getAttribute('data-shape'), node.style('shape'),
+                path.getAttribute('d'), path.getAttribute('fill'), node.style('background-color')]; })""")
+    assert len(rows) == len({n.label for n in small_sub.nodes})
+    for label, swatch_shape, node_shape, d, fill, node_colour in rows:
+        st = style_for(label)
+        assert swatch_shape == node_shape == st.shape, label
+        assert d == swatch_path(st.shape, st.size), label
+        assert fill == st.colour and node_colour == "rgb({},{},{})".format(*hex_to_rgb(st.colour)), label
+    assert page.locator("#legend .swatch").evaluate_all("els => els.map(e => e.textContent)") == [""] * len(rows)
     assert "Declaration 3" in w.text("#omitted") and "Payment 1" in w.text("#omitted")
 
     # click the node named <img src=x onerror=alert(1)>: details panel shows it as text

@@ -16,7 +16,7 @@ from graphiff.charts.base import FORMATS, chart_formats, write_chart
 from graphiff.charts.html import chart_data, json_for_script, render_html
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.static import LABEL_CAP
-from graphiff.charts.style import STYLES, style_for
+from graphiff.charts.style import DEFAULT_STYLE, STYLES, SWATCH_SHAPES, style_for, swatch_path
 from graphiff.errors import GraphiffError
 from graphiff.model.cells import clean_text, safe_cell
 
@@ -47,6 +47,33 @@ def test_every_model_label_has_a_distinct_style():
     assert len({s.colour for s in STYLES.values()}) == len(STYLES)
     assert len({s.shape for s in STYLES.values()}) == len(STYLES)
     assert style_for("NotALabel").colour == "#999999"
+
+
+def test_html_legend_swatch_is_the_drawn_shape(small_sub):
+    """The legend draws each label with the shape cytoscape draws its nodes with (not a text glyph
+    that merely resembles it: a diamond glyph for rectangles, a cross for barrels, ...)."""
+    data = chart_data(small_sub)
+    looks = set()
+    for label, st in [*STYLES.items(), ("(default)", DEFAULT_STYLE)]:
+        page = data["styles"].get(label, data["default_style"])
+        assert page["shape"] == st.shape and "glyph" not in page
+        assert page["swatch"] == swatch_path(st.shape, st.size)
+        looks.add((page["colour"], page["swatch"]))
+    assert len(looks) == len(STYLES) + 1                   # no two entity types look alike
+    assert set(SWATCH_SHAPES) >= {st.shape for st in STYLES.values()}
+    # each swatch has the corners of cytoscape's shape (ported from registerNodeShapes)
+    corners = {"rectangle": 4, "diamond": 4, "vee": 4, "tag": 5, "hexagon": 6, "concave-hexagon": 6,
+               "octagon": 8, "cut-rectangle": 8, "star": 10}
+    for shape, n in corners.items():
+        path = swatch_path(shape, 22)
+        assert path.count("L") == n - 1 and "Q" not in path and "A" not in path, shape
+    for shape, n in {"round-rectangle": 4, "round-triangle": 3, "round-diamond": 4, "round-tag": 5}.items():
+        assert swatch_path(shape, 20).count("Q") == n, shape
+    assert swatch_path("barrel", 28).count("Q") == 4 and swatch_path("barrel", 28).count("L") == 3
+    assert swatch_path("ellipse").count("A") == 2
+    assert swatch_path("octagon") != swatch_path("cut-rectangle", 22) != swatch_path("rectangle")
+    with pytest.raises(KeyError):
+        swatch_path("bogus")
 
 
 @pytest.mark.parametrize("value, expected", [

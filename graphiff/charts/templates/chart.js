@@ -174,6 +174,23 @@
   cy.on("tap", "edge", function (evt) { showEdge(evt.target.data("idx")); });
 
   // ------------------------------------------------------------------------ legend and filters
+  // a label's swatch: an SVG path of the very shape cytoscape draws (precomputed in style.py)
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  function swatch(st) {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("class", "swatch");
+    svg.setAttribute("viewBox", "0 0 20 20");
+    svg.setAttribute("width", "16"); svg.setAttribute("height", "16");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("data-shape", st.shape);
+    var path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", st.swatch);
+    path.setAttribute("fill", st.colour);
+    path.setAttribute("stroke", "#555");
+    path.setAttribute("stroke-width", "1");
+    svg.appendChild(path);
+    return svg;
+  }
   var legend = $("legend");
   DATA.labels.forEach(function (item) {
     var st = STYLES[item.label] || DATA.default_style;
@@ -188,8 +205,7 @@
         });
       });
     });
-    var sw = el("span", st.glyph, "swatch");
-    sw.style.color = st.colour;
+    var sw = swatch(st);
     lab.appendChild(box); lab.appendChild(sw); lab.appendChild(el("span", item.label)); lab.appendChild(el("span", "(" + item.count + ")", "muted"));
     legend.appendChild(lab);
   });
