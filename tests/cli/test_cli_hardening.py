@@ -7,15 +7,12 @@ error prints exactly as a user sees it: one line and exit 2, or a traceback and 
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import sys
-import traceback
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _clikit import run_cli
 
 from graphiff.alerts import Alert, replace_alerts
 from graphiff.errors import GraphiffError
@@ -23,29 +20,6 @@ from graphiff.ingest import load_paths
 from graphiff.stores import open_store
 
 HOSTILE_NAMES = {"T1": "[/]", "T2": "[bold]Bold[/bold] Co", "T3": "Moo :cow: Ltd"}
-
-
-def run_cli(*args: str) -> tuple[int, str]:
-    """(exit code, stdout + stderr) of ``graphiff ARGS`` as the console script runs it."""
-    from graphiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code: object = 0
-    argv = sys.argv
-    sys.argv = ["graphiff", *args]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-            except Exception:  # noqa: BLE001 - what the console script would print
-                traceback.print_exc()
-                code = 1
-    finally:
-        sys.argv = argv
-    code = 0 if code is None else code if isinstance(code, int) else 1
-    return code, out.getvalue() + err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -14,19 +14,17 @@ below stays within a few seconds. Raise ``GRAPHIFF_FUZZ_EXAMPLES`` to search lon
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import math
 import os
 import shutil
-import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 import pytest
+from _clikit import run_cli
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -39,33 +37,6 @@ EXAMPLES = int(os.environ.get("GRAPHIFF_FUZZ_EXAMPLES", "15"))
 PHASES = tuple(Phase) if os.environ.get("GRAPHIFF_FUZZ_SHRINK") else (Phase.explicit, Phase.generate)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, print_blob=False,
                 phases=PHASES, suppress_health_check=list(HealthCheck))
-
-
-def run_cli(*args: str) -> tuple[int, str]:
-    """Run the ``graphiff`` console script's entry point in-process: (exit code, stdout + stderr).
-
-    A :class:`~graphiff.errors.GraphiffError` is handled by ``main`` itself (one line, exit 2);
-    any other exception is what a user would see: a traceback and exit code 1.
-    """
-    from graphiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code: object = 0
-    argv = sys.argv
-    sys.argv = ["graphiff", *args]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-            except Exception:  # noqa: BLE001 - what the console script would print
-                traceback.print_exc()
-                code = 1
-    finally:
-        sys.argv = argv
-    code = 0 if code is None else code if isinstance(code, int) else 1
-    return code, out.getvalue() + err.getvalue()
 
 
 # ------------------------------------------------------------------------------ the kinds

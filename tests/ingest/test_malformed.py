@@ -3,17 +3,15 @@ and the column) or loads with its bad rows quarantined with a reason -- never a 
 every data row is loaded or quarantined."""
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from _clikit import run_cli
 
 from graphiff.errors import InvalidInput
 from graphiff.ingest import load_paths
@@ -22,24 +20,6 @@ from graphiff.ingest.validate import WARNINGS
 from graphiff.stores import open_store
 
 TRADER = {"trader_id": "T1", "name": "Acme", "country": "KE"}
-
-
-def run_cli(*args: str) -> tuple[int, str]:
-    """The console script's entry point in-process: (exit code, stdout + stderr)."""
-    from graphiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code: object = 0
-    argv, sys.argv = sys.argv, ["graphiff", *args]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-    finally:
-        sys.argv = argv
-    return (code if isinstance(code, int) else 1), out.getvalue() + err.getvalue()
 
 
 def write(folder: Path, name: str, rows: list[dict] | str | bytes) -> Path:

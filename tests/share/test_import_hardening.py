@@ -5,13 +5,11 @@ refused with one PackageError naming the problem while the store stays exactly a
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import json
 import struct
-import sys
 import time
 import tracemalloc
 import zipfile
@@ -20,6 +18,7 @@ from typing import Any, Callable
 
 import pandas as pd
 import pytest
+from _clikit import run_cli_streams
 
 from graphiff.alerts import Alert, stored_alerts
 from graphiff.errors import PackageError
@@ -168,24 +167,6 @@ def refused(store: Store, pkg: Path, *match: str) -> str:
         assert m in msg, (m, msg)
     assert snapshot(store) == before
     return msg
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    """The ``graphiff`` entry point in-process: (exit code, stdout, stderr)."""
-    from graphiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    argv, sys.argv = sys.argv, ["graphiff", *args]
-    code: Any = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-    finally:
-        sys.argv = argv
-    return (code if isinstance(code, int) else 1), out.getvalue(), err.getvalue()
 
 
 # ---------------------------------------------------------- package import writes part of a package, then fails
@@ -636,18 +617,18 @@ def test_cli_refusal_is_one_line_exit_2_store_unchanged(tmp_path, good):
     db = str(tmp_path / "cli.duckdb")
     with open_store(db) as st:
         load_local(st, tmp_path)
-    code, before, _ = run_cli("status", "--store", db, "--json")
+    code, before, _ = run_cli_streams("status", "--store", db, "--json")
     assert code == 0
     data = edit_csv(members(good)["edges.csv"], lambda h, rows: ([*h, "rid"], [[*r, "x"] for r in rows]))
     bad = repack(good, tmp_path / "bad.zip", change={"edges.csv": data})
-    code, out, err = run_cli("import-package", str(bad), "--store", db)
+    code, out, err = run_cli_streams("import-package", str(bad), "--store", db)
     assert code == 2 and "Traceback" not in err + out and "rid" in err
     assert len(err.strip().splitlines()) == 1
-    assert run_cli("status", "--store", db, "--json")[1] == before
+    assert run_cli_streams("status", "--store", db, "--json")[1] == before
     planted = _planted(good, tmp_path / "planted.zip")
-    code, out, err = run_cli("import-package", str(planted), "--store", db)
+    code, out, err = run_cli_streams("import-package", str(planted), "--store", db)
     assert code == 2 and "Alert" in err and "Traceback" not in err + out
-    assert run_cli("status", "--store", db, "--json")[1] == before
+    assert run_cli_streams("status", "--store", db, "--json")[1] == before
 
 
 def test_cli_prints_partner_strings_literally(tmp_path, good):
@@ -661,11 +642,11 @@ def test_cli_prints_partner_strings_literally(tmp_path, good):
     db = str(tmp_path / "cli.duckdb")
     with open_store(db) as st:
         load_local(st, tmp_path)
-    code, out, err = run_cli("import-package", str(pkg), "--store", db)
+    code, out, err = run_cli_streams("import-package", str(pkg), "--store", db)
     assert code == 0, err
     text = " ".join(out.split())
     assert "[/] op [bold]x" in text and "[red]Partner[/red]" in text and "([/];" in text
     assert "kept apart: Trader 'T100' (local 'Acme Ltd', partner 'Other Co')" in text
     assert "1 partner alert(s) in alerts.json (circular_trade 1)" in text
-    code, out, _ = run_cli("import-package", str(pkg), "--store", db, "--json")
+    code, out, _ = run_cli_streams("import-package", str(pkg), "--store", db, "--json")
     assert code == 0 and json.loads(out)["already_imported"]
