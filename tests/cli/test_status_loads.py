@@ -3,13 +3,11 @@ id, time, whether it loaded files or a sharing package, what from, the rows load
 and, for a package, its purpose, marking, partner alerts and collisions -- data printed literally."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
+from _clikit import run_cli
 
 from graphiff.ingest import load_paths
 from graphiff.stores import open_store
@@ -26,21 +24,6 @@ PACKAGE_LOAD = {
 }
 
 
-def run_cli(*args: str) -> tuple[int, str]:
-    from graphiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code: object = 0
-    argv, sys.argv = sys.argv, ["graphiff", *args]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-    finally:
-        sys.argv = argv
-    return (code if isinstance(code, int) else 1), out.getvalue() + err.getvalue()
 
 
 def _store(tmp_path: Path) -> Path:

@@ -3,15 +3,13 @@ a semicolon-separated CSV reported as missing columns, empty files and sheets re
 columns, and load warnings keyed by English sentences instead of stable codes."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import sys
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from _clikit import run_cli
 
 from graphiff.errors import InvalidInput
 from graphiff.ingest import load_paths
@@ -21,22 +19,6 @@ from graphiff.stores import open_store
 TRADERS = [{"trader_id": "T1", "name": "Acme", "country": "KE"}]
 
 
-def run_cli(*args: str) -> tuple[int, str]:
-    """The console script's entry point in-process: (exit code, stdout + stderr)."""
-    from graphiff.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code: object = 0
-    argv, sys.argv = sys.argv, ["graphiff", *args]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-    finally:
-        sys.argv = argv
-    return (code if isinstance(code, int) else 1), out.getvalue() + err.getvalue()
 
 
 def load(tmp_path: Path, *paths: Path):
