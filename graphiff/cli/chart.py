@@ -11,6 +11,7 @@ from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
     StoreOpt,
+    UnresolvedOpt,
     console,
     date_bound,
     esc,
@@ -68,6 +69,7 @@ def chart_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="File to write."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a link chart of the network around seeds, an alert or every alert of a pattern: an offline HTML
@@ -80,7 +82,7 @@ def chart_cmd(
         raise GraphiffError("say where to start: --seed ID (repeatable), --alert ID or --pattern NAME")
     name = _format_for(fmt, out)
     with store_from(store, database) as st:
-        sub = select(Tables(st), seeds=seed, alert=alert or None, pattern=pattern, hops=hops,
+        sub = select(Tables(st, resolved=not unresolved), seeds=seed, alert=alert or None, pattern=pattern, hops=hops,
                      rel_types=rel or None, date_from=date_from, date_to=date_to, max_nodes=max_nodes)
     written = write_chart(sub, name, out)
     left = {k: v for k, v in sub.omitted.items() if v}

@@ -31,6 +31,9 @@ StoreOpt = typer.Option(None, "--store", "-s", envvar="GRAPHIFF_STORE",
 DatabaseOpt = typer.Option(None, "--database", envvar="NEO4J_DATABASE",
                            help="Neo4j database name (default: the server's).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
+UnresolvedOpt = typer.Option(False, "--unresolved",
+                             help="Records as loaded: ignore entity resolution. By default the records `graphiff "
+                                  "resolve` (or an analyst) joined with SAME_AS read as one entity, with its aliases.")
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
     StoreOpt,
+    UnresolvedOpt,
     console,
     esc,
     print_json,
@@ -52,6 +53,7 @@ def detect_cmd(
     sets: list[str] = typer.Option([], "--set", help="Override one parameter: detector.param=value (repeatable), "
                                                      "e.g. --set circular_trade.window_days=90."),
     no_write: bool = typer.Option(False, "--no-write", help="Do not write the alerts back into the store."),
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Run pattern detectors over the store, write the alerts back into it (replacing earlier alerts of the
@@ -74,7 +76,8 @@ def detect_cmd(
             err_console.print(f"[dim]running {esc(pattern)}...[/]", highlight=False)
 
     with store_from(store, database) as st:
-        alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write)
+        alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write,
+                               resolved=not unresolved)
     if out is not None:
         write_alerts_json(alerts, out)
     by_pattern: dict[str, list] = {}
@@ -141,6 +144,7 @@ def risk_cmd(
     top: int = typer.Option(20, "--top", "-n", min=1, help="How many entities to show."),
     label: Optional[str] = typer.Option(None, "--label", help="Only entities of this label (Trader, Person, "
                                                                 "BankAccount, Carrier...)."),
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Entity risk scores from the alerts in the store (run `graphiff detect` first): each alert adds its
@@ -151,7 +155,7 @@ def risk_cmd(
     from graphiff.graph.tables import Tables
 
     with store_from(store, database) as st:
-        tables = Tables(st)
+        tables = Tables(st, resolved=not unresolved)
         df = risk_scores(stored_alerts(tables), tables)
     if label:
         df = df[df["label"] == label]

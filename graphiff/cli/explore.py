@@ -12,6 +12,7 @@ from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
     StoreOpt,
+    UnresolvedOpt,
     console,
     esc,
     positive,
@@ -49,6 +50,7 @@ def explore_cmd(
     limit: int = typer.Option(100, "--limit", min=1, help="List at most this many neighbours and records."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Who an entity is connected to, how, through which records, and which alerts touch them."""
@@ -56,7 +58,7 @@ def explore_cmd(
     from graphiff.graph.tables import Tables
 
     with store_from(store, database) as st:
-        nb = neighbourhood(Tables(st), id, hops=hops, limit=limit)
+        nb = neighbourhood(Tables(st, resolved=not unresolved), id, hops=hops, limit=limit)
     if as_json:
         print_json(nb)
         return
@@ -110,6 +112,7 @@ def path_cmd(
     k: int = typer.Option(3, "--k", min=1, help="How many paths (shortest first)."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """The shortest ways two entities are connected, with the records on every hop."""
@@ -117,7 +120,7 @@ def path_cmd(
     from graphiff.graph.tables import Tables
 
     with store_from(store, database) as st:
-        found = paths(Tables(st), a, b, max_len=max_len, k=k)
+        found = paths(Tables(st, resolved=not unresolved), a, b, max_len=max_len, k=k)
     if as_json:
         print_json(found)
         return
@@ -151,6 +154,7 @@ def communities_cmd(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write every entity's community as CSV."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Groups that trade, pay or are tied mostly among themselves (modularity communities)."""
@@ -159,7 +163,7 @@ def communities_cmd(
 
     with store_from(store, database) as st:
         # the library checks the names the user typed
-        df = communities(Tables(st), projection, method, resolution=resolution, seed=seed)  # type: ignore[arg-type]
+        df = communities(Tables(st, resolved=not unresolved), projection, method, resolution=resolution, seed=seed)  # type: ignore[arg-type]
     if out is not None:
         from graphiff.model.cells import safe_cell
 
@@ -195,6 +199,7 @@ def central_cmd(
                                          help="Betweenness over paths up to this length only (faster)."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Who sits in the middle of the trade, money or ownership network."""
@@ -203,7 +208,7 @@ def central_cmd(
 
     with store_from(store, database) as st:
         # the library checks the names the user typed
-        df = centrality(Tables(st), projection, measure, top=top, cutoff=cutoff)  # type: ignore[arg-type]
+        df = centrality(Tables(st, resolved=not unresolved), projection, measure, top=top, cutoff=cutoff)  # type: ignore[arg-type]
     if as_json:
         print_json(_records(df))
         return

@@ -15,6 +15,7 @@ from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
     StoreOpt,
+    UnresolvedOpt,
     console,
     print_json,
     store_from,
@@ -43,6 +44,7 @@ def package_cmd(
                                                 "user name)."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Make a sharing package for a partner: the chosen subgraph as FollowTheMoney entities plus CSV, the alerts
@@ -64,11 +66,13 @@ def package_cmd(
         raise PackageError(f"--redact pseudonymise needs the team key: give --key-file FILE or set {KEY_ENV}")
     who = producer or _user()
     from graphiff.graph import select as subgraph_mod
+    from graphiff.graph.tables import Tables
 
     alert_ids = list(dict.fromkeys(alert))
     with store_from(store, database) as st:
         # every --alert counts: the first as the select's alert, the others as Alert seeds (before the entity seeds)
-        sub = subgraph_mod.select(st, seeds=[*(f"Alert:{a}" for a in alert_ids[1:]), *seed],
+        tables = Tables(st, resolved=not unresolved)
+        sub = subgraph_mod.select(tables, seeds=[*(f"Alert:{a}" for a in alert_ids[1:]), *seed],
                                   alert=alert_ids[0] if alert_ids else None, hops=hops, max_nodes=max_nodes)
         alerts = stored_alerts(st)
         manifest = make_package(sub, out, purpose=purpose, marking=marking, producer=who,

@@ -14,6 +14,7 @@ from graphiff.cli.common import (
     DatabaseOpt,
     JsonOpt,
     StoreOpt,
+    UnresolvedOpt,
     console,
     esc,
     positive,
@@ -27,6 +28,7 @@ from graphiff.errors import GraphiffError
 def mirror_report_cmd(
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
+    unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the table as CSV to this file."),
     window_days: int = typer.Option(60, min=0, help="An import may be declared up to this many days after the "
@@ -45,7 +47,8 @@ def mirror_report_cmd(
     if ratio_low >= ratio_high:
         raise GraphiffError(f"--ratio-low {ratio_low} must be below --ratio-high {ratio_high}")
     with store_from(store, database) as st:
-        report = mirror_report(Tables(st), window_days=window_days, ratio_low=ratio_low, ratio_high=ratio_high)
+        tables = Tables(st, resolved=not unresolved)
+        report = mirror_report(tables, window_days=window_days, ratio_low=ratio_low, ratio_high=ratio_high)
     if out is not None:
         report.to_csv(out, index=False)
     if as_json:

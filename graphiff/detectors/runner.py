@@ -109,7 +109,7 @@ def merge_params(*layers: dict[str, dict[str, Any]] | None) -> dict[str, dict[st
 
 
 def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dict[str, dict[str, Any]] | None = None,
-                  progress: Progress | None = None, *, write_back: bool = True) -> list[Alert]:
+                  progress: Progress | None = None, *, write_back: bool = True, resolved: bool = True) -> list[Alert]:
     """Run detectors over a store (or a :class:`Tables`) and return their alerts.
 
     Parameters
@@ -125,6 +125,12 @@ def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dic
     progress : callable, optional
         Called as ``progress(detector, "start", {})`` and
         ``progress(detector, "done", {"alerts": n, "seconds": s})``.
+    write_back : bool, default True
+        Write the alerts back into the store (not for a ``Tables``).
+    resolved : bool, default True
+        Run on resolved entities (records joined by ``SAME_AS`` read as one: see
+        :mod:`graphiff.graph.resolution`); False runs on the records as loaded. Ignored for a
+        ``Tables`` (it says itself).
 
     Returns
     -------
@@ -133,7 +139,7 @@ def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dic
     """
     dets = _resolve(patterns)
     params = check_params(params)
-    tables = store if isinstance(store, Tables) else Tables(store)
+    tables = store if isinstance(store, Tables) else Tables(store, resolved=resolved)
     alerts: list[Alert] = []
     ran: list[str] = []
     for det in dets:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
@@ -89,6 +89,9 @@ class GraphIndex:
     f_by_node: np.ndarray
     a_indptr: np.ndarray
     a_by_alert: np.ndarray
+    #: label -> record key -> resolved id, for the records entity resolution joined (a record
+    #: key given to :meth:`find` names its resolved entity); empty for the records as loaded
+    alias: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # ---- sizes and masks -------------------------------------------------------------------
     @property
@@ -151,11 +154,14 @@ class GraphIndex:
         return node_id(self.label(i), self.key(i))
 
     def find(self, label: str, key: str) -> int:
-        """Node number of ``(label, key)``, or -1."""
+        """Node number of ``(label, key)``, or -1; a record that entity resolution joined to
+        others finds its resolved entity."""
         keys = self.keys.get(label)
         if keys is None or not len(keys):
             return -1
         hit = np.flatnonzero(np.asarray(keys == str(key)))
+        if not len(hit) and str(key) in self.alias.get(label, {}):
+            hit = np.flatnonzero(np.asarray(keys == self.alias[label][str(key)]))
         return int(self.label_offset[self.labels.index(label)] + hit[0]) if len(hit) else -1
 
     def resolve(self, ref: str) -> list[int]:
@@ -399,7 +405,7 @@ def graph_index(tables: Tables) -> GraphIndex:
     of each label (node keys and relationship ends together) and a sort of the 2E half-edges;
     for a store of 1M declarations (about 6M relationships) seconds and a few hundred MB.
     """
-    return tables.memo("graph_index", lambda: GraphIndex(**adjacency_arrays(tables)))
+    return tables.memo("graph_index", lambda: GraphIndex(**adjacency_arrays(tables), alias=tables.resolution.rep))
 
 
 # =============================================================================================

@@ -2,7 +2,9 @@
 
 :class:`Tables` hands out the node and relationship tables of a store as DataFrames, the same
 on the embedded store and on Neo4j, and keeps one memo cache for what is computed from them
-(:mod:`graphiff.graph.features`, :mod:`graphiff.graph.index`).
+(:mod:`graphiff.graph.features`, :mod:`graphiff.graph.index`). By default the tables are the
+**resolved view** (:mod:`graphiff.graph.resolution`): records that ``SAME_AS`` joins read as
+one entity; ``Tables(store, resolved=False)`` gives the records as loaded.
 """
 from __future__ import annotations
 
@@ -10,6 +12,14 @@ from typing import Callable, Hashable, Mapping, TypeVar
 
 import pandas as pd
 
+from graphiff.graph.resolution import (
+    PARTNER_SOURCE,
+    RESOLVABLE,
+    Resolution,
+    resolution_from_tables,
+    resolve_nodes,
+    resolve_rels,
+)
 from graphiff.model.identity import REL_ENDS
 from graphiff.stores.base import Store
 
@@ -21,33 +31,80 @@ class Tables:
 
     ``Tables(store)`` reads lazily from the store; ``Tables.from_frames(nodes={...}, rels={...})``
     wraps ready DataFrames. Missing labels/types give empty frames with a ``key`` column
-    (nodes) or the four end columns (relationships).
+    (nodes) or the four end columns (relationships). With ``resolved=True`` (the default)
+    :meth:`nodes` and :meth:`rels` are the resolved view (one row per resolved entity, ends
+    and references rewritten to resolved ids); :attr:`raw` is always the records as loaded.
     """
 
-    def __init__(self, store: Store | None = None):
+    def __init__(self, store: Store | None = None, *, resolved: bool = True):
         self.store = store
+        self.resolved = resolved
         self._nodes: dict[str, pd.DataFrame] = {}
         self._rels: dict[str, pd.DataFrame] = {}
         self._memo: dict[Hashable, object] = {}
+        self._raw: Tables | None = None if resolved else self
 
     @classmethod
     def from_frames(cls, nodes: Mapping[str, pd.DataFrame] | None = None,
-                    rels: Mapping[str, pd.DataFrame] | None = None) -> "Tables":
+                    rels: Mapping[str, pd.DataFrame] | None = None, *, resolved: bool = True) -> "Tables":
+        raw = cls(None, resolved=False)
+        raw._nodes.update(nodes or {})
+        raw._rels.update(rels or {})
+        if not resolved:
+            return raw
         t = cls(None)
-        t._nodes.update(nodes or {})
-        t._rels.update(rels or {})
+        t._raw = raw
         return t
+
+    @property
+    def raw(self) -> "Tables":
+        """The records as loaded (no resolution): the same object when ``resolved`` is False."""
+        if self._raw is None:
+            self._raw = Tables(self.store, resolved=False)
+        return self._raw
+
+    @property
+    def resolution(self) -> Resolution:
+        """The clusters the store's ``SAME_AS`` relationships make (empty without any, or when
+        not ``resolved``)."""
+        if not self.resolved:
+            return Resolution()
+
+        def compute() -> Resolution:
+            raw = self.raw
+            same_as = raw.rels("SAME_AS")
+            if not len(same_as):
+                return Resolution()
+            partner: dict[str, set[str]] = {}
+            for label in RESOLVABLE:
+                n = raw.nodes(label)
+                if len(n) and "source" in n.columns:
+                    src = n["source"].astype("string")
+                    partner[label] = set(n.loc[src.str.startswith(PARTNER_SOURCE).fillna(False).to_numpy(), "key"]
+                                         .astype(str))
+            return resolution_from_tables(same_as, partner)
+        return self.memo(("graph.tables", "resolution"), compute)
 
     def nodes(self, label: str) -> pd.DataFrame:
         if label not in self._nodes:
-            df = self.store.nodes(label) if self.store is not None else pd.DataFrame(columns=["key"])
-            self._nodes[label] = df
+            if self.resolved:
+                raw = self.raw.nodes(label)
+                res = self.resolution
+                self._nodes[label] = resolve_nodes(label, raw, res) if res else raw
+            else:
+                self._nodes[label] = (self.store.nodes(label) if self.store is not None
+                                      else pd.DataFrame(columns=["key"]))
         return self._nodes[label]
 
     def rels(self, rel_type: str) -> pd.DataFrame:
         if rel_type not in self._rels:
-            df = self.store.rels(rel_type) if self.store is not None else pd.DataFrame(columns=list(REL_ENDS))
-            self._rels[rel_type] = df
+            if self.resolved:
+                raw = self.raw.rels(rel_type)
+                res = self.resolution
+                self._rels[rel_type] = resolve_rels(rel_type, raw, res) if (res or rel_type == "SAME_AS") else raw
+            else:
+                self._rels[rel_type] = (self.store.rels(rel_type) if self.store is not None
+                                        else pd.DataFrame(columns=list(REL_ENDS)))
         return self._rels[rel_type]
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:

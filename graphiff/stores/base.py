@@ -53,6 +53,12 @@ class Store(ABC):
         """Delete nodes of ``label`` (all when ``keys`` is None) and their relationships."""
 
     @abstractmethod
+    def delete_rels(self, rel_type: str, rids: list[str] | None = None) -> int:
+        """Delete relationships of ``rel_type``: those whose identity
+        (:func:`graphiff.model.identity.rel_ids`) is in ``rids``, or all when ``rids`` is None.
+        Nodes stay. Returns the number deleted."""
+
+    @abstractmethod
     def counts(self) -> dict[str, dict[str, int]]:
         """``{"nodes": {label: n}, "relationships": {type: n}}`` for non-empty labels/types."""
 

@@ -321,6 +321,27 @@ class EmbeddedStore(Store):
             raise _store_error(self.path, "delete", exc) from None
         return int(n)
 
+    def delete_rels(self, rel_type: str, rids: list[str] | None = None) -> int:
+        self._flush()
+        model().rel(rel_type)
+        table = f"r_{rel_type}"
+        if table not in self._tables():
+            return 0
+        try:
+            if rids is None:
+                n = _count(self.con, f"SELECT count(*) FROM {_q(table)}")
+                self.con.execute(f"DELETE FROM {_q(table)}")
+                return n
+            self.con.register("_del", pd.DataFrame({"rid": [str(r) for r in rids]}))
+            try:
+                n = _count(self.con, f"SELECT count(*) FROM {_q(table)} WHERE rid IN (SELECT rid FROM _del)")
+                self.con.execute(f"DELETE FROM {_q(table)} WHERE rid IN (SELECT rid FROM _del)")
+            finally:
+                self.con.unregister("_del")
+            return n
+        except duckdb.Error as exc:
+            raise _store_error(self.path, "delete relationships", exc) from None
+
     def counts(self) -> dict[str, dict[str, int]]:
         self._flush()
         with _reading(self.path, "counting"):

@@ -425,6 +425,26 @@ class Neo4jStore(Store):
             total += int(self._write(lambda tx: tx.run(q, keys=part).single()["n"], f"deleting {label} nodes"))
         return total
 
+    def delete_rels(self, rel_type: str, rids: list[str] | None = None) -> int:
+        model().rel(rel_type)
+        self._no_unit("deleting relationships")
+        total = 0
+        if rids is None:
+            q = cypher("delete_type_batch", type=rel_type)
+            while True:
+                n = self._write(lambda tx: tx.run(q, batch=self.rel_batch).single()["n"],
+                                f"deleting {rel_type} relationships")
+                total += int(n)
+                if not n:
+                    return total
+        q = cypher("delete_rels", type=rel_type)
+        uniq = list(dict.fromkeys(str(r) for r in rids))
+        for start in range(0, len(uniq), self.rel_batch):
+            part = uniq[start:start + self.rel_batch]
+            total += int(self._write(lambda tx: tx.run(q, rids=part).single()["n"],
+                                     f"deleting {rel_type} relationships"))
+        return total
+
     def counts(self) -> dict[str, dict[str, int]]:
         m = model()
         node_q = [(label, cypher("count_nodes", label=label)) for label in m.nodes]
