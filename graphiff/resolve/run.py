@@ -1,0 +1,232 @@
+"""``graphiff resolve``: find the records that are one entity and write ``SAME_AS`` back.
+
+One run, per label (traders, persons, carriers, bank accounts): the records as loaded
+(:func:`graphiff.resolve.records.records`), candidate pairs
+(:func:`graphiff.resolve.blocking.candidate_pairs`), their scores and evidence
+(:func:`graphiff.resolve.scoring.score_pairs`), then the thresholds: a pair scoring at or above
+``upper`` is ``linked``, one between ``lower`` and ``upper`` waits for ``review``, one below
+``lower`` is dropped. Pairs an analyst judged (:func:`judge`: ``confirmed``, ``rejected``,
+``unsure``) keep their judgement whatever the new score; the run's other earlier pairs are
+replaced. The resolved view (:mod:`graphiff.graph.resolution`) reads the result.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+from graphiff.errors import GraphiffError, NotFound
+from graphiff.graph.resolution import DECIDED, RESOLVABLE, Resolution
+from graphiff.graph.tables import Tables
+from graphiff.model.identity import PROVENANCE, rel_ids
+from graphiff.resolve.blocking import candidate_pairs
+from graphiff.resolve.records import records
+from graphiff.resolve.scoring import Weights, evidence_json, score_pairs
+from graphiff.stores.base import Store
+
+#: the method and version written on every SAME_AS a run makes
+METHOD = "graphiff-resolve"
+VERSION = "1"
+#: the ``_source`` of SAME_AS relationships written by a run or by a judgement
+RESOLVE_SOURCE = "graphiff resolve"
+#: verdict -> SAME_AS status
+VERDICTS = {"confirm": "confirmed", "reject": "rejected", "unsure": "unsure"}
+Progress = Callable[[str, str], None]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def score_label(raw: Tables, label: str, *, weights: Weights | None = None,
+                max_block: int = 20) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Every scored candidate pair of one label, and counts (records, candidates, values
+    skipped as too common). See :func:`graphiff.resolve.scoring.score_pairs` for the
+    columns. Cost: dominated by the pairs scored (a few µs each)."""
+    recs = records(raw, label)
+    pairs, skipped = candidate_pairs(recs, label, max_block=max_block)
+    scored = score_pairs(recs, pairs, label, weights=weights, max_block=max_block)
+    return scored, {"records": int(len(recs)), "candidates": int(len(pairs)), "too_common": skipped}
+
+
+def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float = 0.9, lower: float = 0.5,
+            weights: Weights | None = None, max_block: int = 20,
+            progress: Progress | None = None) -> dict[str, Any]:
+    """Resolve the store's traders, persons, carriers and bank accounts; write ``SAME_AS``.
+
+    Parameters
+    ----------
+    store : Store
+        Embedded or Neo4j; read as loaded, written back (SAME_AS relationships only).
+    labels : iterable of str, optional
+        Which of ``Trader``, ``Person``, ``Carrier``, ``BankAccount`` (default all).
+    upper, lower : float, default 0.9 and 0.5
+        Match probability at or above ``upper``: linked; from ``lower`` to ``upper``:
+        queued for review; below ``lower``: dropped.
+    weights : Weights, optional
+        Comparison weights (:class:`graphiff.resolve.scoring.Weights`).
+    max_block : int, default 20
+        An identifier or name value shared by more records than this makes no pair and
+        gives no evidence.
+    progress : callable, optional
+        ``progress(label, step)``.
+
+    Returns
+    -------
+    dict
+        ``{"labels": {label: {"records", "candidates", "linked", "review", "dropped",
+        "judged", "clusters", "largest_cluster", "too_common", "seconds"}}, "run_id",
+        "upper", "lower"}``.
+
+    Cost: per label, linear in the records plus the candidate pairs; one delete and one
+    upsert of SAME_AS.
+    """
+    if not 0.0 < lower <= upper <= 1.0:
+        raise GraphiffError(f"thresholds must satisfy 0 < lower <= upper <= 1 (got lower={lower}, upper={upper})")
+    chosen = list(labels) if labels else list(RESOLVABLE)
+    for label in chosen:
+        if label not in RESOLVABLE:
+            raise GraphiffError(f"cannot resolve {label!r}: choose from {', '.join(RESOLVABLE)}")
+    say = progress or (lambda _label, _step: None)
+    raw = Tables(store, resolved=False)
+    old = raw.rels("SAME_AS")
+    run_id = f"resolve-{uuid.uuid4().hex[:12]}"
+    at = _now()
+    summary: dict[str, Any] = {"labels": {}, "run_id": run_id, "upper": upper, "lower": lower}
+    new_frames, stale = [], []
+    for label in chosen:
+        t0 = time.perf_counter()
+        say(label, "scoring")
+        scored, info = score_label(raw, label, weights=weights, max_block=max_block)
+        status = np.where(scored["score"] >= upper, "linked", np.where(scored["score"] >= lower, "review", ""))
+        keep = scored[status != ""].assign(status=status[status != ""])
+        mine = old[(old["src_label"].astype(str) == label)] if len(old) else old
+        decided: dict[tuple[str, str], dict[str, Any]] = {}
+        if len(mine) and "status" in mine.columns:
+            for r in mine[mine["status"].isin(DECIDED)].to_dict("records"):
+                decided[(str(r["src"]), str(r["dst"]))] = r
+        rows = pd.DataFrame({
+            "src_label": label, "src": keep["a"].astype(str).to_numpy(), "dst_label": label,
+            "dst": keep["b"].astype(str).to_numpy(), "score": keep["score"].astype(float).to_numpy(),
+            "status": keep["status"].to_numpy(), "evidence": [evidence_json(e) for e in keep["evidence"]],
+            "method": METHOD, "version": VERSION, "decided_by": RESOLVE_SOURCE, "decided_at": at})
+        if decided and len(rows):
+            pair = list(zip(rows["src"], rows["dst"]))
+            for n, p in enumerate(pair):
+                d = decided.get(p)
+                if d is not None:
+                    rows.loc[n, ["status", "decided_by", "decided_at"]] = [d["status"], d.get("decided_by"),
+                                                                           d.get("decided_at")]
+        if len(mine):
+            undecided = mine[~mine["status"].isin(DECIDED)] if "status" in mine.columns else mine
+            written = set(zip(rows["src"], rows["dst"]))
+            ends = zip(undecided["src"].astype(str), undecided["dst"].astype(str))
+            gone = undecided[[p not in written for p in ends]]
+            if len(gone):
+                stale.extend(rel_ids("SAME_AS", gone).tolist())
+        new_frames.append(rows)
+        n_linked = int((rows["status"] == "linked").sum()) if len(rows) else 0
+        summary["labels"][label] = {
+            **{k: v for k, v in info.items() if k != "too_common"},
+            "linked": n_linked, "review": int((rows["status"] == "review").sum()) if len(rows) else 0,
+            "dropped": int(len(scored) - len(keep)), "judged": len(decided),
+            "too_common": info["too_common"], "seconds": 0.0}
+        summary["labels"][label]["seconds"] = round(time.perf_counter() - t0, 2)
+    say("SAME_AS", "writing")
+    if stale:
+        store.delete_rels("SAME_AS", stale)
+    frame = pd.concat(new_frames, ignore_index=True) if new_frames else pd.DataFrame()
+    if len(frame):
+        frame = frame.assign(**dict(zip(PROVENANCE, (RESOLVE_SOURCE, None, run_id, at))))
+        store.upsert_rels("SAME_AS", frame)
+    res = current_resolution(store)
+    for label in chosen:
+        sizes = [len(c) for c in res.clusters(label)]
+        summary["labels"][label].update(clusters=len(sizes), largest_cluster=max(sizes, default=0),
+                                        records_in_clusters=int(sum(sizes)))
+    return summary
+
+
+def current_resolution(store: Store) -> Resolution:
+    """The clusters the store's SAME_AS relationships make now."""
+    return Tables(store).resolution
+
+
+def pairs(store: Store, *, status: Iterable[str] | None = None, label: str | None = None) -> pd.DataFrame:
+    """The store's SAME_AS pairs (optionally of some statuses and one label), highest score
+    first, with both records' names: what ``graphiff resolve --review`` walks through and
+    what the workbench lists."""
+    raw = Tables(store, resolved=False)
+    s = raw.rels("SAME_AS")
+    if not len(s):
+        return pd.DataFrame(columns=["label", "a", "b", "score", "status", "evidence", "a_name", "b_name"])
+    if status is not None:
+        s = s[s["status"].isin(list(status))]
+    if label is not None:
+        s = s[s["src_label"].astype(str) == label]
+    out = pd.DataFrame({"label": s["src_label"].astype(str), "a": s["src"].astype(str), "b": s["dst"].astype(str),
+                        "score": pd.to_numeric(s["score"], errors="coerce"), "status": s["status"],
+                        "evidence": s["evidence"] if "evidence" in s.columns else None})
+    for extra in ("decided_by", "decided_at", "note"):
+        if extra in s.columns:
+            out[extra] = s[extra].to_numpy()
+    names: dict[tuple[str, str], Any] = {}
+    for lab in out["label"].unique():
+        n = raw.nodes(str(lab))
+        if len(n) and "name" in n.columns:
+            names.update({(str(lab), str(k)): v for k, v in zip(n["key"], n["name"])})
+    out["a_name"] = [names.get((lab, k)) for lab, k in zip(out["label"], out["a"])]
+    out["b_name"] = [names.get((lab, k)) for lab, k in zip(out["label"], out["b"])]
+    return out.sort_values(["score", "label", "a", "b"], ascending=[False, True, True, True]).reset_index(drop=True)
+
+
+def judge(store: Store, label: str, a: str, b: str, verdict: Literal["confirm", "reject", "unsure"], *,
+          user: str, note: str | None = None) -> dict[str, Any]:
+    """Record an analyst's judgement on two records of one label.
+
+    ``confirm`` joins them (whatever later runs score), ``reject`` keeps them apart for good
+    (even when other links would chain them), ``unsure`` leaves them apart without asking
+    again. Stored on the pair's SAME_AS with ``decided_by = user`` and ``decided_at``; a pair
+    no run proposed gets one (score 1 for confirm, else 0). Later runs keep it.
+
+    Raises :class:`NotFound` when a record does not exist, :class:`GraphiffError` for an
+    unknown verdict or label, or a record judged against itself.
+    """
+    if verdict not in VERDICTS:
+        raise GraphiffError(f"unknown verdict {verdict!r}: choose confirm, reject or unsure")
+    if label not in RESOLVABLE:
+        raise GraphiffError(f"cannot judge {label!r} records: choose from {', '.join(RESOLVABLE)}")
+    a, b = str(a), str(b)
+    if a == b:
+        raise GraphiffError("a record is always the same as itself: give two different keys")
+    raw = Tables(store, resolved=False)
+    nodes = raw.nodes(label)
+    known = set(nodes["key"].astype(str)) if len(nodes) else set()
+    for k in (a, b):
+        if k not in known:
+            raise NotFound(f"no {label} with key {k!r} in the store")
+    src, dst = (a, b) if a < b else (b, a)
+    old = raw.rels("SAME_AS")
+    prev = None
+    if len(old):
+        hit = old[(old["src_label"].astype(str) == label) & (old["src"].astype(str) == src)
+                  & (old["dst"].astype(str) == dst)]
+        prev = hit.iloc[0].to_dict() if len(hit) else None
+    at = _now()
+    row = {"src_label": label, "src": src, "dst_label": label, "dst": dst,
+           "score": float(prev["score"]) if prev is not None and pd.notna(prev.get("score"))
+           else (1.0 if verdict == "confirm" else 0.0),
+           "status": VERDICTS[verdict],
+           "evidence": prev.get("evidence") if prev is not None and prev.get("evidence") else
+           evidence_json({"analyst": {"match": verdict, "note": note}}),
+           "method": prev.get("method") if prev is not None and prev.get("method") else "analyst",
+           "version": VERSION, "decided_by": user, "decided_at": at, "note": note or "",
+           "_source": RESOLVE_SOURCE, "_line": None, "_load_id": f"judge-{uuid.uuid4().hex[:12]}", "_loaded_at": at}
+    store.upsert_rels("SAME_AS", pd.DataFrame([row]))
+    res = current_resolution(store)
+    return {"label": label, "a": src, "b": dst, "status": row["status"], "decided_by": user, "decided_at": at,
+            "resolved_id": res.of(label, src), "same_entity": res.of(label, src) == res.of(label, dst)}
