@@ -1,8 +1,10 @@
 """Options and helpers shared by the command groups."""
 from __future__ import annotations
 
+import getpass
 import json
 import math
+import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -101,6 +103,14 @@ def date_bound(value: str | None) -> str | None:
         return check_date(value, "date")
     except GraphiffError:
         raise typer.BadParameter(f"{value!r} is not a calendar date: use YYYY-MM-DD (or YYYY-MM, YYYY)") from None
+
+
+def user_name() -> str:
+    """Who runs the command (the operating system's user name), for producers and judgements."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment
+        return os.environ.get("USER", "unknown")
 
 
 def print_json(data: Any) -> None:

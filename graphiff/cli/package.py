@@ -1,8 +1,6 @@
 """Sharing commands: package (make a sharing package for a partner) and import-package."""
 from __future__ import annotations
 
-import getpass
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +17,7 @@ from graphiff.cli.common import (
     console,
     print_json,
     store_from,
+    user_name,
 )
 from graphiff.errors import PackageError
 
@@ -64,7 +63,7 @@ def package_cmd(
         err_console.print(f"warning: {exposed}", markup=False, highlight=False, soft_wrap=True)
     if redact == "pseudonymise" and not key:
         raise PackageError(f"--redact pseudonymise needs the team key: give --key-file FILE or set {KEY_ENV}")
-    who = producer or _user()
+    who = producer or user_name()
     from graphiff.graph import select as subgraph_mod
     from graphiff.graph.tables import Tables
 
@@ -155,10 +154,3 @@ def import_package_cmd(
         console.print(escape(f"{pa['count']:,} partner alert(s) in alerts.json ({counts}): the partner's findings, "
                              "not written to the store (graphiff status --json lists them with this load)"),
                       highlight=False)
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment
-        return os.environ.get("USER", "unknown")

@@ -3,7 +3,9 @@
 The rule (docs/ARCHITECTURE.md): an alert matches a planted instance of the same family when
 at least half of the instance's entities are among the alert's entities. Precision =
 matching alerts / alerts; recall = matched instances / instances. A decoy is flagged when an
-alert of its family names any of its entities.
+alert of its family names any of its entities. In an alias world (``graphiff samples
+--aliases``) every id of one true entity counts as that entity (:func:`true_entities`), so an
+alert naming a trader by an administration's own id for it matches.
 """
 from __future__ import annotations
 
@@ -15,8 +17,30 @@ from graphiff.alerts import Alert
 from graphiff.errors import InvalidInput
 
 
-def _ents(items: Iterable[dict]) -> set[tuple[str, str]]:
-    return {(str(e["label"]), str(e["id"])) for e in items}
+def _ents(items: Iterable[dict], same: dict[tuple[str, str], str] | None = None) -> set[tuple[str, str]]:
+    """``(label, id)`` of entities; with ``same`` (an alias world's clusters) every id of one
+    true entity reads as the cluster's first id."""
+    out = {(str(e["label"]), str(e["id"])) for e in items}
+    if same:
+        out = {(lab, same.get((lab, k), k)) for lab, k in out}
+    return out
+
+
+def true_entities(truth: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """``(label, id) -> the first id of its true cluster`` for an alias world's truth
+    (``resolution.clusters`` of ``graphiff samples --aliases``); empty for other worlds.
+
+    >>> true_entities({"resolution": {"clusters": {"Trader": [["T1", "KE-X1"]]}}})
+    {('Trader', 'T1'): 'T1', ('Trader', 'KE-X1'): 'T1'}
+    """
+    res = truth.get("resolution") if isinstance(truth, dict) else None
+    clusters = res.get("clusters") if isinstance(res, dict) else None
+    out: dict[tuple[str, str], str] = {}
+    for label, cs in (clusters or {}).items():
+        for c in cs or []:
+            for k in c:
+                out[(str(label), str(k))] = str(c[0])
+    return out
 
 
 def read_truth(path: str | Path) -> dict[str, Any]:
@@ -64,20 +88,21 @@ def evaluate(alerts: list[Alert], truth: dict[str, Any]) -> dict[str, Any]:
     """
     instances = truth.get("instances", []) or []
     decoys = truth.get("decoys", []) or []
+    same = true_entities(truth)
     fams = sorted({a.pattern for a in alerts} | {i["family"] for i in instances} | {d["family"] for d in decoys})
     out: dict[str, Any] = {"families": {}}
     tot: dict[str, Any] = {"alerts": 0, "matching_alerts": 0, "instances": 0, "matched_instances": 0, "decoys": 0,
                            "decoys_flagged": 0}
     for fam in fams:
-        fa = [(a, _ents(a.entities)) for a in alerts if a.pattern == fam]
-        fi = [(i, _ents(i.get("entities", []))) for i in instances if i["family"] == fam]
+        fa = [(a, _ents(a.entities, same)) for a in alerts if a.pattern == fam]
+        fi = [(i, _ents(i.get("entities", []), same)) for i in instances if i["family"] == fam]
         fd = [d for d in decoys if d["family"] == fam]
         matching = sum(1 for _, ae in fa if any(matches(ae, ie) for _, ie in fi))
         matched_flags = [any(matches(ae, ie) for _, ae in fa) for _, ie in fi]
         flagged = []
         all_alert_ents = set().union(*(ae for _, ae in fa)) if fa else set()
         for d in fd:
-            hit = _ents(d.get("entities", [])) & all_alert_ents
+            hit = _ents(d.get("entities", []), same) & all_alert_ents
             if hit:
                 flagged.append({"kind": d.get("kind"), "entities": [{"label": lab, "id": k} for lab, k in sorted(hit)]})
         missed = [{"entities": i.get("entities", []), **({"kind": i["kind"]} if "kind" in i else {})}
