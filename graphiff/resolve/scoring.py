@@ -37,7 +37,7 @@ class Weights:
 
     prior: float = -4.0
     name_equal: float = 8.0
-    name_typo: float = 6.0
+    name_typo: float = 7.0
     name_subset: float = 2.5
     name_similar: float = 0.0
     name_different: float = -6.0
@@ -141,7 +141,8 @@ def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights:
     def add(field: str, a: np.ndarray, b: np.ndarray, match: list[str], weight: np.ndarray) -> None:
         fields.append((field, a, b, match, weight))
 
-    def categorical(field: str, eq: float, diff: float, recs_field: str | None = None) -> None:
+    def categorical(field: str, eq: float, diff: float, recs_field: str | None = None,
+                    common: dict[str, int] | None = None) -> None:
         col = recs_field or field
         if col not in recs.columns:
             return
@@ -150,6 +151,9 @@ def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights:
         for k, (x, y) in enumerate(zip(a, b)):
             if not (_present(x) and _present(y)):
                 match.append("missing")
+            elif common and (str(x) in common or str(y) in common):
+                n = max(common.get(str(x), 0), common.get(str(y), 0))
+                match.append(f"a placeholder shared by {n} records: ignored")
             elif str(x) == str(y):
                 match.append("equal")
                 weight[k] = eq
@@ -176,7 +180,8 @@ def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights:
             categorical("nationality", w.country_equal, w.nationality_different, "country")
             categorical("birth_date", w.birth_equal, w.birth_different)
         else:
-            categorical("tin", w.tin_equal, w.tin_different)
+            common = {v: n for v, n in value_counts(recs, "tin").items() if n > max_block}
+            categorical("tin", w.tin_equal, w.tin_different, common=common)
             categorical("country", w.country_equal, w.country_different)
         categorical("city", w.city_equal, w.city_different)
         eqw = {"address": w.address_equal, "phone": w.phone_equal, "email": w.email_equal,
@@ -202,16 +207,6 @@ def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights:
                     match.append("equal")
                     weight[k] = eqw[field]
             add(field, a, b, match, weight)
-        if "tin" in recs.columns and label != "Person":
-            # a tax id typed on many records is a placeholder: it says nothing either way
-            counts = value_counts(recs, "tin")
-            for k, (f, a, b, match, weight) in enumerate(fields):
-                if f != "tin":
-                    continue
-                for q, (x, y) in enumerate(zip(a, b)):
-                    if match[q] == "equal" and counts.get(str(x), 0) > max_block:
-                        match[q] = f"shared by {counts[str(x)]} records: ignored"
-                        weight[q] = 0.0
         if "officers" in recs.columns:
             a, b = _val(recs["officers"], i), _val(recs["officers"], j)
             match, weight = [], np.zeros(len(i))
