@@ -48,6 +48,9 @@ def _name_keys(recs: pd.DataFrame, label: str) -> pd.DataFrame:
         idx.append(i)
         vals.append("=" + c)
         words = c.split()
+        if x:
+            idx.append(i)
+            vals.append("-" + c + "|" + str(x))
         if len(words) >= 2 and x:
             for k in range(len(words)):
                 idx.append(i)

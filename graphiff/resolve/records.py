@@ -25,6 +25,8 @@ _FILLER = frozenset({"co", "company", "and", "kg", "corp", "corporation", "inc",
                      "ltd", "limited", "llc", "plc", "sa", "gmbh", "ag", "bv", "nv", "srl", "spa", "sarl", "oy",
                      "ab", "as", "pty", "pvt", "private", "group"})
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
+#: dotted initials ("F.Z.E.", "L.L.C.") written as one word so legal-form removal sees them
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 #: a tax id made of one repeated character, or of no digits at all, identifies nothing
 _JUNK_TIN = re.compile(r"^(.)\1*$|^[^0-9]*$")
 
@@ -37,12 +39,12 @@ def name_core(name: str) -> str:
 
     >>> name_core("MARA LEGACY METALS LIMITED"), name_core("Mara Legacy Metal Co."), name_core("LTD")
     ('legacy mara metal', 'legacy mara metal', '')
-    >>> name_core("Müller GmbH & Co. KG"), name_core("Okello, John")
-    ('muller', 'john okello')
+    >>> name_core("Müller GmbH & Co. KG"), name_core("Okello, John"), name_core("Summit Acacia Pharma F.Z.E.")
+    ('muller', 'john okello', 'acacia pharma summit')
     """
     if not name:
         return ""
-    stripped = remove_org_types(str(name)) or ""
+    stripped = remove_org_types(_DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", str(name))) or ""
     plain = ascii_text(normalize_name(stripped) or "") or ""
     words = _NON_WORD.sub(" ", plain.lower()).split()
     out = []
@@ -126,6 +128,8 @@ def records(raw: Tables, label: str) -> pd.DataFrame:
     names = text(col(n, "name"))
     out["name"] = names.to_numpy()
     out["core"] = [name_core(v) if isinstance(v, str) else "" for v in names.to_numpy()]
+    if label == "Person":   # initials say little about a person ("Dennis S. Garcia" / "GARCIA Dennis")
+        out["core"] = [" ".join(w for w in c.split() if len(w) > 1) for c in out["core"]]
     out["country"] = text(col(n, "country" if label != "Person" else "nationality")).str.upper().to_numpy()
     out["city"] = text(col(n, "city")).str.lower().str.strip().to_numpy()
     out["tin"] = [clean_tin(v) for v in col(n, "tin" if label != "Person" else "passport_no").to_numpy()]
