@@ -139,6 +139,11 @@ def samples(
     out: Path = typer.Argument(..., metavar="OUT", help="Folder to write the sample world into."),
     scale: float = typer.Option(1.0, callback=positive, help="Size (above 0): 1 ≈ 30,000 declaration rows; 35 ≈ 1M."),
     seed: int = typer.Option(7, help="Random seed (same seed, same world)."),
+    aliases: bool = typer.Option(False, "--aliases", help="An alias world for entity resolution: each administration "
+                                                          "names foreign traders, carriers and some persons by its "
+                                                          "own ids and spellings, some payments give an account by "
+                                                          "its national number, look-alike decoys are added, and "
+                                                          "truth.json gains the true clusters of ids."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Generate a synthetic world in the canonical layout with planted patterns of every detector family, decoys
@@ -147,7 +152,7 @@ def samples(
 
     with progress_bar(not as_json) as prog:
         task = prog.add_task("generating", total=None)
-        summary = generate_world(out, scale=scale, seed=seed,
+        summary = generate_world(out, scale=scale, seed=seed, aliases=aliases,
                                  progress=lambda what, frac: prog.update(task, description=f"generating {what}"))
     if as_json:
         print_json(summary)
@@ -165,6 +170,13 @@ def samples(
     for fam in sorted(set(summary["instances"]) | set(summary["decoys"])):
         t.add_row(fam, str(summary["instances"].get(fam, 0)), str(summary["decoys"].get(fam, 0)))
     console.print(t)
+    if "aliases" in summary:
+        t = Table(title="aliases and clusters")
+        t.add_column("label")
+        t.add_column("count", justify="right")
+        for label, n in summary["aliases"].items():
+            t.add_row(label, f"{n:,}")
+        console.print(t)
 
 
 @app.command()

@@ -10,6 +10,7 @@ import pandas as pd
 
 from graphiff.model import model
 from graphiff.samples import background, entities, plant_network, plant_value, rows
+from graphiff.samples.aliases import Aliases
 from graphiff.samples.context import Ctx
 from graphiff.samples.planter import Planter
 
@@ -50,7 +51,7 @@ class _CsvFile:
 
 
 def generate_world(out: str | Path, *, scale: float = 1.0, seed: int = 7,
-                   progress: Progress | None = None) -> dict:
+                   progress: Progress | None = None, aliases: bool = False) -> dict:
     """Write a synthetic customs world with planted patterns into ``out``.
 
     Writes the canonical input files (README, "Input contract") ``traders.csv``, ``persons.csv``,
@@ -71,12 +72,20 @@ def generate_world(out: str | Path, *, scale: float = 1.0, seed: int = 7,
         Same seed and scale, byte-identical files.
     progress : callable, optional
         ``progress(step, fraction_done)``.
+    aliases : bool, default False
+        Write an alias world for entity resolution (:mod:`graphiff.samples.aliases`): each
+        administration names foreign traders, carriers and some persons by its own ids and
+        spellings (alias rows in the entity files), some payments give an account by its
+        national number, look-alike decoys are added, and ``truth.json`` gains
+        ``"resolution"`` (clusters of ids of one entity, decoy pairs). Without it the files are
+        exactly those of the plain world.
 
     Returns
     -------
     dict
         ``{"files": {kind: rows}, "instances": {family: n}, "decoys": {family: n},
-        "out": str(out)}``.
+        "out": str(out)}``, and with ``aliases`` ``"aliases": {"Trader": n, "Person": n,
+        "Carrier": n, "BankAccount": n, "clusters": n}`` (alias records per label, clusters).
 
     Examples
     --------
@@ -116,33 +125,49 @@ def generate_world(out: str | Path, *, scale: float = 1.0, seed: int = 7,
         say(f"planting {name}", 0.05 + 0.05 * i / len(PLANTS))
         plant(planter)
     planter.finish()
+    alias = Aliases(ctx, planter) if aliases else None
 
     files = {k: _CsvFile(folder, k) for k in ("declarations", "payments")}
     n_chunks = max(1, -(-ctx.n_shipments // background.CHUNK))
     for i, (decl, pay) in enumerate(background.chunks(ctx)):
         say("background trade", 0.1 + 0.8 * i / n_chunks)
+        if alias is not None:
+            decl, pay = alias.records(decl, pay)
         files["declarations"].write(decl)
         files["payments"].write(pay)
     say("planted records", 0.9)
-    files["declarations"].write(planter.declaration_rows())
-    files["payments"].write(planter.payment_rows())
+    planted = [(planter.declaration_rows(), planter.payment_rows())]
+    if alias is not None:  # the decoys' records are built last (they take serials)
+        planted = [alias.records(*planted[0]), alias.records(*alias.decoy_records())]
+    for decl, pay in planted:
+        files["declarations"].write(decl)
+        files["payments"].write(pay)
     counts = {k: f.close() for k, f in files.items()}
 
     say("entity files", 0.95)
     cash = pd.concat([rows.cash_reports(ctx, background.cash_spec(ctx)), planter.cash_rows()], ignore_index=True)
+    if alias is not None:
+        cash = alias.cash_reports(cash)
+    extra = alias.entity_rows() if alias is not None else {}
     for kind, df in (("traders", ctx.traders), ("persons", ctx.persons), ("officers", ctx.officers),
                      ("carriers", ctx.carriers), ("accounts", ctx.accounts), ("cash_reports", cash),
                      ("rates", ctx.rates.frame())):
         f = _CsvFile(folder, kind)
         f.write(df)
+        f.write(extra.get(kind))
         counts[kind] = f.close()
 
     truth = {"seed": int(seed), "scale": float(scale), "instances": planter.instances, "decoys": planter.decoys}
+    if alias is not None:
+        truth["resolution"] = alias.truth()
     (folder / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     say("done", 1.0)
     order = ["traders", "persons", "officers", "carriers", "declarations", "accounts", "payments", "cash_reports",
              "rates"]
-    return {"files": {k: counts[k] for k in order},
-            "instances": dict(sorted(Counter(i["family"] for i in planter.instances).items())),
-            "decoys": dict(sorted(Counter(d["family"] for d in planter.decoys).items())),
-            "out": str(out)}
+    summary = {"files": {k: counts[k] for k in order},
+               "instances": dict(sorted(Counter(i["family"] for i in planter.instances).items())),
+               "decoys": dict(sorted(Counter(d["family"] for d in planter.decoys).items())),
+               "out": str(out)}
+    if alias is not None:
+        summary["aliases"] = alias.summary()
+    return summary
