@@ -41,6 +41,23 @@ def _records(df) -> list[dict[str, Any]]:
     return [{k: plain_value(v) for k, v in row.items()} for row in df.astype(object).to_dict(orient="records")]
 
 
+#: properties of a resolved entity that explore prints as its "same as" line, not among its values
+_RESOLVED_PROPS = ("aliases", "alias_names")
+
+
+def _also(rec: dict[str, Any]) -> str:
+    """One other record of a resolved entity: its key and, when it differs, its caption."""
+    return f"{rec['key']} ({rec['caption']})" if rec["caption"] != rec["key"] else str(rec["key"])
+
+
+def _chain_node(x: dict[str, Any]) -> str:
+    """A node of a path as the path's caption line writes it (with the records it joins)."""
+    bits = [str(x["caption"])] if x["caption"] != x["key"] else []
+    if x.get("aliases"):
+        bits.append("same as " + ", ".join(x["aliases"]))
+    return f"{x['label']} {x['key']}" + (f" ({'; '.join(bits)})" if bits else "")
+
+
 @app.command("explore")
 def explore_cmd(
     id: str = typer.Argument(..., metavar="ID", help="A node key (trader_id, person_id, account_id, declaration key "
@@ -53,7 +70,9 @@ def explore_cmd(
     unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Who an entity is connected to, how, through which records, and which alerts touch them."""
+    """Who an entity is connected to, how, through which records, and which alerts touch them. Records that entity
+    resolution joined (SAME_AS) show as one entity with a "same as" line naming its other records; the key of any
+    of them finds it, and --unresolved shows the records as loaded, linked by their SAME_AS relationships."""
     from graphiff.explore import neighbourhood
     from graphiff.graph.tables import Tables
 
@@ -64,7 +83,11 @@ def explore_cmd(
         return
     e = nb["entity"]
     console.print(f"[bold]{_e(e['label'])} {_e(e['key'])}[/bold]  {_e(e['caption'])}", highlight=False)
-    shown = {k: v for k, v in e["props"].items() if not k.startswith("_")}
+    if e.get("same_as"):
+        console.print("same as: " + ", ".join(_also(r) for r in e["same_as"]), highlight=False, markup=False)
+        console.print(f"({len(e['same_as']) + 1} records joined; --unresolved shows them)", style="dim",
+                      highlight=False, markup=False)
+    shown = {k: v for k, v in e["props"].items() if not k.startswith("_") and k not in _RESOLVED_PROPS}
     if shown:
         console.print(", ".join(f"{k}={_fmt(v)}" for k, v in shown.items()), highlight=False, markup=False)
     prov = e["props"]
@@ -77,6 +100,8 @@ def explore_cmd(
     for n in nb["neighbours"]:
         links = n["links"] or [{"how": "", "records": 0}]
         mark = f" (id_check: {_e(n['id_check'])})" if n.get("id_check") else ""  # e.g. iban_invalid
+        if n.get("aliases"):                                    # a resolved entity: its other records
+            mark += esc(f" (same as {', '.join(n['aliases'])})")
         t.add_row(str(n["hops"]), _e(n["label"]), _e(n["key"]), _e(n["caption"]) + mark,
                   "\n".join(f"{esc(lk['how'])} ({lk['records']})" for lk in links), str(n["alerts"] or ""))
     console.print(t)
@@ -128,8 +153,7 @@ def path_cmd(
         console.print(f"no path of at most {max_len} hop(s) between {esc(a)} and {esc(b)}", highlight=False)
         return
     for n, p in enumerate(found, 1):
-        chain = " — ".join(f"{x['label']} {x['key']} ({x['caption']})" if x["caption"] != x["key"]
-                           else f"{x['label']} {x['key']}" for x in p["nodes"])
+        chain = " — ".join(_chain_node(x) for x in p["nodes"])
         t = Table(title=f"path {n}: {p['length']} hop(s)", caption=esc(chain))
         for c in ("from", "to", "how", "records"):
             t.add_column(c, overflow="fold")

@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from graphiff.graph.index import GraphIndex, caption_of
+from graphiff.graph.tables import Tables
+from graphiff.model.cells import plain_value
 from graphiff.model.identity import node_id
 
-__all__ = ["RECORD_FIELDS", "node_summary", "record_summary", "alert_summary"]
+__all__ = ["RECORD_FIELDS", "node_summary", "record_summary", "alert_summary", "same_as"]
 
 #: The properties listed for a record, per label (others: ``date`` only).
 RECORD_FIELDS = {
@@ -26,12 +28,42 @@ RECORD_FIELDS = {
 def node_summary(idx: GraphIndex, i: int, props: dict[str, Any]) -> dict[str, Any]:
     """``{id, label, key, caption}`` of node ``i`` (``props``: its properties, for the caption),
     plus ``id_check`` when the load marked its id (``iban_invalid``: an account id failing the
-    IBAN check)."""
+    IBAN check) and ``aliases`` (the keys of the other records) when it is a resolved entity,
+    records that entity resolution joined (:mod:`graphiff.graph.resolution`)."""
     label, key = idx.label(i), idx.key(i)
-    out = {"id": node_id(label, key), "label": label, "key": key, "caption": caption_of(label, key, props)}
+    out: dict[str, Any] = {"id": node_id(label, key), "label": label, "key": key,
+                           "caption": caption_of(label, key, props)}
     if props.get("id_check"):
         out["id_check"] = props["id_check"]
+    # only a cluster's representative in the resolved view (a loaded column named "aliases" is data)
+    if idx.alias.get(label, {}).get(key) == key and props.get("aliases"):
+        out["aliases"] = [a for a in str(props["aliases"]).split("; ") if a]
     return out
+
+
+def same_as(tables: Tables, label: str, key: str) -> list[dict[str, Any]]:
+    """The other records of the resolved entity ``label:key`` (its representative), each
+    ``{id, key, caption}`` with the caption of the record as loaded; empty for a node that is
+    not a resolved entity (and in the unresolved view). Cost: one pass over the label's records.
+
+    >>> import pandas as pd
+    >>> recs = pd.DataFrame({"key": ["T2", "T9"], "name": ["MARA METALS", "MARA LEGACY"]})
+    >>> same = pd.DataFrame({"src_label": ["Trader"], "src": ["T2"], "dst_label": ["Trader"], "dst": ["T9"],
+    ...                      "status": ["linked"], "score": [0.97]})
+    >>> same_as(Tables.from_frames(nodes={"Trader": recs}, rels={"SAME_AS": same}), "Trader", "T2")
+    [{'id': 'Trader:T9', 'key': 'T9', 'caption': 'MARA LEGACY'}]
+    """
+    members = tables.resolution.members.get(label, {}).get(str(key))
+    if not members:
+        return []
+    others = members[1:]
+    raw = tables.raw.nodes(label)
+    rows: dict[str, dict[str, Any]] = {}
+    if len(raw):
+        keys = raw["key"].astype(str)
+        for rec in raw[keys.isin(set(others)).to_numpy()].to_dict("records"):
+            rows[str(rec["key"])] = {k: pv for k, v in rec.items() if (pv := plain_value(v)) is not None}
+    return [{"id": node_id(label, k), "key": k, "caption": caption_of(label, k, rows.get(k, {}))} for k in others]
 
 
 def record_summary(idx: GraphIndex, i: int, props: dict[str, Any], **extra: Any) -> dict[str, Any]:

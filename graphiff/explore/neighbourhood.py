@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError
-from graphiff.explore.describe import alert_summary, node_summary, record_summary
+from graphiff.explore.describe import alert_summary, node_summary, record_summary, same_as
 from graphiff.graph.index import graph_index, node_props
 from graphiff.graph.tables import Tables
 
@@ -24,7 +24,8 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
         The store's tables.
     id : str
         A node key (``T00012``) or ``Label:key`` (``Person:P7``); an id shared by several
-        labels must be written ``Label:key``.
+        labels must be written ``Label:key``. In the resolved view the key of any record of a
+        resolved entity names the entity.
     hops : int
         How far to go (see the module notes: a hop passes through records, so one hop from a
         trader reaches its trading partners).
@@ -34,7 +35,9 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
     Returns
     -------
     dict
-        ``entity`` (id, label, key, caption, props); ``neighbours`` (nearest and most strongly
+        ``entity`` (id, label, key, caption, props; for a resolved entity also ``aliases``,
+        the keys of its other records, and ``same_as``, those records with their own
+        captions: see :func:`graphiff.explore.describe.same_as`); ``neighbours`` (nearest and most strongly
         linked first: id, label, key, caption, ``hops``, ``links`` -- each ``from`` the node
         one hop nearer, ``how`` the relationship path, ``records`` how many records carry it,
         ``record_ids`` a few of them -- and ``alerts``); ``records`` (the declarations,
@@ -132,6 +135,9 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
 
     props = node_props(tables, idx, [start, *listed_n, *listed_r, *alerts.keys()])
     entity = {**node_summary(idx, start, props[start]), "props": props[start], "alerts": int(ac[start])}
+    joined = same_as(tables, entity["label"], entity["key"])
+    if joined:
+        entity["same_as"] = joined
     neighbours = [{**node_summary(idx, i, props[i]), "hops": int(dist[i]), "links": link_rows.get(i, []),
                    "alerts": int(ac[i])} for i in listed_n]
     records = [record_summary(idx, i, props[i], hops=int(dist[i])) for i in listed_r]
