@@ -33,7 +33,7 @@ _JUNK_TIN = re.compile(r"^(.)\1*$|^[^0-9]*$")
 
 @lru_cache(maxsize=1_000_000)
 def name_core(name: str) -> str:
-    """The comparable core of a name: legal forms removed (rigour), transliterated to ASCII
+    """The comparable core of a name: legal forms removed (rigour, in any script), transliterated to ASCII
     (normality), lower case without punctuation, each word's plural folded, words sorted.
     ``""`` when nothing is left (an empty name, or one that is only a legal form).
 
@@ -41,10 +41,14 @@ def name_core(name: str) -> str:
     ('legacy mara metal', 'legacy mara metal', '')
     >>> name_core("Müller GmbH & Co. KG"), name_core("Okello, John"), name_core("Summit Acacia Pharma F.Z.E.")
     ('muller', 'john okello', 'acacia pharma summit')
+    >>> name_core("ООО «Ромашка»")
+    'romaska'
     """
     if not name:
         return ""
-    stripped = remove_org_types(_DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", str(name))) or ""
+    # rigour's legal-form table is case-folded and matches case-folded text only ("ООО", "АО")
+    dotted = _DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", str(name))
+    stripped = remove_org_types(dotted.casefold()) or ""
     plain = ascii_text(normalize_name(stripped) or "") or ""
     words = _NON_WORD.sub(" ", plain.lower()).split()
     out = []
