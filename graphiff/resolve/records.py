@@ -87,8 +87,9 @@ def _linked(raw: Tables, rel_type: str, label: str, end: str = "src") -> pd.Seri
     r = r[r[f"{end}_label"].astype(str) == label]
     if not len(r):
         return pd.Series(dtype=object)
-    g = r.assign(k=r[end].astype(str), v=r[other].astype(str)).groupby("k")["v"]
-    return g.agg(lambda s: ";".join(sorted(set(s))))
+    kv = pd.DataFrame({"k": r[end].astype(str).to_numpy(), "v": r[other].astype(str).to_numpy()})
+    kv = kv.drop_duplicates().sort_values(["k", "v"], kind="stable")
+    return kv.groupby("k", sort=False)["v"].agg(";".join)
 
 
 def records(raw: Tables, label: str) -> pd.DataFrame:
@@ -142,8 +143,9 @@ def records(raw: Tables, label: str) -> pd.DataFrame:
         out[field] = out["key"].map(_linked(raw, rel, label)).to_numpy()
     officers = _linked(raw, "OFFICER_OF", label, "dst")
     companies = _linked(raw, "OFFICER_OF", label, "src")
-    both = pd.concat([officers, companies]).groupby(level=0).agg(
-        lambda s: ";".join(sorted(set(";".join(s).split(";")))))
+    both = pd.concat([officers, companies])
+    if both.index.has_duplicates:   # a trader both has officers and is one: one list
+        both = both.groupby(level=0).agg(";".join)
     out["officers"] = out["key"].map(both).to_numpy() if len(both) else None
     if label == "Person":
         out["birth_date"] = text(col(n, "birth_date")).str.slice(0, 10).to_numpy()

@@ -42,14 +42,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def score_label(raw: Tables, label: str, *, weights: Weights | None = None,
-                max_block: int = 20) -> tuple[pd.DataFrame, dict[str, Any]]:
+def score_label(raw: Tables, label: str, *, weights: Weights | None = None, max_block: int = 20,
+                evidence_from: float = 0.0) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Every scored candidate pair of one label, and counts (records, candidates, values
     skipped as too common). See :func:`graphiff.resolve.scoring.score_pairs` for the
     columns. Cost: dominated by the pairs scored (a few µs each)."""
     recs = records(raw, label)
     pairs, skipped = candidate_pairs(recs, label, max_block=max_block)
-    scored = score_pairs(recs, pairs, label, weights=weights, max_block=max_block)
+    scored = score_pairs(recs, pairs, label, weights=weights, max_block=max_block, evidence_from=evidence_from)
     return scored, {"records": int(len(recs)), "candidates": int(len(pairs)), "too_common": skipped}
 
 
@@ -101,7 +101,7 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
     for label in chosen:
         t0 = time.perf_counter()
         say(label, "scoring")
-        scored, info = score_label(raw, label, weights=weights, max_block=max_block)
+        scored, info = score_label(raw, label, weights=weights, max_block=max_block, evidence_from=lower)
         status = np.where(scored["score"] >= upper, "linked", np.where(scored["score"] >= lower, "review", ""))
         keep = scored[status != ""].assign(status=status[status != ""])
         mine = old[(old["src_label"].astype(str) == label)] if len(old) else old
@@ -112,7 +112,7 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
         rows = pd.DataFrame({
             "src_label": label, "src": keep["a"].astype(str).to_numpy(), "dst_label": label,
             "dst": keep["b"].astype(str).to_numpy(), "score": keep["score"].astype(float).to_numpy(),
-            "status": keep["status"].to_numpy(), "evidence": [evidence_json(e) for e in keep["evidence"]],
+            "status": keep["status"].to_numpy(), "evidence": keep["evidence"].to_numpy(),
             "method": METHOD, "version": VERSION, "decided_by": RESOLVE_SOURCE, "decided_at": at})
         if decided and len(rows):
             pair = list(zip(rows["src"], rows["dst"]))
