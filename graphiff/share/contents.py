@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from collections import Counter
@@ -24,10 +25,13 @@ from typing import Any
 import pandas as pd
 
 from graphiff.errors import PackageError
+from graphiff.graph.resolution import RESOLVABLE, STATUSES
+from graphiff.graph.subgraph import SubEdge
 from graphiff.ingest.validate import check_names
 from graphiff.model import model
 from graphiff.model.identity import PROVENANCE, REL_ENDS, split_node_id
 from graphiff.share.ftm_read import from_ftm, read_ftm_json_lines
+from graphiff.share.judgements import JUDGEMENTS_FILE, SAME_AS_KINDS, STATUS_OF_JUDGEMENT
 from graphiff.share.package import EDGE_FIXED, NODE_FIXED
 from graphiff.share.verify import check_text, parse_json
 
@@ -35,8 +39,9 @@ from graphiff.share.verify import check_text, parse_json
 REFUSED_LABELS = {"Alert": "a partner's alerts travel in alerts.json and are never written to the store"}
 REFUSED_TYPES = {"FLAGS": REFUSED_LABELS["Alert"]}
 #: Property names a package may not use (besides names starting with ``_``): the store's own
-#: columns and the import's source columns.
-RESERVED_NODE_PROPS = ("rid", "source", "source_key")
+#: columns, the import's source columns, and the columns the resolved view computes (a partner's
+#: ``aliases`` would read as entity resolution's).
+RESERVED_NODE_PROPS = ("rid", "source", "source_key", "aliases", "alias_names")
 RESERVED_EDGE_PROPS = ("rid", "key", "source", "source_key")
 #: The longest key and the longest column name a package may use, in characters.
 MAX_KEY = 1000
@@ -57,6 +62,8 @@ class Contents:
     rels: dict[str, pd.DataFrame]
     alerts: list[dict[str, Any]] = field(default_factory=list)
     read_from: str = "csv"
+    #: judgements.json, checked (empty when the package has none)
+    judgements: list[dict[str, Any]] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +88,7 @@ def property_kinds() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str
         for e in fk.emits:
             props = kinds if "*" in e.props else {c: k for c, k in kinds.items() if c in e.props}
             rels.setdefault(e.type, {}).update(props)
+    rels.setdefault("SAME_AS", {}).update(SAME_AS_KINDS)     # written by graphiff resolve, not from a file
     return nodes, rels
 
 
@@ -208,6 +216,20 @@ def _check_rel(t: str, src_label: str, dst_label: str, where: str) -> None:
     rt = model().rel(t)
     if src_label not in rt.sources or dst_label not in rt.targets:
         raise PackageError(f"{where}: {t} cannot join {src_label[:80]!r} to {dst_label[:80]!r}")
+    if t == "SAME_AS" and src_label != dst_label:
+        raise PackageError(f"{where}: SAME_AS joins two records of one label, not {src_label!r} and {dst_label!r}")
+
+
+def _check_same_as(rec: dict[str, Any], where: str) -> None:
+    """A SAME_AS row: two different records, a known ``status``, a ``score`` from 0 to 1."""
+    if rec["src"] == rec["dst"]:
+        raise PackageError(f"{where}: SAME_AS joins a record to itself")
+    status = rec.get("status")
+    if status not in STATUSES:
+        raise PackageError(f"{where}: SAME_AS status must be one of {', '.join(STATUSES)}, not {status!r:.80}")
+    score = rec.get("score")
+    if score is not None and not 0 <= score <= 1:
+        raise PackageError(f"{where}: SAME_AS score must be from 0 to 1, not {score!r:.80}")
 
 
 def _frame(records: list[dict[str, Any]], kinds: dict[str, str]) -> pd.DataFrame:
@@ -246,19 +268,24 @@ def _from_csv(files: dict[str, bytes], pkg: str) -> tuple[dict[str, pd.DataFrame
         rec = {"src_label": row["src_label"], "src": _check_key(row["src"], at, "src"),
                "dst_label": row["dst_label"], "dst": _check_key(row["dst"], at, "dst")}
         rec.update(_typed({c: v for c, v in row.items() if c not in skip and v != ""}, rel_kinds.get(t, {}), at))
+        if t == "SAME_AS":
+            _check_same_as(rec, at)
         rec["_line"] = line
         rels.setdefault(t, []).append(rec)
     return ({k: _frame(v, node_kinds.get(k, {})) for k, v in nodes.items()},
             {k: _frame(v, rel_kinds.get(k, {})) for k, v in rels.items()})
 
 
-def _from_ftm(files: dict[str, bytes], pkg: str) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+def _from_ftm(files: dict[str, bytes], pkg: str, judged: list[dict[str, Any]]
+              ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     node_kinds, rel_kinds = property_kinds()
     where = f"package {pkg}: entities.ftm.json"
     try:
-        sub = from_ftm(read_ftm_json_lines(files["entities.ftm.json"]))
+        entities = read_ftm_json_lines(files["entities.ftm.json"])
+        sub = from_ftm(entities)
     except ValueError as exc:
         raise PackageError(f"{where} {exc}") from None
+    sub.edges.extend(same_as_edges(judged, entities, sub.nodes, f"package {pkg}: {JUDGEMENTS_FILE}"))
     nodes: dict[str, list[dict[str, Any]]] = {}
     for i, n in enumerate(sub.nodes, start=1):
         at = f"{where}, {n.label} {n.key[:80]!r}"
@@ -274,9 +301,11 @@ def _from_ftm(files: dict[str, bytes], pkg: str) -> tuple[dict[str, pd.DataFrame
         _check_rel(e.type, sl, dl, at)
         props = {k: v for k, v in e.props.items() if k not in PROVENANCE}
         _check_header(list(props), (), RESERVED_EDGE_PROPS, at, empty=True)
-        rels.setdefault(e.type, []).append({"src_label": sl, "src": _check_key(sk, at, "src"), "dst_label": dl,
-                                            "dst": _check_key(dk, at, "dst"),
-                                            **_typed(props, rel_kinds.get(e.type, {}), at), "_line": i})
+        rec = {"src_label": sl, "src": _check_key(sk, at, "src"), "dst_label": dl, "dst": _check_key(dk, at, "dst"),
+               **_typed(props, rel_kinds.get(e.type, {}), at)}
+        if e.type == "SAME_AS":
+            _check_same_as(rec, at)
+        rels.setdefault(e.type, []).append({**rec, "_line": i})
     return ({k: _frame(v, node_kinds.get(k, {})) for k, v in nodes.items()},
             {k: _frame(v, rel_kinds.get(k, {})) for k, v in rels.items()})
 
@@ -313,6 +342,87 @@ def partner_alerts(files: dict[str, bytes], pkg: str) -> list[dict[str, Any]]:
     return data
 
 
+def read_judgements(files: dict[str, bytes], pkg: str) -> list[dict[str, Any]]:
+    """The entries of judgements.json, checked: a list of objects with ``source`` and ``target``
+    (FtM entity ids, text), a ``judgement`` (``positive``, ``negative`` or ``unsure``), an
+    optional ``score`` (0 to 1), ``user`` and ``timestamp`` (text), any ``evidence``, and an
+    optional ``graphiff`` context (``label`` a resolvable label, ``status`` a SAME_AS status,
+    the other fields text). Empty when the package has none. Cost: one parse.
+    """
+    if JUDGEMENTS_FILE not in files:
+        return []
+    where = f"package {pkg}: {JUDGEMENTS_FILE}"
+    data = parse_json(files[JUDGEMENTS_FILE], where)
+    if not isinstance(data, list):
+        raise PackageError(f"{where} must be a list of judgements, not {type(data).__name__}")
+    for i, j in enumerate(data, start=1):
+        at = f"{where}, judgement {i}"
+        if not isinstance(j, dict):
+            raise PackageError(f"{at} is not an object")
+        for name in ("source", "target"):
+            check_text(j.get(name), f"{at}: {name}", required=True, limit=MAX_KEY)
+        if j.get("judgement") not in STATUS_OF_JUDGEMENT:
+            raise PackageError(f"{at}: judgement must be one of {', '.join(STATUS_OF_JUDGEMENT)}, "
+                               f"not {j.get('judgement')!r:.80}")
+        score = j.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
+                                  or not math.isfinite(score) or not 0 <= score <= 1):
+            raise PackageError(f"{at}: score must be a number from 0 to 1, not {score!r:.80}")
+        for name in ("user", "timestamp"):
+            check_text(j.get(name), f"{at}: {name}", limit=MAX_KEY)
+        g = j.get("graphiff") or {}
+        if not isinstance(g, dict):
+            raise PackageError(f"{at}: graphiff must be an object")
+        if g.get("label") is not None and g.get("label") not in RESOLVABLE:
+            raise PackageError(f"{at}: graphiff label must be one of {', '.join(RESOLVABLE)}, "
+                               f"not {g.get('label')!r:.80}")
+        if g.get("status") is not None and g.get("status") not in STATUSES:
+            raise PackageError(f"{at}: graphiff status must be one of {', '.join(STATUSES)}, "
+                               f"not {g.get('status')!r:.80}")
+        for name in ("source_key", "target_key", "method", "version"):
+            check_text(g.get(name), f"{at}: graphiff {name}", limit=MAX_KEY)
+    return data
+
+
+def same_as_edges(judged: list[dict[str, Any]], entities: list[dict[str, Any]], nodes: list[Any],
+                  where: str) -> list[SubEdge]:
+    """The SAME_AS relationships that checked judgements (:func:`read_judgements`) state between
+    entities of the package (FtM dictionaries; ``nodes`` the nodes :func:`from_ftm` made of
+    them), for a package read from its FtM entities. A judgement naming an entity that is not
+    a trader, person, carrier or account of the package, or two records of different labels,
+    is refused. The status is the judgement's graphiff ``status`` when given, else
+    ``confirmed`` (positive), ``rejected`` (negative) or ``unsure``.
+    """
+    by_key = {n.key: (n.label, n.key) for n in nodes if n.label in RESOLVABLE}
+    label_key: dict[str, tuple[str, str]] = {}
+    for ent in entities:
+        g = ent.get("graphiff") or {}
+        key = str(g.get("key") or ent["id"])
+        if g.get("label") in RESOLVABLE:
+            label_key[str(ent["id"])] = (str(g["label"]), key)
+        elif not g.get("label") and key in by_key:
+            label_key[str(ent["id"])] = by_key[key]
+    out = []
+    for i, j in enumerate(judged, start=1):
+        at = f"{where}, judgement {i}"
+        a, b = label_key.get(str(j["source"])), label_key.get(str(j["target"]))
+        if a is None or b is None:
+            raise PackageError(f"{at} names an entity that is not a trader, person, carrier or account of the package")
+        (sl, sk), (dl, dk) = sorted((a, b), key=lambda x: x[1])
+        if sl != dl:
+            raise PackageError(f"{at}: SAME_AS joins two records of one label, not {sl!r} and {dl!r}")
+        g = j.get("graphiff") or {}
+        evidence = j.get("evidence")
+        props = {"status": g.get("status") or STATUS_OF_JUDGEMENT[j["judgement"]], "score": j.get("score"),
+                 "evidence": evidence if evidence is None or isinstance(evidence, str)
+                 else json.dumps(evidence, ensure_ascii=False),
+                 "method": g.get("method"), "version": g.get("version"),
+                 "decided_by": j.get("user"), "decided_at": j.get("timestamp")}
+        out.append(SubEdge(f"{sl}:{sk}|SAME_AS|{dl}:{dk}|", f"{sl}:{sk}", f"{dl}:{dk}", "SAME_AS",
+                           {k: v for k, v in props.items() if v is not None}))
+    return out
+
+
 def alert_counts(alerts: list[dict[str, Any]]) -> dict[str, Any]:
     """``{"count": n, "patterns": {pattern: n}}`` of validated partner alerts.
 
@@ -329,15 +439,17 @@ def read_contents(files: dict[str, bytes], pkg: str) -> Contents:
     :class:`PackageError` at the first problem; nothing is written. Cost: one pass over every
     file, the tables held in memory as frames.
     """
+    judged = read_judgements(files, pkg)
     if {"nodes.csv", "edges.csv"} <= set(files):
         nodes, rels = _from_csv(files, pkg)
         origin = "csv"
     else:
-        nodes, rels = _from_ftm(files, pkg)
+        nodes, rels = _from_ftm(files, pkg, judged)
         origin = "ftm"
-    return Contents(nodes, rels, partner_alerts(files, pkg), origin)
+    return Contents(nodes, rels, partner_alerts(files, pkg), origin, judged)
 
 
-__all__ = ["Contents", "read_contents", "partner_alerts", "alert_counts", "property_kinds", "convert",
+__all__ = ["Contents", "read_contents", "partner_alerts", "read_judgements", "same_as_edges", "alert_counts",
+           "property_kinds", "convert",
            "REFUSED_LABELS", "REFUSED_TYPES", "RESERVED_NODE_PROPS", "RESERVED_EDGE_PROPS", "MAX_KEY",
            "MAX_COLUMN_NAME"]

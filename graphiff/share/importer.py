@@ -8,6 +8,11 @@ names and types). Only then does it write, in one unit of work with the load rec
 (:meth:`graphiff.stores.base.Store.atomic`): the import completes and is recorded, or the
 store is left exactly as it was.
 
+A partner's ``SAME_AS`` (its entity resolution: which of its records are one entity) is
+imported like any relationship, with its status, score and evidence, between the partner's
+prefixed keys: it joins partner records among themselves, never a local record; the summary's
+``same_as`` counts them by status and lists those naming an id a local record also has.
+
 Partner records never merge into local ones by id: every partner node is stored under the
 source-qualified key :func:`partner_key` (``"<producer>:<id>"``, the id kept as
 ``source_key``), every partner node and relationship carries ``source = "partner:<producer>"``
@@ -31,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import PackageError
+from graphiff.graph.resolution import RESOLVABLE
 from graphiff.ingest.writer import Provenance, write_nodes, write_rels
 from graphiff.model import model
 from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_ids
@@ -180,6 +186,8 @@ class _Plan:
         self.rels: dict[str, pd.DataFrame] = {}
         self.collisions: list[dict[str, Any]] = []
         self.n_collisions = 0
+        self.same_as: dict[str, Any] = {"count": 0, "statuses": {}, "skipped": 0, "naming_local_ids": 0,
+                                        "listed": []}
         self._described: dict[str, set[str]] = {label: set(f["key"]) for label, f in contents.nodes.items()}
         for label in sorted(contents.nodes):
             self._plan_nodes(label, contents.nodes[label].drop_duplicates(subset=["key"], keep="last"))
@@ -244,6 +252,8 @@ class _Plan:
     def _plan_rels(self, t: str, frame: pd.DataFrame) -> None:
         rt = model().rel(t)
         out = frame.copy()
+        if t == "SAME_AS":
+            out = self._note_same_as(out)
         for end in ("src", "dst"):
             shared = out[f"{end}_label"].isin(SHARED_LABELS).to_numpy()
             out[end] = np.where(shared, out[end].astype(str), self.prefix + out[end].astype(str))
@@ -263,6 +273,38 @@ class _Plan:
                     local[c] = None
             local = local.assign(rid=rel_ids(t, local, rt.identity))
         self.rels[t] = _only_gaps(out, local, "rid", rt.identity)
+
+
+    def _note_same_as(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The partner's SAME_AS rows that may be written, counted for the summary.
+
+        A partner's SAME_AS joins two of the partner's records only: both ends get the partner
+        prefix like every relationship end, so an id equal to a local record's names the
+        partner's own record of that id (kept apart from the local one, a collision) and never
+        the local record. Rows whose ends are not both records of a resolvable label are
+        skipped (the package check refuses them before; this is the last guard)."""
+        ok = (frame["src_label"].isin(RESOLVABLE) & (frame["src_label"] == frame["dst_label"])).to_numpy()
+        ok = ok & ~frame["src_label"].isin(SHARED_LABELS).to_numpy()
+        self.same_as["skipped"] += int((~ok).sum())
+        frame = frame[ok]
+        self.same_as["count"] += int(len(frame))
+        if "status" in frame.columns:
+            for status, n in frame["status"].astype(str).value_counts().sort_index().items():
+                self.same_as["statuses"][str(status)] = self.same_as["statuses"].get(str(status), 0) + int(n)
+        for label, rows in frame.groupby("src_label"):
+            local = self._stored(str(label))
+            if not len(local):
+                continue
+            src = local["source"] if "source" in local.columns else pd.Series(None, index=local.index, dtype=object)
+            own = set(local.loc[src.isna().to_numpy(), "key"].astype(str))
+            for a, b in zip(rows["src"].astype(str), rows["dst"].astype(str)):
+                named = [k for k in (a, b) if k in own]
+                if not named:
+                    continue
+                self.same_as["naming_local_ids"] += 1
+                if len(self.same_as["listed"]) < MAX_COLLISIONS_LISTED:
+                    self.same_as["listed"].append({"label": str(label), "src": a, "dst": b, "local_ids": named})
+        return frame
 
 
 def import_package(store: Store, path: str | Path) -> dict[str, Any]:
@@ -288,7 +330,9 @@ def import_package(store: Store, path: str | Path) -> dict[str, Any]:
     -------
     dict
         The load record (``load_id``, ``producer``, ``purpose``, ``marking``, ``redaction``,
-        ``loaded`` counts, ``collisions``, ``partner_alerts``, ...) plus ``already_imported``,
+        ``loaded`` counts, ``collisions``, ``same_as`` -- the partner's SAME_AS: ``count``,
+        ``statuses``, ``skipped``, ``naming_local_ids`` and the first of those ``listed`` --,
+        ``partner_alerts``, ...) plus ``already_imported``,
         ``written`` (rows written by label and type) and ``alerts`` (the partner's alert count).
         Cost: the package held in memory once; each label and type of the package read from the
         store once.
@@ -320,6 +364,7 @@ def import_package(store: Store, path: str | Path) -> dict[str, Any]:
         "loaded": {"nodes": {k: int(len(v)) for k, v in sorted(contents.nodes.items())},
                    "relationships": {k: int(len(v)) for k, v in sorted(contents.rels.items())}},
         "collisions": {"count": plan.n_collisions, "listed": plan.collisions},
+        "same_as": plan.same_as,
         "partner_alerts": alert_counts(contents.alerts),
         "files": [{"file": k, **v} for k, v in sorted(manifest["files"].items())],
         "loaded_at": loaded_at,

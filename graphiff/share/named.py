@@ -127,9 +127,11 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def personal_index(source: Store | Tables) -> PersonalIndex:
-    """The :class:`PersonalIndex` of a store (or its :class:`Tables`). Cost: one read of the
+    """The :class:`PersonalIndex` of a store (or its :class:`Tables`): of every record as
+    loaded (``Tables.raw``), so each record of a resolved entity -- a person known under two
+    ids, with two spellings of the name -- is found by its own identifiers. Cost: one read of the
     Person, BankAccount, Trader and Carrier tables and the HOLDS relationships."""
-    tables = source if isinstance(source, Tables) else Tables(source)
+    tables = (source if isinstance(source, Tables) else Tables(source, resolved=False)).raw
     idx = PersonalIndex()
     for row in _records(tables.nodes("Person")):
         key = str(row["key"])

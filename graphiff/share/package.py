@@ -6,12 +6,16 @@ A package is one zip file::
     nodes.csv           the same nodes as a table: id, label, key, caption, ftm_id, properties, provenance
     edges.csv           the relationships: id, type, src_label, src, dst_label, dst, properties, provenance
     alerts.json         the alerts in scope (naming at least one entity of the subgraph)
+    judgements.json     (only when it has SAME_AS) which records are one entity, for FtM tools
     manifest.json       producer, created, purpose, handling marking, redaction policy, counts,
                         graphiff version, column types, and SHA-256 + size of every other file
 
 CSV cells are formula-safe (:func:`graphiff.model.cells.safe_cell`); a cell that starts with a
 single quote was either quoted by ``safe_cell`` or already started with a quote (then it got a
 second one), so the importer drops exactly one leading quote and gets the value back.
+
+A package carries records, not resolved entities: a resolved entity of the subgraph goes out as
+its records with the ``SAME_AS`` relationships among them (:mod:`graphiff.share.judgements`).
 
 The redaction policies are in :mod:`graphiff.share.redact`; reading and verifying a package is
 :mod:`graphiff.share.verify`; merging one into a store is :mod:`graphiff.share.importer`.
@@ -38,6 +42,7 @@ from graphiff.model import model
 from graphiff.model.cells import plain_value, safe_cell
 from graphiff.model.identity import PROVENANCE, REL_ENDS, rel_id, rel_ident, split_node_id
 from graphiff.share.ftm import ftm_id, ftm_json_lines, to_ftm
+from graphiff.share.judgements import JUDGEMENTS_FILE, as_records, judgements, judgements_json
 from graphiff.share.keys import check_key, manifest_key_id
 from graphiff.share.named import personal_index
 from graphiff.share.redact import POLICIES, Redactor
@@ -46,8 +51,8 @@ from graphiff.stores.base import Store
 #: ``format`` of every package manifest, and the newest format version this graphiff writes and reads.
 FORMAT = "graphiff-package"
 FORMAT_VERSION = 1
-#: The files of a package besides ``manifest.json``.
-FILES = ("entities.ftm.json", "nodes.csv", "edges.csv", "alerts.json")
+#: The files of a package besides ``manifest.json`` (``judgements.json`` only when it has a SAME_AS).
+FILES = ("entities.ftm.json", "nodes.csv", "edges.csv", "alerts.json", JUDGEMENTS_FILE)
 #: The fixed leading columns of nodes.csv and edges.csv (properties and provenance follow).
 NODE_FIXED = ("id", "label", "key", "caption", "ftm_id")
 EDGE_FIXED = ("id", "type", "src_label", "src", "dst_label", "dst")
@@ -197,7 +202,12 @@ def make_package(sub: Subgraph, out: str | Path, *, purpose: str, marking: str, 
     with it, persons and accounts that alert texts or free-text properties name without being
     in ``sub`` are recognised by every identifier the store holds for them and redacted like the
     subgraph's (:mod:`graphiff.share.named`); without it, only by the alerts' structure, so give
-    it whenever a redacted package carries alerts. Cost: linear in the subgraph and the alerts'
+    it whenever a redacted package carries alerts. With it, a resolved entity of ``sub`` goes
+    out as its records and the ``SAME_AS`` among them (linked, confirmed and rejected, with
+    their evidence), also listed in ``judgements.json``
+    (:func:`graphiff.share.judgements.as_records`); give the :class:`Tables` ``sub`` was
+    selected from (resolved or not), or the store (then its nodes tell whether ``sub`` is the
+    resolved view). Cost: linear in the subgraph and the alerts'
     texts, plus one read of the store's Person and BankAccount tables when ``store`` is given.
     The zip is written to a temporary name and renamed, so nobody sees half a package.
     """
@@ -209,10 +219,12 @@ def make_package(sub: Subgraph, out: str | Path, *, purpose: str, marking: str, 
     check_key(key, required=redact == "pseudonymise")
 
     graph, scoped = _split_alerts(sub, alerts)
+    tables = store if isinstance(store, Tables) else Tables(store) if store is not None else None
+    graph = as_records(graph, tables)
     key_ref = None
     if redact != "none":
         r = Redactor(redact, bytes(key) if key else None)
-        r.plan(graph, scoped, personal_index(store) if store is not None else None)
+        r.plan(graph, scoped, personal_index(tables) if tables is not None else None)
         scoped = [r.alert(a) for a in scoped]      # first: the subgraph's seeds and title name the new alert ids
         graph = r.subgraph(graph)
         purpose = str(r.text(purpose) or "[removed]")
@@ -226,6 +238,9 @@ def make_package(sub: Subgraph, out: str | Path, *, purpose: str, marking: str, 
         "edges.csv": edges_csv,
         "alerts.json": json.dumps(scoped, indent=2, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"),
     }
+    judged = judgements(graph)
+    if judged:
+        contents[JUDGEMENTS_FILE] = judgements_json(judged)
     node_counts: dict[str, int] = {}
     for n in graph.nodes:
         node_counts[n.label] = node_counts.get(n.label, 0) + 1
@@ -251,7 +266,8 @@ def make_package(sub: Subgraph, out: str | Path, *, purpose: str, marking: str, 
         "seeds": list(graph.seeds),
         "omitted": {k: int(v) for k, v in graph.omitted.items()},
         "counts": {"nodes": dict(sorted(node_counts.items())), "relationships": dict(sorted(edge_counts.items())),
-                   "entities": dict(sorted(schema_counts.items())), "alerts": len(scoped)},
+                   "entities": dict(sorted(schema_counts.items())), "alerts": len(scoped),
+                   **({"judgements": len(judged)} if judged else {})},
         "columns": col_types,
         "graphiff_version": _version(),
         "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}

@@ -23,6 +23,10 @@ anything is written:
     too: whole cells by the pseudonym, free text by whole-token, case-insensitive substitution
     (``P12`` is not touched inside ``P123``). Alert ids are recomputed from the redacted alert
     (the store's id hashes the original values). Company data stays.
+``SAME_AS`` evidence
+    the values a ``SAME_AS`` between personal records compared (its ``evidence``: names,
+    passports, birth dates, phones, accounts...) are replaced as the same values are everywhere
+    else (:meth:`Redactor.evidence`); how they compared (``equal``, ``typo``, weights) stays.
 ``remove``
     personal identifier properties are removed (free text mentions become ``[removed]``);
     Person nodes and person-held accounts stay, with an opaque id as key (and as name, which FtM
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from typing import Any, Callable, Iterable, Iterator
@@ -61,6 +66,17 @@ _ORG_LABELS = ("Trader", "Carrier")
 _ID_KINDS = frozenset({"Person", "BankAccount"})
 #: Kinds of personal value replaced wherever they occur in the package (not only in their node).
 _GLOBAL_KINDS = frozenset({"Person", "BankAccount", "Phone", "Email", "Address", "name", "passport"})
+#: In the evidence of a ``SAME_AS`` (a JSON object ``{field: {"a", "b", "match", "weight"}, ...}``,
+#: :mod:`graphiff.resolve`): the keys of a field's entry that say how two values compared (kept;
+#: free text in them is scrubbed like any text), and the top-level entries that are not fields.
+EVIDENCE_OUTCOME_KEYS = frozenset({"match", "weight", "note", "level", "similarity", "ratio", "score", "distance"})
+EVIDENCE_META = frozenset({"blocked_on", "prior", "total", "analyst"})
+#: Evidence fields whose values are account ids, and whose values are ids of persons or companies.
+_EVIDENCE_ACCOUNTS = frozenset({"accounts", "account_id", "account", "iban", "account_no", "account_number"})
+_EVIDENCE_PARTIES = frozenset({"officers", "holder_id", "holder", "person_id"})
+#: The largest number kept as it is in personal evidence (a count or a weight); longer numbers may
+#: be identifiers written as numbers and are replaced like text.
+_EVIDENCE_MAX_NUMBER = 10_000
 
 
 def _missing(v: Any) -> bool:
@@ -114,6 +130,7 @@ class Redactor:
         self._regex: re.Pattern[str] | None = None
         self.registered: set[tuple[str, str]] = set()  # (kind, normalised value) registered as personal
         self.alert_ids: dict[str, str] = {}          # alert id in the store -> its id in the package
+        self.evidence_of: dict[str, SubNode] = {}    # SAME_AS edge id -> the personal record it joins
         self._persons_done: set[str] = set()
 
     def token(self, kind: str, value: str) -> str:
@@ -250,6 +267,13 @@ class Redactor:
             if n.label == "Person" and self.policy == "remove":
                 out["name"] = self.new_key[nid]
             self.new_props[nid] = {k: v for k, v in out.items() if v is not None}
+        # what a SAME_AS between personal records compared (its evidence) is personal too
+        self.evidence_of = {}
+        for e in sub.edges:
+            if e.type == "SAME_AS" and (e.source in self.personal or e.target in self.personal):
+                node = nodes[e.source] if e.source in self.personal else nodes[e.target]
+                self.evidence_of[e.id] = node
+                self.evidence(node, e.props.get("evidence"))      # registers the values compared
         # a cash report's filer columns are personal wherever the person is
         for n in sub.nodes:
             for prop, value in n.props.items():
@@ -323,6 +347,68 @@ class Redactor:
                     and (n.label, self._norm_key(n.label, n.key)) in self.registered:
                 self.personal.add(nid)
 
+    # ---- SAME_AS evidence of personal records ----------------------------------------------
+    def evidence(self, node: SubNode, value: Any) -> str | None:
+        """The evidence of a ``SAME_AS`` joining ``node`` (a personal record) to another, redacted:
+        every value compared (a field's ``a`` and ``b``, at any depth) is replaced as the same
+        field's value is anywhere in the package -- the same pseudonym under ``pseudonymise``
+        (equal values stay visibly equal), ``null`` under ``remove`` -- except the fields that
+        are not personal (a person's nationality, an account's bank); how the values compared
+        (:data:`EVIDENCE_OUTCOME_KEYS`) and the entries that are not fields
+        (:data:`EVIDENCE_META`) stay, their free text scrubbed. Evidence that is not a JSON
+        object is dropped (``None``). Registers what it replaces (called by :meth:`plan`)."""
+        if _missing(value):
+            return None
+        data = value
+        if isinstance(value, str):
+            try:
+                data = json.loads(value)
+            except ValueError:
+                return None
+        if not isinstance(data, dict):
+            return None
+        out: dict[str, Any] = {}
+        for f, v in data.items():
+            name = str(self.text(str(f)) or "[removed]")
+            if f in EVIDENCE_META:
+                out[name] = self.deep(v)
+            elif isinstance(v, dict):
+                out[name] = {str(self.text(str(k)) or "[removed]"):
+                             self.deep(x) if k in EVIDENCE_OUTCOME_KEYS else self._evidence_value(node, str(f), x)
+                             for k, x in v.items()}
+            else:
+                out[name] = self._evidence_value(node, str(f), v)
+        return json.dumps(out, ensure_ascii=False)
+
+    def _evidence_value(self, node: SubNode, f: str, x: Any) -> Any:
+        """One compared value of field ``f`` in personal evidence (see :meth:`evidence`)."""
+        if x is None or isinstance(x, bool):
+            return x
+        if isinstance(x, (int, float)) and abs(x) < _EVIDENCE_MAX_NUMBER:
+            return x
+        if isinstance(x, (list, tuple)):
+            return [self._evidence_value(node, f, y) for y in x]
+        if isinstance(x, dict):
+            return {str(self.text(str(k)) or "[removed]"): self._evidence_value(node, f, y) for k, y in x.items()}
+        text = str(x)
+        if (node.label == "Person" and f in PERSON_CLEAR) or (node.label == "BankAccount" and f in ACCOUNT_CLEAR):
+            return self.text(text)
+        parts = [self._evidence_part(node, f, part.strip()) for part in text.split(";") if part.strip()]
+        kept = [p for p in parts if p is not None]
+        return ";".join(kept) if kept else None
+
+    def _evidence_part(self, node: SubNode, f: str, part: str) -> str | None:
+        folded = _fold(part)
+        if folded in self.exact:              # a value the package replaces elsewhere: the same replacement
+            return self.exact[folded]
+        if f in _EVIDENCE_ACCOUNTS:
+            return self._value_token("BankAccount", part, norm=_normalised("BankAccount", part))
+        if f in _EVIDENCE_PARTIES:
+            if any(f"{org}:{part}" in self.nodes and f"{org}:{part}" not in self.personal for org in _ORG_LABELS):
+                return part                   # a company of the package: company data
+            return self._value_token("Person", part)
+        return self.person_prop(f, part, node)
+
     # ---- apply ---------------------------------------------------------------------------
     def text(self, value: Any) -> Any:
         """One value outside the personal nodes: whole-cell match, else free-text substitution."""
@@ -389,7 +475,13 @@ class Redactor:
                 continue
             # the edge id is made again from the redacted ends (select's id names the original keys)
             src, dst = self.node_id(e.source), self.node_id(e.target)
-            edges.append(SubEdge(f"{src}|{e.type}|{dst}#{len(edges)}", src, dst, e.type, self.props(e.props)))
+            props = self.props(e.props)
+            if e.id in self.evidence_of:
+                ev = self.evidence(self.evidence_of[e.id], e.props.get("evidence"))
+                props.pop("evidence", None)
+                if ev is not None:
+                    props["evidence"] = ev
+            edges.append(SubEdge(f"{src}|{e.type}|{dst}#{len(edges)}", src, dst, e.type, props))
         title = str(self.text(sub.title) or "graphiff package")
         for old, new in self.alert_ids.items():
             title = title.replace(old, new)
