@@ -23,8 +23,8 @@ its own ids, spelled its own way, with identifiers only sometimes:
   form.
 
 :class:`Aliases` rewrites the world as it is written (the background chunk by chunk: an
-alias is decided when its (administration, party) pair is first seen, so the result is the
-same for a seed whatever the chunking) and lists the truth: ``truth.json``'s
+alias, its number and its spelling are decided when its (administration, party) pair is first
+seen, from streams read in record order, so a seed gives the same world) and lists the truth: ``truth.json``'s
 ``"resolution"`` (:meth:`Aliases.truth`). Only party ids and names change in declarations
 (and the carrier id and name), so mirror pairs keep their transport documents and invoices.
 Every draw comes from ``ctx.rng("aliases/...")`` streams and every serial is taken after the
@@ -220,7 +220,7 @@ def _usable(name: str, person: bool) -> list[int]:
     return [i for i, op in enumerate(_PERSON_OPS if person else _COMPANY_OPS) if op[1](name)]
 
 
-def _variant(name: str, u: np.ndarray, person: bool) -> str:
+def _variant(name: str, u: list[float], person: bool) -> str:
     ops = _PERSON_OPS if person else _COMPANY_OPS
     usable = _usable(name, person)
     if not usable:
@@ -231,7 +231,7 @@ def _variant(name: str, u: np.ndarray, person: bool) -> str:
         chosen.add(_pick([i for i in usable if i != first], u[2]))
     out = name
     for k, i in enumerate(sorted(chosen)):
-        out = ops[i][2](out, float(u[3 + 2 * k]), float(u[4 + 2 * k]))
+        out = ops[i][2](out, u[3 + 2 * k], u[4 + 2 * k])
     if out == name:  # e.g. a typo that swapped equal letters
         out = name.upper() if name != name.upper() else name.title()
     return out
@@ -269,7 +269,7 @@ def name_variant(name: str, rng: np.random.Generator, *, person: bool = False) -
     >>> name_variant("John K. Okello", rng, person=True)
     'JOHN OKELLO'
     """
-    return _variant(name, rng.random(N_UNIFORMS), person)
+    return _variant(name, rng.random(N_UNIFORMS).tolist(), person)
 
 
 def name_variants(names: np.ndarray | list[str], rng: np.random.Generator, *, person: bool = False) -> np.ndarray:
@@ -290,8 +290,8 @@ def name_variants(names: np.ndarray | list[str], rng: np.random.Generator, *, pe
         Object array of variants, aligned with ``names``. Cost: a few microseconds per name.
     """
     arr = np.asarray(names, dtype=object)
-    u = rng.random((len(arr), N_UNIFORMS))
-    return np.array([_variant(str(nm), u[i], person) for i, nm in enumerate(arr)], dtype=object)
+    u = rng.random((len(arr), N_UNIFORMS)).tolist()
+    return np.array([_variant(str(nm), ui, person) for nm, ui in zip(arr, u)], dtype=object)
 
 
 # ---- addresses and phones ------------------------------------------------------------------
@@ -340,6 +340,21 @@ def phone_variant(phone: str, country: str, u: float) -> str:
     """An international phone number (``+`` dialling code, digits) formatted another way: spaces,
     dashes, brackets, ``00`` for ``+``; :func:`graphiff.model.values.clean_phone` gives the
     same value back.
+
+    Parameters
+    ----------
+    phone : str
+        A phone number as the generator writes them (``+``, dialling code, digits).
+    country : str
+        The country whose dialling code it starts with.
+    u : float
+        A uniform choosing the format.
+
+    Returns
+    -------
+    str
+        The number in another format (unchanged when it does not start with the country's
+        dialling code). Cost: microseconds.
 
     Examples
     --------
@@ -627,10 +642,13 @@ class Aliases:
         exp = np.repeat(base + np.arange(n), k)
         src = np.repeat(orig, k)
         m = len(exp)
-        imp = np.empty(m, dtype=np.int64)
-        for j in range(m):
-            cand = np.flatnonzero((tier > tier[src[j]]) & (cty != cty[src[j]]))
-            imp[j] = cand[rng.integers(0, len(cand))] if len(cand) else -1
+        imp = np.full(m, -1, dtype=np.int64)
+        key = pd.Series(tier[src].astype(str)) + "/" + pd.Series(cty[src], dtype=object)
+        for kk in sorted(set(key)):  # one pool per (tier, country)
+            at = np.flatnonzero((key == kk).to_numpy())
+            cand = np.flatnonzero((tier > tier[src[at[0]]]) & (cty != cty[src[at[0]]]))
+            if len(cand):
+                imp[at] = cand[rng.integers(0, len(cand), len(at))]
         lines = t[["_l0", "_l1", "_l2"]].to_numpy()[src, rng.integers(0, 3, m)]
         price = ctx.catalog.price[lines]
         spec = pd.DataFrame({
@@ -889,7 +907,15 @@ class Aliases:
             "decoys": self.decoy_pairs}
 
     def summary(self) -> dict[str, int]:
-        """Alias records per label and the number of clusters (for the ``generate_world`` summary)."""
-        t = self.truth()["clusters"]
+        """Alias records per label and the number of clusters (for the ``generate_world`` summary).
+
+        Returns
+        -------
+        dict
+            ``{"Trader": n, "Person": n, "Carrier": n, "BankAccount": n, "clusters": n}``: alias
+            records written per label, clusters of two ids or more in all.
+        """
+        clusters = (len(np.unique(self.traders.row)) + len(self.person_clusters) + len(np.unique(self.carriers.row))
+                    + len(self.bban))
         return {"Trader": len(self.traders.ids), "Person": len(self.person_rows), "Carrier": len(self.carriers.ids),
-                "BankAccount": len(self.bban), "clusters": sum(len(v) for v in t.values())}
+                "BankAccount": len(self.bban), "clusters": clusters}
