@@ -454,8 +454,8 @@ class Aliases:
     Notes
     -----
     Cost: linear in the records; the first sight of an (administration, party) pair costs a
-    name variant (microseconds), so a world of a million declaration rows takes a few seconds
-    more.
+    name variant (about ten microseconds). A world of a million declaration rows (about
+    440,000 trader aliases) takes about ten seconds more CPU time, writing included.
     """
 
     def __init__(self, ctx: Ctx, planter: Planter) -> None:
