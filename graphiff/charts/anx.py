@@ -19,7 +19,11 @@ and links refer to them by ``End1Id``/``End2Id``)::
 
 Element order and attribute names follow published ANX writers that i2 opens (no XSD is
 shipped here, so this is a best effort, checked only by parsing).
-Alerts get a double-size icon; entities flagged by an alert get a red frame. Provenance goes
+Alerts get a double-size icon; entities flagged by an alert get a red frame. ``SAME_AS`` (entity
+resolution, in the records as loaded) is a link type of its own, labelled "same as" (or "same
+as?", "not the same" by status), without arrow head, drawn dashed or dotted through i2's link
+strengths (``Unconfirmed``, ``Tentative``); a resolved entity carries ``aliases`` and
+``alias_names`` among its attributes. Provenance goes
 into ``SourceReference`` (file:line) and the ``_source``/``_line``/``_load_id``/``_loaded_at``
 attributes. Every value is escaped by the XML serialiser (``xml.etree``).
 """
@@ -41,6 +45,8 @@ from graphiff.charts.base import (
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.style import (
     ALERT_COLOUR,
+    edge_caption,
+    edge_style,
     hex_to_colorref,
     ordered_labels,
     style_for,
@@ -51,6 +57,9 @@ from graphiff.model.cells import clean_props, clean_text, plain_value
 LINK_COLOURS = {"FLAGS": ALERT_COLOUR}
 DEFAULT_LINK_COLOUR = "#404040"
 STRENGTH = "Confirmed"
+#: i2 draws a link's line by its strength: the strength of each line style of ``style.py``
+STRENGTHS = {"solid": (STRENGTH, "DotStyleSolid"), "dashed": ("Unconfirmed", "DotStyleDashed"),
+             "dotted": ("Tentative", "DotStyleDotted")}
 SOURCE_TYPE = "graphiff"
 
 
@@ -115,7 +124,11 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
         "UseLocalTimeZone": "true",
     })
     strengths = ET.SubElement(chart, "StrengthCollection")
-    ET.SubElement(strengths, "Strength", {"Name": STRENGTH, "DotStyle": "DotStyleSolid"})
+    lines = {"solid"} | {edge_style(e.type, e.props).line for e in edges}
+    for line in ("solid", "dashed", "dotted"):
+        if line in lines:
+            name, dots = STRENGTHS[line]
+            ET.SubElement(strengths, "Strength", {"Name": name, "DotStyle": dots})
 
     if att_types:
         classes = ET.SubElement(chart, "AttributeClassCollection")
@@ -135,7 +148,7 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
 
     link_types = ET.SubElement(chart, "LinkTypeCollection")
     for t in sorted({e.type for e in edges}):
-        colour = LINK_COLOURS.get(t, DEFAULT_LINK_COLOUR)
+        colour = LINK_COLOURS.get(t, edge_style(t).colour if t == "SAME_AS" else DEFAULT_LINK_COLOUR)
         ET.SubElement(link_types, "LinkType", {"Name": clean_text(t), "Colour": str(hex_to_colorref(colour))})
 
     summary = ET.SubElement(chart, "Summary")
@@ -177,8 +190,10 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
         _attributes(item, attrs, att_types)
 
     for e, props, attrs in zip(edges, edge_props, edge_attrs):
+        look = edge_style(e.type, e.props)
         item = ET.SubElement(items, "ChartItem", {
-            "Label": clean_text(e.type), "Description": clean_text(f"{e.type} {e.id}"), "XPosition": "0",
+            "Label": clean_text(edge_caption(e.type, e.props)), "Description": clean_text(f"{e.type} {e.id}"),
+            "XPosition": "0",
             "SourceType": SOURCE_TYPE, "SourceReference": _source_ref(props),
             **_date_attrs(item_date(props, EDGE_DATE_FIELDS)),
         })
@@ -187,8 +202,9 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
             "LabelPos": "50", "LabelSegment": "0", "Offset": "0",
         })
         ET.SubElement(link, "LinkStyle", {
-            "Type": clean_text(e.type), "ArrowStyle": "ArrowOnHead", "Strength": STRENGTH,
-            "LineWidth": "2" if e.type == "FLAGS" else "1",
+            "Type": clean_text(e.type), "ArrowStyle": "ArrowOnHead" if look.arrow else "ArrowNone",
+            "Strength": STRENGTHS.get(look.line, STRENGTHS["solid"])[0],
+            "LineWidth": "2" if e.type in ("FLAGS", "SAME_AS") else "1",
         })
         _attributes(item, attrs, att_types)
     ET.indent(chart, space=" ")

@@ -19,7 +19,17 @@ from typing import Any
 
 from graphiff.charts.base import flagged_by, label_counts, omitted_note, valid_edges
 from graphiff.charts.layout import layout_positions
-from graphiff.charts.style import DEFAULT_STYLE, STYLES, ordered_labels, swatch_path
+from graphiff.charts.style import (
+    DEFAULT_EDGE_STYLE,
+    DEFAULT_STYLE,
+    EDGE_STYLES,
+    STYLES,
+    EdgeStyle,
+    edge_caption,
+    edge_style_name,
+    ordered_labels,
+    swatch_path,
+)
 from graphiff.graph.subgraph import Subgraph
 from graphiff.model.cells import clean_props, clean_text, plain_value
 from graphiff.model.identity import PROVENANCE
@@ -56,6 +66,16 @@ def _style_json(st) -> dict[str, Any]:
     return {"colour": st.colour, "shape": st.shape, "size": st.size, "swatch": swatch_path(st.shape, st.size)}
 
 
+def _edge_style_json(st: EdgeStyle) -> dict[str, Any]:
+    return {"colour": st.colour, "line": st.line, "width": st.width, "caption": st.caption, "arrow": st.arrow}
+
+
+def _aliases(props: dict[str, Any]) -> list[str]:
+    """The other records' keys of a resolved entity (its ``aliases`` property), else none."""
+    text = plain_value(props.get("aliases"))
+    return [clean_text(a) for a in str(text).split("; ") if a] if text is not None else []
+
+
 def chart_data(sub: Subgraph, positions: dict[str, tuple[float, float]] | None = None) -> dict[str, Any]:
     """The JSON document the page embeds (also handy for tests)."""
     if positions is None:
@@ -76,11 +96,19 @@ def chart_data(sub: Subgraph, positions: dict[str, tuple[float, float]] | None =
             rec["flagged_by"] = flags[n.id]
         if n.id in seeds or n.key in seeds:
             rec["seed"] = True
+        aliases = _aliases(n.props)
+        if aliases:                  # a resolved entity: the panel names its records, search finds them
+            rec["aliases"] = aliases
         nodes.append(rec)
-    edges = [
-        {"id": str(e.id), "source": e.source, "target": e.target, "type": e.type, "props": clean_props(e.props)}
-        for e in valid_edges(sub)
-    ]
+    edges: list[dict[str, Any]] = []
+    for e in valid_edges(sub):
+        item: dict[str, Any] = {"id": str(e.id), "source": e.source, "target": e.target, "type": e.type,
+                                "props": clean_props(e.props)}
+        style = edge_style_name(e.type, e.props)
+        if style:
+            item["style"] = style
+            item["caption"] = edge_caption(e.type, e.props)
+        edges.append(item)
     counts = label_counts(sub.nodes)
     edge_counts: dict[str, int] = {}
     for e in edges:
@@ -97,6 +125,8 @@ def chart_data(sub: Subgraph, positions: dict[str, tuple[float, float]] | None =
         "edge_types": [{"type": t, "count": c} for t, c in sorted(edge_counts.items())],
         "styles": {lab: _style_json(st) for lab, st in STYLES.items()},
         "default_style": _style_json(DEFAULT_STYLE),
+        "edge_styles": {name: _edge_style_json(st) for name, st in EDGE_STYLES.items()},
+        "default_edge_style": _edge_style_json(DEFAULT_EDGE_STYLE),
     }
 
 

@@ -1,7 +1,8 @@
 """Static link-chart pictures (PNG and SVG) drawn with matplotlib (Agg, no pyplot, no display).
 
 Nodes are coloured and shaped by entity label (``style.py``), alerts are red stars, nodes
-flagged by an alert get a red ring, ``FLAGS`` relationships are red dashes. Captions are
+flagged by an alert get a red ring, ``FLAGS`` relationships are red dashes, ``SAME_AS`` ones
+purple dashes or grey dots (``style.EDGE_STYLES``). Captions are
 truncated and drawn for at most :data:`LABEL_CAP` nodes (alerts, seeds and flagged nodes first,
 then the best connected), so large charts stay readable. Text is never parsed as mathtext, and
 SVG keeps text as (escaped) text.
@@ -20,8 +21,9 @@ from graphiff.charts.base import (
 )
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.style import (
-    ALERT_COLOUR,
+    EDGE_STYLES,
     FLAGGED_BORDER,
+    edge_style_name,
     ordered_labels,
     style_for,
 )
@@ -53,16 +55,18 @@ def _figure(sub: Subgraph):
     xy = {nid: (x, -y) for nid, (x, y) in pos.items()}   # layout y points down, matplotlib up
 
     plain: list[tuple[tuple[float, float], tuple[float, float]]] = []
-    flagged_segs: list[tuple[tuple[float, float], tuple[float, float]]] = []
+    styled: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {}
     for e in edges:
         seg = (xy[e.source], xy[e.target])
-        (flagged_segs if e.type == "FLAGS" else plain).append(seg)
+        name = edge_style_name(e.type, e.props)
+        (styled.setdefault(name, []) if name else plain).append(seg)
     if plain:
         ax.add_collection(LineCollection(plain, colors="#9a9a9a", linewidths=max(0.2, 0.9 * scale),
                                          alpha=0.6 if big else 0.8, zorder=1))
-    if flagged_segs:
-        ax.add_collection(LineCollection(flagged_segs, colors=ALERT_COLOUR, linewidths=max(0.4, 1.3 * scale),
-                                         linestyles="dashed", zorder=2))
+    for name, segs in sorted(styled.items()):
+        look = EDGE_STYLES[name]
+        ax.add_collection(LineCollection(segs, colors=look.colour, linewidths=max(0.4, 1.3 * scale * look.width / 1.6),
+                                         linestyles=look.line, zorder=2))
 
     counts = label_counts(sub.nodes)
     for label in ordered_labels(counts):
@@ -109,8 +113,10 @@ def _figure(sub: Subgraph):
     if flags:
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, markerfacecolor="white",
                               markeredgecolor=FLAGGED_BORDER, markeredgewidth=2, label="flagged by an alert"))
-    if flagged_segs:
-        handles.append(Line2D([], [], color=ALERT_COLOUR, linestyle="--", label="FLAGS"))
+    for name in sorted(styled):
+        look = EDGE_STYLES[name]
+        handles.append(Line2D([], [], color=look.colour, linestyle=look.line,  # type: ignore[arg-type]
+                              label="FLAGS" if name == "flags" else f"SAME_AS: {look.caption}"))
     legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.815, 0.88), frameon=False,
                         fontsize=8, title="Entities", title_fontsize=9)
     for t in legend.get_texts():

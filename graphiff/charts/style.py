@@ -10,11 +10,18 @@ The HTML legend draws each label's swatch as an SVG path of the very shape Cytos
 (:func:`swatch_path`, same corner points, roundings and cuts), so legend and nodes always agree.
 
 Alerts are drawn larger and in red everywhere; nodes flagged by an alert get a red border.
+
+Relationships are thin grey arrows, except the ones :data:`EDGE_STYLES` names
+(:func:`edge_style_name`): ``FLAGS`` (red dashes) and ``SAME_AS`` -- entity resolution's
+judgement that two records are one entity, drawn in the records as loaded (``--unresolved``):
+purple dashes labelled "same as" (linked, confirmed), dots labelled "same as?" (review, unsure),
+grey dots labelled "not the same" (rejected), without arrow heads (the relation is symmetric).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,61 @@ STYLES: dict[str, Style] = {
 }
 
 DEFAULT_STYLE = Style("#999999", "ellipse", "o", "Anon", 22)
+
+
+@dataclass(frozen=True)
+class EdgeStyle:
+    """How one kind of relationship is drawn: ``colour``, ``line`` (``solid``, ``dashed`` or
+    ``dotted``), ``width`` (px on the HTML page), ``caption`` (text drawn on the line; ``None``:
+    none) and ``arrow`` (``False`` for a symmetric relation)."""
+
+    colour: str
+    line: str = "solid"
+    width: float = 1.2
+    caption: str | None = None
+    arrow: bool = True
+
+
+#: The look of a plain relationship.
+DEFAULT_EDGE_STYLE = EdgeStyle("#b5b5b5")
+#: The relationships drawn otherwise, by style name (see :func:`edge_style_name`).
+EDGE_STYLES: dict[str, EdgeStyle] = {
+    "flags": EdgeStyle(ALERT_COLOUR, "dashed", 1.6),
+    "same-as": EdgeStyle("#6a3d9a", "dashed", 2.0, "same as", arrow=False),
+    "same-as-open": EdgeStyle("#6a3d9a", "dotted", 1.6, "same as?", arrow=False),
+    "not-same": EdgeStyle("#7f7f7f", "dotted", 1.2, "not the same", arrow=False),
+}
+#: SAME_AS status -> style name (a status not listed draws as ``same-as-open``).
+SAME_AS_STYLES = {"linked": "same-as", "confirmed": "same-as", "review": "same-as-open", "unsure": "same-as-open",
+                  "rejected": "not-same"}
+
+
+def edge_style_name(rel_type: str, props: Mapping[str, Any] | None = None) -> str | None:
+    """The :data:`EDGE_STYLES` name of a relationship (``None``: a plain one).
+
+    >>> edge_style_name("SAME_AS", {"status": "rejected"}), edge_style_name("FLAGS"), edge_style_name("HOLDS")
+    ('not-same', 'flags', None)
+    """
+    if rel_type == "FLAGS":
+        return "flags"
+    if rel_type == "SAME_AS":
+        return SAME_AS_STYLES.get(str((props or {}).get("status") or ""), "same-as-open")
+    return None
+
+
+def edge_style(rel_type: str, props: Mapping[str, Any] | None = None) -> EdgeStyle:
+    """The :class:`EdgeStyle` of a relationship."""
+    name = edge_style_name(rel_type, props)
+    return EDGE_STYLES[name] if name else DEFAULT_EDGE_STYLE
+
+
+def edge_caption(rel_type: str, props: Mapping[str, Any] | None = None) -> str:
+    """What a chart writes on (or for) a relationship: its style's caption, else its type.
+
+    >>> edge_caption("SAME_AS", {"status": "linked"}), edge_caption("EXPORTED")
+    ('same as', 'EXPORTED')
+    """
+    return edge_style(rel_type, props).caption or rel_type
 
 #: Legend / filter order (labels not listed come after, alphabetically).
 LABEL_ORDER = list(STYLES)

@@ -57,7 +57,8 @@ def build_case(store: Store) -> Store:
          "date": "2024-05-01", "exporter_id": "T9", "importer_id": "T2", "hs_code": "74031100", "hs6": "740311",
          "value_usd": 900.0, **prov("declarations.csv", 5)},
     ]))
-    store.upsert_rels("EXPORTED", rels([("Trader", "T3", "Declaration", "D3/1"), ("Trader", "T9", "Declaration", "D9/1")]))
+    store.upsert_rels("EXPORTED", rels([("Trader", "T3", "Declaration", "D3/1"),
+                                        ("Trader", "T9", "Declaration", "D9/1")]))
     store.upsert_rels("IMPORTED_BY", rels([("Declaration", "D3/1", "Trader", "T1"),
                                            ("Declaration", "D9/1", "Trader", "T2")]))
     store.upsert_rels("SAME_AS", same_as([("T2", "T3", "rejected", 0.62), ("T1", "T9", "review", 0.55)]))

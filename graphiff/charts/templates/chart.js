@@ -46,11 +46,14 @@
       classes: classes.join(" ")
     });
     lowerCaption.push(String(n.caption).toLowerCase());
-    lowerKey.push(String(n.key).toLowerCase());
+    // a resolved entity is found by the key of any of its records
+    lowerKey.push([n.key].concat(n.aliases || []).join("\n").toLowerCase());
   });
+  var EDGE_STYLES = DATA.edge_styles;
   EDGES.forEach(function (e, i) {
-    var edge = { group: "edges", data: { id: "e" + i, idx: i, source: e.source, target: e.target, type: e.type } };
-    if (e.type === "FLAGS") { edge.classes = "flags"; }
+    var edge = { group: "edges", data: { id: "e" + i, idx: i, source: e.source, target: e.target, type: e.type,
+                                         caption: e.caption || "" } };
+    if (e.style && EDGE_STYLES[e.style]) { edge.classes = "x-" + e.style; }
     elements.push(edge);
   });
 
@@ -68,7 +71,6 @@
       "width": 1.2, "line-color": "#b5b5b5", "curve-style": big ? "haystack" : "bezier",
       "target-arrow-shape": big ? "none" : "triangle", "target-arrow-color": "#b5b5b5", "arrow-scale": 0.8,
       "label": "", "font-size": 7, "min-zoomed-font-size": 9 } },
-    { selector: "edge.flags", style: { "line-color": "#d62728", "target-arrow-color": "#d62728", "line-style": "dashed", "width": 1.6 } },
     { selector: "node.lbl", style: { "label": "data(name)" } },
     { selector: ".dim", style: { "opacity": 0.12 } },
     { selector: "node.match", style: { "border-width": 5, "border-color": "#f5c400", "z-index": 30, "label": "data(name)" } },
@@ -76,6 +78,14 @@
     { selector: "node:selected", style: { "overlay-color": "#1a5fb4", "overlay-opacity": 0.25, "overlay-padding": 6 } },
     { selector: "edge:selected", style: { "line-color": "#1a5fb4", "target-arrow-color": "#1a5fb4", "width": 3, "label": "data(type)" } }
   ];
+  // relationships drawn otherwise (FLAGS, SAME_AS...): one class selector per style of style.py
+  Object.keys(EDGE_STYLES).forEach(function (name, k) {
+    var st = EDGE_STYLES[name];
+    var look = { "line-color": st.colour, "target-arrow-color": st.colour, "line-style": st.line, "width": st.width };
+    if (!st.arrow) { look["target-arrow-shape"] = "none"; }
+    if (st.caption) { look["label"] = "data(caption)"; look["color"] = st.colour; look["text-rotation"] = "autorotate"; }
+    style.splice(5 + k, 0, { selector: "edge.x-" + name, style: look });
+  });
   // per-label look: one class selector per label (cheaper than data mappers on big charts)
   DATA.labels.forEach(function (item, k) {
     var st = STYLES[item.label] || DATA.default_style;
@@ -132,6 +142,11 @@
     if (n.flagged_by && n.flagged_by.length) {
       flags.appendChild(el("div", "Flagged by " + n.flagged_by.length + " alert(s):", "alert-note"));
       n.flagged_by.forEach(function (aid) { if (aid in byId) { flags.appendChild(el("div")).appendChild(nodeButton(byId[aid])); } });
+    }
+    if (n.aliases && n.aliases.length) {
+      var names = n.props && n.props.alias_names ? " (" + n.props.alias_names + ")" : "";
+      flags.appendChild(el("div", (n.aliases.length + 1) + " records joined by entity resolution; same as: "
+                           + n.aliases.join(", ") + names, "same-note"));
     }
     fillProps(n);
     var links = $("links");
