@@ -73,7 +73,8 @@ def chart_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Write a link chart of the network around seeds, an alert or every alert of a pattern: an offline HTML
-    page, i2 Analyst's Notebook (ANX), GraphML, GEXF, Cytoscape JSON or a PNG/SVG picture."""
+    page, i2 Analyst's Notebook (ANX), GraphML, GEXF, Cytoscape JSON or a PNG/SVG picture. Records that entity
+    resolution joined are one node with their aliases; --unresolved draws the records and their SAME_AS links."""
     from graphiff.charts.base import write_chart
     from graphiff.graph.select import select
     from graphiff.graph.tables import Tables
@@ -86,12 +87,16 @@ def chart_cmd(
                      rel_types=rel or None, date_from=date_from, date_to=date_to, max_nodes=max_nodes)
     written = write_chart(sub, name, out)
     left = {k: v for k, v in sub.omitted.items() if v}
+    joined = 0 if unresolved else sum(1 for n in sub.nodes if n.props.get("aliases"))
     if as_json:
         print_json({"out": str(written), "format": name, "nodes": len(sub.nodes), "edges": len(sub.edges),
-                    "seeds": sub.seeds, "omitted": left, "title": sub.title})
+                    "seeds": sub.seeds, "omitted": left, "title": sub.title, "resolved_entities": joined})
         return
     console.print(f"wrote {name} chart to {esc(written)}: {len(sub.nodes):,} nodes, "
                   f"{len(sub.edges):,} relationships", highlight=False)
+    if joined:
+        console.print(f"{joined:,} node(s) stand for several records joined by entity resolution (their aliases "
+                      "are among the node's properties; --unresolved draws the records)", highlight=False)
     if left:
         console.print(f"the --max-nodes {max_nodes} cap left out {sum(left.values()):,} node(s): "
                       + ", ".join(f"{k} {v:,}" for k, v in sorted(left.items()))

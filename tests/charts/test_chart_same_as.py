@@ -167,3 +167,25 @@ def test_same_as_in_chromium(resolved, unresolved, tmp_path):
             w.clean()
         finally:
             b.close()
+
+
+def test_cli_chart_counts_resolved_entities(tmp_path):
+    from tests._clikit import run_cli_streams
+
+    db = str(tmp_path / "g.duckdb")
+    with open_store(db) as st:
+        build_world(st)
+    code, out, err = run_cli_streams("chart", "--seed", T2B, "--format", "cyjs", "--out", str(tmp_path / "c.cyjs"),
+                                     "--store", db, "--json")
+    assert code == 0, err
+    assert json.loads(out)["resolved_entities"] == 1
+    code, out, err = run_cli_streams("chart", "--seed", T2B, "--format", "cyjs", "--out", str(tmp_path / "c.cyjs"),
+                                     "--store", db)
+    assert code == 0, err
+    assert "1 node(s) stand for several records" in " ".join(out.split())
+    code, out, err = run_cli_streams("chart", "--seed", T2B, "--format", "cyjs", "--out", str(tmp_path / "u.cyjs"),
+                                     "--store", db, "--unresolved", "--json")
+    assert code == 0, err
+    assert json.loads(out)["resolved_entities"] == 0
+    doc = json.loads((tmp_path / "u.cyjs").read_text(encoding="utf-8"))
+    assert {e["data"]["type"] for e in doc["elements"]["edges"]} >= {"SAME_AS"}
