@@ -59,6 +59,15 @@ def resolve_cmd(
     if review:
         _review(store, database, label, limit, user or user_name())
         return
+    truth_data = None
+    if truth is not None:  # read before the run: a wrong truth file costs no run and changes nothing
+        from graphiff.detectors.evaluate import read_truth
+        from graphiff.resolve.evaluate import true_clusters
+
+        truth_data = read_truth(truth)
+        true_clusters(truth_data)
+    if out is not None and not out.parent.is_dir():
+        raise GraphiffError(f"cannot write the clusters to {out}: no folder {out.parent}")
     with store_from(store, database) as st:
         if as_json:
             summary = resolve(st, labels=label or None, upper=upper, lower=lower, max_block=max_block)
@@ -68,14 +77,16 @@ def resolve_cmd(
                                   progress=lambda lab, step: status.update(f"{step} {lab}..."))
         clusters = _clusters(st) if (out is not None or truth is not None) else None
     if out is not None and clusters is not None:
-        out.write_text(json.dumps(clusters, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        try:
+            out.write_text(json.dumps(clusters, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise GraphiffError(f"cannot write the clusters to {out}: {exc.strerror or exc}") from None
     metrics = None
-    if truth is not None and clusters is not None:
-        from graphiff.detectors.evaluate import read_truth
+    if truth_data is not None and clusters is not None:
         from graphiff.resolve.evaluate import evaluate_resolution
 
         metrics = evaluate_resolution({lab: [c["members"] for c in clusters if c["label"] == lab]
-                                       for lab in {c["label"] for c in clusters}}, read_truth(truth))
+                                       for lab in {c["label"] for c in clusters}}, truth_data)
     if as_json:
         print_json({**summary, **({"evaluation": metrics} if metrics else {}), "out": str(out) if out else None})
         return

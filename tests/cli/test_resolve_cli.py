@@ -140,10 +140,18 @@ def test_truth_prints_pairwise_and_bcubed_figures(mara, tmp_path):
     assert "decoy" not in out
 
 
-def test_truth_without_clusters_is_refused(mara, tmp_path):
+def test_a_wrong_truth_file_is_refused_before_the_run(mara, tmp_path):
     truth = tmp_path / "truth.json"
     truth.write_text(json.dumps({"instances": [], "decoys": []}), encoding="utf-8")
     assert "no resolution clusters" in refused("resolve", "--store", mara, "--truth", str(truth))
+    assert "cannot read truth file" in refused("resolve", "--store", mara, "--truth", str(tmp_path / "none.json"))
+    assert statuses(mara) == {}                     # nothing resolved: the command did not run
+
+
+def test_out_into_a_missing_folder_is_refused_before_the_run(mara, tmp_path):
+    msg = refused("resolve", "--store", mara, "--out", str(tmp_path / "no" / "such" / "clusters.json"))
+    assert "cannot write the clusters" in msg and "no folder" in msg
+    assert statuses(mara) == {}
 
 
 # ---- judge --------------------------------------------------------------------------------------
