@@ -232,6 +232,16 @@ def test_a_judged_pair_is_kept_when_a_run_no_longer_finds_it(mara):
     assert same_as(mara)[TZ_UG]["decided_by"] == "dave"
 
 
+def test_judgements_before_any_run_are_kept_by_the_first(mara):
+    judge(mara, "Trader", "KE-100", "UG-88231", "reject", user="alice")
+    judge(mara, "Trader", "PH-01", "PH-02", "confirm", user="bob")
+    s = resolve(mara)
+    assert statuses(mara) == {KE100_UG: "rejected", KE100_TZ: "linked", TZ_UG: "linked",
+                              pair("PH-01", "PH-02"): "confirmed"}
+    assert s["labels"]["Trader"]["judged"] == 2
+    assert current_resolution(mara).clusters("Trader") == [["KE-100", "TZ-0042"], ["PH-01", "PH-02"]]
+
+
 def test_a_later_judgement_replaces_an_earlier_one(mara):
     resolve(mara)
     judge(mara, "Trader", "KE-100", "UG-88231", "reject", user="alice")
