@@ -5,7 +5,8 @@ One run, per label (traders, persons, carriers, bank accounts): the records as l
 (:func:`graphiff.resolve.blocking.candidate_pairs`), their scores and evidence
 (:func:`graphiff.resolve.scoring.score_pairs`), then the thresholds: a pair scoring at or above
 ``upper`` is ``linked``, one between ``lower`` and ``upper`` waits for ``review``, one below
-``lower`` is dropped. Pairs an analyst judged (:func:`judge`: ``confirmed``, ``rejected``,
+``lower`` is dropped. Bank accounts come last: their holders compare as the traders and
+persons the run joined. Pairs an analyst judged (:func:`judge`: ``confirmed``, ``rejected``,
 ``unsure``) keep their judgement whatever the new score; the run's other earlier pairs are
 replaced. The resolved view (:mod:`graphiff.graph.resolution`) reads the result.
 """
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
-from graphiff.graph.resolution import DECIDED, RESOLVABLE, Resolution
+from graphiff.graph.resolution import DECIDED, RESOLVABLE, Resolution, resolution_from_tables
 from graphiff.graph.tables import Tables
 from graphiff.model.identity import PROVENANCE, rel_ids
 from graphiff.resolve.blocking import candidate_pairs
@@ -43,11 +44,17 @@ def _now() -> str:
 
 
 def score_label(raw: Tables, label: str, *, weights: Weights | None = None, max_block: int = 20,
-                evidence_from: float = 0.0) -> tuple[pd.DataFrame, dict[str, Any]]:
+                evidence_from: float = 0.0,
+                holders: Resolution | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Every scored candidate pair of one label, and counts (records, candidates, values
     skipped as too common). See :func:`graphiff.resolve.scoring.score_pairs` for the
-    columns. Cost: dominated by the pairs scored (a few µs each)."""
+    columns. ``holders``: for bank accounts, the clusters of traders and persons to compare
+    holders by (a holder reads as its resolved id: one company under two administrations'
+    ids holds one account). Cost: dominated by the pairs scored (a few µs each)."""
     recs = records(raw, label)
+    if holders and label == "BankAccount" and len(recs):
+        reps = {**holders.rep.get("Person", {}), **holders.rep.get("Trader", {})}
+        recs["holder"] = [reps.get(h, h) if isinstance(h, str) else h for h in recs["holder"]]
     pairs, skipped = candidate_pairs(recs, label, max_block=max_block)
     scored = score_pairs(recs, pairs, label, weights=weights, max_block=max_block, evidence_from=evidence_from)
     return scored, {"records": int(len(recs)), "candidates": int(len(pairs)), "too_common": skipped}
@@ -87,21 +94,32 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
     """
     if not 0.0 < lower <= upper <= 1.0:
         raise GraphiffError(f"thresholds must satisfy 0 < lower <= upper <= 1 (got lower={lower}, upper={upper})")
-    chosen = list(labels) if labels else list(RESOLVABLE)
-    for label in chosen:
+    asked = list(labels) if labels else list(RESOLVABLE)
+    for label in asked:
         if label not in RESOLVABLE:
             raise GraphiffError(f"cannot resolve {label!r}: choose from {', '.join(RESOLVABLE)}")
+    # accounts after traders and persons: holders compare as the entities this run makes them
+    chosen = [label for label in RESOLVABLE if label in asked]
     say = progress or (lambda _label, _step: None)
     raw = Tables(store, resolved=False)
     old = raw.rels("SAME_AS")
     run_id = f"resolve-{uuid.uuid4().hex[:12]}"
     at = _now()
     summary: dict[str, Any] = {"labels": {}, "run_id": run_id, "upper": upper, "lower": lower}
-    new_frames, stale = [], []
+    new_frames: list[pd.DataFrame] = []
+    stale: list[str] = []
     for label in chosen:
         t0 = time.perf_counter()
         say(label, "scoring")
-        scored, info = score_label(raw, label, weights=weights, max_block=max_block, evidence_from=lower)
+        holders = None
+        if label == "BankAccount":  # this run's clusters of the labels done, the store's of the others
+            earlier = old
+            if len(old) and "status" in old.columns:
+                done = old["src_label"].astype(str).isin(chosen[:chosen.index(label)])
+                earlier = old[~done | old["status"].isin(DECIDED)]
+            holders = resolution_from_tables(pd.concat([earlier, *new_frames], ignore_index=True))
+        scored, info = score_label(raw, label, weights=weights, max_block=max_block, evidence_from=lower,
+                                   holders=holders)
         status = np.where(scored["score"] >= upper, "linked", np.where(scored["score"] >= lower, "review", ""))
         keep = scored[status != ""].assign(status=status[status != ""])
         mine = old[(old["src_label"].astype(str) == label)] if len(old) else old

@@ -124,6 +124,45 @@ def test_decoy_pairs_are_scored_and_their_evidence_says_why_they_stay_apart(mara
     assert ev["name"]["match"] == "equal" and ev["birth_date"]["match"] == "different" and score < 0.5
 
 
+def test_an_account_held_under_two_ids_of_one_company_links(store, tmp_path):
+    """One account, written as an IBAN by one administration and as its national number by
+    another, each naming the holder by its own id for the company (KE-100, UG-88231): the run
+    that joins the two ids compares the holders as that one entity."""
+    load_world(store, tmp_path, {"traders": MARA["traders"][:3], "accounts": [
+        {"account_id": "DE89 3704 0044 0532 0130 00", "holder_id": "KE-100", "bank_country": "DE"},
+        {"account_id": "370400440532013000", "holder_id": "UG-88231", "bank_country": "DE"},
+        {"account_id": "KE-ACC-1", "holder_id": "KE-100", "bank_country": "KE"}]})
+    resolve(store)
+    rel = same_as(store)[pair("370400440532013000", "DE89370400440532013000")]
+    ev = evidence_of(rel["evidence"])
+    assert ev["number"]["match"] == "equal" and ev["holder"]["match"] == "equal", ev
+    assert rel["status"] == "linked"
+    # the same national number in another country's bank, held by another company, stays apart
+    load_world(store, tmp_path, {"traders": [MARA["traders"][3]], "accounts": [
+        {"account_id": "GB29370400440532013000", "holder_id": "KE-200"}]}, "more")
+    resolve(store, labels=["BankAccount"])
+    assert current_resolution(store).clusters("BankAccount") == [["370400440532013000", "DE89370400440532013000"]]
+    assert same_as(store)[pair("370400440532013000", "DE89370400440532013000")]["status"] == "linked"
+
+
+def test_an_analysts_confirmation_counts_for_the_holders_of_accounts(store, tmp_path):
+    """PH-01 and PH-02 (here without their placeholder tax id) score too low to link, but an
+    analyst confirmed them: the account each holds (an IBAN and its national number) is one
+    account of one holder."""
+    ph = [{k: v for k, v in t.items() if k != "tin"} for t in MARA["traders"] if t["trader_id"] in ("PH-01", "PH-02")]
+    load_world(store, tmp_path, {"traders": ph, "accounts": [
+        {"account_id": "DE89370400440532013000", "holder_id": "PH-01"},
+        {"account_id": "370400440532013000", "holder_id": "PH-02", "bank_country": "DE"}]})
+    account_pair = pair("370400440532013000", "DE89370400440532013000")
+    resolve(store)
+    assert evidence_of(same_as(store)[account_pair]["evidence"])["holder"]["match"] == "different"
+    assert same_as(store)[account_pair]["status"] == "review"
+    judge(store, "Trader", "PH-01", "PH-02", "confirm", user="bob")
+    resolve(store)
+    assert evidence_of(same_as(store)[account_pair]["evidence"])["holder"]["match"] == "equal"
+    assert same_as(store)[account_pair]["status"] == "linked"
+
+
 # ---- 3. thresholds and 6. re-runs ------------------------------------------------------------
 
 def test_thresholds_move_pairs_between_linked_review_and_dropped(mara):
