@@ -31,7 +31,7 @@ from graphiff.ingest.validate import check_names
 from graphiff.model import model
 from graphiff.model.identity import PROVENANCE, REL_ENDS, split_node_id
 from graphiff.share.ftm_read import from_ftm, read_ftm_json_lines
-from graphiff.share.judgements import JUDGEMENTS_FILE, SAME_AS_KINDS, STATUS_OF_JUDGEMENT
+from graphiff.share.judgements import JUDGEMENTS_FILE, RESOLVED_COLUMNS, SAME_AS_KINDS, STATUS_OF_JUDGEMENT
 from graphiff.share.package import EDGE_FIXED, NODE_FIXED
 from graphiff.share.verify import check_text, parse_json
 
@@ -41,7 +41,7 @@ REFUSED_TYPES = {"FLAGS": REFUSED_LABELS["Alert"]}
 #: Property names a package may not use (besides names starting with ``_``): the store's own
 #: columns, the import's source columns, and the columns the resolved view computes (a partner's
 #: ``aliases`` would read as entity resolution's).
-RESERVED_NODE_PROPS = ("rid", "source", "source_key", "aliases", "alias_names")
+RESERVED_NODE_PROPS = ("rid", "source", "source_key", *RESOLVED_COLUMNS)
 RESERVED_EDGE_PROPS = ("rid", "key", "source", "source_key")
 #: The longest key and the longest column name a package may use, in characters.
 MAX_KEY = 1000

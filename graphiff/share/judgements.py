@@ -51,6 +51,8 @@ JUDGEMENT = {"linked": "positive", "confirmed": "positive", "rejected": "negativ
 STATUS_OF_JUDGEMENT = {"positive": "confirmed", "negative": "rejected", "unsure": "unsure"}
 #: Types of the SAME_AS properties that are not text (the package reader converts them).
 SAME_AS_KINDS = {"score": "float"}
+#: The node properties the resolved view computes (never in a package, refused from a partner).
+RESOLVED_COLUMNS = ("aliases", "alias_names")
 
 
 def _plain_props(rec: dict[str, Any], drop: Iterable[str] = ()) -> dict[str, Any]:
@@ -93,12 +95,12 @@ def as_records(sub: Subgraph, tables: Tables | None) -> Subgraph:
     """
     sub = _shared_only(sub)
     if tables is None:
-        return sub
+        return _without_resolved_columns(sub)
     res = tables.resolution
     raw = tables.raw
     entities = resolved_entities(sub, res) if res else set()
     if not entities and not (tables.resolved and res):
-        return _with_same_as(sub, raw)
+        return _without_resolved_columns(_with_same_as(sub, raw))
     # nodes: members of resolved entities, the others with their values as loaded
     wanted: dict[str, set[str]] = {}
     for n in sub.nodes:
@@ -157,7 +159,17 @@ def as_records(sub: Subgraph, tables: Tables | None) -> Subgraph:
                 edges.append(SubEdge(eid, node_id(sl, sk), node_id(dl, dk), t, props))
         edges.extend(e for rid, e in want.items() if rid not in matched)   # none expected: kept as given
     out = replace(sub, nodes=nodes, edges=edges)
-    return _with_same_as(out, raw)
+    return _without_resolved_columns(_with_same_as(out, raw))
+
+
+def _without_resolved_columns(sub: Subgraph) -> Subgraph:
+    """``sub`` without the node properties only the resolved view has (:data:`RESOLVED_COLUMNS`):
+    a package carries records, and a partner's package may not set them."""
+    if not any(c in n.props for n in sub.nodes for c in RESOLVED_COLUMNS):
+        return sub
+    nodes = [n if not any(c in n.props for c in RESOLVED_COLUMNS)
+             else replace(n, props={k: v for k, v in n.props.items() if k not in RESOLVED_COLUMNS}) for n in sub.nodes]
+    return replace(sub, nodes=nodes)
 
 
 def _ids(ends: pd.DataFrame, end: str) -> pd.Series:
@@ -242,4 +254,4 @@ def judgements_json(items: list[dict[str, Any]]) -> bytes:
 
 
 __all__ = ["JUDGEMENTS_FILE", "SHARED_STATUSES", "JUDGEMENT", "STATUS_OF_JUDGEMENT", "SAME_AS_KINDS",
-           "resolved_entities", "as_records", "judgements", "judgements_json"]
+           "RESOLVED_COLUMNS", "resolved_entities", "as_records", "judgements", "judgements_json"]
