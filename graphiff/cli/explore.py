@@ -50,6 +50,11 @@ def _also(rec: dict[str, Any]) -> str:
     return f"{rec['key']} ({rec['caption']})" if rec["caption"] != rec["key"] else str(rec["key"])
 
 
+def _status(status: str | None) -> str:
+    """The status of a SAME_AS link as explore prints it after the link (records as loaded)."""
+    return f" [{status}]" if status else ""
+
+
 def _chain_node(x: dict[str, Any]) -> str:
     """A node of a path as the path's caption line writes it (with the records it joins)."""
     bits = [str(x["caption"])] if x["caption"] != x["key"] else []
@@ -103,7 +108,8 @@ def explore_cmd(
         if n.get("aliases"):                                    # a resolved entity: its other records
             mark += esc(f" (same as {', '.join(n['aliases'])})")
         t.add_row(str(n["hops"]), _e(n["label"]), _e(n["key"]), _e(n["caption"]) + mark,
-                  "\n".join(f"{esc(lk['how'])} ({lk['records']})" for lk in links), str(n["alerts"] or ""))
+                  "\n".join(esc(f"{lk['how']}{_status(lk.get('status'))} ({lk['records']})") for lk in links),
+                  str(n["alerts"] or ""))
     console.print(t)
     if nb["records"]:
         r = Table(title="records")
@@ -161,7 +167,7 @@ def path_cmd(
             recs = ", ".join(r["key"] + (f" {r['date']}" if r.get("date") else "") for r in h["records"])
             if h["records_total"] > len(h["records"]):
                 recs += f" … ({h['records_total']} in all)"
-            t.add_row(_e(h["from"]), _e(h["to"]), esc("\n".join(h["how"])), esc(recs))
+            t.add_row(_e(h["from"]), _e(h["to"]), esc("\n".join(h["how"]) + _status(h.get("same_as"))), esc(recs))
         console.print(t)
 
 

@@ -12,7 +12,11 @@ from graphiff.graph.tables import Tables
 from graphiff.model.cells import plain_value
 from graphiff.model.identity import node_id
 
-__all__ = ["RECORD_FIELDS", "node_summary", "record_summary", "alert_summary", "same_as"]
+__all__ = ["RECORD_FIELDS", "node_summary", "record_summary", "alert_summary", "same_as", "same_as_status",
+           "SAME_AS_HOWS"]
+
+#: How a direct SAME_AS link between two records reads (the records as loaded, ``--unresolved``).
+SAME_AS_HOWS = ("-[SAME_AS]->", "<-[SAME_AS]-")
 
 #: The properties listed for a record, per label (others: ``date`` only).
 RECORD_FIELDS = {
@@ -85,3 +89,18 @@ def alert_summary(idx: GraphIndex, a: int, props: dict[str, Any], flags: list[st
         score = None
     return {"id": idx.key(a), "pattern": props.get("pattern"), "score": score,
             "explanation": props.get("explanation"), "flags": flags}
+
+
+def same_as_status(tables: Tables, a: str, b: str) -> str | None:
+    """The ``status`` of the SAME_AS between nodes ``a`` and ``b`` (``Label:key`` ids), or None:
+    in the records as loaded a SAME_AS is walked like any relationship, and a ``rejected`` or
+    ``review`` one must not read as "the same". Empty in the resolved view. Cost: one pass over
+    the SAME_AS table per :class:`Tables`, then a dictionary look-up."""
+    def build() -> dict[frozenset[str], str]:
+        rels = tables.rels("SAME_AS")
+        if not len(rels) or "status" not in rels.columns:
+            return {}
+        return {frozenset((node_id(str(sl), str(s)), node_id(str(dl), str(d)))): str(st)
+                for sl, s, dl, d, st in zip(rels["src_label"], rels["src"], rels["dst_label"], rels["dst"],
+                                            rels["status"])}
+    return tables.memo(("explore.describe", "same_as_status"), build).get(frozenset((a, b)))

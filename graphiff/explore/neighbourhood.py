@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError
-from graphiff.explore.describe import alert_summary, node_summary, record_summary, same_as
+from graphiff.explore.describe import (
+    SAME_AS_HOWS,
+    alert_summary,
+    node_summary,
+    record_summary,
+    same_as,
+    same_as_status,
+)
 from graphiff.graph.index import graph_index, node_props
 from graphiff.graph.tables import Tables
 
@@ -40,7 +47,8 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
         captions: see :func:`graphiff.explore.describe.same_as`); ``neighbours`` (nearest and most strongly
         linked first: id, label, key, caption, ``hops``, ``links`` -- each ``from`` the node
         one hop nearer, ``how`` the relationship path, ``records`` how many records carry it,
-        ``record_ids`` a few of them -- and ``alerts``); ``records`` (the declarations,
+        ``record_ids`` a few of them, ``status`` for a direct SAME_AS in the records as loaded --
+        and ``alerts``); ``records`` (the declarations,
         payments and cash reports passed through, newest first, with their hop); ``alerts``
         (alerts flagging the entity or a neighbour or record, highest score first, with the
         ids they flag here); ``counts``; ``truncated``.
@@ -122,9 +130,11 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
         rs = recs_df[recs_df["v"].isin(listed)].sort_values("r").groupby(["u", "v", "how"], sort=False).head(5)
         rmap = rs.groupby(["u", "v", "how"], sort=False)["r"].agg(list).to_dict()
         for u, v, how, n_ in g.itertuples(index=False):
-            link_rows.setdefault(int(v), []).append(
-                {"from": idx.node_id(int(u)), "how": str(how), "records": int(n_),
-                 "record_ids": [idx.node_id(int(x)) for x in rmap.get((u, v, how), [])]})
+            row: dict[str, Any] = {"from": idx.node_id(int(u)), "how": str(how), "records": int(n_),
+                   "record_ids": [idx.node_id(int(x)) for x in rmap.get((u, v, how), [])]}
+            if how in SAME_AS_HOWS:          # the records as loaded: say whether SAME_AS joins or not
+                row["status"] = same_as_status(tables, idx.node_id(int(u)), idx.node_id(int(v)))
+            link_rows.setdefault(int(v), []).append(row)
 
     # alerts on the entity, neighbours and records
     alerts: dict[int, list[str]] = {}

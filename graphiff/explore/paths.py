@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError
-from graphiff.explore.describe import node_summary, record_summary
+from graphiff.explore.describe import SAME_AS_HOWS, node_summary, record_summary, same_as_status
 from graphiff.graph.index import graph_index, node_props
 from graphiff.graph.tables import Tables
 
@@ -36,7 +36,8 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
     list of dict
         Each ``{"length", "nodes": [{id, label, key, caption}], "hops": [{"from", "to", "how":
         [relationship paths], "records": [{id, label, key, date, values...}],
-        "records_total"}]}``. Empty when no path of at most ``max_len`` hops exists.
+        "records_total"}]}``; a hop over a SAME_AS (records as loaded) also has ``same_as``, its
+        status. Empty when no path of at most ``max_len`` hops exists.
 
     The walk is undirected over every relationship type (money and goods can be followed
     both ways); parallel records between the same two entities are one hop, so the ``k``
@@ -124,8 +125,11 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
     for p, hops_ in zip(found, hop_data):
         hop_list = []
         for x, y, hows, shown, n_records in hops_:
-            hop_list.append({"from": idx.node_id(x), "to": idx.node_id(y), "how": hows,
-                             "records": [record_summary(idx, i, props[i]) for i in shown], "records_total": n_records})
+            hop: dict[str, Any] = {"from": idx.node_id(x), "to": idx.node_id(y), "how": hows,
+                   "records": [record_summary(idx, i, props[i]) for i in shown], "records_total": n_records}
+            if any(h in SAME_AS_HOWS for h in hows):     # the records as loaded: joined, or not?
+                hop["same_as"] = same_as_status(tables, idx.node_id(x), idx.node_id(y))
+            hop_list.append(hop)
         out.append({"length": len(p) - 1, "nodes": [node_summary(idx, i, props[i]) for i in p], "hops": hop_list})
     return out
 

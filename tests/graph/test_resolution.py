@@ -122,8 +122,9 @@ def test_unresolved_view_shows_both_records_and_the_same_as_edge(world):
         assert not t.resolution
     # explore walks SAME_AS as an ordinary relationship in the unresolved view
     nb = neighbourhood(Tables(world, resolved=False), "T2")
-    links = {n["key"]: [lk["how"] for lk in n["links"]] for n in nb["neighbours"]}
-    assert links[T2B] == ["-[SAME_AS]->"]
+    links = {n["key"]: [(lk["how"], lk.get("status")) for lk in n["links"]] for n in nb["neighbours"]}
+    assert links[T2B] == [("-[SAME_AS]->", "linked")]
+    assert all(st is None for how, st in links["T1"])
 
 
 def test_a_record_key_finds_its_resolved_entity(world):
@@ -152,6 +153,12 @@ def test_statuses_that_do_not_join(store, status):
     assert len(t.rels("SAME_AS")) == 0                         # SAME_AS is never a relationship when resolved
     e = trade_edges(t)
     assert sorted(zip(e["src"], e["dst"])) == [("T1", "T2"), (T2B, "T1")]
+    # the records as loaded: explore and path say what the SAME_AS they walk is
+    raw = Tables(store, resolved=False)
+    [link] = [n for n in neighbourhood(raw, T2B)["neighbours"] if n["key"] == "T2"][0]["links"]
+    assert (link["how"], link["status"]) == ("<-[SAME_AS]-", status)
+    [hop] = paths(raw, "T2", T2B)[0]["hops"]
+    assert hop["same_as"] == status
 
 
 def test_confirmed_joins(store):
@@ -242,7 +249,7 @@ def test_cli_explore_resolved_and_unresolved(store_uri):
     assert "2 records joined; --unresolved shows them" in out
     code, out, err = run_cli_streams("explore", T2B, "--store", store_uri, "--unresolved")
     assert code == 0, err
-    assert "same as:" not in out and "SAME_AS" in out and "MARA METALS LTD" in out
+    assert "same as:" not in out and "<-[SAME_AS]- [linked] (0)" in out and "MARA METALS LTD" in out
     code, out, err = run_cli_streams("explore", "T1", "--store", store_uri, "--json")
     assert code == 0, err
     nb = json.loads(out)
