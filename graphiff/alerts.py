@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import pandas as pd
 
-from graphiff.errors import InvalidInput
+from graphiff.errors import GraphiffError, InvalidInput
 from graphiff.model.cells import plain_value
 
 if TYPE_CHECKING:
@@ -66,9 +66,15 @@ def make_alert_id(pattern: str, entities: list[dict[str, str]], evidence: dict[s
 
 
 def write_alerts_json(alerts: list[Alert], path: str | Path) -> None:
-    """Write alerts as a JSON array (highest score first)."""
+    """Write alerts as a JSON array (highest score first), creating missing folders; a file
+    that cannot be written raises :class:`GraphiffError` naming it."""
     data = [a.to_dict() for a in sorted(alerts, key=lambda a: (-a.score, a.id))]
-    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    out = Path(path)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    except OSError as exc:
+        raise GraphiffError(f"cannot write the alerts to {out}: {exc.strerror or exc}") from None
 
 
 def read_alerts_json(path: str | Path) -> list[Alert]:

@@ -194,3 +194,15 @@ def test_a_multi_line_error_prints_on_one_line(hostile, monkeypatch):
     code, out = run_cli("mirror-report", "--store", str(hostile))
     assert code == 2
     assert out.strip().splitlines() == ["error: write failed: Parser Error: bad | LINE 1: ALTER TABLE [/] | ^"]
+
+
+def test_detect_out_into_a_new_folder_is_written_and_an_unwritable_one_is_one_line(hostile, tmp_path):
+    out = tmp_path / "no" / "such" / "alerts.json"
+    code, text = run_cli("detect", "--store", str(hostile), "--no-write", "--out", str(out))
+    assert code == 0, text
+    assert isinstance(json.loads(out.read_text(encoding="utf-8")), list)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    code, text = run_cli("detect", "--store", str(hostile), "--no-write", "--out", str(blocker / "alerts.json"))
+    assert code == 2
+    assert "cannot write the alerts to" in text and "Traceback" not in text
