@@ -51,6 +51,11 @@ Conveyance, Container         ``Vehicle`` (``type`` = "conveyance" / "container"
                               the conveyance's ``operator`` to the carrier
 Phone, Email, Country         not entities: ``phone`` / ``email`` / ``country`` properties of the
                               linked legal entity (HAS_PHONE, HAS_EMAIL, IN_COUNTRY)
+SAME_AS (linked, confirmed)   ``Similar`` (FtM's "presumed to be the same" link: ``candidate`` = src,
+                              ``match`` = dst, ``confidenceScore`` = score, ``criteria`` = how each
+                              field compared, ``matcher`` = method and who decided); every SAME_AS
+                              of the package, rejected ones too, is in ``judgements.json``
+                              (:mod:`graphiff.share.judgements`)
 Rate, Alert, FLAGS            not exported as entities (alerts travel in ``alerts.json``)
 ============================  =====================================================================
 
@@ -290,6 +295,14 @@ class _Builder:
                 link.add("subject", src.id)
                 link.add("object", dst.id)
                 self.add(link, "role", "INVOLVES")
+            elif t == "SAME_AS" and _text(props.get("status")) in ("linked", "confirmed"):
+                link = self.make("Similar", link_id(t, sl, sk, dl, dk), ctx)
+                link.add("candidate", src.id)
+                link.add("match", dst.id)
+                self.add(link, "confidenceScore", props.get("score"))
+                self.add(link, "criteria", same_as_criteria(props))
+                self.add(link, "matcher", " / ".join(x for x in (_text(props.get("method")),
+                                                                  _text(props.get("decided_by"))) if x) or None)
         # FtM requires a payer and a beneficiary: fall back to a placeholder legal entity
         for p in list(self.proxies.values()):
             if p.schema.name != "Payment":
@@ -304,6 +317,33 @@ class _Builder:
                                {"placeholder": True})
                 self.add(ph, "name", f"holder of account {acc_name}" if acc_name else f"unknown {party}")
                 p.add(party, ph.id)
+
+
+def same_as_criteria(props: dict[str, Any], limit: int = 1000) -> str | None:
+    """The ``criteria`` of the ``Similar`` entity of a SAME_AS: its status and how each field of
+    its evidence compared (the outcome, never the values compared), at most ``limit`` characters.
+
+    >>> ev = '{"tin": {"a": "X1", "b": "X1", "match": "equal"}, "city": "equal", "total": 9.5}'
+    >>> same_as_criteria({"status": "linked", "evidence": ev})
+    'linked; tin equal; city equal; total 9.5'
+
+    A top-level value is taken as it is: the evidence is redacted before (the package's
+    :class:`graphiff.share.redact.Redactor`).
+    """
+    parts = [_text(props.get("status")) or ""]
+    try:
+        evidence = json.loads(str(props.get("evidence")))
+    except ValueError:
+        evidence = None
+    if isinstance(evidence, dict):
+        for field, v in evidence.items():
+            if isinstance(v, dict):
+                if v.get("match") is not None:
+                    parts.append(f"{field} {v['match']}")
+            elif isinstance(v, (str, int, float, bool)):
+                parts.append(f"{field} {v}")
+    text = "; ".join(x for x in parts if x)
+    return text[:limit] or None
 
 
 def to_ftm(sub: Subgraph, *, publisher: str | None = None) -> list[dict[str, Any]]:
@@ -322,4 +362,5 @@ def ftm_json_lines(entities: Iterable[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in entities).encode("utf-8")
 
 
-__all__ = ["NODE_SCHEMA", "PROPS", "OFFICER_SCHEMA", "LINK_ENDS", "ftm_id", "link_id", "to_ftm", "ftm_json_lines"]
+__all__ = ["NODE_SCHEMA", "PROPS", "OFFICER_SCHEMA", "LINK_ENDS", "ftm_id", "link_id", "to_ftm", "ftm_json_lines",
+           "same_as_criteria"]

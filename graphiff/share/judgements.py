@@ -18,10 +18,10 @@ ecosystem; ``nomenklatura.resolver.Edge.from_dict`` reads each object): ``source
 ``positive`` (linked, confirmed) or ``negative`` (rejected), ``score``, ``user``
 (``decided_by``), ``timestamp`` (``decided_at``), plus ``evidence`` (the JSON object of the
 ``SAME_AS``, redacted like the rest of the package) and a ``graphiff`` context: ``label``,
-``source_key``, ``target_key``, ``status``, ``method``, ``version``. FtM has no "same as"
-schema; a link entity (``UnknownLink`` with role "same as") would show a rejected pair as a
-link between two records that are *not* the same, so the judgements travel beside the
-entities instead.
+``source_key``, ``target_key``, ``status``, ``method``, ``version``. A link entity
+(``UnknownLink`` with role "same as") would show a rejected pair as a link between two records
+that are *not* the same, so the judgements travel beside the entities; the pairs that join are
+also FtM ``Similar`` entities (:mod:`graphiff.share.ftm`).
 """
 from __future__ import annotations
 

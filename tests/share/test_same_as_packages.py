@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from followthemoney import model as ftm_model
 
 from graphiff.errors import PackageError
 from graphiff.graph.features import trade_edges
@@ -136,8 +137,19 @@ def test_package_carries_member_records_and_same_as_with_evidence(source, tmp_pa
         "positive", 0.97, "graphiff resolve", "linked")
     assert j["target"] > j["source"] and j["evidence"] == {"tin": "equal", "name": 0.82}
     assert by_pair[frozenset((ftm_id("Trader", "T2"), ftm_id("Trader", "T3")))]["judgement"] == "negative"
-    entity_ids = {json.loads(line)["id"] for line in files["entities.ftm.json"].decode().splitlines()}
+    entities = [json.loads(line) for line in files["entities.ftm.json"].decode().splitlines()]
+    entity_ids = {e["id"] for e in entities}
     assert all({j["source"], j["target"]} <= entity_ids for j in judged)
+    # FtM's own "presumed to be the same" link for the pairs that join (not for the rejected one)
+    similar = {frozenset((e["properties"]["candidate"][0], e["properties"]["match"][0])): e["properties"]
+               for e in entities if e["schema"] == "Similar"}
+    assert set(similar) == {frozenset((ftm_id("Trader", "T2"), ftm_id("Trader", T2B))),
+                            frozenset((ftm_id("Person", "P7"), ftm_id("Person", "P7'")))}
+    t2_similar = similar[frozenset((ftm_id("Trader", "T2"), ftm_id("Trader", T2B)))]
+    assert t2_similar["confidenceScore"] == ["0.97"] and t2_similar["criteria"] == ["linked; tin equal; name 0.82"]
+    assert t2_similar["matcher"] == ["graphiff-resolve / graphiff resolve"]
+    for e in entities:
+        ftm_model.get(e["schema"]).validate(e)
     assert manifest["counts"]["judgements"] == 3 and manifest["counts"]["relationships"]["SAME_AS"] == 3
     assert "judgements.json" in manifest["files"]
 
