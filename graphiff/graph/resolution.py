@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.model import model
-from graphiff.model.identity import REL_ENDS
+from graphiff.model.identity import REL_ENDS, RESOLVED_COLUMNS
 
 #: the labels entity resolution joins
 RESOLVABLE = ("Trader", "Person", "Carrier", "BankAccount")
@@ -87,33 +87,9 @@ class Resolution:
         [['A', 'B']]
         """
         partner_keys = partner_keys or {}
-        rows = list(links)
-        cannot: dict[str, dict[str, set[str]]] = {}
-        for label, a, b, status, _ in rows:
-            if status == "rejected":
-                cannot.setdefault(label, {}).setdefault(a, set()).add(b)
-                cannot.setdefault(label, {}).setdefault(b, set()).add(a)
-        joining = sorted((r for r in rows if r[3] in LINKING and r[1] != r[2]),
-                         key=lambda r: (r[0], r[3] != "confirmed", -float(r[4] or 0.0), r[1], r[2]))
+        groups, _ = _join(list(links))
         out = cls()
-        for label in sorted({r[0] for r in joining}):
-            root: dict[str, str] = {}
-            group: dict[str, list[str]] = {}
-            no = cannot.get(label, {})
-            for _, a, b, _, _ in (r for r in joining if r[0] == label):
-                ra, rb = root.get(a, a), root.get(b, b)
-                if ra == rb:
-                    continue
-                ga, gb = group.get(ra, [a]), group.get(rb, [b])
-                if no and any(no.get(x, set()).intersection(gb) for x in ga):
-                    continue
-                if len(ga) < len(gb):
-                    ra, rb, ga, gb = rb, ra, gb, ga
-                ga.extend(gb)
-                group[ra] = ga
-                group.pop(rb, None)
-                for x in ga:
-                    root[x] = ra
+        for label, group in groups.items():
             own = partner_keys.get(label, set())
             reps: dict[str, str] = {}
             members: dict[str, list[str]] = {}
@@ -124,6 +100,55 @@ class Resolution:
                     reps[k] = rep
             out.rep[label], out.members[label] = reps, members
         return out
+
+
+def _join(rows: list[tuple[str, str, str, str, float]]) -> tuple[dict[str, dict[str, list[str]]], list[int]]:
+    """Kruskal with cannot-links: the groups the joining links make per label, and the
+    positions of the links that joined two groups (the spanning forest; every other joining
+    link is redundant or blocked by a rejection)."""
+    cannot: dict[str, dict[str, set[str]]] = {}
+    for label, a, b, status, _ in rows:
+        if status == "rejected":
+            cannot.setdefault(label, {}).setdefault(a, set()).add(b)
+            cannot.setdefault(label, {}).setdefault(b, set()).add(a)
+    order = sorted((n for n, r in enumerate(rows) if r[3] in LINKING and r[1] != r[2]),
+                   key=lambda n: (rows[n][0], rows[n][3] != "confirmed", -float(rows[n][4] or 0.0),
+                                  rows[n][1], rows[n][2]))
+    groups: dict[str, dict[str, list[str]]] = {}
+    used: list[int] = []
+    root: dict[tuple[str, str], str] = {}
+    for n in order:
+        label, a, b = rows[n][0], rows[n][1], rows[n][2]
+        group = groups.setdefault(label, {})
+        no = cannot.get(label, {})
+        ra, rb = root.get((label, a), a), root.get((label, b), b)
+        if ra == rb:
+            continue
+        ga, gb = group.get(ra, [a]), group.get(rb, [b])
+        if no and any(no.get(x, set()).intersection(gb) for x in ga):
+            continue
+        if len(ga) < len(gb):
+            ra, rb, ga, gb = rb, ra, gb, ga
+        ga.extend(gb)
+        group[ra] = ga
+        group.pop(rb, None)
+        for x in gb:
+            root[(label, x)] = ra
+        root[(label, ra)] = ra
+        used.append(n)
+    return groups, sorted(used)
+
+
+def spanning_links(links: Iterable[tuple[str, str, str, str, float]]) -> list[int]:
+    """The positions of the joining links that make the clusters (a spanning forest, in the
+    order :meth:`Resolution.from_links` applies links): the same clusters come from these
+    links alone, with the rejections. Cost: as :meth:`Resolution.from_links`.
+
+    >>> spanning_links([("T", "A", "B", "linked", 0.99), ("T", "B", "C", "linked", 0.95),
+    ...                 ("T", "A", "C", "linked", 0.9), ("T", "C", "D", "review", 0.7)])
+    [0, 1]
+    """
+    return _join(list(links))[1]
 
 
 def resolution_from_tables(same_as: pd.DataFrame, partner_keys: dict[str, set[str]] | None = None) -> Resolution:
@@ -184,6 +209,8 @@ def resolve_nodes(label: str, frame: pd.DataFrame, res: Resolution) -> pd.DataFr
     reps = res.rep.get(label)
     if not reps or not len(frame):
         return frame
+    if any(c in frame.columns for c in RESOLVED_COLUMNS):   # reserved: never a record's own value
+        frame = frame.drop(columns=[c for c in RESOLVED_COLUMNS if c in frame.columns])
     keys = frame["key"].astype(str)
     rep = keys.map(reps)
     clustered = rep.notna().to_numpy()

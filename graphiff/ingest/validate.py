@@ -13,7 +13,7 @@ from graphiff.errors import InvalidInput
 from graphiff.ingest.mapping import Mapping
 from graphiff.model import FileKind
 from graphiff.model import values as nz
-from graphiff.model.identity import PROVENANCE, REL_ENDS
+from graphiff.model.identity import PROVENANCE, REL_ENDS, RESOLVED_COLUMNS
 
 ERROR_COLUMNS = ["row", "column", "value", "reason"]
 #: The property marking a row whose account id looks like an IBAN but fails its check (the row is
@@ -45,9 +45,11 @@ def reserved_columns(kind: FileKind) -> dict[str, str]:
 
     >>> from graphiff.model import model
     >>> sorted(reserved_columns(model().files["traders"]))
-    ['_line', '_load_id', '_loaded_at', '_source', 'id_check', 'key', 'origin']
+    ['_line', '_load_id', '_loaded_at', '_source', 'alias_names', 'aliases', 'id_check', 'key', 'origin']
     """
     out = {"key": "the row's key"}
+    if kind.label:
+        out.update(dict.fromkeys(RESOLVED_COLUMNS, "the resolved view's names of the other records of an entity"))
     out.update(dict.fromkeys(PROVENANCE, "provenance: where each row comes from"))
     out[ID_CHECK] = "the mark of an account id that fails the IBAN check"
     out.update(dict.fromkeys(kind.derived, f"derived by the load for {kind.name}"))

@@ -23,6 +23,9 @@ import pandas as pd
 PROVENANCE = ("_source", "_line", "_load_id", "_loaded_at")
 #: The columns naming a relationship's two ends.
 REL_ENDS = ("src_label", "src", "dst_label", "dst")
+#: The columns the resolved view gives an entity: the keys and the names of the other records
+#: entity resolution joined to it (:mod:`graphiff.graph.resolution`); no input may carry them.
+RESOLVED_COLUMNS = ("aliases", "alias_names")
 
 
 def rel_id(rel_type: str, src_label: str, src: str, dst_label: str, dst: str, ident: str = "") -> str:

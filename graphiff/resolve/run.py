@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
-from graphiff.graph.resolution import DECIDED, RESOLVABLE, Resolution, resolution_from_tables
+from graphiff.graph.resolution import DECIDED, RESOLVABLE, Resolution, resolution_from_tables, spanning_links
 from graphiff.graph.tables import Tables
 from graphiff.model.identity import PROVENANCE, rel_ids
 from graphiff.resolve.blocking import candidate_pairs
@@ -44,8 +44,9 @@ def _now() -> str:
 
 
 def score_label(raw: Tables, label: str, *, weights: Weights | None = None, max_block: int = 20,
-                evidence_from: float = 0.0,
-                holders: Resolution | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+                evidence_from: float = 0.0, holders: Resolution | None = None,
+                evidence_for: Callable[[pd.DataFrame], np.ndarray] | None = None,
+                ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Every scored candidate pair of one label, and counts (records, candidates, values
     skipped as too common). See :func:`graphiff.resolve.scoring.score_pairs` for the
     columns. ``holders``: for bank accounts, the clusters of traders and persons to compare
@@ -56,7 +57,8 @@ def score_label(raw: Tables, label: str, *, weights: Weights | None = None, max_
         reps = {**holders.rep.get("Person", {}), **holders.rep.get("Trader", {})}
         recs["holder"] = [reps.get(h, h) if isinstance(h, str) else h for h in recs["holder"]]
     pairs, skipped = candidate_pairs(recs, label, max_block=max_block)
-    scored = score_pairs(recs, pairs, label, weights=weights, max_block=max_block, evidence_from=evidence_from)
+    scored = score_pairs(recs, pairs, label, weights=weights, max_block=max_block, evidence_from=evidence_from,
+                         evidence_for=evidence_for)
     return scored, {"records": int(len(recs)), "candidates": int(len(pairs)), "too_common": skipped}
 
 
@@ -118,40 +120,68 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
                 done = old["src_label"].astype(str).isin(chosen[:chosen.index(label)])
                 earlier = old[~done | old["status"].isin(DECIDED)]
             holders = resolution_from_tables(pd.concat([earlier, *new_frames], ignore_index=True))
-        scored, info = score_label(raw, label, weights=weights, max_block=max_block, evidence_from=lower,
-                                   holders=holders)
-        status = np.where(scored["score"] >= upper, "linked", np.where(scored["score"] >= lower, "review", ""))
-        keep = scored[status != ""].assign(status=status[status != ""])
         mine = old[(old["src_label"].astype(str) == label)] if len(old) else old
         decided: dict[tuple[str, str], dict[str, Any]] = {}
         if len(mine) and "status" in mine.columns:
             for r in mine[mine["status"].isin(DECIDED)].to_dict("records"):
                 decided[(str(r["src"]), str(r["dst"]))] = r
+        chosen_rows: dict[str, np.ndarray] = {}
+
+        def written(scored: pd.DataFrame, decided: dict = decided, label: str = label,
+                    chosen_rows: dict = chosen_rows) -> np.ndarray:
+            """Which scored pairs a run writes: every pair waiting for review, every pair an
+            analyst judged, and of the linked pairs those that make the clusters (a spanning
+            forest: the other linked pairs of a cluster are implied by it)."""
+            status = np.where(scored["score"] >= upper, "linked",
+                              np.where(scored["score"] >= lower, "review", "")).astype(object)
+            judged = np.zeros(len(scored), dtype=bool)
+            if decided:
+                for n, p in enumerate(zip(scored["a"], scored["b"])):
+                    d = decided.get(p)
+                    if d is not None:
+                        status[n] = d["status"]
+                        judged[n] = True
+            found = set(zip(scored["a"], scored["b"]))
+            extra = [(label, a, b, str(d["status"]), float(d.get("score") or 0.0))
+                     for (a, b), d in decided.items() if (a, b) not in found]
+            links = list(zip([label] * len(scored), scored["a"], scored["b"], status, scored["score"])) + extra
+            span = np.zeros(len(scored), dtype=bool)
+            used = [n for n in spanning_links(links) if n < len(scored)]
+            span[used] = True
+            keep = judged | (status == "review") | ((status == "linked") & span)
+            chosen_rows["status"] = status
+            chosen_rows["keep"] = keep
+            return keep
+
+        scored, info = score_label(raw, label, weights=weights, max_block=max_block, holders=holders,
+                                   evidence_for=written)
+        status = chosen_rows.get("status", np.empty(0, dtype=object))
+        above = int((status == "linked").sum())
+        keep = scored[chosen_rows["keep"]].assign(status=status[chosen_rows["keep"]]) if len(scored) else \
+            scored.assign(status=[])
         rows = pd.DataFrame({
             "src_label": label, "src": keep["a"].astype(str).to_numpy(), "dst_label": label,
             "dst": keep["b"].astype(str).to_numpy(), "score": keep["score"].astype(float).to_numpy(),
             "status": keep["status"].to_numpy(), "evidence": keep["evidence"].to_numpy(),
             "method": METHOD, "version": VERSION, "decided_by": RESOLVE_SOURCE, "decided_at": at})
         if decided and len(rows):
-            pair = list(zip(rows["src"], rows["dst"]))
-            for n, p in enumerate(pair):
+            for n, p in enumerate(zip(rows["src"], rows["dst"])):
                 d = decided.get(p)
                 if d is not None:
                     rows.loc[n, ["status", "decided_by", "decided_at"]] = [d["status"], d.get("decided_by"),
                                                                            d.get("decided_at")]
         if len(mine):
             undecided = mine[~mine["status"].isin(DECIDED)] if "status" in mine.columns else mine
-            written = set(zip(rows["src"], rows["dst"]))
+            now = set(zip(rows["src"], rows["dst"]))
             ends = zip(undecided["src"].astype(str), undecided["dst"].astype(str))
-            gone = undecided[[p not in written for p in ends]]
+            gone = undecided[[p not in now for p in ends]]
             if len(gone):
                 stale.extend(rel_ids("SAME_AS", gone).tolist())
         new_frames.append(rows)
-        n_linked = int((rows["status"] == "linked").sum()) if len(rows) else 0
         summary["labels"][label] = {
             **{k: v for k, v in info.items() if k != "too_common"},
-            "linked": n_linked, "review": int((rows["status"] == "review").sum()) if len(rows) else 0,
-            "dropped": int(len(scored) - len(keep)), "judged": len(decided),
+            "linked": above, "review": int((rows["status"] == "review").sum()) if len(rows) else 0,
+            "dropped": int((status == "").sum()), "judged": len(decided), "written": int(len(rows)),
             "too_common": info["too_common"], "seconds": 0.0}
         summary["labels"][label]["seconds"] = round(time.perf_counter() - t0, 2)
     say("SAME_AS", "writing")

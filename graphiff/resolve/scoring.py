@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -196,7 +196,8 @@ class _Fields:
 
 
 def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights: Weights | None = None,
-                max_block: int = 20, evidence_from: float = 0.0) -> pd.DataFrame:
+                max_block: int = 20, evidence_from: float = 0.0,
+                evidence_for: Callable[[pd.DataFrame], np.ndarray] | None = None) -> pd.DataFrame:
     """Score candidate pairs with their evidence.
 
     Parameters
@@ -216,6 +217,9 @@ def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights:
     evidence_from : float, default 0
         Write the evidence only of pairs scoring at least this (others get None): a run
         keeps the evidence of the pairs it writes.
+    evidence_for : callable, optional
+        Instead of ``evidence_from``: called with the scored pairs (``a``, ``b``, ``score``,
+        ``total``), returns the boolean mask of the pairs whose evidence to write.
 
     Returns
     -------
@@ -275,15 +279,16 @@ def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights:
     score = 1.0 / (1.0 + np.power(2.0, -total))
     keys = recs["key"].to_numpy(dtype=object)
     ka, kb = keys[i].astype(str), keys[j].astype(str)
-    want = score >= evidence_from
+    swap = ka > kb
+    out = pd.DataFrame({"a": np.where(swap, kb, ka), "b": np.where(swap, ka, kb), "score": np.round(score, 4),
+                        "total": np.round(total, 2)})
+    want = np.asarray(evidence_for(out), dtype=bool) if evidence_for is not None else score >= evidence_from
     evidence: list[str | None] = [None] * len(i)
     if want.any():
         sel = np.flatnonzero(want)
         for k, text in zip(sel, f.evidence(sel, pairs["blocks"], w.prior, total)):
             evidence[k] = text
-    swap = ka > kb
-    out = pd.DataFrame({"a": np.where(swap, kb, ka), "b": np.where(swap, ka, kb), "score": np.round(score, 4),
-                        "total": np.round(total, 2), "evidence": evidence})
+    out["evidence"] = evidence
     out.attrs["weights"] = asdict(w)
     return out
 

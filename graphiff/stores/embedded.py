@@ -325,7 +325,7 @@ class EmbeddedStore(Store):
         self._flush()
         model().rel(rel_type)
         table = f"r_{rel_type}"
-        if table not in self._tables():
+        if table not in self._tables() or (rids is not None and not rids):
             return 0
         try:
             if rids is None:

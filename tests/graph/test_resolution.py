@@ -271,11 +271,6 @@ def test_cli_explore_resolved_and_unresolved(store_uri):
     assert f"Trader T2 (MARA METALS LTD; same as {T2B})" in " ".join(out.split())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect of graph.resolution.resolve_nodes: the columns it computes (aliases, alias_names) share the "
-    "namespace of loaded properties, so a record loaded with its own 'aliases' column (unknown input columns are "
-    "kept) reads as a resolved entity's aliases when it is in no cluster, and loses its value when it is a "
-    "representative"))
 def test_a_loaded_aliases_column_is_not_read_as_resolution(world):
     world.upsert_nodes("Trader", pd.DataFrame([{"key": "T5", "name": "ACME", "aliases": "ACME CORP; ACME KE"}]))
     traders = by_key(Tables(world).nodes("Trader"))

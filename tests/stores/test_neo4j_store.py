@@ -198,12 +198,7 @@ def test_delete_rels_by_identity_and_all(store):
         store.delete_rels("NOT_A_TYPE")
 
 
-def test_delete_rels_of_no_rids_deletes_nothing(store, request):
-    if "embedded" in request.node.name:
-        request.applymarker(pytest.mark.xfail(
-            strict=True, raises=StoreError,
-            reason="known defect: EmbeddedStore.delete_rels(t, []) registers an empty float64 rid column, and "
-                   "DuckDB refuses to compare it with the VARCHAR rid (Binder Error)"))
+def test_delete_rels_of_no_rids_deletes_nothing(store):
     store.upsert_rels("SAME_AS", pd.DataFrame([{"src_label": "Trader", "src": "T1", "dst_label": "Trader",
                                                 "dst": "T2", "status": "linked", "score": 0.9}]))
     assert store.delete_rels("SAME_AS", []) == 0
