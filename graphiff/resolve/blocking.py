@@ -10,8 +10,7 @@ makes no pair, and scoring counts it as no evidence (:func:`value_counts`).
 """
 from __future__ import annotations
 
-from itertools import combinations
-
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -77,7 +76,7 @@ def candidate_pairs(recs: pd.DataFrame, label: str, *, max_block: int = 20) -> t
         ``,``-joined), and ``{kind: values skipped as too common}``.
 
     Cost: O(n) to make the blocking values, plus O(b²) per block of b ≤ ``max_block``
-    records.
+    records (one DuckDB self-join on the blocking values).
 
     >>> r = pd.DataFrame({"core": ["acme metal", "acme metal", "acme mineral", ""], "country": ["KE"] * 4,
     ...                   "tin": [None, None, None, "X1"], "phone": [None, None, "1", "1"]})
@@ -86,13 +85,13 @@ def candidate_pairs(recs: pd.DataFrame, label: str, *, max_block: int = 20) -> t
     [{'i': 0, 'j': 1, 'blocks': 'name'}, {'i': 0, 'j': 2, 'blocks': 'name'}, {'i': 1, 'j': 2, 'blocks': 'name'}, \
 {'i': 2, 'j': 3, 'blocks': 'phone'}]
     """
-    parts: list[pd.DataFrame] = []
     if label == "BankAccount":
         kinds = [("number", _explode(recs, "number"))]
     else:
         kinds = [(f, _explode(recs, f)) for f in ID_FIELDS] + [("name", _name_keys(recs, label))]
     skipped: dict[str, int] = {}
     names = [k for k, _ in kinds]
+    parts = []
     for bit, (kind, e) in enumerate(kinds):
         if not len(e):
             continue
@@ -102,19 +101,19 @@ def candidate_pairs(recs: pd.DataFrame, label: str, *, max_block: int = 20) -> t
         if big.any():
             skipped[kind] = int(e.loc[big, "v"].nunique())
         e = e[(size >= 2) & ~big]
-        if not len(e):
-            continue
-        ii, jj = [], []
-        for members in e.groupby("v", sort=False)["i"].agg(list):
-            for a, b in combinations(sorted(members), 2):
-                ii.append(a)
-                jj.append(b)
-        parts.append(pd.DataFrame({"i": np.asarray(ii, dtype=np.int64), "j": np.asarray(jj, dtype=np.int64),
-                                   "bits": np.int64(1 << bit)}))
+        if len(e):
+            parts.append(pd.DataFrame({"i": e["i"].to_numpy(dtype=np.int64),
+                                       "v": (str(bit) + ":" + e["v"].astype(str)).to_numpy(),
+                                       "bit": np.int64(1 << bit)}))
     if not parts:
         return pd.DataFrame({"i": np.empty(0, np.int64), "j": np.empty(0, np.int64), "blocks": []}), skipped
-    p = pd.concat(parts, ignore_index=True).drop_duplicates()
-    p = p.groupby(["i", "j"], sort=True)["bits"].sum().reset_index()
-    labels = {b: ",".join(n for k, n in enumerate(names) if b >> k & 1) for b in p["bits"].unique()}
+    con = duckdb.connect()
+    try:
+        con.register("e", pd.concat(parts, ignore_index=True))
+        p = con.execute("SELECT a.i AS i, b.i AS j, bit_or(a.bit) AS bits FROM e a JOIN e b "
+                        "ON a.v = b.v AND a.i < b.i GROUP BY a.i, b.i ORDER BY a.i, b.i").df()
+    finally:
+        con.close()
+    labels = {b: ",".join(n for k, n in enumerate(names) if int(b) >> k & 1) for b in p["bits"].unique()}
     p["blocks"] = p["bits"].map(labels)
-    return p.drop(columns=["bits"]), skipped
+    return p[["i", "j", "blocks"]].astype({"i": np.int64, "j": np.int64}), skipped
