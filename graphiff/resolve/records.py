@@ -87,9 +87,10 @@ def _linked(raw: Tables, rel_type: str, label: str, end: str = "src") -> pd.Seri
     r = r[r[f"{end}_label"].astype(str) == label]
     if not len(r):
         return pd.Series(dtype=object)
-    kv = pd.DataFrame({"k": r[end].astype(str).to_numpy(), "v": r[other].astype(str).to_numpy()})
-    kv = kv.drop_duplicates().sort_values(["k", "v"], kind="stable")
-    return kv.groupby("k", sort=False)["v"].agg(";".join)
+    lists: dict[str, list[str]] = {}
+    for k, v in sorted(set(zip(r[end].astype(str).tolist(), r[other].astype(str).tolist()))):
+        lists.setdefault(k, []).append(v)
+    return pd.Series({k: ";".join(v) for k, v in lists.items()}, dtype=object)
 
 
 def records(raw: Tables, label: str) -> pd.DataFrame:
@@ -145,7 +146,10 @@ def records(raw: Tables, label: str) -> pd.DataFrame:
     companies = _linked(raw, "OFFICER_OF", label, "src")
     both = pd.concat([officers, companies])
     if both.index.has_duplicates:   # a trader both has officers and is one: one list
-        both = both.groupby(level=0).agg(";".join)
+        joined: dict[str, str] = {}
+        for k, v in zip(both.index.tolist(), both.tolist()):
+            joined[k] = joined[k] + ";" + v if k in joined else v
+        both = pd.Series(joined, dtype=object)
     out["officers"] = out["key"].map(both).to_numpy() if len(both) else None
     if label == "Person":
         out["birth_date"] = text(col(n, "birth_date")).str.slice(0, 10).to_numpy()
