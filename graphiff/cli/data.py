@@ -185,15 +185,20 @@ def demo(
     scale: float = typer.Option(0.5, callback=positive, help="Size of the sample world (above 0; 1 ≈ 30,000 "
                                                              "declarations)."),
     seed: int = typer.Option(7, help="Random seed."),
+    aliases: bool = typer.Option(False, "--aliases", help="Make an alias world: every administration names foreign "
+                                                          "traders, carriers and some persons its own way (see "
+                                                          "`graphiff samples --aliases`)."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """The main job on the embedded store: generate a sample world, load it, detect every pattern, evaluate against
-    the planted truth, and write alerts, risk scores, link charts (HTML, i2 ANX) and a sharing package."""
+    """The main job on the embedded store: generate a sample world, load it, resolve entities (the same trader
+    under other ids), detect every pattern, evaluate against the planted truth, and write alerts, risk scores, link
+    charts (HTML, i2 ANX) and a sharing package."""
     from graphiff.demo import run_demo
 
     with progress_bar(not as_json) as prog:
         task = prog.add_task("demo", total=None)
-        result = run_demo(out, scale=scale, seed=seed, step=lambda msg: prog.update(task, description=msg))
+        result = run_demo(out, scale=scale, seed=seed, aliases=aliases,
+                          step=lambda msg: prog.update(task, description=msg))
     if as_json:
         print_json(result)
         return
@@ -207,6 +212,15 @@ def demo(
     say = _plain_line
     say(f"sample world:   {result['world']}")
     say(f"store:          {result['store']}")
+    res = result["resolution"]
+    joined = sum(v["records_in_clusters"] for v in res["labels"].values())
+    entities = sum(v["clusters"] for v in res["labels"].values())
+    review = sum(v["review"] for v in res["labels"].values())
+    line = f"resolution:     {joined:,} records joined into {entities:,} entities, {review:,} pair(s) for review"
+    if res.get("evaluation"):
+        pw = res["evaluation"]["pairwise"]
+        line += f" (pairwise precision {pw['precision']:.3f}, recall {pw['recall']:.3f})"
+    say(line)
     say(f"alerts:         {result['alerts']['path']} ({result['alerts']['count']} alerts)")
     say(f"risk scores:    {result['risk']}")
     for c in result["charts"]:
