@@ -118,14 +118,27 @@ def detect_cmd(
 def evaluate_cmd(
     alerts: Path = typer.Argument(..., metavar="ALERTS", help="Alerts JSON written by `graphiff detect --out`."),
     truth: Path = typer.Argument(..., metavar="TRUTH", help="truth.json written by `graphiff samples`."),
+    resolution: bool = typer.Option(False, "--resolution", help="Also measure the store's entity resolution "
+                                                                "against the truth's clusters (an alias world: "
+                                                                "`graphiff samples --aliases`): pairwise and B-cubed "
+                                                                "precision, recall, F1."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Precision, recall and decoys flagged per pattern family against a truth file. An alert matches a planted
-    instance when it names at least half of the instance's entities."""
+    instance when it names at least half of the instance's entities; in an alias world every id of one true entity
+    counts as that entity. With --resolution, also the store's entity resolution against the true clusters."""
     from graphiff.alerts import read_alerts_json
+    from graphiff.cli.resolve import print_resolution_metrics, store_clusters
     from graphiff.detectors.evaluate import evaluate, evaluation_table, read_truth
+    from graphiff.resolve.evaluate import evaluate_resolution
 
-    result = evaluate(read_alerts_json(alerts), read_truth(truth))
+    truth_data = read_truth(truth)
+    result = evaluate(read_alerts_json(alerts), truth_data)
+    if resolution:
+        with store_from(store, database) as st:
+            result["resolution"] = evaluate_resolution(store_clusters(st), truth_data)
     if as_json:
         print_json(result)
         return
@@ -135,6 +148,8 @@ def evaluate_cmd(
         for d in r["flagged_decoys"]:
             ids = ", ".join(f"{e['label']}:{e['id']}" for e in d["entities"])
             console.print(f"[red]decoy flagged[/] {esc(fam)} ({esc(d.get('kind'))}): {esc(ids)}", highlight=False)
+    if resolution:
+        print_resolution_metrics(result["resolution"], "entity resolution against the true clusters")
 
 
 @app.command("risk")

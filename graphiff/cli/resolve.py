@@ -106,17 +106,30 @@ def resolve_cmd(
     if out is not None:
         console.print(f"clusters written to {esc(out)}", highlight=False)
     if metrics:
-        m = Table(title=f"against {esc(truth)}")
-        for c in ("label", "pairwise P", "pairwise R", "pairwise F1", "B-cubed P", "B-cubed R", "B-cubed F1"):
-            m.add_column(c, justify="left" if c == "label" else "right")
-        for lab, v in [*metrics["labels"].items(), ("all", metrics["overall"])]:
-            pw, bc = v["pairwise"], v["bcubed"]
-            m.add_row(lab, *(("—" if x is None else f"{x:.3f}") for x in (
-                pw["precision"], pw["recall"], pw["f1"], bc["precision"], bc["recall"], bc["f1"])))
-        console.print(m)
-        if metrics["decoys"]["joined"]:
-            console.print(f"[red]{metrics['decoys']['joined']} decoy(s) joined[/] of {metrics['decoys']['total']}",
-                          highlight=False)
+        print_resolution_metrics(metrics, f"against {esc(truth)}")
+
+
+def print_resolution_metrics(metrics: dict[str, Any], title: str) -> None:
+    """Pairwise and B-cubed precision/recall/F1 per label and overall, and the decoys joined."""
+    m = Table(title=title)
+    for c in ("label", "pairwise P", "pairwise R", "pairwise F1", "B-cubed P", "B-cubed R", "B-cubed F1"):
+        m.add_column(c, justify="left" if c == "label" else "right")
+    for lab, v in [*metrics["labels"].items(), ("all", metrics["overall"])]:
+        pw, bc = v["pairwise"], v["bcubed"]
+        m.add_row(esc(lab), *(("—" if x is None else f"{x:.3f}") for x in (
+            pw["precision"], pw["recall"], pw["f1"], bc["precision"], bc["recall"], bc["f1"])))
+    console.print(m)
+    if metrics["decoys"]["joined"]:
+        console.print(f"[red]{metrics['decoys']['joined']} decoy(s) joined[/] of {metrics['decoys']['total']}",
+                      highlight=False)
+
+
+def store_clusters(st: Any) -> dict[str, list[list[str]]]:
+    """``{label: clusters}`` of a store's resolution now."""
+    from graphiff.graph.tables import Tables
+
+    res = Tables(st).resolution
+    return {lab: res.clusters(lab) for lab in res.members}
 
 
 def _clusters(st: Any) -> list[dict[str, Any]]:

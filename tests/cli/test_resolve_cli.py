@@ -138,6 +138,12 @@ def test_truth_prints_pairwise_and_bcubed_figures(mara, tmp_path):
     for figure in ("1.000", "0.750", "0.857", "0.800", "0.889"):
         assert figure in row, row
     assert "decoy" not in out
+    # graphiff evaluate --resolution: the same figures next to the detectors'
+    (tmp_path / "alerts.json").write_text("[]", encoding="utf-8")
+    ev = cli_json("evaluate", str(tmp_path / "alerts.json"), str(truth), "--resolution", "--store", mara)
+    assert ev["resolution"]["labels"]["Trader"] == m["labels"]["Trader"]
+    out = cli("evaluate", str(tmp_path / "alerts.json"), str(truth), "--resolution", "--store", mara)
+    assert "entity resolution against the true clusters" in out and "0.857" in out
 
 
 def test_a_wrong_truth_file_is_refused_before_the_run(mara, tmp_path):
