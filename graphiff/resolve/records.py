@@ -23,7 +23,9 @@ from graphiff.graph.tables import Tables
 #: legal-form and filler words left after rigour's legal-form removal ("Co.", "& Co. KG")
 _FILLER = frozenset({"co", "company", "and", "kg", "corp", "corporation", "inc", "incorporated", "the", "cie",
                      "ltd", "limited", "llc", "plc", "sa", "gmbh", "ag", "bv", "nv", "srl", "spa", "sarl", "oy",
-                     "ab", "as", "pty", "pvt", "private", "group"})
+                     "ab", "as", "pty", "pvt", "private", "group",
+                     # Polish "Sp. z o.o." / "Spółka z o.o." as written by other administrations
+                     "sp", "spz", "spolka", "z", "oo", "zoo"})
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 #: dotted initials ("F.Z.E.", "L.L.C.") written as one word so legal-form removal sees them
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
@@ -55,10 +57,24 @@ def name_core(name: str) -> str:
     for w in words:
         if w in _FILLER:
             continue
-        if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        out.append(w)
+        out.append(_singular(w))
     return " ".join(sorted(out))
+
+
+def _singular(w: str) -> str:
+    """A plural English word folded to its singular (energies -> energy, boxes -> box,
+    metals -> metal); short words and ``-ss`` words stay.
+
+    >>> [_singular(w) for w in ("energies", "boxes", "metals", "glass", "gas", "services")]
+    ['energy', 'box', 'metal', 'glass', 'gas', 'service']
+    """
+    if len(w) <= 4 or not w.endswith("s") or w.endswith("ss"):
+        return w
+    if w.endswith("ies"):
+        return w[:-3] + "y"
+    if w.endswith(("xes", "ches", "shes", "sses", "zes")):
+        return w[:-2]
+    return w[:-1]
 
 
 def clean_tin(value: object) -> str | None:
