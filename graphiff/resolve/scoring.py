@@ -85,21 +85,21 @@ def name_level(a: str, b: str) -> tuple[str, float]:
         return "equal", 100.0
     ratio = float(fuzz.ratio(a, b))
     wa, wb = a.split(), b.split()
+    left = [x for x in wa if x not in wb]
+    right = [y for y in wb if y not in wa]
     if len(wa) == len(wb):
         sa, sb = sorted(wa), sorted(wb)
         sims = [Indel.normalized_similarity(x, y) for x, y in zip(sa, sb)]
         if all(s >= 0.8 for s in sims) and sum(s < 1.0 for s in sims) <= 1:
             return "typo", ratio
-        left = [x for x in wa if x not in wb]
-        right = [y for y in wb if y not in wa]
-        if len(left) == 1 and len(right) == 1 and Indel.normalized_similarity(left[0], right[0]) >= 0.8:
-            return "typo", ratio
+        if len(left) == 1 and len(right) == 1:   # one word differs: a typo, or another word
+            return ("typo" if Indel.normalized_similarity(left[0], right[0]) >= 0.8 else "different"), ratio
     short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     if len(short) >= 2 and set(short) <= set(long_):
         return "subset", ratio
     if ratio >= 85 and len(wa) != len(wb):
         return "similar", ratio
-    if ratio >= 90:   # the same number of words, two of them a little off ("Ambsoeli ... Enrgy")
+    if ratio >= 90 and len(left) >= 2:   # as many words, two or more a little off ("Ambsoeli ... Enrgy")
         return "similar", ratio
     return "different", ratio
 
