@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import pandas as pd
 from normality import ascii_text
+from rapidfuzz.distance import Indel
 from rigour.names import normalize_name, remove_org_types
 
 from graphiff.graph.columns import col, text
@@ -25,7 +26,12 @@ _FILLER = frozenset({"co", "company", "and", "kg", "corp", "corporation", "inc",
                      "ltd", "limited", "llc", "plc", "sa", "gmbh", "ag", "bv", "nv", "srl", "spa", "sarl", "oy",
                      "ab", "as", "pty", "pvt", "private", "group",
                      # Polish "Sp. z o.o." / "Spółka z o.o." as written by other administrations
-                     "sp", "spz", "spolka", "z", "oo", "zoo"})
+                     "sp", "spz", "spolka", "z", "oo", "zoo",
+                     # Japanese "Kabushiki Kaisha" / "K.K."
+                     "kabushiki", "kaisha", "kk"})
+#: long legal-form words: a word at the end of a name within a typo of one is a legal form too
+#: ("Cmopany Limited", "Kabushiki Kisha")
+_LONG_FORMS = ("company", "limited", "corporation", "incorporated", "kabushiki", "kaisha")
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 #: dotted initials ("F.Z.E.", "L.L.C.") written as one word so legal-form removal sees them
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
@@ -45,6 +51,8 @@ def name_core(name: str) -> str:
     ('muller', 'john okello', 'acacia pharma summit')
     >>> name_core("ООО «Ромашка»")
     'romaska'
+    >>> name_core("Blue Ridge Packaging Cmopany Limited"), name_core("Lamu Paper Kabushiki Kisha")
+    ('blue packaging ridge', 'lamu paper')
     """
     if not name:
         return ""
@@ -52,12 +60,13 @@ def name_core(name: str) -> str:
     dotted = _DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", str(name))
     stripped = remove_org_types(dotted.casefold()) or ""
     plain = ascii_text(normalize_name(stripped) or "") or ""
-    words = _NON_WORD.sub(" ", plain.lower()).split()
+    words = [_singular(w) for w in _NON_WORD.sub(" ", plain.lower()).split()]
     out = []
-    for w in words:
-        if w in _FILLER:
+    for n, w in enumerate(words):
+        if w in _FILLER or (n >= len(words) - 2 and n > 0 and len(w) >= 5
+                            and any(Indel.normalized_similarity(w, f) >= 0.8 for f in _LONG_FORMS)):
             continue
-        out.append(_singular(w))
+        out.append(w)
     return " ".join(sorted(out))
 
 

@@ -69,6 +69,13 @@ class Weights:
     holder_different: float = -3.0
 
 
+def _typo(x: str, y: str) -> bool:
+    """Two words one typo apart: Indel similarity at least 0.8, or 0.75 for words of six
+    letters or more ("enerige" / "energy"); "metal" / "mineral" (0.67) and "gold" / "bold"
+    (0.75, short) are other words."""
+    return Indel.normalized_similarity(x, y) >= (0.75 if min(len(x), len(y)) >= 6 else 0.8)
+
+
 @lru_cache(maxsize=500_000)
 def name_level(a: str, b: str) -> tuple[str, float]:
     """How two name cores compare: ``(level, ratio)`` with level one of ``equal``, ``typo``,
@@ -90,10 +97,10 @@ def name_level(a: str, b: str) -> tuple[str, float]:
     if len(wa) == len(wb):
         sa, sb = sorted(wa), sorted(wb)
         sims = [Indel.normalized_similarity(x, y) for x, y in zip(sa, sb)]
-        if all(s >= 0.8 for s in sims) and sum(s < 1.0 for s in sims) <= 1:
+        if all(s == 1.0 or _typo(x, y) for s, x, y in zip(sims, sa, sb)) and sum(s < 1.0 for s in sims) <= 1:
             return "typo", ratio
         if len(left) == 1 and len(right) == 1:   # one word differs: a typo, or another word
-            return ("typo" if Indel.normalized_similarity(left[0], right[0]) >= 0.8 else "different"), ratio
+            return ("typo" if _typo(left[0], right[0]) else "different"), ratio
     short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     if len(short) >= 2 and set(short) <= set(long_):
         return "subset", ratio
