@@ -1,7 +1,8 @@
 """Candidate pairs: which records are worth comparing at all (blocking).
 
 Two records become a candidate pair when they share a blocking value of one kind: the same
-tax id (passport for persons), phone, email, address or bank account held, the same name core,
+tax id (passport for persons), phone, email, address, bank account held or officer (a person
+directing both, or a company both direct), the same name core,
 or the same name core with one word left out (catches a typo or a dropped word in one of
 them) in the same country (for persons: with the same birth date). Accounts pair on their
 national number. A value shared by more than ``max_block`` records is a placeholder or a
@@ -88,7 +89,7 @@ def candidate_pairs(recs: pd.DataFrame, label: str, *, max_block: int = 20) -> t
     if label == "BankAccount":
         kinds = [("number", _explode(recs, "number"))]
     else:
-        kinds = [(f, _explode(recs, f)) for f in ID_FIELDS] + [("name", _name_keys(recs, label))]
+        kinds = [(f, _explode(recs, f)) for f in (*ID_FIELDS, "officers")] + [("name", _name_keys(recs, label))]
     skipped: dict[str, int] = {}
     names = [k for k, _ in kinds]
     parts = []
