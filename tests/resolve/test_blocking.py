@@ -36,6 +36,12 @@ def test_each_shared_identifier_makes_a_pair_naming_what_was_shared():
     assert found(recs) == {(0, 1): "tin", (0, 2): "phone", (0, 3): "email", (3, 4): "address", (4, 5): "accounts"}
 
 
+def test_a_shared_officer_makes_a_pair():
+    recs = traders([{"name": "Alpha", "officers": "P7;P8"}, {"name": "Beta", "officers": "P8"},
+                    {"name": "Gamma", "officers": "P9"}])
+    assert found(recs) == {(0, 1): "officers"}
+
+
 def test_several_shared_values_are_listed_once_per_kind():
     recs = traders([{"name": "Mara Legacy Metals Ltd", "country": "KE", "tin": "P1", "phone": "+1"},
                     {"name": "MARA LEGACY METALS LIMITED", "country": "KE", "tin": "P1", "phone": "+1"}])
