@@ -100,6 +100,8 @@ def test_number_out_of_range_is_a_quarantined_bad_value(tmp_path):
     ("trader_id,name,country,_Load_ID", "_Load_ID"),
     ("trader_id,name,country,origin", "origin"),                 # derived by the load for traders
     ("trader_id,name,country,id_check", "id_check"),
+    ("trader_id,name,country,aliases", "aliases"),               # the resolved view's names of an entity
+    ("trader_id,name,country,Alias_Names", "Alias_Names"),
 ])
 def test_bad_header_name_is_fatal_naming_file_and_column(tmp_path, header, column):
     path = write(tmp_path / "in", "traders.csv", f"{header}\nT1,Acme,KE,x\n")
