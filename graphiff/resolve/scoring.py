@@ -242,64 +242,84 @@ def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights:
     w = weights or Weights()
     if not len(pairs):
         return pd.DataFrame({"a": [], "b": [], "score": [], "total": [], "evidence": []})
-    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    counts = {field: value_counts(recs, field) for field in (*ID_FIELDS,) if field in recs.columns}
+    columns = {c: recs[c].astype("string") for c in recs.columns if c not in ("key", "partner")}
+    i_all, j_all = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    total = np.empty(len(pairs))
+    # pairs are compared in chunks so memory stays bounded; the fields of the pairs whose
+    # evidence is written are compared again (a small share of the pairs)
+    for start in range(0, len(pairs), _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        total[sl] = _compare(columns, i_all[sl], j_all[sl], label, w, counts, max_block).total + w.prior
+    score = 1.0 / (1.0 + np.power(2.0, -total))
+    keys = recs["key"].to_numpy(dtype=object)
+    ka, kb = keys[i_all].astype(str), keys[j_all].astype(str)
+    swap = ka > kb
+    out = pd.DataFrame({"a": np.where(swap, kb, ka), "b": np.where(swap, ka, kb), "score": np.round(score, 4),
+                        "total": np.round(total, 2)})
+    want = np.asarray(evidence_for(out), dtype=bool) if evidence_for is not None else score >= evidence_from
+    evidence: list[str | None] = [None] * len(pairs)
+    sel_all = np.flatnonzero(want)
+    blocks = pairs["blocks"]
+    for start in range(0, len(sel_all), _CHUNK):
+        sel = sel_all[start:start + _CHUNK]
+        f = _compare(columns, i_all[sel], j_all[sel], label, w, counts, max_block)
+        for k, text in zip(sel, f.evidence(np.arange(len(sel)), blocks.iloc[sel], w.prior, total[sel])):
+            evidence[k] = text
+    out["evidence"] = evidence
+    out.attrs["weights"] = asdict(w)
+    return out
+
+
+#: pairs compared at once (bounds the memory of a run: a few hundred bytes per pair and field)
+_CHUNK = 250_000
+
+
+def _compare(columns: dict[str, pd.Series], i: np.ndarray, j: np.ndarray, label: str, w: Weights,
+             counts: dict[str, dict[str, int]], max_block: int) -> _Fields:
+    """Compare every field of the record pairs ``(i[k], j[k])``: their weights and evidence."""
     f = _Fields(len(i))
 
     def ab(col: str) -> tuple[pd.Series, pd.Series]:
-        return _texts(recs[col], i), _texts(recs[col], j)
+        s = columns[col]
+        return _texts(s, i), _texts(s, j)
 
     if label == "BankAccount":
         for field, eq, diff in (("number", w.number_equal, 0.0),
                                 ("bank_country", w.bank_country_equal, w.bank_country_different),
                                 ("bic", w.bic_equal, 0.0), ("holder", w.holder_equal, w.holder_different)):
-            if field in recs.columns:
+            if field in columns:
                 f.categorical(field, *ab(field), eq, diff)
+        return f
+    a, b = ab("name")
+    ca, cb = ab("core")
+    xa, xb = ca.fillna("").tolist(), cb.fillna("").tolist()
+    levels = [name_level(x, y) if x != y else ("equal", 100.0) for x, y in zip(xa, xb)]
+    person = label == "Person"
+    nw = {"equal": w.person_name_equal if person else w.name_equal,
+          "typo": w.person_name_typo if person else w.name_typo, "subset": w.name_subset,
+          "similar": w.name_similar, "different": w.name_different, "missing": 0.0}
+    lv = ["missing" if not x or not y else v for (v, _), x, y in zip(levels, xa, xb)]
+    match = pd.Series([v if v in ("equal", "missing") else f"{v} ({r:.0f})" for v, (_, r) in zip(lv, levels)])
+    f.add("name", a, b, match, np.array([nw[v] for v in lv]), always=True)
+    if person:
+        f.categorical("passport", *ab("tin"), w.passport_equal, w.passport_different)
+        f.categorical("nationality", *ab("country"), w.country_equal, w.nationality_different)
+        if "birth_date" in columns:
+            f.categorical("birth_date", *ab("birth_date"), w.birth_equal, w.birth_different)
     else:
-        a, b = ab("name")
-        ca, cb = ab("core")
-        levels = [name_level(x, y) if x != y or x is pd.NA else ("equal", 100.0)
-                  for x, y in zip(ca.fillna("").tolist(), cb.fillna("").tolist())]
-        person = label == "Person"
-        nw = {"equal": w.person_name_equal if person else w.name_equal,
-              "typo": w.person_name_typo if person else w.name_typo, "subset": w.name_subset,
-              "similar": w.name_similar, "different": w.name_different, "missing": 0.0}
-        lv = [x if x else "missing" for x, _ in levels]
-        lv = ["missing" if not x or not y else v for v, x, y in zip(lv, ca.fillna("").tolist(), cb.fillna("").tolist())]
-        match = pd.Series([v if v in ("equal", "missing") else f"{v} ({r:.0f})" for v, (_, r) in zip(lv, levels)])
-        f.add("name", a, b, match, np.array([nw[v] for v in lv]), always=True)
-        if person:
-            f.categorical("passport", *ab("tin"), w.passport_equal, w.passport_different)
-            f.categorical("nationality", *ab("country"), w.country_equal, w.nationality_different)
-            if "birth_date" in recs.columns:
-                f.categorical("birth_date", *ab("birth_date"), w.birth_equal, w.birth_different)
-        else:
-            common = {v: n for v, n in value_counts(recs, "tin").items() if n > max_block}
-            f.categorical("tin", *ab("tin"), w.tin_equal, w.tin_different, common=common)
-            f.categorical("country", *ab("country"), w.country_equal, w.country_different)
-        f.categorical("city", *ab("city"), w.city_equal, w.city_different)
-        eqw = {"address": w.address_equal, "phone": w.phone_equal, "email": w.email_equal,
-               "accounts": w.accounts_equal}
-        for field in ID_FIELDS:
-            if field != "tin" and field in recs.columns:
-                f.shared(field, *ab(field), eqw[field], value_counts(recs, field), max_block)
-        if "officers" in recs.columns:
-            f.shared("officers", *ab("officers"), w.officers_shared, None, max_block)
-    total = w.prior + f.total
-    score = 1.0 / (1.0 + np.power(2.0, -total))
-    keys = recs["key"].to_numpy(dtype=object)
-    ka, kb = keys[i].astype(str), keys[j].astype(str)
-    swap = ka > kb
-    out = pd.DataFrame({"a": np.where(swap, kb, ka), "b": np.where(swap, ka, kb), "score": np.round(score, 4),
-                        "total": np.round(total, 2)})
-    want = np.asarray(evidence_for(out), dtype=bool) if evidence_for is not None else score >= evidence_from
-    evidence: list[str | None] = [None] * len(i)
-    if want.any():
-        sel = np.flatnonzero(want)
-        for k, text in zip(sel, f.evidence(sel, pairs["blocks"], w.prior, total)):
-            evidence[k] = text
-    out["evidence"] = evidence
-    out.attrs["weights"] = asdict(w)
-    return out
+        common = {v: n for v, n in counts.get("tin", {}).items() if n > max_block}
+        f.categorical("tin", *ab("tin"), w.tin_equal, w.tin_different, common=common)
+        f.categorical("country", *ab("country"), w.country_equal, w.country_different)
+    f.categorical("city", *ab("city"), w.city_equal, w.city_different)
+    eqw = {"address": w.address_equal, "phone": w.phone_equal, "email": w.email_equal,
+           "accounts": w.accounts_equal}
+    for field in ID_FIELDS:
+        if field != "tin" and field in columns:
+            f.shared(field, *ab(field), eqw[field], counts.get(field, {}), max_block)
+    if "officers" in columns:
+        f.shared("officers", *ab("officers"), w.officers_shared, None, max_block)
+    return f
 
 
 def evidence_json(evidence: dict[str, Any]) -> str:
