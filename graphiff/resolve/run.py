@@ -141,13 +141,17 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
                     if d is not None:
                         status[n] = d["status"]
                         judged[n] = True
-            found = set(zip(scored["a"], scored["b"]))
-            extra = [(label, a, b, str(d["status"]), float(d.get("score") or 0.0))
-                     for (a, b), d in decided.items() if (a, b) not in found]
-            links = list(zip([label] * len(scored), scored["a"], scored["b"], status, scored["score"])) + extra
+            extra = []
+            if decided:
+                found = set(zip(scored["a"], scored["b"]))
+                extra = [(label, a, b, str(d["status"]), float(d.get("score") or 0.0))
+                         for (a, b), d in decided.items() if (a, b) not in found]
+            # only joining and rejected pairs shape the clusters
+            shaping = np.flatnonzero(np.isin(status, ("linked", "confirmed", "rejected")))
+            links = list(zip([label] * len(shaping), scored["a"].to_numpy()[shaping], scored["b"].to_numpy()[shaping],
+                             status[shaping], scored["score"].to_numpy()[shaping])) + extra
             span = np.zeros(len(scored), dtype=bool)
-            used = [n for n in spanning_links(links) if n < len(scored)]
-            span[used] = True
+            span[[shaping[n] for n in spanning_links(links) if n < len(shaping)]] = True
             keep = judged | (status == "review") | ((status == "linked") & span)
             chosen_rows["status"] = status
             chosen_rows["keep"] = keep

@@ -252,8 +252,8 @@ def score_pairs(recs: pd.DataFrame, pairs: pd.DataFrame, label: str, *, weights:
         sl = slice(start, start + _CHUNK)
         total[sl] = _compare(columns, i_all[sl], j_all[sl], label, w, counts, max_block).total + w.prior
     score = 1.0 / (1.0 + np.power(2.0, -total))
-    keys = recs["key"].to_numpy(dtype=object)
-    ka, kb = keys[i_all].astype(str), keys[j_all].astype(str)
+    keys = recs["key"].astype(str).to_numpy(dtype=object)
+    ka, kb = keys[i_all], keys[j_all]
     swap = ka > kb
     out = pd.DataFrame({"a": np.where(swap, kb, ka), "b": np.where(swap, ka, kb), "score": np.round(score, 4),
                         "total": np.round(total, 2)})
