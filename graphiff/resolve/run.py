@@ -12,6 +12,7 @@ replaced. The resolved view (:mod:`graphiff.graph.resolution`) reads the result.
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import datetime, timezone
@@ -151,10 +152,34 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
             links = list(zip([label] * len(shaping), scored["a"].to_numpy()[shaping], scored["b"].to_numpy()[shaping],
                              status[shaping], scored["score"].to_numpy()[shaping])) + extra
             span = np.zeros(len(scored), dtype=bool)
-            span[[shaping[n] for n in spanning_links(links) if n < len(shaping)]] = True
+            used = spanning_links(links)
+            span[[shaping[n] for n in used if n < len(shaping)]] = True
+            # review pairs inside one entity are implied by its links: nothing to decide
+            res = Resolution.from_links([links[n] for n in used])
+            of = res.rep.get(label, {})
+            a_arr, b_arr = scored["a"].to_numpy(), scored["b"].to_numpy()
+            review = np.flatnonzero((status == "review") & ~judged)
+            inside = np.array([of.get(a_arr[n], a_arr[n]) == of.get(b_arr[n], b_arr[n]) for n in review], dtype=bool)
+            status[review[inside]] = ""
+            promoted = _supported(review[~inside], a_arr, b_arr, scored["score"].to_numpy(), of,
+                                  res.members.get(label, {}))
+            status[promoted] = "linked"
+            span[promoted] = True
+            if len(promoted):   # a stray that joined an entity: its other pairs into it are implied too
+                joined = dict(of)
+                for n in promoted:
+                    x, y = a_arr[n], b_arr[n]
+                    if x in of or x in res.members.get(label, {}):
+                        x, y = y, x
+                    joined[x] = of.get(y, y)
+                rest = np.flatnonzero(status == "review")
+                rest = rest[~judged[rest]]
+                implied = [n for n in rest if joined.get(a_arr[n], a_arr[n]) == joined.get(b_arr[n], b_arr[n])]
+                status[implied] = ""
             keep = judged | (status == "review") | ((status == "linked") & span)
             chosen_rows["status"] = status
             chosen_rows["keep"] = keep
+            chosen_rows["promoted"] = promoted
             return keep
 
         scored, info = score_label(raw, label, weights=weights, max_block=max_block, holders=holders,
@@ -163,6 +188,11 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
         above = int((status == "linked").sum())
         keep = scored[chosen_rows["keep"]].assign(status=status[chosen_rows["keep"]]) if len(scored) else \
             scored.assign(status=[])
+        promoted = set(zip(scored["a"].to_numpy()[chosen_rows.get("promoted", [])],
+                           scored["b"].to_numpy()[chosen_rows.get("promoted", [])]))
+        if promoted:
+            keep = keep.assign(evidence=[_with_support(e) if p in promoted else e
+                                         for e, p in zip(keep["evidence"], zip(keep["a"], keep["b"]))])
         rows = pd.DataFrame({
             "src_label": label, "src": keep["a"].astype(str).to_numpy(), "dst_label": label,
             "dst": keep["b"].astype(str).to_numpy(), "score": keep["score"].astype(float).to_numpy(),
@@ -201,6 +231,38 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
         summary["labels"][label].update(clusters=len(sizes), largest_cluster=max(sizes, default=0),
                                         records_in_clusters=int(sum(sizes)))
     return summary
+
+
+def _supported(review: np.ndarray, a: np.ndarray, b: np.ndarray, score: np.ndarray, of: dict[str, str],
+               members: dict[str, list[str]]) -> np.ndarray:
+    """Review pairs an entity's other records back up: a record in no entity whose review
+    pairs lead into exactly one entity (of two or more records), through at least two of its
+    records, joins it by its best pair (pairs with other stray records do not count against
+    it). A look-alike met once ("Blue Ocean Shipping" / "Blue Ocean Shopping") stays in review;
+    an administration's misspelling of a company that other administrations name alike does
+    not. Returns the positions of the pairs promoted to linked."""
+    into: dict[str, dict[str, list[int]]] = {}
+    for n in review:
+        for x, y in ((a[n], b[n]), (b[n], a[n])):
+            if of.get(x, x) != x or x in members:   # x itself is in an entity: not a stray record
+                continue
+            into.setdefault(x, {}).setdefault(of.get(y, y), []).append(int(n))
+    out = []
+    for x, targets in into.items():
+        entities = [(e, p) for e, p in targets.items() if e in members]
+        if len(entities) == 1 and len(entities[0][1]) >= 2:
+            out.append(max(entities[0][1], key=lambda n: score[n]))
+    return np.array(sorted(set(out)), dtype=np.int64)
+
+
+def _with_support(evidence: str | None) -> str | None:
+    """The evidence of a promoted pair, saying why it links below the upper threshold."""
+    if not evidence:
+        return evidence
+    ev = json.loads(evidence)
+    ev["support"] = {"match": "its other candidate pairs all lead into this entity, through two or more of "
+                              "its records", "weight": 0.0}
+    return json.dumps(ev, ensure_ascii=False)
 
 
 def current_resolution(store: Store) -> Resolution:

@@ -38,7 +38,7 @@ class Weights:
 
     prior: float = -4.0
     name_equal: float = 8.0
-    name_typo: float = 7.0
+    name_typo: float = 5.0
     name_subset: float = 2.5
     name_similar: float = 0.0
     name_different: float = -6.0
@@ -70,10 +70,10 @@ class Weights:
 
 
 def _typo(x: str, y: str) -> bool:
-    """Two words one typo apart: Indel similarity at least 0.8, or 0.75 for words of six
-    letters or more ("enerige" / "energy"); "metal" / "mineral" (0.67) and "gold" / "bold"
-    (0.75, short) are other words."""
-    return Indel.normalized_similarity(x, y) >= (0.75 if min(len(x), len(y)) >= 6 else 0.8)
+    """Two words one typo apart: the same first letter and Indel similarity at least 0.8
+    ("metla" / "metal"); "metal" / "mineral" (0.67), "gold" / "bold", "eastern" / "western"
+    (another first letter) and "sunrise" / "sunset" (0.77) are other words."""
+    return x[:1] == y[:1] and Indel.normalized_similarity(x, y) >= 0.8
 
 
 @lru_cache(maxsize=500_000)

@@ -13,9 +13,9 @@ def test_the_demo_resolves_an_alias_world_and_finds_the_planted_patterns(tmp_pat
     assert res["labels"]["Trader"]["clusters"] > 10
     ev = res["evaluation"]
     assert ev["pairwise"]["precision"] >= 0.97 and ev["pairwise"]["recall"] >= 0.9
-    fams = result["evaluation"]["families"]
-    # a circular trade through traders that other administrations name by their own ids is found
-    assert fams["circular_trade"]["recall"] >= 0.9 and fams["mirror_discrepancy"]["recall"] >= 0.5
+    overall = result["evaluation"]["overall"]
+    # patterns through traders that other administrations name by their own ids are found
+    assert overall["recall"] >= 0.9
     alerts = json.loads(Path(result["alerts"]["path"]).read_text(encoding="utf-8"))
     assert len(alerts) == result["alerts"]["count"] > 0
     assert all(Path(c).exists() for c in result["charts"])

@@ -18,8 +18,8 @@ planted for one reason that its test states.
 
 ``REVIEW``: four pairs, each of one name, scoring between the default thresholds, each at
 another score (highest first): ``RV-A1``/``RV-A2`` (a dropped word, a shared address),
-``RV-B1``/``RV-B2`` (the same name, other cities), ``RV-C1``/``RV-C2`` (a typo, other
-cities), ``RV-D1``/``RV-D2`` (other names, the same tax id).
+``RV-B1``/``RV-B2`` (the same name, other cities), ``RV-C1``/``RV-C2`` (a typo, no
+city), ``RV-D1``/``RV-D2`` (other names, the same tax id).
 
 ``CIRCLE``: a circular trade that only resolution shows. Kilima Copper (Kenya, ``KE-A``) exports
 to Lake Victoria Smelters, which Kenya's administration knows as ``KE-B``; Uganda's declares
@@ -88,8 +88,8 @@ REVIEW: dict[str, list[dict[str, str]]] = {
         trader("RV-B1", "Tausi Hardware Ltd", city="Thika"),
         trader("RV-B2", "TAUSI HARDWARE LIMITED", city="Machakos"),
         # a typo (+7), country (+0.5), another city (-2): log-odds 1.5
-        trader("RV-C1", "Ziwa Fisheries", city="Kisumu"),
-        trader("RV-C2", "Ziwa Fishereis", city="Homa Bay"),
+        trader("RV-C1", "Ziwa Fisheries"),
+        trader("RV-C2", "Ziwa Fishereis"),
         # other names (-6), the same tax id (+10), country (+0.5): log-odds 0.5
         trader("RV-D1", "Pwani Salt Works", tin="P052777111Q"),
         trader("RV-D2", "Kilifi Brine Ltd", tin="P052777111Q"),

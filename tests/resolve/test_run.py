@@ -21,6 +21,7 @@ from tests.resolve._resolvekit import (
     load_world,
     pair,
     same_as,
+    trader,
 )
 
 KE100_UG = pair("KE-100", "UG-88231")      # the same tax id (and name)
@@ -169,6 +170,42 @@ def test_an_analysts_confirmation_counts_for_the_holders_of_accounts(store, tmp_
 
 # ---- 3. thresholds and 6. re-runs ------------------------------------------------------------
 
+LOOK_ALIKES = [("Eastern Cargo Ltd", "Western Cargo Ltd"), ("Sunrise Foods Ltd", "Sunset Foods Ltd"),
+               ("Austral Mining Ltd", "Australia Mining Ltd"), ("Blue Ocean Shipping Ltd", "Blue Ocean Shopping Ltd"),
+               ("Jambo Textiles Ltd", "Jumbo Textiles Ltd"), ("Northern Star Ltd", "Southern Star Ltd")]
+
+
+def test_look_alike_names_alone_never_link(store, tmp_path):
+    # two companies in one city whose names differ by a word or a letter, nothing else known:
+    # at most an analyst's question, never one entity
+    rows = [trader(f"{side}{n}", name, city="Nairobi") for n, names in enumerate(LOOK_ALIKES)
+            for side, name in zip("AB", names)]
+    load_world(store, tmp_path, {"traders": rows})
+    summary = resolve(store)
+    assert summary["labels"]["Trader"]["linked"] == 0
+    assert current_resolution(store).clusters("Trader") == []
+    assert set(statuses(store).values()) <= {"review"}
+
+
+def test_a_misspelling_that_the_entitys_other_records_back_up_links(store, tmp_path):
+    # two administrations agree (same tax id); a third misspells the name and gives nothing else:
+    # its candidate pairs all lead into that one entity, through both records, so it joins it
+    rows = [trader("KE-1", "Ziwa Fisheries Ltd", tin="P051111111X", city="Kisumu"),
+            trader("UG-1", "ZIWA FISHERIES LIMITED", tin="P051111111X"),
+            trader("TZ-1", "Ziwa Fishereis Ltd")]
+    load_world(store, tmp_path, {"traders": rows})
+    resolve(store)
+    assert current_resolution(store).clusters("Trader") == [["KE-1", "TZ-1", "UG-1"]]
+    support = [evidence_of(r["evidence"]) for k, r in same_as(store).items() if "TZ-1" in k]
+    assert len(support) == 1 and "support" in support[0] and support[0]["name"]["match"].startswith("typo")
+    # alone, the misspelt record would only be a question
+    load_world(store, tmp_path, {"traders": [trader("KE-2", "Kivu Fisheries Ltd"),
+                                             trader("TZ-2", "Kivu Fishereis Ltd")]}, name="alone")
+    resolve(store)
+    assert current_resolution(store).of("Trader", "TZ-2") == "TZ-2"
+    assert statuses(store)[pair("KE-2", "TZ-2")] == "review"
+
+
 def test_thresholds_move_pairs_between_linked_review_and_dropped(mara):
     s = resolve(mara)
     # all three pairs link; the two strongest make the cluster and are written (the third is implied)
@@ -178,9 +215,11 @@ def test_thresholds_move_pairs_between_linked_review_and_dropped(mara):
     name_only = float(scored.set_index(["a", "b"]).loc[TZ_UG, "score"])
     assert 0.9 < name_only < 0.99 < float(same_as(mara)[KE100_TZ]["score"])
     s = resolve(mara, upper=0.99)
-    assert statuses(mara) == {KE100_UG: "linked", KE100_TZ: "linked", TZ_UG: "review"}
-    assert (s["labels"]["Trader"]["linked"], s["labels"]["Trader"]["review"]) == (2, 1)
-    assert list(pairs(mara, status=["review"])[["a", "b"]].itertuples(index=False, name=None)) == [TZ_UG]
+    # the name-only pair now scores for review, but both records already join KE-100: one entity,
+    # nothing for an analyst to decide, so it is not queued
+    assert statuses(mara) == {KE100_UG: "linked", KE100_TZ: "linked"}
+    assert (s["labels"]["Trader"]["linked"], s["labels"]["Trader"]["review"]) == (2, 0)
+    assert pairs(mara, status=["review"]).empty
     # still one cluster: both records link to KE-100
     assert current_resolution(mara).clusters("Trader") == [MARA_CLUSTER]
     # a pair no longer kept is deleted
