@@ -35,6 +35,7 @@ import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
 from graphiff.graph.adjacency import HUB_LABELS, NOT_TRAVERSED, RECORD_LABELS, adjacency_arrays
+from graphiff.graph.resolution import RESOLVABLE
 from graphiff.graph.tables import Tables
 from graphiff.model import model
 from graphiff.model.cells import plain_value
@@ -413,7 +414,12 @@ def graph_index(tables: Tables) -> GraphIndex:
 # =============================================================================================
 
 def node_props(tables: Tables, idx: GraphIndex, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Properties (incl. provenance, without ``key``; missing values dropped) of nodes ``ids``."""
+    """Properties (incl. provenance, without ``key``; missing values dropped) of nodes ``ids``.
+
+    Records (declarations, payments, cash reports...) show their values as filed, also in the
+    resolved view: a declaration's ``exporter_id`` is the id its line holds, not the resolved id
+    of the trader (the graph links it to the resolved entity, which lists that id among its
+    aliases)."""
     ids = np.asarray(list(ids), dtype=np.int64)
     out: dict[int, dict[str, Any]] = {int(i): {} for i in ids}
     if not len(ids):
@@ -425,7 +431,9 @@ def node_props(tables: Tables, idx: GraphIndex, ids: Iterable[int]) -> dict[int,
         have = rows >= 0
         if not have.any():
             continue
-        frame = tables.nodes(idx.labels[int(code)])
+        label = idx.labels[int(code)]
+        # the resolved view rewrites a record's references but keeps its rows in order
+        frame = tables.nodes(label) if label in RESOLVABLE else tables.raw.nodes(label)
         recs = frame.iloc[rows[have]].to_dict("records")
         for i, rec in zip(sel[have], recs):
             out[int(i)] = {str(k): pv for k, v in rec.items() if k != "key" and (pv := plain_value(v)) is not None}

@@ -276,3 +276,13 @@ def test_a_loaded_aliases_column_is_not_read_as_resolution(world):
     traders = by_key(Tables(world).nodes("Trader"))
     assert traders["T2"]["aliases"] == T2B
     assert pd.isna(traders["T5"]["aliases"])       # T5 is joined to nothing
+
+
+def test_records_show_their_references_as_filed(world):
+    # the detectors read D2's exporter as the resolved entity T2; an investigator reading D2
+    # sees the id its line holds, and the link to the entity that lists it among its aliases
+    tables = Tables(world)
+    assert by_key(tables.nodes("Declaration"))["D2/1"]["exporter_id"] == "T2"
+    nb = neighbourhood(tables, "Declaration:D2/1", hops=1)
+    assert nb["entity"]["props"]["exporter_id"] == T2B
+    assert "T2" in {n["key"] for n in nb["neighbours"]}
