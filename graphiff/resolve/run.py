@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
-from graphiff.graph.resolution import DECIDED, RESOLVABLE, Resolution, resolution_from_tables, spanning_links
+from graphiff.graph.resolution import (
+    DECIDED,
+    PARTNER_SOURCE,
+    RESOLVABLE,
+    Resolution,
+    resolution_from_tables,
+    spanning_links,
+)
 from graphiff.graph.tables import Tables
 from graphiff.model.identity import PROVENANCE, rel_ids
 from graphiff.resolve.blocking import candidate_pairs
@@ -122,10 +129,17 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
                 earlier = old[~done | old["status"].isin(DECIDED)]
             holders = resolution_from_tables(pd.concat([earlier, *new_frames], ignore_index=True))
         mine = old[(old["src_label"].astype(str) == label)] if len(old) else old
+        # a partner's SAME_AS (imported with its package) is the partner's judgement: kept as it
+        # came, like an analyst's, never rescored, rewritten or deleted by a local run
+        partner = np.zeros(len(mine), dtype=bool)
+        if len(mine) and "source" in mine.columns:
+            partner = mine["source"].astype("string").str.startswith(PARTNER_SOURCE).fillna(False).to_numpy(dtype=bool)
         decided: dict[tuple[str, str], dict[str, Any]] = {}
         if len(mine) and "status" in mine.columns:
-            for r in mine[mine["status"].isin(DECIDED)].to_dict("records"):
+            for r in mine[mine["status"].isin(DECIDED).to_numpy(dtype=bool) | partner].to_dict("records"):
                 decided[(str(r["src"]), str(r["dst"]))] = r
+        theirs = set(zip(mine["src"].astype(str)[partner], mine["dst"].astype(str)[partner])) if partner.any() \
+            else set()
         chosen_rows: dict[str, np.ndarray] = {}
 
         def written(scored: pd.DataFrame, decided: dict = decided, label: str = label,
@@ -204,8 +218,11 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
                 if d is not None:
                     rows.loc[n, ["status", "decided_by", "decided_at"]] = [d["status"], d.get("decided_by"),
                                                                            d.get("decided_at")]
+        if theirs and len(rows):
+            rows = rows[[p not in theirs for p in zip(rows["src"], rows["dst"])]].reset_index(drop=True)
         if len(mine):
-            undecided = mine[~mine["status"].isin(DECIDED)] if "status" in mine.columns else mine
+            undecided = mine[~mine["status"].isin(DECIDED).to_numpy(dtype=bool) & ~partner] \
+                if "status" in mine.columns else mine[~partner]
             now = set(zip(rows["src"], rows["dst"]))
             ends = zip(undecided["src"].astype(str), undecided["dst"].astype(str))
             gone = undecided[[p not in now for p in ends]]

@@ -24,6 +24,7 @@ from graphiff.errors import PackageError
 from graphiff.graph.features import trade_edges
 from graphiff.graph.select import select
 from graphiff.graph.tables import Tables
+from graphiff.resolve.run import resolve
 from graphiff.share.ftm import ftm_id
 from graphiff.share.importer import import_package
 from graphiff.share.package import make_package
@@ -220,6 +221,15 @@ def test_round_trip_the_partner_sees_one_entity(source, store, tmp_path):
     pairs = set(zip(e["src"], e["dst"]))
     assert {(P + "T1", P + "T2"), (P + "T2", P + "T1")} <= pairs                # the 2-cycle, at the partner's
     assert (P + "T3", P + "T1") in pairs                                        # the rejected record stays apart
+    # a local resolve keeps the partner's judgements as they came: not rescored, rewritten or deleted
+    before = raw.rels("SAME_AS").set_index(["src", "dst"]).sort_index()
+    resolve(store)
+    after = Tables(store, resolved=False).rels("SAME_AS").set_index(["src", "dst"]).sort_index()
+    for pair in before.index:
+        assert after.loc[pair, "status"] == before.loc[pair, "status"]
+        assert after.loc[pair, "evidence"] == before.loc[pair, "evidence"]
+        assert after.loc[pair, "_source"] == before.loc[pair, "_source"]
+    assert Tables(store).nodes("Trader").set_index("key").loc[P + "T2", "aliases"] == P + T2B
 
 
 def test_round_trip_from_ftm_entities_and_judgements_only(source, tmp_path):
