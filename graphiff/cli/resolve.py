@@ -149,17 +149,23 @@ def _clusters(st: Any) -> list[dict[str, Any]]:
 
 
 def _evidence_lines(evidence: Any) -> list[tuple[str, str, str, str, str]]:
+    """``(field, a, b, match, weight)`` rows of a pair's evidence; evidence that is not a JSON
+    object of fields (a partner's, say) gives no rows rather than an error."""
     try:
-        ev = json.loads(evidence) if isinstance(evidence, str) else dict(evidence or {})
-    except ValueError:
+        ev = json.loads(evidence) if isinstance(evidence, str) else evidence
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(ev, dict):
         return []
     rows = []
     for field, v in ev.items():
         if isinstance(v, dict):
             w = v.get("weight")
-            rows.append((field, str(v.get("a") if v.get("a") is not None else ""),
-                         str(v.get("b") if v.get("b") is not None else ""), str(v.get("match", "")),
-                         "" if w is None else f"{w:+.1f}"))
+            weight = f"{w:+.1f}" if isinstance(w, (int, float)) and not isinstance(w, bool) else str(w or "")
+            rows.append((str(field), str(v.get("a") if v.get("a") is not None else ""),
+                         str(v.get("b") if v.get("b") is not None else ""), str(v.get("match", "")), weight[:40]))
+        elif field in ("prior", "total") and isinstance(v, (int, float)):
+            rows.append((str(field), "", "", "", f"{v:+.1f}"))
     return rows
 
 
@@ -177,15 +183,16 @@ def _review(store: Optional[str], database: Optional[str], labels: list[str], li
             return
         done = {"confirm": 0, "reject": 0, "unsure": 0, "skip": 0}
         for n, p in enumerate(queue.to_dict("records"), 1):
-            t = Table(title=f"{n}/{len(queue)}  {esc(p['label'])}  score {p['score']:.2f}", show_lines=False)
+            score = "—" if p["score"] is None or p["score"] != p["score"] else f"{p['score']:.2f}"   # NaN
+            t = Table(title=f"{n}/{len(queue)}  {esc(p['label'])}  score {score}", show_lines=False)
             for c in ("field", esc(p["a"]), esc(p["b"]), "match", "weight"):
                 t.add_column(c)
-            t.add_row("name", esc(p.get("a_name") or ""), esc(p.get("b_name") or ""), "", "")
-            for row in _evidence_lines(p.get("evidence")):
+            lines = _evidence_lines(p.get("evidence"))
+            name = next((r for r in lines if r[0] == "name"), ("name", "", "", "", ""))
+            t.add_row("name", esc(p.get("a_name") or ""), esc(p.get("b_name") or ""), esc(name[3]), esc(name[4]))
+            for row in lines:
                 if row[0] != "name":
-                    t.add_row(*(esc(x) for x in row))
-                else:
-                    t.add_row("name (compared)", "", "", esc(row[3]), esc(row[4]))
+                    t.add_row(*(esc(x) for x in row), end_section=row[0] == "prior")
             console.print(t)
             while True:
                 ans = typer.prompt("same entity? [y]es / [n]o / [u]nsure / [s]kip / [q]uit", default="s",

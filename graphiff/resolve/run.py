@@ -300,7 +300,8 @@ def pairs(store: Store, *, status: Iterable[str] | None = None, label: str | Non
     if label is not None:
         s = s[s["src_label"].astype(str) == label]
     out = pd.DataFrame({"label": s["src_label"].astype(str), "a": s["src"].astype(str), "b": s["dst"].astype(str),
-                        "score": pd.to_numeric(s["score"], errors="coerce"), "status": s["status"],
+                        "score": pd.to_numeric(s["score"], errors="coerce") if "score" in s.columns else np.nan,
+                        "status": s["status"],
                         "evidence": s["evidence"] if "evidence" in s.columns else None})
     for extra in ("decided_by", "decided_at", "note"):
         if extra in s.columns:

@@ -221,15 +221,28 @@ def _check_rel(t: str, src_label: str, dst_label: str, where: str) -> None:
 
 
 def _check_same_as(rec: dict[str, Any], where: str) -> None:
-    """A SAME_AS row: two different records, a known ``status``, a ``score`` from 0 to 1."""
+    """A SAME_AS row: two different records, a known ``status``, a ``score`` (when given) from 0 to 1, and
+    ``evidence`` (when given) a JSON object of fields, each ``{"a", "b", "match", "weight"}``
+    with a numeric weight, or a plain value (within the JSON depth limit)."""
     if rec["src"] == rec["dst"]:
         raise PackageError(f"{where}: SAME_AS joins a record to itself")
     status = rec.get("status")
     if status not in STATUSES:
         raise PackageError(f"{where}: SAME_AS status must be one of {', '.join(STATUSES)}, not {status!r:.80}")
     score = rec.get("score")
-    if score is not None and not 0 <= score <= 1:
-        raise PackageError(f"{where}: SAME_AS score must be from 0 to 1, not {score!r:.80}")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
+                              or not math.isfinite(score) or not 0 <= score <= 1):
+        raise PackageError(f"{where}: SAME_AS score must be a number from 0 to 1, not {score!r:.80}")
+    evidence = rec.get("evidence")
+    if evidence is None or evidence == "":
+        return
+    ev = parse_json(evidence, f"{where}: SAME_AS evidence") if isinstance(evidence, str) else evidence
+    if not isinstance(ev, dict):
+        raise PackageError(f"{where}: SAME_AS evidence must be a JSON object of fields, not {type(ev).__name__}")
+    for name, v in ev.items():
+        if isinstance(v, dict) and "weight" in v and (isinstance(v["weight"], bool)
+                                                      or not isinstance(v["weight"], (int, float, type(None)))):
+            raise PackageError(f"{where}: SAME_AS evidence {str(name)[:40]!r}: weight must be a number")
 
 
 def _frame(records: list[dict[str, Any]], kinds: dict[str, str]) -> pd.DataFrame:

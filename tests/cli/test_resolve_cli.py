@@ -287,3 +287,20 @@ def test_unresolved_explore_shows_the_record_and_its_same_as(circle):
     assert any("SAME_AS" in how for how in links["KE-A"]), links
     assert "UG-B" in links and "KE-B" not in links
     assert [r["key"] for r in nb["records"]] == ["UG-EX-7/1"]
+
+
+@pytest.mark.parametrize("evidence", ["[1, 2, 3]", "[" * 3000 + "]" * 3000, '{"tin": {"weight": "heavy"}}',
+                                      "not json", None])
+def test_review_shows_odd_evidence_without_failing(tmp_path, evidence):
+    # evidence written by another tool (or a partner before validation): review still works
+    import pandas as pd
+
+    path = str(tmp_path / "odd.duckdb")
+    with open_store(path) as st:
+        st.upsert_nodes("Trader", pd.DataFrame([{"key": "A1", "name": "Acme"}, {"key": "A2", "name": "ACME"}]))
+        st.upsert_rels("SAME_AS", pd.DataFrame([{"src_label": "Trader", "src": "A1", "dst_label": "Trader",
+                                                 "dst": "A2", "status": "review", "evidence": evidence}]))
+    res = CliRunner().invoke(_app(), ["resolve", "--review", "--store", path, "--user", "eve"], input="s\nq\n",
+                             env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output and "A1" in res.output and "score —" in res.output

@@ -286,7 +286,13 @@ def test_partner_same_as_cannot_reach_a_local_key_through_the_producer_name(tmp_
     (lambda h, rows: (h, [[c if i != h.index("status") or r[1] != "SAME_AS" else "maybe" for i, c in enumerate(r)]
                           for r in rows]), "status must be one of"),
     (lambda h, rows: (h, [[c if i != h.index("score") or r[1] != "SAME_AS" else "7" for i, c in enumerate(r)]
-                          for r in rows]), "score must be from 0 to 1"),
+                          for r in rows]), "score must be a number from 0 to 1"),
+    (lambda h, rows: (h, [[c if i != h.index("evidence") or r[1] != "SAME_AS" else "[1, 2, 3]"
+                           for i, c in enumerate(r)] for r in rows]), "evidence must be a JSON object"),
+    (lambda h, rows: (h, [[c if i != h.index("evidence") or r[1] != "SAME_AS" else "[" * 5000 + "]" * 5000
+                           for i, c in enumerate(r)] for r in rows]), "SAME_AS evidence"),
+    (lambda h, rows: (h, [[c if i != h.index("evidence") or r[1] != "SAME_AS" else '{"tin": {"weight": "heavy"}}'
+                           for i, c in enumerate(r)] for r in rows]), "weight must be a number"),
 ])
 def test_malformed_same_as_refused(source, tmp_path, edit, match):
     good = tmp_path / "p.zip"
