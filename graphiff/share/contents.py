@@ -273,6 +273,8 @@ def _from_csv(files: dict[str, bytes], pkg: str) -> tuple[dict[str, pd.DataFrame
     header, rows = _read_csv(files["edges.csv"], where, EDGE_FIXED, RESERVED_EDGE_PROPS, ("type", *REL_ENDS))
     skip = set(EDGE_FIXED) | set(PROVENANCE)
     rels: dict[str, list[dict[str, Any]]] = {}
+    in_package = {(label, str(r["key"])) for label, recs in nodes.items() for r in recs}
+    judged: dict[tuple[str, str, str], str] = {}
     for line, cells in rows:
         row = dict(zip(header, cells))
         at = f"{where} line {line}"
@@ -283,6 +285,16 @@ def _from_csv(files: dict[str, bytes], pkg: str) -> tuple[dict[str, pd.DataFrame
         rec.update(_typed({c: v for c, v in row.items() if c not in skip and v != ""}, rel_kinds.get(t, {}), at))
         if t == "SAME_AS":
             _check_same_as(rec, at)
+            # a judgement is about two records the package carries, stated once
+            for end in ("src", "dst"):
+                if (rec[f"{end}_label"], str(rec[end])) not in in_package:
+                    raise PackageError(f"{at}: SAME_AS names {rec[f'{end}_label']} {str(rec[end])[:80]!r}, which "
+                                       "is not a record of the package")
+            pair = (rec["src_label"], *sorted((str(rec["src"]), str(rec["dst"]))))
+            if pair in judged:
+                raise PackageError(f"{at}: a second SAME_AS between {pair[1][:80]!r} and {pair[2][:80]!r} "
+                                   f"(the first is on line {judged[pair]})")
+            judged[pair] = str(line)
         rec["_line"] = line
         rels.setdefault(t, []).append(rec)
     return ({k: _frame(v, node_kinds.get(k, {})) for k, v in nodes.items()},

@@ -293,6 +293,10 @@ def test_partner_same_as_cannot_reach_a_local_key_through_the_producer_name(tmp_
                            for i, c in enumerate(r)] for r in rows]), "SAME_AS evidence"),
     (lambda h, rows: (h, [[c if i != h.index("evidence") or r[1] != "SAME_AS" else '{"tin": {"weight": "heavy"}}'
                            for i, c in enumerate(r)] for r in rows]), "weight must be a number"),
+    (lambda h, rows: (h, [[c if i != h.index("dst") or r[1] != "SAME_AS" else "LOCAL-1" for i, c in enumerate(r)]
+                          for r in rows]), "which is not a record of the package"),
+    (lambda h, rows: (h, rows + [[c if i != h.index("status") else "rejected" for i, c in enumerate(r)]
+                                 for r in rows if r[1] == "SAME_AS"][:1]), "a second SAME_AS between"),
 ])
 def test_malformed_same_as_refused(source, tmp_path, edit, match):
     good = tmp_path / "p.zip"
