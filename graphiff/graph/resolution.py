@@ -11,8 +11,10 @@ pair of records of one label, with a ``status``:
 - ``rejected`` (an analyst said no) never joins, and keeps the two records apart even when
   other links would chain them together (a cannot-link constraint).
 
-A cluster's **resolved id** is the key of its representative: the smallest key among its own
-records (not imported from a partner package), else the smallest key. Every record of a
+A cluster's **resolved id** is the key of its representative: among its own records (not
+imported from a partner package) the one that says most (the most properties filled: the
+trader's own registration rather than another administration's note of it), ties to the
+smallest key. Every record of a
 cluster reads as that one entity in the resolved view: node tables keep one row per cluster
 (the representative's values, gaps filled from the other records) with ``aliases`` (the other
 keys) and ``alias_names`` (their other names); relationship ends and the reference columns of
@@ -71,13 +73,15 @@ class Resolution:
 
     @classmethod
     def from_links(cls, links: Iterable[tuple[str, str, str, str, float]],
-                   partner_keys: dict[str, set[str]] | None = None) -> "Resolution":
+                   partner_keys: dict[str, set[str]] | None = None,
+                   filled: dict[str, dict[str, int]] | None = None) -> "Resolution":
         """Cluster records from ``(label, a, b, status, score)`` links.
 
         Joining links (:data:`LINKING`) are applied confirmed first, then by score, highest
         first; a link is skipped when it would put two records an analyst rejected into one
         cluster. ``partner_keys[label]`` are records imported from partners (never chosen as
-        representative while the cluster has a record of its own).
+        representative while the cluster has a record of its own); ``filled[label][key]`` how
+        many properties a record has (the fullest record represents its cluster).
 
         Cost: O(L log L) for L links plus the size of the clusters merged.
 
@@ -87,14 +91,16 @@ class Resolution:
         [['A', 'B']]
         """
         partner_keys = partner_keys or {}
+        filled = filled or {}
         groups, _ = _join(list(links))
         out = cls()
         for label, group in groups.items():
             own = partner_keys.get(label, set())
+            full = filled.get(label, {})
             reps: dict[str, str] = {}
             members: dict[str, list[str]] = {}
             for g in group.values():
-                rep = min(g, key=lambda k: (k in own, k))
+                rep = min(g, key=lambda k: (k in own, -full.get(k, 0), k))
                 members[rep] = [rep] + sorted(k for k in g if k != rep)
                 for k in g:
                     reps[k] = rep
@@ -151,7 +157,8 @@ def spanning_links(links: Iterable[tuple[str, str, str, str, float]]) -> list[in
     return _join(list(links))[1]
 
 
-def resolution_from_tables(same_as: pd.DataFrame, partner_keys: dict[str, set[str]] | None = None) -> Resolution:
+def resolution_from_tables(same_as: pd.DataFrame, partner_keys: dict[str, set[str]] | None = None,
+                           filled: dict[str, dict[str, int]] | None = None) -> Resolution:
     """The :class:`Resolution` of a store's ``SAME_AS`` table (columns :data:`REL_ENDS`,
     ``status``, ``score``). Cost: O(L log L) for L relationships."""
     if same_as is None or not len(same_as) or "status" not in same_as.columns:
@@ -160,7 +167,7 @@ def resolution_from_tables(same_as: pd.DataFrame, partner_keys: dict[str, set[st
     score = pd.to_numeric(f["score"], errors="coerce").fillna(0.0) if "score" in f.columns else 0.0
     links = zip(f["src_label"].astype(str), f["src"].astype(str), f["dst"].astype(str),
                 f["status"].astype(str), np.broadcast_to(np.asarray(score, dtype=float), len(f)))
-    return Resolution.from_links(links, partner_keys)
+    return Resolution.from_links(links, partner_keys, filled)
 
 
 @lru_cache(maxsize=1)

@@ -76,13 +76,20 @@ class Tables:
             if not len(same_as):
                 return Resolution()
             partner: dict[str, set[str]] = {}
+            filled: dict[str, dict[str, int]] = {}
+            clustered = set(same_as["src"].astype(str)) | set(same_as["dst"].astype(str))
             for label in RESOLVABLE:
                 n = raw.nodes(label)
-                if len(n) and "source" in n.columns:
+                if not len(n):
+                    continue
+                n = n[n["key"].astype(str).isin(clustered).to_numpy()]
+                if "source" in n.columns:
                     src = n["source"].astype("string")
                     partner[label] = set(n.loc[src.str.startswith(PARTNER_SOURCE).fillna(False).to_numpy(), "key"]
                                          .astype(str))
-            return resolution_from_tables(same_as, partner)
+                props = [c for c in n.columns if not c.startswith("_") and c != "key"]
+                filled[label] = dict(zip(n["key"].astype(str), n[props].notna().sum(axis=1).astype(int)))
+            return resolution_from_tables(same_as, partner, filled)
         return self.memo(("graph.tables", "resolution"), compute)
 
     def nodes(self, label: str) -> pd.DataFrame:

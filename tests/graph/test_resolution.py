@@ -55,7 +55,7 @@ def build_world(store: Store, *, status: str = "linked") -> Store:
     store.upsert_nodes("Trader", pd.DataFrame([
         {"key": "T1", "trader_id": "T1", "name": "ACME EXPORTS", "country": "KE", **prov("traders.csv", 2)},
         {"key": "T2", "trader_id": "T2", "name": "MARA METALS LTD", "country": "UG", "tin": "UG100200",
-         **prov("traders.csv", 3)},
+         "legal_form": "Limited", **prov("traders.csv", 3)},
         {"key": T2B, "trader_id": T2B, "name": T2B_NAME, "country": "UG", "tin": "UG100200",
          "city": "KAMPALA", **prov("partner_traders.csv", 2)},
     ]))
