@@ -217,7 +217,9 @@ def judge_cmd(
     b: str = typer.Argument(..., metavar="B", help="The other record's key."),
     verdict: str = typer.Argument(..., metavar="VERDICT", help="confirm (the same entity), reject (never the same) "
                                                                "or unsure."),
-    label: str = typer.Option("Trader", "--label", "-l", help="Their label: Trader, Person, Carrier, BankAccount."),
+    label: Optional[str] = typer.Option(None, "--label", "-l", help="Their label: Trader, Person, Carrier, "
+                                                                    "BankAccount (default: the one holding both "
+                                                                    "keys; A and B may also be Label:key)."),
     user: Optional[str] = UserOpt,
     note: Optional[str] = typer.Option(None, "--note", help="Why (kept with the judgement)."),
     store: Optional[str] = StoreOpt,
@@ -227,12 +229,13 @@ def judge_cmd(
     """Judge whether two records are one entity. The judgement is kept with who and when, takes effect at once,
     and every later `graphiff resolve` respects it: a rejected pair is never linked again, a confirmed one always
     is."""
-    from graphiff.resolve.run import judge
+    from graphiff.resolve.run import judge, pair_label
 
     if verdict not in ("confirm", "reject", "unsure"):
         raise GraphiffError(f"unknown verdict {verdict!r}: choose confirm, reject or unsure")
     with store_from(store, database) as st:
-        result = judge(st, label, a, b, verdict, user=user or user_name(), note=note)  # type: ignore[arg-type]
+        lab, key_a, key_b = pair_label(st, a, b, label)
+        result = judge(st, lab, key_a, key_b, verdict, user=user or user_name(), note=note)  # type: ignore[arg-type]
     if as_json:
         print_json(result)
         return

@@ -104,7 +104,8 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
     """
     if not 0.0 < lower <= upper <= 1.0:
         raise GraphiffError(f"thresholds must satisfy 0 < lower <= upper <= 1 (got lower={lower}, upper={upper})")
-    asked = list(labels) if labels else list(RESOLVABLE)
+    by_lower = {x.lower(): x for x in RESOLVABLE}
+    asked = [by_lower.get(str(x).lower(), str(x)) for x in labels] if labels else list(RESOLVABLE)
     for label in asked:
         if label not in RESOLVABLE:
             raise GraphiffError(f"cannot resolve {label!r}: choose from {', '.join(RESOLVABLE)}")
@@ -314,6 +315,37 @@ def pairs(store: Store, *, status: Iterable[str] | None = None, label: str | Non
     out["a_name"] = [names.get((lab, k)) for lab, k in zip(out["label"], out["a"])]
     out["b_name"] = [names.get((lab, k)) for lab, k in zip(out["label"], out["b"])]
     return out.sort_values(["score", "label", "a", "b"], ascending=[False, True, True, True]).reset_index(drop=True)
+
+
+def pair_label(store: Store, a: str, b: str, label: str | None = None) -> tuple[str, str, str]:
+    """``(label, a, b)`` of two records named by key or ``Label:key``: the label given (any
+    letter case), else the one their ``Label:`` prefix names, else the one resolvable label
+    holding both keys. Raises :class:`NotFound` (naming the keys) or :class:`GraphiffError`
+    (the label is ambiguous or not resolvable)."""
+    by_lower = {x.lower(): x for x in RESOLVABLE}
+    keys, named = [], set()
+    for ref in (str(a), str(b)):
+        head, sep, rest = ref.partition(":")
+        if sep and head.lower() in by_lower:
+            named.add(by_lower[head.lower()])
+            keys.append(rest)
+        else:
+            keys.append(ref)
+    if label is not None:
+        if label.lower() not in by_lower:
+            raise GraphiffError(f"cannot judge {label!r} records: choose from {', '.join(RESOLVABLE)}")
+        named.add(by_lower[label.lower()])
+    if len(named) > 1:
+        raise GraphiffError(f"the two records must be of one label, not {' and '.join(sorted(named))}")
+    if named:
+        return named.pop(), keys[0], keys[1]
+    raw = Tables(store, resolved=False)
+    holding = [x for x in RESOLVABLE if len(raw.nodes(x)) and set(keys) <= set(raw.nodes(x)["key"].astype(str))]
+    if len(holding) == 1:
+        return holding[0], keys[0], keys[1]
+    if not holding:
+        raise NotFound(f"no trader, person, carrier or bank account holds both {keys[0]!r} and {keys[1]!r}")
+    raise GraphiffError(f"{keys[0]!r} and {keys[1]!r} are keys of {' and '.join(holding)}: say which with --label")
 
 
 def judge(store: Store, label: str, a: str, b: str, verdict: Literal["confirm", "reject", "unsure"], *,

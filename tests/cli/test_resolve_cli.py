@@ -305,3 +305,15 @@ def test_review_shows_odd_evidence_without_failing(tmp_path, evidence):
                              env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "Traceback" not in res.output and "A1" in res.output and "score —" in res.output
+
+
+def test_judge_finds_the_label_and_takes_label_key(mara):
+    cli("resolve", "--store", mara)
+    out = cli_json("judge", "Trader:KE-100", "Trader:UG-88231", "reject", "--store", mara, "--user", "ann")
+    assert (out["label"], out["status"], out["same_entity"]) == ("Trader", "rejected", False)
+    out = cli_json("judge", "KE-100", "UG-88231", "confirm", "--store", mara, "--user", "ann")   # label found
+    assert (out["label"], out["status"]) == ("Trader", "confirmed")
+    assert "no trader, person, carrier or bank account holds both" in refused(
+        "judge", "KE-100", "NOPE-1", "confirm", "--store", mara)
+    assert "must be of one label" in refused("judge", "Trader:KE-100", "Person:X", "confirm", "--store", mara)
+    assert cli_json("resolve", "--store", mara, "--label", "trader")["labels"].keys() == {"Trader"}
