@@ -148,6 +148,17 @@ def import_package_cmd(
         if coll["count"] > len(coll["listed"]):
             console.print(f"  ... and {coll['count'] - len(coll['listed']):,} more (--json lists the first "
                           f"{len(coll['listed'])})", highlight=False)
+    sa = result.get("same_as") or {}
+    if sa.get("count"):
+        statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(sa.get("statuses", {}).items()))
+        extra = []
+        if sa.get("naming_local_ids"):
+            extra.append(f"{sa['naming_local_ids']:,} name ids your own records also have (never joined to them)")
+        if sa.get("skipped"):
+            extra.append(f"{sa['skipped']:,} skipped")
+        console.print(escape(f"{sa['count']:,} SAME_AS judgement(s) of the partner ({statuses})"
+                             + (": " + "; ".join(extra) if extra else "")
+                             + "; kept as they came by `graphiff resolve`"), highlight=False)
     pa = result["partner_alerts"]
     if pa["count"]:
         counts = ", ".join(f"{p} {n:,}" for p, n in pa["patterns"].items())

@@ -350,3 +350,12 @@ def test_resolved_view_columns_never_travel(tmp_path):
             assert "aliases" not in header and "alias_names" not in header
             with open_store(str(tmp_path / f"dst-{name}.duckdb")) as dst:
                 import_package(dst, tmp_path / name)
+
+
+def test_the_import_summary_counts_the_partners_judgements(source, tmp_path):
+    from _clikit import run_cli
+
+    package(source, tmp_path / "p.zip")
+    code, out = run_cli("import-package", str(tmp_path / "p.zip"), "--store", str(tmp_path / "dst.duckdb"))
+    assert code == 0, out
+    assert "3 SAME_AS judgement(s) of the partner (linked 2, rejected 1)" in out
