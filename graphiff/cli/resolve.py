@@ -243,3 +243,41 @@ def judge_cmd(
     console.print(f"{esc(result['label'])} {esc(result['a'])} / {esc(result['b'])}: {result['status']} by "
                   f"{esc(result['decided_by'])}; now {state} (resolved id {esc(result['resolved_id'])})",
                   highlight=False)
+
+
+@app.command("why")
+def why_cmd(
+    a: str = typer.Argument(..., metavar="A", help="One record's key (or Label:key)."),
+    b: str = typer.Argument(..., metavar="B", help="The other record's key (or Label:key)."),
+    label: Optional[str] = typer.Option(None, "--label", "-l", help="Their label (default: the one holding both)."),
+    store: Optional[str] = StoreOpt,
+    database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Why two records are one entity, or not: the SAME_AS links that join them, hop by hop, each with its status,
+    score and the evidence field by field (who decided, when); or the link between them that does not join (review,
+    unsure, rejected)."""
+    from graphiff.resolve.run import why
+
+    with store_from(store, database) as st:
+        result = why(st, a, b, label)
+    if as_json:
+        print_json(result)
+        return
+    head = (f"{esc(result['label'])} {esc(result['a'])} and {esc(result['b'])}: "
+            + (f"one entity ({esc(result['resolved_id'])})" if result["same_entity"] else "separate entities"))
+    console.print(head, highlight=False)
+    if not result["links"]:
+        console.print("no SAME_AS links them (graphiff resolve finds candidates; graphiff judge A B confirm joins "
+                      "them by hand)", highlight=False)
+    for lk in result["links"]:
+        score = lk.get("score")
+        t = Table(title=f"{esc(lk['a'])} — {esc(lk['b'])}: {esc(lk.get('status'))}"
+                        + (f", score {score:.2f}" if isinstance(score, (int, float)) else "")
+                        + (f", by {esc(lk.get('decided_by'))} {esc(lk.get('decided_at') or '')}"
+                           if lk.get("decided_by") else ""))
+        for c in ("field", esc(lk["a"]), esc(lk["b"]), "match", "weight"):
+            t.add_column(c)
+        for row in _evidence_lines(lk.get("evidence")):
+            t.add_row(*(esc(x) for x in row), end_section=row[0] == "prior")
+        console.print(t)

@@ -278,9 +278,10 @@ def _with_support(evidence: str | None) -> str | None:
     if not evidence:
         return evidence
     ev = json.loads(evidence)
+    tail = {k: ev.pop(k) for k in ("prior", "total") if k in ev}
     ev["support"] = {"match": "its other candidate pairs all lead into this entity, through two or more of "
                               "its records", "weight": 0.0}
-    return json.dumps(ev, ensure_ascii=False)
+    return json.dumps({**ev, **tail}, ensure_ascii=False)
 
 
 def current_resolution(store: Store) -> Resolution:
@@ -315,6 +316,57 @@ def pairs(store: Store, *, status: Iterable[str] | None = None, label: str | Non
     out["a_name"] = [names.get((lab, k)) for lab, k in zip(out["label"], out["a"])]
     out["b_name"] = [names.get((lab, k)) for lab, k in zip(out["label"], out["b"])]
     return out.sort_values(["score", "label", "a", "b"], ascending=[False, True, True, True]).reset_index(drop=True)
+
+
+def why(store: Store, a: str, b: str, label: str | None = None) -> dict[str, Any]:
+    """Why two records are (or are not) one entity: the SAME_AS links that join them, hop by
+    hop with each link's status, score and evidence (a cluster's links form a forest, so two
+    of its records may be joined through others), or the SAME_AS between them that does not
+    join (review, unsure, rejected), or nothing.
+
+    Returns ``{"label", "a", "b", "same_entity", "resolved_id", "links": [{"a", "b", "status",
+    "score", "evidence", "decided_by", "decided_at"}]}``. Cost: one read of SAME_AS and a
+    breadth-first search over the joining links of one label.
+    """
+    label, a, b = pair_label(store, a, b, label)
+    raw = Tables(store, resolved=False)
+    s = raw.rels("SAME_AS")
+    res = current_resolution(store)
+    out: dict[str, Any] = {"label": label, "a": a, "b": b, "resolved_id": res.of(label, a),
+                           "same_entity": res.of(label, a) == res.of(label, b), "links": []}
+    if not len(s):
+        return out
+    s = s[s["src_label"].astype(str) == label]
+    fields = [c for c in ("status", "score", "evidence", "decided_by", "decided_at") if c in s.columns]
+    recs = {(str(r["src"]), str(r["dst"])): {f: r.get(f) for f in fields} for r in s.to_dict("records")}
+
+    def link(x: str, y: str) -> dict[str, Any]:
+        k = (x, y) if (x, y) in recs else (y, x)
+        return {"a": k[0], "b": k[1], **{f: (None if isinstance(v, float) and v != v else v)
+                                         for f, v in recs[k].items()}}
+    if out["same_entity"]:
+        adj: dict[str, list[str]] = {}
+        for (x, y), r in recs.items():
+            if r.get("status") in ("linked", "confirmed"):
+                adj.setdefault(x, []).append(y)
+                adj.setdefault(y, []).append(x)
+        prev: dict[str, str | None] = {a: None}
+        todo = [a]
+        while todo and b not in prev:
+            nxt = []
+            for x in todo:
+                for y in adj.get(x, []):
+                    if y not in prev:
+                        prev[y] = x
+                        nxt.append(y)
+            todo = nxt
+        node = b
+        while prev.get(node) is not None:
+            out["links"].insert(0, link(prev[node], node))  # type: ignore[arg-type]
+            node = prev[node]  # type: ignore[assignment]
+    elif (a, b) in recs or (b, a) in recs:
+        out["links"].append(link(a, b))
+    return out
 
 
 def pair_label(store: Store, a: str, b: str, label: str | None = None) -> tuple[str, str, str]:

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 ROOT = Path(__file__).resolve().parents[2]
 
 #: the README's commands, in the order `graphiff --help` lists them
-COMMANDS = ["load", "status", "samples", "demo", "resolve", "judge", "detect", "evaluate", "risk", "mirror-report",
-            "explore", "path", "communities", "central", "chart", "package", "keygen", "import-package"]
+COMMANDS = ["load", "status", "samples", "demo", "resolve", "judge", "why", "detect", "evaluate", "risk",
+            "mirror-report", "explore", "path", "communities", "central", "chart", "package", "keygen",
+            "import-package"]
 
 
 def _python(code: str) -> subprocess.CompletedProcess:

@@ -317,3 +317,19 @@ def test_judge_finds_the_label_and_takes_label_key(mara):
         "judge", "KE-100", "NOPE-1", "confirm", "--store", mara)
     assert "must be of one label" in refused("judge", "Trader:KE-100", "Person:X", "confirm", "--store", mara)
     assert cli_json("resolve", "--store", mara, "--label", "trader")["labels"].keys() == {"Trader"}
+
+
+def test_why_shows_the_links_that_join_two_records(mara):
+    cli("resolve", "--store", mara)
+    # TZ-0042 and UG-88231 are one entity through KE-100 (the run writes the links that make it)
+    out = cli_json("why", "TZ-0042", "UG-88231", "--store", mara)
+    assert out["same_entity"] and out["resolved_id"] == "KE-100"
+    assert [(lk["a"], lk["b"], lk["status"]) for lk in out["links"]] == [
+        ("KE-100", "TZ-0042", "linked"), ("KE-100", "UG-88231", "linked")]
+    text = cli("why", "TZ-0042", "UG-88231", "--store", mara)
+    assert "one entity (KE-100)" in text and "phone" in text and "tin" in text and "total" in text
+    cli("judge", "KE-100", "UG-88231", "reject", "--store", mara, "--user", "ann")
+    out = cli_json("why", "KE-100", "UG-88231", "--store", mara)
+    assert not out["same_entity"] and [lk["status"] for lk in out["links"]] == ["rejected"]
+    assert out["links"][0]["decided_by"] == "ann"
+    assert "no SAME_AS links them" in cli("why", "KE-100", "KE-200", "--store", mara)
