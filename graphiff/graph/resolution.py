@@ -16,8 +16,9 @@ imported from a partner package) the one that says most (the most properties fil
 trader's own registration rather than another administration's note of it), ties to the
 smallest key. Every record of a
 cluster reads as that one entity in the resolved view: node tables keep one row per cluster
-(the representative's values, gaps filled from the other records) with ``aliases`` (the other
-keys) and ``alias_names`` (their other names); relationship ends and the reference columns of
+(the representative's values, gaps filled from the other records, saying which in
+``filled_from``) with ``aliases`` (the other keys) and ``alias_names`` (their other names);
+relationship ends and the reference columns of
 record nodes (a declaration's ``exporter_id``, a payment's ``from_account``...) are rewritten
 to the resolved id.
 """
@@ -233,9 +234,28 @@ def resolve_nodes(label: str, frame: pd.DataFrame, res: Resolution) -> pd.DataFr
         names = part.groupby("_rep", sort=True)["name"].agg(
             lambda s: "; ".join(dict.fromkeys(str(v) for v in s.iloc[1:].dropna() if str(v) != str(s.iloc[0]))))
         merged["alias_names"] = names.reindex(merged.index).to_numpy()
+    merged["filled_from"] = _filled_from(part, merged)
     merged = merged.drop(columns=["_own"]).reset_index(drop=True)
-    return pd.concat([frame[~clustered], merged], ignore_index=True)[
-        list(frame.columns) + [c for c in ("aliases", "alias_names") if c in merged.columns and c not in frame.columns]]
+    extra = [c for c in (*RESOLVED_COLUMNS, "filled_from") if c in merged.columns and c not in frame.columns]
+    return pd.concat([frame[~clustered], merged], ignore_index=True)[list(frame.columns) + extra]
+
+
+def _filled_from(part: pd.DataFrame, merged: pd.DataFrame) -> list[str | None]:
+    """Per resolved entity, the values its representative lacks and another record gave:
+    ``"city: T2'; tin: T3"`` (None when the representative's own record holds every value)."""
+    own = part[~part["_own"].to_numpy(dtype=bool)].drop_duplicates("_rep").set_index("_rep")
+    notes: list[list[str]] = [[] for _ in range(len(merged))]
+    for c in part.columns:
+        if c in ("key", "_rep", "_own") or c.startswith("_") or c in RESOLVED_COLUMNS:
+            continue
+        mine = own[c].reindex(merged.index) if c in own.columns else pd.Series(None, index=merged.index)
+        gap = (merged[c].notna() & mine.isna()).to_numpy(dtype=bool)
+        if not gap.any():
+            continue
+        src = part[part[c].notna().to_numpy(dtype=bool)].groupby("_rep")["key"].first().reindex(merged.index)
+        for n in np.flatnonzero(gap):
+            notes[n].append(f"{c}: {src.iloc[n]}")
+    return ["; ".join(x) if x else None for x in notes]
 
 
 def resolve_rels(rel_type: str, frame: pd.DataFrame, res: Resolution) -> pd.DataFrame:

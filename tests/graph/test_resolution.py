@@ -93,6 +93,8 @@ def test_resolved_tables_show_one_trader_with_aliases(world):
     assert traders["T2"]["aliases"] == T2B and traders["T2"]["alias_names"] == T2B_NAME
     assert traders["T2"]["name"] == "MARA METALS LTD"          # the representative's own values
     assert traders["T2"]["city"] == "KAMPALA"                  # a gap filled from the other record
+    assert traders["T2"]["filled_from"] == f"city: {T2B}"       # ... and it says which
+    assert pd.isna(traders["T1"].get("filled_from"))
     assert pd.isna(traders["T1"]["aliases"])
     decls = by_key(t.nodes("Declaration"))
     assert (decls["D2/1"]["exporter_id"], decls["D2/1"]["importer_id"]) == ("T2", "T1")
