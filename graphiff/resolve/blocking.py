@@ -5,9 +5,11 @@ tax id (passport for persons), phone, email, address, bank account held or offic
 directing both, or a company both direct), the same name core,
 or the same name core with one word left out (catches a typo or a dropped word in one of
 them) in the same country (for persons: with the same birth date). Accounts pair on their
-national number. A value shared by more than ``max_block`` records is a placeholder or a
+national number. An identifier shared by more than ``max_block`` records is a placeholder or a
 registered agent (a clerk's "123456789", a formation agent's address), not an identity: it
-makes no pair, and scoring counts it as no evidence (:func:`value_counts`).
+makes no pair, and scoring counts it as no evidence (:func:`value_counts`). A name blocks up to
+:data:`NAME_BLOCK_FACTOR` times larger (a company known to every administration has as many
+records under its name).
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+#: a name (core) blocks up to this many times ``max_block`` records
+NAME_BLOCK_FACTOR = 5
 #: identifier fields: ``;``-joined values, any one shared makes a candidate pair
 ID_FIELDS = ("tin", "phone", "email", "address", "accounts")
 
@@ -98,7 +102,9 @@ def candidate_pairs(recs: pd.DataFrame, label: str, *, max_block: int = 20) -> t
             continue
         e = e.drop_duplicates()
         size = e.groupby("v")["i"].transform("size").to_numpy()
-        big = size > max_block
+        # a name is no placeholder: one company's records under many administrations' ids share
+        # it, so names block up to NAME_BLOCK_FACTOR times larger (O(b²) pairs per block)
+        big = size > (max_block * NAME_BLOCK_FACTOR if kind == "name" else max_block)
         if big.any():
             skipped[kind] = int(e.loc[big, "v"].nunique())
         e = e[(size >= 2) & ~big]

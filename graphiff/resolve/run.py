@@ -176,13 +176,14 @@ def resolve(store: Store, *, labels: Iterable[str] | None = None, upper: float =
             review = np.flatnonzero((status == "review") & ~judged)
             inside = np.array([of.get(a_arr[n], a_arr[n]) == of.get(b_arr[n], b_arr[n]) for n in review], dtype=bool)
             status[review[inside]] = ""
-            promoted = _supported(review[~inside], a_arr, b_arr, scored["score"].to_numpy(), of,
-                                  res.members.get(label, {}))
+            # person names are common: two people share one, so no record joins by name support
+            promoted = np.empty(0, dtype=np.int64) if label == "Person" else _supported(
+                review[~inside], a_arr, b_arr, scored["score"].to_numpy(), of, res.members.get(label, {}))
             status[promoted] = "linked"
             span[promoted] = True
             if len(promoted):   # a stray that joined an entity: its other pairs into it are implied too
                 joined = dict(of)
-                for n in promoted:
+                for n in promoted.tolist():
                     x, y = a_arr[n], b_arr[n]
                     if x in of or x in res.members.get(label, {}):
                         x, y = y, x

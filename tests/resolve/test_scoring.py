@@ -109,7 +109,7 @@ def test_a_placeholder_tax_id_is_no_evidence_on_either_side():
 
 
 def test_an_identifier_shared_by_too_many_records_gives_no_weight():
-    rows = [{"key": f"R{n:02d}", "name": f"Agent Client {n}", "country": "KE", "address": "1 AGENT HOUSE",
+    rows = [{"key": f"R{n:02d}", "name": f"Client{n} Holdings{n}", "country": "KE", "address": "1 AGENT HOUSE",
              "email": "x@agent.example" if n < 2 else None} for n in range(25)]
     got = score_all(recs(rows))
     assert list(got) == [("R00", "R01")]               # only the shared email makes a pair
