@@ -17,8 +17,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-#: a name (core) blocks up to this many times ``max_block`` records
+#: a trader's or carrier's name (core) blocks up to this many times ``max_block`` records ...
 NAME_BLOCK_FACTOR = 5
+#: ... a block larger than ``max_block`` pairing each record with the next this many of it
+NAME_WINDOW = 6
 #: identifier fields: ``;``-joined values, any one shared makes a candidate pair
 ID_FIELDS = ("tin", "phone", "email", "address", "accounts")
 
@@ -102,23 +104,29 @@ def candidate_pairs(recs: pd.DataFrame, label: str, *, max_block: int = 20) -> t
             continue
         e = e.drop_duplicates()
         size = e.groupby("v")["i"].transform("size").to_numpy()
-        # a name is no placeholder: one company's records under many administrations' ids share
-        # it, so names block up to NAME_BLOCK_FACTOR times larger (O(b²) pairs per block)
-        big = size > (max_block * NAME_BLOCK_FACTOR if kind == "name" else max_block)
+        # a company's name is no placeholder: its records under many administrations' ids share
+        # it, so a trader's or carrier's name blocks up to NAME_BLOCK_FACTOR times larger, each
+        # record paired with the next few of the block only (a chain joins them all)
+        wide = kind == "name" and label != "Person"
+        big = size > (max_block * NAME_BLOCK_FACTOR if wide else max_block)
         if big.any():
             skipped[kind] = int(e.loc[big, "v"].nunique())
-        e = e[(size >= 2) & ~big]
+        keep = (size >= 2) & ~big
+        e = e[keep]
         if len(e):
             parts.append(pd.DataFrame({"i": e["i"].to_numpy(dtype=np.int64),
                                        "v": (str(bit) + ":" + e["v"].astype(str)).to_numpy(),
-                                       "bit": np.int64(1 << bit)}))
+                                       "bit": np.int64(1 << bit), "size": size[keep].astype(np.int64)}))
     if not parts:
         return pd.DataFrame({"i": np.empty(0, np.int64), "j": np.empty(0, np.int64), "blocks": []}), skipped
     con = duckdb.connect()
     try:
         con.register("e", pd.concat(parts, ignore_index=True))
-        p = con.execute("SELECT a.i AS i, b.i AS j, bit_or(a.bit) AS bits FROM e a JOIN e b "
-                        "ON a.v = b.v AND a.i < b.i GROUP BY a.i, b.i ORDER BY a.i, b.i").df()
+        p = con.execute(
+            "WITH r AS (SELECT *, row_number() OVER (PARTITION BY v ORDER BY i) AS rn FROM e) "
+            "SELECT a.i AS i, b.i AS j, bit_or(a.bit) AS bits FROM r a JOIN r b ON a.v = b.v AND a.i < b.i "
+            "AND (a.size <= ? OR b.rn - a.rn <= ?) GROUP BY a.i, b.i ORDER BY a.i, b.i",
+            [max_block, NAME_WINDOW]).df()
     finally:
         con.close()
     labels = {b: ",".join(n for k, n in enumerate(names) if int(b) >> k & 1) for b in p["bits"].unique()}
