@@ -35,6 +35,8 @@ _LONG_FORMS = ("company", "limited", "corporation", "incorporated", "kabushiki",
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 #: dotted initials ("F.Z.E.", "L.L.C.") written as one word so legal-form removal sees them
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+#: legal forms written out that rigour knows only abbreviated
+_SPELLED = re.compile(r"\bfree\s+zone\s+(?:establishment|company)s?\b", re.IGNORECASE)
 #: a tax id made of one repeated character, or of no digits at all, identifies nothing
 _JUNK_TIN = re.compile(r"^(.)\1*$|^[^0-9]*$")
 
@@ -53,11 +55,13 @@ def name_core(name: str) -> str:
     'romaska'
     >>> name_core("Blue Ridge Packaging Cmopany Limited"), name_core("Lamu Paper Kabushiki Kisha")
     ('blue packaging ridge', 'lamu paper')
+    >>> name_core("Kivu Noble Tyres Free Zone Establishments") == name_core("Kivu Noble Tyres FZE")
+    True
     """
     if not name:
         return ""
     # rigour's legal-form table is case-folded and matches case-folded text only ("ООО", "АО")
-    dotted = _DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", str(name))
+    dotted = _SPELLED.sub(" FZE ", _DOTTED.sub(lambda m: m.group(0).replace(".", "") + " ", str(name)))
     stripped = remove_org_types(dotted.casefold()) or ""
     plain = ascii_text(normalize_name(stripped) or "") or ""
     words = [_singular(w) for w in _NON_WORD.sub(" ", plain.lower()).split()]
