@@ -195,8 +195,11 @@ def _review(store: Optional[str], database: Optional[str], labels: list[str], li
                     t.add_row(*(esc(x) for x in row), end_section=row[0] == "prior")
             console.print(t)
             while True:
-                ans = typer.prompt("same entity? [y]es / [n]o / [u]nsure / [s]kip / [q]uit", default="s",
-                                   err=True).strip().lower()
+                try:
+                    ans = typer.prompt("same entity? [y]es / [n]o / [u]nsure / [s]kip / [q]uit", default="s",
+                                       err=True).strip().lower()
+                except typer.Abort:   # the input ended (or Ctrl-C): stop as with q, keeping what was judged
+                    ans = "q"
                 if ans in answers or ans in ("s", "skip", "q", "quit"):
                     break
                 err_console.print("answer y, n, u, s or q", highlight=False)

@@ -49,7 +49,7 @@ def reserved_columns(kind: FileKind) -> dict[str, str]:
     """
     out = {"key": "the row's key"}
     if kind.label:
-        out.update(dict.fromkeys(RESOLVED_COLUMNS, "the resolved view's names of the other records of an entity"))
+        out.update(dict.fromkeys(RESOLVED_COLUMNS, "the resolved view's keys and names of an entity's other records"))
     out.update(dict.fromkeys(PROVENANCE, "provenance: where each row comes from"))
     out[ID_CHECK] = "the mark of an account id that fails the IBAN check"
     out.update(dict.fromkeys(kind.derived, f"derived by the load for {kind.name}"))

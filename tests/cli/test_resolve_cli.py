@@ -333,3 +333,11 @@ def test_why_shows_the_links_that_join_two_records(mara):
     assert not out["same_entity"] and [lk["status"] for lk in out["links"]] == ["rejected"]
     assert out["links"][0]["decided_by"] == "ann"
     assert "no SAME_AS links them" in cli("why", "KE-100", "KE-200", "--store", mara)
+
+
+def test_review_stops_cleanly_when_the_input_ends(review):
+    cli("resolve", "--store", review)
+    res = CliRunner().invoke(_app(), ["resolve", "--review", "--store", review, "--user", "dana"], input="y\n",
+                             env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "judged as dana: 1 confirmed" in res.output
