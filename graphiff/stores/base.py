@@ -14,11 +14,25 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any, Iterator, Literal
 
 import pandas as pd
 
 from graphiff.errors import StoreError
+
+
+def stamped(info: dict[str, Any]) -> dict[str, Any]:
+    """A load record with ``recorded_at`` (UTC, microseconds) added when it has none: what
+    orders loads recorded within one second (``loaded_at`` has whole seconds)."""
+    if info.get("recorded_at"):
+        return dict(info)
+    return {**info, "recorded_at": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
+
+
+def load_order(info: dict[str, Any]) -> tuple[str, str]:
+    """The sort key of :meth:`Store.loads`: first load time, then when it was recorded."""
+    return (str(info.get("first_loaded_at", info.get("loaded_at", ""))), str(info.get("recorded_at", "")))
 
 
 class Store(ABC):

@@ -23,7 +23,7 @@ import pyarrow as pa
 from graphiff.errors import StoreError
 from graphiff.model import model
 from graphiff.model.identity import REL_ENDS, rel_ids
-from graphiff.stores.base import Store
+from graphiff.stores.base import Store, load_order, stamped
 from graphiff.stores.columns import sql_type, to_arrow
 
 
@@ -359,14 +359,14 @@ class EmbeddedStore(Store):
         with _reading(self.path, "recording the load"):
             self.con.execute("INSERT INTO _loads VALUES (?, ?) ON CONFLICT (load_id) "
                              "DO UPDATE SET info = excluded.info",
-                             [info["load_id"], json.dumps(info, sort_keys=True, default=str)])
+                             [info["load_id"], json.dumps(stamped(info), sort_keys=True, default=str)])
 
     def loads(self) -> list[dict[str, Any]]:
         self._flush()
         with _reading(self.path, "reading the loads"):
             rows = self.con.execute("SELECT info FROM _loads").fetchall()
             out = [json.loads(r[0]) for r in rows]
-            return sorted(out, key=lambda d: d.get("first_loaded_at", d.get("loaded_at", "")))
+            return sorted(out, key=load_order)
 
     def wipe(self) -> None:
         self._flush()

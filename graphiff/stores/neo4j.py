@@ -39,7 +39,7 @@ import pandas as pd
 from graphiff.errors import GraphiffError, StoreError
 from graphiff.model import model
 from graphiff.model.identity import REL_ENDS, rel_ids
-from graphiff.stores.base import Store
+from graphiff.stores.base import Store, load_order, stamped
 from graphiff.stores.columns import sql_type, to_arrow
 from graphiff.stores.cypher import cypher, statements
 from graphiff.stores.neo4j_columns import register_columns, stored_columns
@@ -461,9 +461,9 @@ class Neo4jStore(Store):
 
     def record_load(self, info: dict[str, Any]) -> None:
         if self._stage is not None:  # written last when the unit is published
-            self._stage.info = dict(info)
+            self._stage.info = stamped(info)
             return
-        text = json.dumps(info, sort_keys=True, default=str)
+        text = json.dumps(stamped(info), sort_keys=True, default=str)
         q = cypher("record_load")
         self._write(lambda tx: tx.run(q, load_id=str(info["load_id"]), info=text).consume(), "recording the load")
 
@@ -471,7 +471,7 @@ class Neo4jStore(Store):
         q = cypher("loads")
         infos = self._read(lambda tx: [r["info"] for r in tx.run(q)], "reading the loads")
         out = [json.loads(i) for i in infos if i]
-        return sorted(out, key=lambda d: d.get("first_loaded_at", d.get("loaded_at", "")))
+        return sorted(out, key=load_order)
 
     def wipe(self) -> None:
         self._no_unit("wiping the store")

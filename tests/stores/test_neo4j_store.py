@@ -529,3 +529,11 @@ def test_detectors_give_the_same_alerts_on_both_stores(neo4j_uri, tmp_path):
         assert a and a == b
         assert emb.counts() == neo.counts()  # alerts written back the same way
         assert sorted(x.id for x in stored_alerts(neo)) == sorted(x["id"] for x in b)
+
+
+def test_loads_recorded_within_one_second_keep_their_order(store):
+    # loaded_at has whole seconds: two loads in one second come back in the order they were recorded
+    for load_id in ("Lz", "La", "Lm"):
+        store.record_load({"load_id": load_id, "loaded_at": "2024-01-02T00:00:00Z",
+                           "first_loaded_at": "2024-01-02T00:00:00Z"})
+    assert [d["load_id"] for d in store.loads()] == ["Lz", "La", "Lm"]
