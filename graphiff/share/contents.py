@@ -220,6 +220,15 @@ def _check_rel(t: str, src_label: str, dst_label: str, where: str) -> None:
         raise PackageError(f"{where}: SAME_AS joins two records of one label, not {src_label!r} and {dst_label!r}")
 
 
+def _check_score(score: Any, at: str, *, required: bool) -> None:
+    """A score is a finite number from 0 to 1 (or absent when not ``required``)."""
+    if score is None and not required:
+        return
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score) \
+            or not 0 <= score <= 1:
+        raise PackageError(f"{at}: score must be a number from 0 to 1, not {score!r:.80}")
+
+
 def _check_same_as(rec: dict[str, Any], where: str) -> None:
     """A SAME_AS row: two different records, a known ``status``, a ``score`` (when given) from 0 to 1, and
     ``evidence`` (when given) a JSON object of fields, each ``{"a", "b", "match", "weight"}``
@@ -229,10 +238,7 @@ def _check_same_as(rec: dict[str, Any], where: str) -> None:
     status = rec.get("status")
     if status not in STATUSES:
         raise PackageError(f"{where}: SAME_AS status must be one of {', '.join(STATUSES)}, not {status!r:.80}")
-    score = rec.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
-                              or not math.isfinite(score) or not 0 <= score <= 1):
-        raise PackageError(f"{where}: SAME_AS score must be a number from 0 to 1, not {score!r:.80}")
+    _check_score(rec.get("score"), f"{where}: SAME_AS", required=False)
     evidence = rec.get("evidence")
     if evidence is None or evidence == "":
         return
@@ -354,10 +360,7 @@ def partner_alerts(files: dict[str, bytes], pkg: str) -> list[dict[str, Any]]:
         check_text(a.get("pattern"), f"{at}: pattern", required=True, limit=200)
         check_text(a.get("id"), f"{at}: id", limit=MAX_KEY)
         check_text(a.get("explanation"), f"{at}: explanation", limit=100_000)
-        score = a.get("score")
-        if (isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score)
-                or not 0 <= score <= 1):
-            raise PackageError(f"{at}: score must be a number from 0 to 1, not {score!r:.80}")
+        _check_score(a.get("score"), at, required=True)
         entities = a.get("entities", [])
         if not isinstance(entities, list):
             raise PackageError(f"{at}: entities must be a list")
@@ -389,10 +392,7 @@ def read_judgements(files: dict[str, bytes], pkg: str) -> list[dict[str, Any]]:
         if j.get("judgement") not in STATUS_OF_JUDGEMENT:
             raise PackageError(f"{at}: judgement must be one of {', '.join(STATUS_OF_JUDGEMENT)}, "
                                f"not {j.get('judgement')!r:.80}")
-        score = j.get("score")
-        if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))
-                                  or not math.isfinite(score) or not 0 <= score <= 1):
-            raise PackageError(f"{at}: score must be a number from 0 to 1, not {score!r:.80}")
+        _check_score(j.get("score"), at, required=False)
         for name in ("user", "timestamp"):
             check_text(j.get(name), f"{at}: {name}", limit=MAX_KEY)
         g = j.get("graphiff") or {}

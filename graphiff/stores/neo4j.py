@@ -410,39 +410,30 @@ class Neo4jStore(Store):
     def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
         model().node(label)
         self._no_unit("deleting nodes")
-        total = 0
-        if keys is None:
-            q = cypher("delete_label_batch", label=label)
-            while True:
-                n = self._write(lambda tx: tx.run(q, batch=self.node_batch).single()["n"], f"deleting {label} nodes")
-                total += int(n)
-                if not n:
-                    return total
-        q = cypher("delete_nodes", label=label)
-        uniq = list(dict.fromkeys(str(k) for k in keys))
-        for start in range(0, len(uniq), self.node_batch):
-            part = uniq[start:start + self.node_batch]
-            total += int(self._write(lambda tx: tx.run(q, keys=part).single()["n"], f"deleting {label} nodes"))
-        return total
+        return self._delete(cypher("delete_label_batch", label=label), cypher("delete_nodes", label=label),
+                            "keys", keys, self.node_batch, f"deleting {label} nodes")
 
     def delete_rels(self, rel_type: str, rids: list[str] | None = None) -> int:
         model().rel(rel_type)
         self._no_unit("deleting relationships")
+        return self._delete(cypher("delete_type_batch", type=rel_type), cypher("delete_rels", type=rel_type),
+                            "rids", rids, self.rel_batch, f"deleting {rel_type} relationships")
+
+    def _delete(self, all_query: str, some_query: str, param: str, ids: list[str] | None, batch: int,
+                what: str) -> int:
+        """Delete everything ``all_query`` matches (``ids`` None: batch after batch until none is
+        left) or the ``ids`` given to ``some_query`` as ``$param``, in batches; the count deleted."""
         total = 0
-        if rids is None:
-            q = cypher("delete_type_batch", type=rel_type)
+        if ids is None:
             while True:
-                n = self._write(lambda tx: tx.run(q, batch=self.rel_batch).single()["n"],
-                                f"deleting {rel_type} relationships")
-                total += int(n)
+                n = int(self._write(lambda tx: tx.run(all_query, batch=batch).single()["n"], what))
+                total += n
                 if not n:
                     return total
-        q = cypher("delete_rels", type=rel_type)
-        uniq = list(dict.fromkeys(str(r) for r in rids))
-        for start in range(0, len(uniq), self.rel_batch):
-            part = uniq[start:start + self.rel_batch]
-            total += int(self._write(lambda tx: tx.run(q, rids=part).single()["n"],
-                                     f"deleting {rel_type} relationships"))
+        uniq = list(dict.fromkeys(str(k) for k in ids))
+        for start in range(0, len(uniq), batch):
+            part = uniq[start:start + batch]
+            total += int(self._write(lambda tx: tx.run(some_query, **{param: part}).single()["n"], what))
         return total
 
     def counts(self) -> dict[str, dict[str, int]]:
