@@ -238,16 +238,52 @@ class GraphIndex:
         """Half-edge positions incident to ``nodes`` and the node each comes from (vectorised)."""
         return _csr_gather(self.indptr, nodes)
 
-    def expand(self, seeds: Iterable[int], hops: int, edge_ok: np.ndarray | None = None) -> np.ndarray:
+    def degree_within(self, nodes: np.ndarray, edge_ok: np.ndarray | None = None) -> np.ndarray:
+        """Relationships at each of ``nodes`` (both directions) that ``edge_ok`` allows."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        if edge_ok is None:
+            return self.degree[nodes]
+        pos, origin = self.gather(nodes)
+        ok = edge_ok[self.h_edge[pos]]
+        counts = pd.Series(ok).groupby(origin).sum() if len(pos) else pd.Series(dtype="int64")
+        return counts.reindex(nodes, fill_value=0).to_numpy(dtype=np.int64)
+
+    def hubs_among(self, nodes: np.ndarray, hub_limit: int | None, edge_ok: np.ndarray | None = None) -> np.ndarray:
+        """The ``nodes`` with more than ``hub_limit`` allowed relationships (none when the limit
+        is None or 0). Only nodes above the limit in the whole graph are counted again under
+        the filters, so the check costs O(relationships of the few big nodes)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        if not hub_limit or not len(nodes):
+            return np.empty(0, dtype=np.int64)
+        big = nodes[self.degree[nodes] > hub_limit]
+        if not len(big):
+            return big
+        return big[self.degree_within(big, edge_ok) > hub_limit]
+
+    def neighbour_counts(self, i: int, edge_ok: np.ndarray | None = None) -> dict[str, int]:
+        """Neighbours of node ``i`` over allowed relationships, counted by label."""
+        lo, hi = self.indptr[i], self.indptr[i + 1]
+        nb = self.h_nbr[lo:hi]
+        if edge_ok is not None:
+            nb = nb[edge_ok[self.h_edge[lo:hi]]]
+        codes, counts = np.unique(self.node_label[np.unique(nb)], return_counts=True)
+        return {self.labels[int(c)]: int(n) for c, n in zip(codes, counts)}
+
+    def expand(self, seeds: Iterable[int], hops: int, edge_ok: np.ndarray | None = None,
+               hub_limit: int | None = None) -> np.ndarray:
         """Hop distance of every node from ``seeds`` (-1 = not reached within ``hops``).
 
         A hop reaches the neighbours of the frontier over allowed relationships; records it
         reaches pass the walk on to their other ends within the same hop; hubs (Country) are
-        not passed through unless they are seeds. Cost: O(edges touched) per hop, vectorised.
+        not passed through unless they are seeds, nor -- with ``hub_limit`` -- nodes with more
+        allowed relationships than the limit (a shipping line or a vessel on thousands of
+        declarations), seeds included. Cost: O(edges touched) per hop, vectorised.
         """
         dist = np.full(self.n, -1, dtype=np.int32)
         frontier = np.unique(np.asarray(list(seeds), dtype=np.int64))
         dist[frontier] = 0
+        if hub_limit:
+            frontier = np.setdiff1d(frontier, self.hubs_among(frontier, hub_limit, edge_ok))
         mark = np.zeros(self.n, dtype=bool)
         is_rec, is_hub = self.is_record, self.is_hub
         for h in range(1, int(hops) + 1):
@@ -278,6 +314,8 @@ class GraphIndex:
                 break
             allr = np.concatenate(reached)
             frontier = allr[~is_rec[allr] & ~is_hub[allr]]
+            if hub_limit and h < hops:
+                frontier = np.setdiff1d(frontier, self.hubs_among(frontier, hub_limit, edge_ok))
         return dist
 
     def links(self, members: np.ndarray, ends: np.ndarray, edge_ok: np.ndarray | None = None) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
-from graphiff.graph.index import GraphIndex, caption_of, check_date, graph_index, node_props
+from graphiff.graph.index import RECORD_LABELS, GraphIndex, caption_of, check_date, graph_index, node_props
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.graph.tables import Tables
 from graphiff.model import model
@@ -47,7 +47,8 @@ def _alert_nodes_of_pattern(tables: Tables, idx: GraphIndex, pattern: str) -> li
 
 def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: str | Iterable[str] | None = None,
            pattern: str | None = None, hops: int = 1, rel_types: list[str] | None = None,
-           date_from: str | None = None, date_to: str | None = None, max_nodes: int = 500) -> Subgraph:
+           date_from: str | None = None, date_to: str | None = None, max_nodes: int = 500,
+           types: list[str] | None = None, hub_limit: int | None = None) -> Subgraph:
     """Choose the subgraph around seeds for a link chart or a sharing package.
 
     Parameters
@@ -76,13 +77,25 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
         hop distance, then nodes flagged by more alerts, then better-connected nodes; a node is
         only kept together with a kept neighbour that links it to the seeds, so the chart stays
         connected. Alerts flagging a kept node are kept (they count against the cap).
+    types : list of str, optional
+        Node labels to reach (default: all). Records (declarations, payments, cash reports)
+        are still passed through, as every hop does, and kept, so that
+        :func:`graphiff.graph.view.aggregate` can fold them into links;
+        :func:`graphiff.graph.view.only_types` drops them afterwards. Seeds are always kept.
+    hub_limit : int, optional
+        A node with more relationships than this (under the type and date filters) is shown
+        but not walked through -- a shipping line or a vessel on thousands of declarations
+        would otherwise pull them all in -- and ``hubs`` says what it holds, counted by label.
+        None or 0: no limit (Country nodes are never walked through).
 
     Returns
     -------
     Subgraph
         ``nodes`` (seeds first; ``props`` are all properties incl. provenance), ``edges``
         (every walkable relationship between kept nodes, plus FLAGS from kept alerts),
-        ``omitted`` (label -> nodes within reach that the cap left out), ``seeds``, ``title``.
+        ``omitted`` (label -> nodes within reach that the cap left out), ``hubs`` (node id ->
+        its neighbours by label, for every kept node above ``hub_limit``: such a node is not
+        walked through, and expanding it gives this summary), ``seeds``, ``title``.
 
     Raises
     ------
@@ -159,10 +172,14 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
 
     # ---- the walk ----------------------------------------------------------------------------
     node_ok = idx.node_date_ok(date_from, date_to)
+    if types is not None:
+        for t in types:
+            model().node(str(t))           # unknown label -> GraphiffError naming it
+        node_ok &= idx.label_mask([*types, *RECORD_LABELS, "Alert"])
     node_ok[seed_arr] = True
     edge_ok = idx.edge_mask(rel_types, date_from, date_to, node_ok)
     walk_from = seed_arr[~is_alert[seed_arr]]
-    dist = idx.expand(walk_from, hops, edge_ok)
+    dist = idx.expand(walk_from, hops, edge_ok, hub_limit=hub_limit)
     dist[seed_arr] = 0
     cand = dist >= 0
 
@@ -209,8 +226,12 @@ def select(store_or_tables: Store | Tables, seeds: Iterable[str] = (), alert: st
     if missed:
         omitted["Alert"] = omitted.get("Alert", 0) + missed
 
-    return _build(tables, idx, kept_arr, included, edge_ok, seed_arr, omitted,
-                  _title(seeds, alerts, pattern, hops, date_from, date_to))
+    sub = _build(tables, idx, kept_arr, included, edge_ok, seed_arr, omitted,
+                 _title(seeds, alerts, pattern, hops, date_from, date_to))
+    walked = kept_arr[~is_alert[kept_arr]]
+    sub.hubs = {idx.node_id(int(i)): idx.neighbour_counts(int(i), edge_ok)
+                for i in idx.hubs_among(walked, hub_limit, edge_ok).tolist()}
+    return sub
 
 
 def _title(seeds: list[str], alerts: list[str], pattern: str | None, hops: int, date_from: str | None,

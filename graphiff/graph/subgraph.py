@@ -29,4 +29,5 @@ class Subgraph:
     edges: list[SubEdge] = field(default_factory=list)
     omitted: dict[str, int] = field(default_factory=dict)   # label -> nodes left out by the cap
     seeds: list[str] = field(default_factory=list)
+    hubs: dict[str, dict[str, int]] = field(default_factory=dict)  # node id -> neighbours by label, not walked
     title: str = "graphiff link chart"

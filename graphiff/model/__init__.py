@@ -122,11 +122,26 @@ class FileKind:
 
 
 @dataclass(frozen=True)
+class Aggregate:
+    """An aggregated link (model.yaml ``aggregates``): records of ``record`` between two parties
+    folded into one link per ordered pair -- from the party at the ``source`` relationship to
+    the party at the ``target`` one -- summing ``value`` and listing ``codes``. Never stored."""
+
+    type: str
+    record: str
+    source: str
+    target: str
+    value: str
+    codes: str | None = None
+
+
+@dataclass(frozen=True)
 class Model:
     nodes: dict[str, NodeType]
     relationships: dict[str, RelType]
     files: dict[str, FileKind]
     load_order: tuple[str, ...] = ()
+    aggregates: dict[str, Aggregate] = field(default_factory=dict)
 
     @property
     def canonical_columns(self) -> dict[str, list[str]]:
@@ -164,7 +179,9 @@ def model() -> Model:
     }
     contract = _read("files.yaml")
     files = {name: _file_kind(name, d) for name, d in contract["files"].items()}
-    return Model(nodes, rels, files, tuple(contract["load_order"]))
+    aggregates = {t: Aggregate(t, d["record"], d["source"], d["target"], d["value"], d.get("codes"))
+                  for t, d in (raw.get("aggregates") or {}).items()}
+    return Model(nodes, rels, files, tuple(contract["load_order"]), aggregates)
 
 
 def _end(raw: dict[str, Any] | None, own_label: str | None) -> End:
