@@ -1,6 +1,8 @@
 """Data commands: load, status, samples, demo."""
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -229,6 +231,13 @@ def demo(
         say(f"share package:  {result['package']}")
     if result["load"].get("quarantine"):
         say(f"quarantine:     {result['load']['quarantine']}")
+    say(f"workbench:      {serve_command(result['store'])}   then open http://127.0.0.1:8765/")
+
+
+def serve_command(store: str) -> str:
+    """The command that opens the workbench on ``store``, as this program was called."""
+    me = sys.argv[0] if Path(sys.argv[0]).name == "graphiff" else "graphiff"
+    return f"{shlex.quote(me)} serve --store {shlex.quote(str(store))}"
 
 
 def _plain_line(text: str) -> None:
