@@ -1,0 +1,1430 @@
+/* graphiff workbench: search, canvas, filters, timeline, alerts, details and export, over the
+   JSON API of `graphiff serve` (docs/api.md). Vanilla JavaScript, no build step.
+
+   Safety: every value that comes from the data is inserted with textContent / createElement
+   (never innerHTML), so a trader named <img src=x onerror=...> stays text. Requests go to the
+   page's own origin only. No inline script or style: the server's CSP forbids both. */
+(function () {
+  "use strict";
+
+  // ------------------------------------------------------------------------------ helpers
+  function $(id) { return document.getElementById(id); }
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (cls) { e.className = cls; }
+    return e;
+  }
+  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
+  function truncate(s, n) { s = String(s === null || s === undefined ? "" : s); return s.length <= n ? s : s.slice(0, n - 1) + "\u2026"; }
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  function svgEl(tag, attrs) {
+    var e = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, String(attrs[k])); });
+    return e;
+  }
+  var INT = new Intl.NumberFormat("en");
+  var COMPACT = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+  function fmtInt(n) { return INT.format(n); }
+  function fmtUsd(v) { return "USD " + COMPACT.format(v); }
+  function keyOf(id) { var i = String(id).indexOf(":"); return i < 0 ? String(id) : String(id).slice(i + 1); }
+  function labelOf(id) { var i = String(id).indexOf(":"); return i < 0 ? "" : String(id).slice(0, i); }
+  function isObj(v) { return v !== null && typeof v === "object"; }
+
+  var RECORD_LABELS = { Declaration: true, Payment: true, CashReport: true };
+  var AGG_TYPES = { TRADED_WITH: true, PAID: true };
+  var PROV_KEYS = { _source: true, _line: true, _load_id: true, _loaded_at: true };
+  var PLURAL = { Trader: "traders", Person: "persons", Carrier: "carriers", Declaration: "declarations",
+    BankAccount: "bank accounts", Payment: "payments", CashReport: "cash reports", Conveyance: "conveyances",
+    Container: "containers", Address: "addresses", Phone: "phones", Email: "emails", Country: "countries",
+    Rate: "rates", Alert: "alerts" };
+  var SINGULAR = { Trader: "trader", Person: "person", Carrier: "carrier", Declaration: "declaration",
+    BankAccount: "bank account", Payment: "payment", CashReport: "cash report", Conveyance: "conveyance",
+    Container: "container", Address: "address", Phone: "phone", Email: "email", Country: "country",
+    Rate: "rate", Alert: "alert" };
+  function countOf(label, n) {
+    var word = n === 1 ? (SINGULAR[label] || label) : (PLURAL[label] || label + "s");
+    return fmtInt(n) + " " + word;
+  }
+
+  // ------------------------------------------------------------------------------ state
+  var G = window.graphiff = { ready: false, lastDrawMs: 0, lastLoadMs: 0, draws: 0, busy: 0, cy: null };
+  var state = {
+    styles: null,
+    nodes: new Map(),      // node id -> node as the API gave it
+    edges: new Map(),      // cytoscape edge id -> edge as the API gave it
+    holders: new Map(),    // node id -> Set of step keys that brought it ("open:ID", "expand:ID", "alert:ID")
+    steps: [],             // how the view was built: [{kind, id}], replayed when filters change
+    hidden: new Set(),     // node ids hidden by the analyst
+    pinned: new Map(),     // node id -> position
+    hubs: new Map(),       // node id -> {label: count}
+    leftOut: null,         // {total, byLabel} of the last answers
+    alertId: null,         // the open alert
+    timeRange: null,       // {from, to} brushed on the timeline
+    timeline: null         // the last /api/timeline answer
+  };
+
+  // ------------------------------------------------------------------------------ status bar
+  var statusTimer = null;
+  function setStatus(text, kind) {
+    var s = $("status");
+    s.textContent = text || "";
+    s.className = kind || "";
+    clearTimeout(statusTimer);
+    if (kind !== "error" && text) { statusTimer = setTimeout(function () { if (s.textContent === text) { s.textContent = ""; } }, 8000); }
+  }
+  function showError(err) {
+    var msg = err && err.message ? err.message : String(err);
+    setStatus("Error: " + msg, "error");
+  }
+
+  // ------------------------------------------------------------------------------ the API
+  function ApiError(message, status) { this.message = message; this.status = status; }
+  ApiError.prototype = Object.create(Error.prototype);
+
+  function query(params) {
+    var q = new URLSearchParams();
+    Object.keys(params).forEach(function (k) {
+      var v = params[k];
+      if (v === undefined || v === null || v === "") { return; }
+      if (Array.isArray(v)) { v.forEach(function (x) { q.append(k, String(x)); }); }
+      else { q.append(k, String(v)); }
+    });
+    var s = q.toString();
+    return s ? "?" + s : "";
+  }
+
+  async function errorOf(resp) {
+    var msg = "HTTP " + resp.status;
+    try {
+      var body = await resp.json();
+      if (body && typeof body.error === "string") { msg = body.error; }
+      else if (body && body.detail !== undefined) {
+        msg = typeof body.detail === "string" ? body.detail
+          : (Array.isArray(body.detail) ? body.detail.map(function (d) {
+              return (d.loc ? d.loc.join(".") + ": " : "") + (d.msg || JSON.stringify(d)); }).join("; ") : JSON.stringify(body.detail));
+      }
+    } catch (e) { /* not JSON: keep the status */ }
+    return new ApiError(msg, resp.status);
+  }
+
+  async function api(path, opts) {
+    opts = opts || {};
+    var init = { method: opts.method || "GET", credentials: "same-origin", headers: { "Accept": "application/json" } };
+    if (opts.body !== undefined) { init.body = JSON.stringify(opts.body); init.headers["Content-Type"] = "application/json"; }
+    G.busy += 1;
+    try {
+      var resp;
+      try { resp = await fetch(path, init); }
+      catch (e) { throw new ApiError("the server does not answer (" + (e.message || e) + ")", 0); }
+      if (!resp.ok) { throw await errorOf(resp); }
+      if (opts.raw) { return resp; }
+      var body = await resp.json();
+      if (isObj(body) && typeof body.error === "string") { throw new ApiError(body.error, resp.status); }
+      return body;
+    } finally {
+      G.busy -= 1;
+    }
+  }
+
+  // ------------------------------------------------------------------------------ styles
+  function styleOf(label) {
+    var S = state.styles;
+    if (!S) { return { colour: "#999999", shape: "ellipse", size: 22 }; }
+    return (S.styles && S.styles[label]) || S.default_style || { colour: "#999999", shape: "ellipse", size: 22 };
+  }
+  function swatch(label) {
+    var st = styleOf(label);
+    var svg = svgEl("svg", { "class": "swatch", viewBox: "0 0 20 20", width: 14, height: 14, "aria-hidden": "true", "data-shape": st.shape });
+    if (st.swatch) { svg.appendChild(svgEl("path", { d: st.swatch, fill: st.colour, stroke: "#555", "stroke-width": 1 })); }
+    else { svg.appendChild(svgEl("circle", { cx: 10, cy: 10, r: 8, fill: st.colour, stroke: "#555" })); }
+    return svg;
+  }
+  function edgeStyleName(type, props) {
+    if (type === "FLAGS") { return "flags"; }
+    if (type === "SAME_AS") {
+      var s = props && props.status;
+      return s === "linked" || s === "confirmed" ? "same-as" : (s === "rejected" ? "not-same" : "same-as-open");
+    }
+    if (type === "TRADED_WITH") { return "agg-trade"; }
+    if (type === "PAID") { return "agg-paid"; }
+    return null;
+  }
+
+  // ------------------------------------------------------------------------------ canvas
+  var cy = null;
+  function cyStyle() {
+    var S = state.styles || {};
+    var st = [
+      { selector: "node", style: {
+        "background-color": "data(colour)", "shape": "data(shape)", "width": "data(size)", "height": "data(size)",
+        "label": "data(name)", "font-size": 9, "min-zoomed-font-size": 6, "text-valign": "bottom", "text-margin-y": 2,
+        "text-wrap": "wrap", "text-max-width": 160,
+        "color": "#333", "text-outline-color": "#fff", "text-outline-width": 1.5, "border-width": 1, "border-color": "#555" } },
+      { selector: "node.flagged", style: { "border-width": 4, "border-color": "#d62728" } },
+      { selector: "node.seed", style: { "border-style": "double", "border-width": 6 } },
+      { selector: "node.alert", style: { "border-width": 3, "border-color": "#7a0000", "color": "#a00000", "font-weight": "bold" } },
+      { selector: "node.hub", style: { "border-style": "dashed", "border-width": 4, "border-color": "#e6550d", "color": "#a5520f", "font-weight": "bold" } },
+      { selector: "node.in-alert", style: { "underlay-color": "#f5c400", "underlay-opacity": 0.45, "underlay-padding": 7 } },
+      { selector: "node.pinned", style: { "outline-width": 2, "outline-color": "#1a5fb4", "outline-offset": 3, "outline-style": "dotted" } },
+      { selector: "edge", style: {
+        "width": 1.2, "line-color": "#b5b5b5", "curve-style": "bezier", "target-arrow-shape": "triangle",
+        "target-arrow-color": "#b5b5b5", "arrow-scale": 0.8, "label": "", "font-size": 8, "min-zoomed-font-size": 7,
+        "text-rotation": "autorotate", "color": "#555", "text-background-color": "#fff", "text-background-opacity": 0.85,
+        "text-background-padding": 1 } }
+    ];
+    var ES = S.edge_styles || {};
+    Object.keys(ES).forEach(function (name) {
+      var e = ES[name], look = { "line-color": e.colour, "target-arrow-color": e.colour, "line-style": e.line, "width": e.width };
+      if (!e.arrow) { look["target-arrow-shape"] = "none"; }
+      if (e.caption) { look["label"] = "data(caption)"; look["color"] = e.colour; }
+      st.push({ selector: "edge.x-" + name.replace(/[^A-Za-z0-9_-]/g, "_"), style: look });
+    });
+    st.push({ selector: "edge.agg", style: {
+      "width": "data(width)", "label": "data(caption)", "font-size": 9, "color": "#123", "arrow-scale": 1.1,
+      "line-color": "#1f77b4", "target-arrow-color": "#1f77b4", "control-point-step-size": 50 } });
+    st.push({ selector: "edge.agg-paid", style: { "line-color": "#17becf", "target-arrow-color": "#17becf" } });
+    st.push({ selector: "edge:selected", style: { "line-color": "#1a5fb4", "target-arrow-color": "#1a5fb4", "width": 3, "label": "data(caption)" } });
+    st.push({ selector: "edge.plain:selected", style: { "label": "data(type)" } });
+    st.push({ selector: "node:selected", style: { "overlay-color": "#1a5fb4", "overlay-opacity": 0.25, "overlay-padding": 6 } });
+    st.push({ selector: ".hidden, .tl-out", style: { "display": "none" } });
+    return st;
+  }
+
+  function initCanvas() {
+    cy = cytoscape({
+      container: $("cy"),
+      elements: [],
+      style: cyStyle(),
+      minZoom: 0.05, maxZoom: 5,
+      boxSelectionEnabled: true,
+      motionBlur: false,
+      textureOnViewport: false
+    });
+    G.cy = cy;
+    $("cy").addEventListener("contextmenu", function (ev) { ev.preventDefault(); });
+    cy.on("tap", "node", function (evt) { showEntity(evt.target.id()); });
+    cy.on("tap", "edge", function (evt) { showEdge(evt.target.id()); });
+    cy.on("dbltap", "node", function (evt) { expand([evt.target.id()]); });
+    cy.on("cxttap", "node", function (evt) {
+      var node = evt.target;
+      if (!node.selected()) { cy.elements().unselect(); node.select(); }
+      var oe = evt.originalEvent || {};
+      openMenu(oe.clientX || 0, oe.clientY || 0);
+    });
+    cy.on("tap", function (evt) { if (evt.target === cy) { closeMenu(); } });
+    cy.on("free", "node", function (evt) {
+      var n = evt.target;
+      if (state.pinned.has(n.id())) { state.pinned.set(n.id(), Object.assign({}, n.position())); }
+    });
+  }
+
+  function nodeName(n) {
+    var name = truncate(n.caption === undefined || n.caption === null || n.caption === "" ? keyOf(n.id) : n.caption, 32);
+    var hub = state.hubs.get(n.id);
+    if (hub) {
+      var total = 0;
+      Object.keys(hub).forEach(function (k) { total += Number(hub[k]) || 0; });
+      name += "\n\u229b hub: " + fmtInt(total) + " links";
+    }
+    return name;
+  }
+
+  function nodeElement(n) {
+    var st = styleOf(n.label);
+    return {
+      group: "nodes",
+      data: { id: n.id, label: n.label, name: nodeName(n), colour: st.colour, shape: st.shape, size: st.size || 24 },
+      classes: nodeClasses(n)
+    };
+  }
+  function nodeClasses(n) {
+    var c = [];
+    if (n.label === "Alert") { c.push("alert"); }
+    if (n.flagged_by && n.flagged_by.length) { c.push("flagged"); }
+    if (n.seed) { c.push("seed"); }
+    if (state.hubs.has(n.id)) { c.push("hub"); }
+    if (state.hidden.has(n.id)) { c.push("hidden"); }
+    if (state.pinned.has(n.id)) { c.push("pinned"); }
+    if (state.alertId && n.flagged_by && n.flagged_by.indexOf(state.alertId) >= 0) { c.push("in-alert"); }
+    return c.join(" ");
+  }
+
+  function edgeCaption(e) {
+    var p = e.properties || {};
+    if (!AGG_TYPES[e.type]) { return e.type; }
+    var s = "";
+    if (p.count !== undefined && p.count !== null) { s += fmtInt(p.count) + " \u00d7 "; }
+    if (p.value_usd !== undefined && p.value_usd !== null) { s += fmtUsd(Number(p.value_usd)); }
+    else { s += e.type; }
+    var f = p.first_date ? String(p.first_date) : "", l = p.last_date ? String(p.last_date) : "";
+    if (f || l) {
+      if (!l || f === l) { s += ", " + (f || l); }
+      else if (f.slice(0, 7) === l.slice(0, 7)) { s += ", " + f + ".." + l; }
+      else { s += ", " + f.slice(0, 7) + ".." + l.slice(0, 7); }
+    }
+    return s;
+  }
+  function edgeElement(e, cid) {
+    var p = e.properties || {};
+    var name = edgeStyleName(e.type, p);
+    var classes = [];
+    var data = { id: cid, source: e.source, target: e.target, type: e.type, caption: edgeCaption(e) };
+    if (AGG_TYPES[e.type]) {
+      classes.push("agg", name);
+      data.width = Math.min(7, 1.6 + Math.log2(1 + (Number(p.count) || 1)));
+    } else if (name) {
+      classes.push("x-" + name);
+      data.caption = (state.styles && state.styles.edge_styles && state.styles.edge_styles[name] &&
+                      state.styles.edge_styles[name].caption) || e.type;
+    } else {
+      classes.push("plain");
+    }
+    return { group: "edges", data: data, classes: classes.join(" ") };
+  }
+  function edgeCyId(e) { return "e|" + e.id; }
+
+  /* Merges one API answer into the canvas; returns the ids of the nodes added. `key` names the
+     step that brought the nodes (for collapse), `anchor` the node expanded (new nodes go round it). */
+  function merge(ans, key, anchor) {
+    var addNodes = [], addEdges = [], added = [];
+    (ans.hubs || []).forEach(function (h) { if (h && h.id) { state.hubs.set(h.id, h.counts || {}); } });
+    var answerHubs = new Set((ans.hubs || []).map(function (h) { return h.id; }));
+    (ans.seeds || []).forEach(function (s) { if (!answerHubs.has(s) && state.hubs.has(s)) { state.hubs.delete(s); } });
+    (ans.nodes || []).forEach(function (n) {
+      if (!n || !n.id) { return; }
+      var old = state.nodes.get(n.id);
+      if (old && old.seed && !n.seed) { n.seed = true; }
+      state.nodes.set(n.id, n);
+      var h = state.holders.get(n.id);
+      if (!h) { h = new Set(); state.holders.set(n.id, h); }
+      h.add(key);
+      if (cy.getElementById(n.id).empty()) { addNodes.push(nodeElement(n)); added.push(n.id); }
+    });
+    var present = function (id) { return state.nodes.has(id) && state.holders.has(id); };
+    (ans.edges || []).forEach(function (e) {
+      if (!e || !e.id) { return; }
+      var cid = edgeCyId(e);
+      if (state.edges.has(cid) || !present(e.source) || !present(e.target)) { return; }
+      state.edges.set(cid, e);
+      addEdges.push(edgeElement(e, cid));
+    });
+    var wasEmpty = cy.nodes().length === 0;
+    cy.batch(function () {
+      if (addNodes.length) {
+        var centre = anchor && cy.getElementById(anchor).nonempty() ? cy.getElementById(anchor).position() : null;
+        if (!wasEmpty && centre) { placeAround(addNodes, centre); }
+        else if (!wasEmpty) { placeAround(addNodes, freeSpot()); }
+        cy.add(addNodes);
+      }
+      if (addEdges.length) { cy.add(addEdges); }
+      // classes of nodes already there may change (seed, hub, flagged)
+      (ans.nodes || []).forEach(function (n) { refreshNode(n.id); });
+      state.hubs.forEach(function (_c, id) { refreshNode(id); });
+    });
+    return { added: added, fresh: wasEmpty };
+  }
+
+  function refreshNode(id) {
+    var n = state.nodes.get(id), node = cy.getElementById(id);
+    if (!n || node.empty()) { return; }
+    node.data("name", nodeName(n));
+    node.classes(nodeClasses(n));
+    if (state.pinned.has(id)) { node.lock(); }
+  }
+
+  function placeAround(elements, centre) {
+    // rings round the anchor: 10 on the first ring, then more on each wider ring
+    var i = 0, ring = 0;
+    while (i < elements.length) {
+      ring += 1;
+      var radius = 90 * ring, per = Math.max(8, Math.floor(2 * Math.PI * radius / 55));
+      var k = Math.min(per, elements.length - i);
+      for (var j = 0; j < k; j += 1, i += 1) {
+        var a = 2 * Math.PI * j / k + ring * 0.37;
+        elements[i].position = { x: centre.x + radius * Math.cos(a), y: centre.y + radius * Math.sin(a) };
+      }
+    }
+  }
+  function freeSpot() {
+    var bb = cy.nodes().boundingBox();
+    return { x: bb.x2 + 200, y: (bb.y1 + bb.y2) / 2 };
+  }
+
+  function layoutOptions(name, eles) {
+    var n = eles.nodes().length;
+    var base = { name: name, animate: false, fit: true, padding: 40 };
+    if (name === "cose") {
+      var big = n > 150;
+      if (big) { ringsBySeedDistance(eles); }
+      return Object.assign(base, {
+        // a big view starts from rings round the seeds and is only refined: a 300-node view
+        // draws well within 1.5 s; a small one is laid out from scratch
+        randomize: !big, nodeDimensionsIncludeLabels: false, componentSpacing: 60,
+        idealEdgeLength: function () { return 90; }, nodeOverlap: 8,
+        nodeRepulsion: function () { return 60000; }, edgeElasticity: function () { return 80; },
+        // the layout cools from 800 to 1 degree: about 130 rounds at 0.95, 65 at 0.9 (each round
+        // costs O(n^2)), so big views cool faster to draw a 300-node view well within 1.5 s
+        gravity: 0.6, numIter: big ? 12 : 1000, initialTemp: big ? 150 : 800, coolingFactor: big ? 0.85 : (n > 80 ? 0.92 : 0.95),
+        minTemp: 1.0
+      });
+    }
+    if (name === "concentric") {
+      return Object.assign(base, { minNodeSpacing: 18, concentric: function (node) { return node.degree(); },
+                                   levelWidth: function () { return 2; } });
+    }
+    if (name === "breadthfirst") {
+      var roots = eles.nodes(".seed");
+      return Object.assign(base, { directed: false, spacingFactor: 1.1, roots: roots.length ? roots : undefined });
+    }
+    return base;
+  }
+
+  /* Places the nodes on rings by their distance from the seeds (breadth first): O(n + edges). */
+  function ringsBySeedDistance(eles) {
+    var nodes = eles.nodes();
+    var inView = new Set(nodes.map(function (x) { return x.id(); }));
+    var dist = new Map(), queue = [];
+    var roots = nodes.filter(".seed");
+    if (roots.empty()) { roots = nodes.max(function (x) { return x.degree(); }).ele; roots = cy.collection(roots); }
+    roots.forEach(function (r) { dist.set(r.id(), 0); queue.push(r); });
+    for (var qi = 0; qi < queue.length; qi += 1) {
+      var cur = queue[qi], d = dist.get(cur.id());
+      cur.neighborhood("node").forEach(function (m) {
+        if (!dist.has(m.id()) && inView.has(m.id())) { dist.set(m.id(), d + 1); queue.push(m); }
+      });
+    }
+    var rings = [];
+    nodes.forEach(function (x) { var d = dist.has(x.id()) ? dist.get(x.id()) : -1; (rings[d + 1] = rings[d + 1] || []).push(x); });
+    var r0 = 0, placed = 0;
+    // rings[0]: unreached nodes (put outermost), rings[1]: seeds, rings[k+1]: distance k
+    var order = rings.slice(1).concat([rings[0] || []]);
+    order.forEach(function (ring) {
+      if (!ring || !ring.length) { return; }
+      var radius = placed === 0 && ring.length === 1 ? 0 : Math.max(r0 + 110, ring.length * 45 / (2 * Math.PI));
+      ring.forEach(function (x, j) {
+        var a = 2 * Math.PI * j / ring.length;
+        x.position({ x: radius * Math.cos(a), y: radius * Math.sin(a) });
+      });
+      r0 = radius; placed += ring.length;
+    });
+  }
+
+  function runLayout(name) {
+    name = name || $("layout").value;
+    var eles = cy.elements().not(".hidden");
+    if (eles.nodes().length === 0) { return; }
+    cy.nodes().unlock();
+    var t0 = performance.now();
+    var opts = layoutOptions(name, eles);
+    var t1 = performance.now();
+    eles.layout(opts).run();
+    G.lastLayout = { name: name, prepare: t1 - t0, run: performance.now() - t1 };
+    // pinned nodes keep where the analyst put them
+    state.pinned.forEach(function (pos, id) {
+      var node = cy.getElementById(id);
+      if (node.nonempty()) { node.position(pos); node.lock(); }
+    });
+  }
+
+  function afterDraw(t0, tData) {
+    return new Promise(function (resolve) {
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () {
+          var now = performance.now();
+          G.lastDrawMs = Math.round((now - tData) * 10) / 10;
+          G.lastLoadMs = Math.round((now - t0) * 10) / 10;
+          G.draws += 1;
+          G.ready = true;
+          resolve();
+        });
+      });
+    });
+  }
+
+  function updateCounts() {
+    var vis = cy.nodes().filter(function (n) { return !n.hasClass("hidden") && !n.hasClass("tl-out"); }).length;
+    var edges = cy.edges().filter(function (e) { return e.visible(); }).length;
+    var hidden = state.hidden.size;
+    var s = fmtInt(vis) + " nodes \u00b7 " + fmtInt(edges) + " links";
+    if (hidden) { s += " \u00b7 " + fmtInt(hidden) + " hidden"; }
+    var tl = cy.elements(".tl-out").length;
+    if (tl) { s += " \u00b7 " + fmtInt(tl) + " outside the time range"; }
+    $("counts").textContent = s;
+    $("empty-note").hidden = cy.nodes().length > 0;
+  }
+
+  function renderNotes() {
+    var box = $("view-notes");
+    clear(box);
+    state.hubs.forEach(function (counts, id) {
+      if (cy.getElementById(id).empty()) { return; }
+      var n = state.nodes.get(id);
+      var name = n && n.caption ? n.caption : keyOf(id);
+      var parts = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a]; })
+        .map(function (lab) { return countOf(lab, Number(counts[lab]) || 0); });
+      var note = el("div", truncate(name, 60) + ": " + parts.join(", ") +
+                    " \u2014 not expanded; narrow the dates or types to expand", "note hub");
+      note.setAttribute("data-testid", "hub-note");
+      note.setAttribute("data-node", id);
+      box.appendChild(note);
+    });
+    var lo = state.leftOut;
+    if (lo && lo.total > 0) {
+      var by = lo.byLabel ? Object.keys(lo.byLabel).map(function (k) { return countOf(k, lo.byLabel[k]); }).join(", ") : "";
+      var t = fmtInt(lo.total) + " node" + (lo.total === 1 ? "" : "s") + " left out by the node limit" +
+              (by ? " (" + by + ")" : "") + " \u2014 raise the limit or narrow the filters";
+      var n2 = el("div", t, "note");
+      n2.setAttribute("data-testid", "left-out-note");
+      box.appendChild(n2);
+    }
+  }
+
+  function noteLeftOut(answers) {
+    var total = 0, by = {};
+    answers.forEach(function (a) {
+      total += Number(a.left_out) || 0;
+      var b = a.left_out_by_label || {};
+      Object.keys(b).forEach(function (k) { by[k] = (by[k] || 0) + (Number(b[k]) || 0); });
+    });
+    state.leftOut = { total: total, byLabel: by };
+  }
+
+  // ------------------------------------------------------------------------------ filters
+  function checkedValues(box) {
+    var all = box.querySelectorAll("input[type=checkbox]");
+    var on = [];
+    all.forEach(function (c) { if (c.checked) { on.push(c.value); } });
+    return on.length === all.length ? null : on;
+  }
+  function filters() {
+    var f = {
+      hops: $("filter-hops").value || 1,
+      limit: $("filter-limit").value || 300,
+      hub_limit: $("filter-hub-limit").value,
+      from: $("filter-from").value,
+      to: $("filter-to").value,
+      aggregate: $("filter-aggregate").checked ? "true" : "false"
+    };
+    var types = checkedValues($("filter-types")), rels = checkedValues($("filter-rels"));
+    if (types) { f.types = types.join(","); }
+    if (rels) { f.rel = rels.join(","); }
+    return f;
+  }
+  function buildChecklist(box, values, withSwatch) {
+    clear(box);
+    values.forEach(function (v) {
+      var lab = el("label");
+      var c = el("input");
+      c.type = "checkbox"; c.checked = true; c.value = v;
+      c.setAttribute("data-value", v);
+      lab.appendChild(c);
+      if (withSwatch) { lab.appendChild(swatch(v)); }
+      lab.appendChild(el("span", v));
+      box.appendChild(lab);
+    });
+  }
+
+  function buildLegend() {
+    var S = state.styles || {};
+    var legend = $("legend");
+    clear(legend);
+    (S.labels || Object.keys(S.styles || {})).forEach(function (label) {
+      var row = el("div", null, "legend-row");
+      row.appendChild(swatch(label));
+      row.appendChild(el("span", label));
+      legend.appendChild(row);
+    });
+    var el2 = $("edge-legend");
+    clear(el2);
+    var items = [["TRADED_WITH", "#1f77b4", "trade, aggregated (count \u00d7 value, dates)"],
+                 ["PAID", "#17becf", "payments, aggregated"]];
+    var ES = S.edge_styles || {};
+    Object.keys(ES).forEach(function (k) { items.push([k, ES[k].colour, ES[k].caption || (k === "flags" ? "flagged by an alert" : k)]); });
+    items.forEach(function (it) {
+      var d = el("div");
+      var sw = svgEl("svg", { "class": "edge-swatch", viewBox: "0 0 24 8", width: 24, height: 8, "aria-hidden": "true" });
+      sw.appendChild(svgEl("line", { x1: 0, y1: 4, x2: 24, y2: 4, stroke: it[1], "stroke-width": 3 }));
+      d.appendChild(sw);
+      d.appendChild(el("span", it[0] + ": " + it[2]));
+      el2.appendChild(d);
+    });
+    var notes = el("div", "Double border: opened; red border: flagged by an alert; dashed orange: a hub, not expanded; yellow halo: in the open alert.", "muted");
+    el2.appendChild(notes);
+  }
+
+  // ------------------------------------------------------------------------------ building views
+  function stepKey(step) { return step.kind + ":" + step.id; }
+
+  async function fetchStep(step) {
+    if (step.kind === "alert") {
+      var f = filters();
+      return (await api("/api/alerts/" + encodeURIComponent(step.id) + query({ aggregate: f.aggregate }))).subgraph || {};
+    }
+    var p = filters();
+    p.id = step.id;
+    if (step.kind === "open" && Number(p.hops) < 1) { p.hops = 1; }
+    return api("/api/neighbourhood" + query(p));
+  }
+
+  function resetCanvas() {
+    cy.elements().remove();
+    state.nodes.clear(); state.edges.clear(); state.holders.clear(); state.hubs.clear();
+    state.leftOut = null;
+  }
+
+  /* Adds steps to the view: asks the server, merges the answers, lays out, draws. */
+  async function addSteps(steps, opts) {
+    opts = opts || {};
+    var t0 = performance.now();
+    setStatus(opts.busyText || "Asking the server\u2026", "busy");
+    var answers;
+    try {
+      answers = await Promise.all(steps.map(fetchStep));
+    } catch (err) {
+      showError(err);
+      return false;
+    }
+    var tData = performance.now();
+    if (opts.replace) { resetCanvas(); }
+    var added = [], fresh = false;
+    answers.forEach(function (ans, i) {
+      var step = steps[i];
+      if (!state.steps.some(function (s) { return stepKey(s) === stepKey(step); })) { state.steps.push(step); }
+      var r = merge(ans, stepKey(step), step.kind === "expand" ? step.id : null);
+      added = added.concat(r.added);
+      fresh = fresh || r.fresh;
+    });
+    noteLeftOut(answers);
+    var tMerged = performance.now();
+    if (fresh || opts.relayout) { runLayout(); }
+    else if (added.length) {
+      var ext = cy.extent(), outside = added.some(function (id) {
+        var p = cy.getElementById(id).position();
+        return p.x < ext.x1 || p.x > ext.x2 || p.y < ext.y1 || p.y > ext.y2;
+      });
+      if (outside) { cy.fit(cy.elements(":visible"), 40); }
+    }
+    var tLayout = performance.now();
+    applyTimeFilter();
+    renderNotes();
+    updateCounts();
+    var tLaid = performance.now();
+    await afterDraw(t0, tData);
+    G.lastTimings = { fetch: tData - t0, merge: tMerged - tData, layout: tLayout - tMerged, rest: tLaid - tLayout, paint: performance.now() - tLaid };
+    var nNodes = answers.reduce(function (s, a) { return s + (a.nodes ? a.nodes.length : 0); }, 0);
+    if (opts.doneText) { setStatus(opts.doneText(added, nNodes), ""); }
+    else { setStatus(added.length + " node" + (added.length === 1 ? "" : "s") + " added", ""); }
+    scheduleTimeline();
+    return true;
+  }
+
+  async function openEntity(id) {
+    closeSearch();
+    var ok = await addSteps([{ kind: "open", id: id }], {
+      busyText: "Opening " + id + "\u2026",
+      doneText: function (added) { return "Opened " + id + (added.length ? " (" + added.length + " nodes added)" : ""); }
+    });
+    if (!ok) { return; }
+    var node = cy.getElementById(id);
+    if (node.empty()) {
+      // the answer may name the entity by another record of its cluster: take the seed
+      var seed = cy.nodes(".seed").last();
+      if (seed.nonempty()) { node = seed; }
+    }
+    if (node.nonempty()) {
+      cy.elements().unselect();
+      node.select();
+      cy.center(node);
+      showEntity(node.id());
+    }
+  }
+
+  async function expand(ids) {
+    closeMenu();
+    ids = ids.filter(function (id) { return cy.getElementById(id).nonempty(); });
+    if (!ids.length) { setStatus("Select a node to expand (or double-click one).", "error"); return; }
+    var steps = ids.map(function (id) { return { kind: "expand", id: id }; });
+    await addSteps(steps, {
+      busyText: "Expanding " + ids.join(", ") + "\u2026",
+      doneText: function (added) {
+        var hubs = ids.filter(function (id) { return state.hubs.has(id); });
+        var s = "Expanded " + ids.join(", ") + ": " + added.length + " node" + (added.length === 1 ? "" : "s") + " added";
+        if (hubs.length) { s += "; " + hubs.join(", ") + " is a hub, summarised"; }
+        return s;
+      }
+    });
+  }
+
+  async function replay(why) {
+    if (!state.steps.length) { setStatus("Filters set; they apply to the next search result, alert or expansion.", ""); scheduleTimeline(); return; }
+    var steps = state.steps.slice();
+    state.steps = [];
+    await addSteps(steps, { replace: true, relayout: true, busyText: why || "Asking again with the filters\u2026",
+      doneText: function (_a, n) { return "View rebuilt with the filters: " + cy.nodes().length + " nodes"; } });
+    if (state.alertId) { highlightAlert(); }
+  }
+
+  async function openAlert(id) {
+    setStatus("Opening alert " + id + "\u2026", "busy");
+    var t0 = performance.now();
+    var ans;
+    try {
+      ans = await api("/api/alerts/" + encodeURIComponent(id) + query({ aggregate: $("filter-aggregate").checked ? "true" : "false" }));
+    } catch (err) { showError(err); return; }
+    var tData = performance.now();
+    resetCanvas();
+    state.steps = [{ kind: "alert", id: id }];
+    state.hidden.clear(); state.pinned.clear();
+    clearTimeRange(true);
+    state.alertId = id;
+    merge(ans.subgraph || {}, "alert:" + id, null);
+    noteLeftOut([ans.subgraph || {}]);
+    runLayout(cy.nodes().length <= 12 ? "circle" : undefined);
+    highlightAlert();
+    renderNotes();
+    updateCounts();
+    renderAlertDetail(ans);
+    markActiveAlert();
+    await afterDraw(t0, tData);
+    setStatus("Alert " + id + " opened: " + cy.nodes().length + " nodes", "");
+    scheduleTimeline();
+  }
+
+  function highlightAlert() {
+    var id = state.alertId;
+    cy.batch(function () {
+      cy.nodes().forEach(function (node) {
+        var n = state.nodes.get(node.id());
+        var on = !!(id && n && n.flagged_by && n.flagged_by.indexOf(id) >= 0);
+        if (on) { node.addClass("in-alert"); } else { node.removeClass("in-alert"); }
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------------------ node actions
+  function selectedIds() { return cy.nodes(":selected").map(function (n) { return n.id(); }); }
+  function needSelection(ids, what) {
+    if (!ids.length) { setStatus("Select one or more nodes to " + what + " (click; shift-click for more).", "error"); return false; }
+    return true;
+  }
+  function hide(ids) {
+    if (!needSelection(ids, "hide")) { return; }
+    cy.batch(function () { ids.forEach(function (id) { state.hidden.add(id); cy.getElementById(id).addClass("hidden").unselect(); }); });
+    updateCounts();
+    setStatus("Hidden: " + ids.length + " node" + (ids.length === 1 ? "" : "s") + " (Unhide all brings them back)", "");
+    scheduleTimeline();
+  }
+  function unhideAll() {
+    cy.batch(function () { state.hidden.forEach(function (id) { cy.getElementById(id).removeClass("hidden"); }); });
+    state.hidden.clear();
+    updateCounts();
+    scheduleTimeline();
+  }
+  function togglePin(ids) {
+    if (!needSelection(ids, "pin")) { return; }
+    var pinAll = ids.some(function (id) { return !state.pinned.has(id); });
+    ids.forEach(function (id) {
+      var node = cy.getElementById(id);
+      if (pinAll) { state.pinned.set(id, Object.assign({}, node.position())); node.lock(); node.addClass("pinned"); }
+      else { state.pinned.delete(id); node.unlock(); node.removeClass("pinned"); }
+    });
+    setStatus((pinAll ? "Pinned " : "Unpinned ") + ids.join(", "), "");
+  }
+  function collapse(ids) {
+    if (!needSelection(ids, "collapse")) { return; }
+    var keys = new Set();
+    ids.forEach(function (id) { if (state.steps.some(function (s) { return s.kind === "expand" && s.id === id; })) { keys.add("expand:" + id); } });
+    if (!keys.size) { setStatus(ids.join(", ") + ": not expanded, nothing to collapse", "error"); return; }
+    var removed = 0;
+    while (keys.size) {
+      var next = new Set();
+      state.steps = state.steps.filter(function (s) { return !keys.has(stepKey(s)); });
+      state.holders.forEach(function (h, nid) {
+        var had = false;
+        keys.forEach(function (k) { if (h.delete(k)) { had = true; } });
+        if (had && h.size === 0 && !state.pinned.has(nid)) {
+          var node = cy.getElementById(nid);
+          if (node.nonempty()) { node.remove(); removed += 1; }
+          state.holders.delete(nid); state.nodes.delete(nid); state.hubs.delete(nid); state.hidden.delete(nid);
+          if (state.steps.some(function (s) { return s.kind === "expand" && s.id === nid; })) { next.add("expand:" + nid); }
+        }
+      });
+      keys = next;
+    }
+    state.edges.forEach(function (_e, cid) { if (cy.getElementById(cid).empty()) { state.edges.delete(cid); } });
+    renderNotes();
+    updateCounts();
+    setStatus("Collapsed " + ids.join(", ") + ": " + removed + " node" + (removed === 1 ? "" : "s") + " removed", "");
+    scheduleTimeline();
+  }
+
+  // ------------------------------------------------------------------------------ context menu
+  function openMenu(x, y) {
+    var m = $("ctx-menu");
+    m.hidden = false;
+    var w = m.offsetWidth || 160, h = m.offsetHeight || 180;
+    m.style.left = Math.min(x, window.innerWidth - w - 4) + "px";
+    m.style.top = Math.min(y, window.innerHeight - h - 4) + "px";
+  }
+  function closeMenu() { $("ctx-menu").hidden = true; }
+  $("ctx-menu").addEventListener("click", function (ev) {
+    var b = ev.target.closest("button");
+    if (!b) { return; }
+    var ids = selectedIds();
+    closeMenu();
+    var act = b.getAttribute("data-action");
+    if (act === "expand") { expand(ids); }
+    else if (act === "hide") { hide(ids); }
+    else if (act === "pin") { togglePin(ids); }
+    else if (act === "collapse") { collapse(ids); }
+    else if (act === "details" && ids.length) { showEntity(ids[0]); }
+    else if (act === "alerts" && ids.length) { $("alert-entity").value = ids[0]; loadAlerts(); }
+  });
+  document.addEventListener("click", function (ev) {
+    if (!$("ctx-menu").hidden && !ev.target.closest("#ctx-menu")) { closeMenu(); }
+    if (!ev.target.closest("#search-box")) { closeSearch(); }
+  });
+
+  // ------------------------------------------------------------------------------ detail panel
+  function kvRow(table, key, value, cls) {
+    var tr = el("tr", null, cls);
+    tr.appendChild(el("td", key));
+    var v = value;
+    if (isObj(v)) { v = JSON.stringify(v); }
+    tr.appendChild(el("td", v === null || v === undefined || v === "" ? "\u2014" : v));
+    table.appendChild(tr);
+  }
+  function linkButton(text, onClick, testid) {
+    var b = el("button", text, "linkbtn");
+    b.type = "button";
+    if (testid) { b.setAttribute("data-testid", testid); }
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function nodeLink(id) {
+    var n = state.nodes.get(id);
+    var text = (n ? n.label + ": " + truncate(n.caption || keyOf(id), 60) : id);
+    return linkButton(text, function () { focusNode(id); });
+  }
+  function focusNode(id) {
+    var node = cy.getElementById(id);
+    if (node.nonempty()) {
+      cy.elements().unselect(); node.select();
+      if (node.visible()) { cy.animate({ center: { eles: node } }, { duration: 200 }); }
+    }
+    showEntity(id);
+  }
+  function resetDetail(title, sub) {
+    $("detail-title").textContent = title;
+    $("detail-sub").textContent = sub || "";
+    ["detail-flags", "detail-alerts", "detail-props", "detail-aliases", "detail-prov", "detail-degree"].forEach(function (i) { clear($(i)); });
+    ["detail-alerts-head", "detail-props-head", "detail-aliases-head", "detail-prov-head", "detail-degree-head"].forEach(function (i) { $(i).hidden = true; });
+  }
+  function alertLine(a) {
+    var li = el("li");
+    var b = linkButton(a.pattern + " \u00b7 " + Number(a.score).toFixed(2), function () { openAlert(a.id); }, "detail-alert");
+    b.setAttribute("data-alert", a.id);
+    li.appendChild(b);
+    if (a.explanation) { li.appendChild(el("div", truncate(a.explanation, 200), "muted small")); }
+    return li;
+  }
+
+  var entitySeq = 0;
+  async function showEntity(id) {
+    var seq = ++entitySeq;
+    var local = state.nodes.get(id);
+    resetDetail(local ? (local.caption || keyOf(id)) : id, local ? local.label + " \u00b7 " + keyOf(id) : "");
+    var ans;
+    try { ans = await api("/api/entity" + query({ id: id })); }
+    catch (err) { if (seq === entitySeq) { showError(err); } return; }
+    if (seq !== entitySeq) { return; }
+    var n = ans.node || local || { id: id };
+    resetDetail(n.caption || keyOf(n.id || id), (n.label || labelOf(id)) + " \u00b7 " + keyOf(n.id || id));
+    $("detail").setAttribute("data-node", n.id || id);
+    var flags = $("detail-flags");
+    var hub = state.hubs.get(id);
+    if (hub) {
+      flags.appendChild(el("div", "Hub: " + Object.keys(hub).map(function (k) { return countOf(k, hub[k]); }).join(", ") +
+                           " \u2014 not expanded; narrow the dates or types to expand", "hub-note"));
+    }
+    var alerts = ans.alerts || [];
+    if (alerts.length) {
+      flags.appendChild(el("div", "Flagged by " + alerts.length + " alert" + (alerts.length === 1 ? "" : "s"), "flag-note"));
+      $("detail-alerts-head").hidden = false;
+      alerts.forEach(function (a) { $("detail-alerts").appendChild(alertLine(a)); });
+    }
+    var aliases = ans.aliases || [];
+    if (aliases.length) {
+      flags.appendChild(el("div", (aliases.length + 1) + " records joined by entity resolution", "same-note"));
+      $("detail-aliases-head").hidden = false;
+      aliases.forEach(function (a) {
+        var bits = [a.id];
+        if (a.caption) { bits.push(a.caption); }
+        var extra = [];
+        if (a.status) { extra.push(a.status); }
+        if (a.score !== undefined && a.score !== null) { extra.push("score " + Number(a.score).toFixed(2)); }
+        $("detail-aliases").appendChild(el("li", bits.join(" \u2014 ") + (extra.length ? " (" + extra.join(", ") + ")" : "")));
+      });
+    }
+    var props = n.properties || {};
+    var keys = Object.keys(props).filter(function (k) { return !PROV_KEYS[k]; }).sort();
+    if (keys.length) {
+      $("detail-props-head").hidden = false;
+      keys.forEach(function (k) { kvRow($("detail-props"), k, props[k]); });
+    }
+    var prov = ans.provenance || [];
+    if (prov.length) {
+      $("detail-prov-head").hidden = false;
+      prov.forEach(function (p, i) {
+        if (prov.length > 1) { kvRow($("detail-prov"), "record " + (i + 1), p.id || "", "group"); }
+        kvRow($("detail-prov"), "file", p.source);
+        kvRow($("detail-prov"), "line", p.line);
+        kvRow($("detail-prov"), "load", p.load_id);
+        kvRow($("detail-prov"), "loaded at", p.loaded_at);
+        if (p.partner) { kvRow($("detail-prov"), "partner package", p.partner); }
+      });
+    }
+    var deg = ans.degree || {};
+    var dk = Object.keys(deg);
+    if (dk.length) {
+      $("detail-degree-head").hidden = false;
+      dk.sort().forEach(function (k) { kvRow($("detail-degree"), PLURAL[k] || k, fmtInt(deg[k])); });
+    }
+  }
+
+  function showEdge(cid) {
+    var e = state.edges.get(cid);
+    if (!e) { return; }
+    entitySeq += 1;
+    resetDetail(e.type, AGG_TYPES[e.type] ? edgeCaption(e) : "relationship");
+    $("detail").setAttribute("data-node", "");
+    var flags = $("detail-flags");
+    var a = el("div"); a.appendChild(el("span", "from ", "muted")); a.appendChild(nodeLink(e.source)); flags.appendChild(a);
+    var b = el("div"); b.appendChild(el("span", "to ", "muted")); b.appendChild(nodeLink(e.target)); flags.appendChild(b);
+    var props = e.properties || {};
+    var keys = Object.keys(props).filter(function (k) { return !PROV_KEYS[k]; }).sort();
+    if (keys.length) {
+      $("detail-props-head").hidden = false;
+      keys.forEach(function (k) {
+        var v = props[k];
+        if (k === "value_usd" && typeof v === "number") { v = "USD " + INT.format(Math.round(v)); }
+        if (Array.isArray(v)) { v = v.length > 25 ? v.slice(0, 25).join(", ") + " \u2026 (" + v.length + ")" : v.join(", "); }
+        kvRow($("detail-props"), k, v);
+      });
+    }
+    var provKeys = Object.keys(props).filter(function (k) { return PROV_KEYS[k]; });
+    if (provKeys.length) {
+      $("detail-prov-head").hidden = false;
+      provKeys.forEach(function (k) { kvRow($("detail-prov"), k, props[k]); });
+    }
+  }
+
+  // ------------------------------------------------------------------------------ search
+  var searchTimer = null, searchSeq = 0, shownQuery = null, results = [], active = 0;
+  function closeSearch() { $("search-results").hidden = true; }
+  async function runSearch() {
+    var q = $("search").value.trim();
+    var seq = ++searchSeq;
+    if (q.length < 2) { results = []; shownQuery = q; closeSearch(); return; }
+    var ans;
+    try { ans = await api("/api/search" + query({ q: q, limit: 20 })); }
+    catch (err) { if (seq === searchSeq) { showError(err); } return; }
+    if (seq !== searchSeq) { return; }
+    results = ans.results || [];
+    shownQuery = q;
+    active = 0;
+    renderResults();
+  }
+  function renderResults() {
+    var list = $("search-results");
+    clear(list);
+    if (!results.length) {
+      list.appendChild(el("li", "No match for \u201c" + shownQuery + "\u201d", "none"));
+    }
+    results.forEach(function (r, i) {
+      var li = el("li", null, i === active ? "active" : "");
+      li.setAttribute("role", "option");
+      li.setAttribute("data-testid", "search-result");
+      li.setAttribute("data-id", r.id);
+      var head = el("div", null, "res-head");
+      var lab = el("span", r.label, "res-label");
+      lab.style.backgroundColor = styleOf(r.label).colour;   // CSSOM, allowed by the CSP
+      head.appendChild(lab);
+      head.appendChild(el("span", r.caption || keyOf(r.id), "res-caption"));
+      head.appendChild(el("span", Number(r.score || 0).toFixed(2), "res-score"));
+      li.appendChild(head);
+      var m = (r.matched || []).map(function (x) { return isObj(x) ? (x.field + ": " + x.value) : String(x); });
+      if (m.length) { li.appendChild(el("div", "matched " + m.join(" \u00b7 "), "res-matched")); }
+      li.appendChild(el("div", r.id, "res-id"));
+      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); });
+      li.addEventListener("click", function () { openEntity(r.id); });
+      list.appendChild(li);
+    });
+    list.hidden = false;
+  }
+  $("search").addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, 220);
+  });
+  $("search").addEventListener("focus", function () { if (results.length && shownQuery === $("search").value.trim()) { $("search-results").hidden = false; } });
+  $("search").addEventListener("keydown", async function (ev) {
+    if (ev.key === "Escape") { closeSearch(); $("search").blur(); return; }
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      if (!results.length) { return; }
+      active = (active + (ev.key === "ArrowDown" ? 1 : results.length - 1)) % results.length;
+      renderResults();
+      return;
+    }
+    if (ev.key !== "Enter") { return; }
+    ev.preventDefault();
+    if (shownQuery !== $("search").value.trim()) { clearTimeout(searchTimer); await runSearch(); }
+    if (results.length) { openEntity(results[Math.min(active, results.length - 1)].id); }
+  });
+
+  // ------------------------------------------------------------------------------ alerts
+  var alertSeq = 0, patternsFilled = false;
+  async function loadAlerts() {
+    var seq = ++alertSeq;
+    var p = { pattern: $("alert-pattern").value, status: $("alert-status").value, sort: $("alert-sort").value,
+              entity: $("alert-entity").value.trim(), limit: 200 };
+    var ms = parseFloat($("alert-min-score").value);
+    if (ms > 0) { p.min_score = ms; }
+    var ans;
+    try { ans = await api("/api/alerts" + query(p)); }
+    catch (err) { if (seq === alertSeq) { showError(err); } return; }
+    if (seq !== alertSeq) { return; }
+    var list = $("alert-list");
+    clear(list);
+    var alerts = ans.alerts || [];
+    $("alert-count").textContent = alerts.length + (ans.total !== undefined && ans.total !== alerts.length ? " of " + fmtInt(ans.total) : "");
+    if (!patternsFilled && ans.patterns) {
+      var sel = $("alert-pattern");
+      Object.keys(ans.patterns).sort().forEach(function (k) {
+        var o = el("option", k + " (" + ans.patterns[k] + ")"); o.value = k; sel.appendChild(o);
+      });
+      patternsFilled = true;
+    }
+    if (!alerts.length) { list.appendChild(el("li", "No alert matches these filters.", "none")); }
+    alerts.forEach(function (a) {
+      var li = el("li");
+      li.setAttribute("data-testid", "alert-item");
+      li.setAttribute("data-id", a.id);
+      li.tabIndex = 0;
+      var head = el("div", null, "al-head");
+      head.appendChild(el("span", a.pattern, "al-pattern"));
+      head.appendChild(el("span", Number(a.score).toFixed(2), "al-score"));
+      li.appendChild(head);
+      var ents = (a.entities || []).map(function (e) { return e.caption || e.name || ((e.label ? e.label + " " : "") + e.id); });
+      if (ents.length) { li.appendChild(el("div", truncate(ents.join(", "), 160), "al-entities")); }
+      var dates = [a.first_date, a.last_date].filter(Boolean);
+      var meta = [];
+      if (dates.length) { meta.push(dates[0] === dates[dates.length - 1] ? dates[0] : dates[0] + " \u2013 " + dates[dates.length - 1]); }
+      if (a.status) { meta.push(a.status); }
+      if (meta.length) { li.appendChild(el("div", meta.join(" \u00b7 "), "al-dates")); }
+      if (a.explanation) { li.appendChild(el("div", truncate(a.explanation, 150), "al-expl")); }
+      li.addEventListener("click", function () { openAlert(a.id); });
+      li.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { openAlert(a.id); } });
+      list.appendChild(li);
+    });
+    markActiveAlert();
+  }
+  function markActiveAlert() {
+    document.querySelectorAll("#alert-list li").forEach(function (li) {
+      li.classList.toggle("active", li.getAttribute("data-id") === state.alertId);
+    });
+  }
+  function renderAlertDetail(ans) {
+    var a = ans.alert || {};
+    $("alert-detail").hidden = false;
+    $("alert-detail").setAttribute("data-id", a.id || "");
+    $("alert-title").textContent = (a.pattern || "alert") + " \u00b7 score " + Number(a.score || 0).toFixed(2);
+    var meta = [a.id];
+    if (a.first_date) { meta.push(a.first_date + (a.last_date && a.last_date !== a.first_date ? " \u2013 " + a.last_date : "")); }
+    if (a.status) { meta.push(a.status); }
+    $("alert-meta").textContent = meta.filter(Boolean).join(" \u00b7 ");
+    $("alert-explanation").textContent = a.explanation || "";
+    var ul = $("alert-evidence");
+    clear(ul);
+    var lines = ans.evidence_text || [];
+    lines.forEach(function (line) { ul.appendChild(el("li", line)); });
+    if (!lines.length) { ul.appendChild(el("li", "No evidence recorded.", "muted")); }
+  }
+  $("alert-close").addEventListener("click", function () {
+    $("alert-detail").hidden = true;
+    state.alertId = null;
+    highlightAlert();
+    markActiveAlert();
+  });
+  var alertTimer = null;
+  function alertsSoon() { clearTimeout(alertTimer); alertTimer = setTimeout(loadAlerts, 250); }
+  ["alert-pattern", "alert-sort", "alert-status"].forEach(function (id) { $(id).addEventListener("change", loadAlerts); });
+  ["alert-min-score", "alert-entity"].forEach(function (id) { $(id).addEventListener("input", alertsSoon); });
+
+  // ------------------------------------------------------------------------------ timeline
+  var tlTimer = null, tlSeq = 0;
+  function recordIdsInView() {
+    var ids = new Set();
+    cy.nodes().forEach(function (node) {
+      if (node.hasClass("hidden")) { return; }
+      if (RECORD_LABELS[node.data("label")]) { ids.add(node.id()); }
+    });
+    cy.edges().forEach(function (edge) {
+      var e = state.edges.get(edge.id());
+      if (!e || !AGG_TYPES[e.type]) { return; }
+      if (edge.source().hasClass("hidden") || edge.target().hasClass("hidden")) { return; }
+      var r = (e.properties || {}).record_ids;
+      if (Array.isArray(r)) { r.forEach(function (x) { ids.add(x); }); }
+    });
+    return Array.from(ids);
+  }
+  function scheduleTimeline() { clearTimeout(tlTimer); tlTimer = setTimeout(loadTimeline, 120); }
+  async function loadTimeline() {
+    var seq = ++tlSeq;
+    var ids = recordIdsInView();
+    if (!ids.length) { state.timeline = null; drawTimeline(); return; }
+    var ans;
+    try { ans = await api("/api/timeline", { method: "POST", body: { ids: ids, bucket: $("tl-bucket").value } }); }
+    catch (err) { if (seq === tlSeq) { showError(err); } return; }
+    if (seq !== tlSeq) { return; }
+    state.timeline = ans;
+    drawTimeline();
+  }
+
+  function parseDay(s) { var p = String(s).slice(0, 10).split("-"); return Date.UTC(+p[0], (+p[1] || 1) - 1, +p[2] || 1); }
+  function isoDay(t) { return new Date(t).toISOString().slice(0, 10); }
+  function nextStart(start, bucket) {
+    var t = parseDay(start);
+    if (bucket === "day") { return isoDay(t + 86400000); }
+    if (bucket === "week") { return isoDay(t + 7 * 86400000); }
+    var d = new Date(t);
+    return isoDay(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
+  }
+  function bucketEnd(start, bucket) { return isoDay(parseDay(nextStart(start, bucket)) - 86400000); }
+
+  /* Every bucket from the first to the last (empty ones too), so the axis is time. */
+  function fullBuckets(tl) {
+    var got = (tl && tl.buckets) || [];
+    if (!got.length) { return []; }
+    var bucket = tl.bucket || $("tl-bucket").value;
+    var by = new Map(got.map(function (b) { return [String(b.start).slice(0, 10), b]; }));
+    var starts = Array.from(by.keys()).sort();
+    var out = [], cur = starts[0], last = starts[starts.length - 1], guard = 0;
+    while (cur <= last && guard < 5000) {
+      var b = by.get(cur) || { start: cur, count: 0, value_usd: 0 };
+      out.push({ start: cur, end: bucketEnd(cur, bucket), count: Number(b.count) || 0, value_usd: Number(b.value_usd) || 0 });
+      cur = nextStart(cur, bucket);
+      guard += 1;
+    }
+    return out;
+  }
+
+  var tlGeom = null;
+  function drawTimeline() {
+    var svg = $("tl-svg");
+    clear(svg);
+    var w = svg.clientWidth || 600, h = svg.clientHeight || 100;
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    var buckets = fullBuckets(state.timeline);
+    var measure = $("tl-measure").value;
+    tlGeom = null;
+    if (!buckets.length) {
+      svg.appendChild(svgEl("text", { x: 12, y: 24, "class": "empty" })).textContent =
+        cy && cy.nodes().length ? "No dated records in view." : "The records in view appear here, per period.";
+      $("tl-summary").textContent = "";
+      return;
+    }
+    var padL = 44, padR = 10, padT = 6, padB = 18;
+    var plotW = Math.max(10, w - padL - padR), plotH = Math.max(10, h - padT - padB);
+    var max = 0, totalCount = 0, totalValue = 0;
+    buckets.forEach(function (b) { max = Math.max(max, b[measure]); totalCount += b.count; totalValue += b.value_usd; });
+    var bw = plotW / buckets.length;
+    tlGeom = { padL: padL, bw: bw, buckets: buckets, w: w, h: h, padT: padT, plotH: plotH };
+    svg.appendChild(svgEl("line", { x1: padL, y1: padT + plotH + 0.5, x2: padL + plotW, y2: padT + plotH + 0.5, "class": "axis" }));
+    var ymax = svgEl("text", { x: padL - 4, y: padT + 9, "text-anchor": "end", "class": "tick" });
+    ymax.textContent = measure === "count" ? fmtInt(max) : COMPACT.format(max);
+    svg.appendChild(ymax);
+    var range = state.timeRange;
+    buckets.forEach(function (b, i) {
+      var v = b[measure];
+      var bh = max > 0 ? Math.max(v > 0 ? 1.5 : 0, plotH * v / max) : 0;
+      var out = range && (b.end < range.from || b.start > range.to);
+      var r = svgEl("rect", { x: padL + i * bw + Math.min(1, bw * 0.1), y: padT + plotH - bh,
+                              width: Math.max(1, bw - Math.min(2, bw * 0.2)), height: bh,
+                              "class": "bar" + (out ? " out" : ""), "data-start": b.start, "data-count": b.count });
+      var title = svgEl("title");
+      title.textContent = b.start + (b.end !== b.start ? " \u2013 " + b.end : "") + ": " + fmtInt(b.count) + " records, " + fmtUsd(b.value_usd);
+      r.appendChild(title);
+      svg.appendChild(r);
+    });
+    // a few date ticks
+    var every = Math.max(1, Math.ceil(buckets.length / Math.max(1, Math.floor(plotW / 80))));
+    for (var i = 0; i < buckets.length; i += every) {
+      var t = svgEl("text", { x: padL + i * bw + 1, y: h - 4, "class": "tick" });
+      t.textContent = $("tl-bucket").value === "month" ? buckets[i].start.slice(0, 7) : buckets[i].start;
+      svg.appendChild(t);
+    }
+    if (range) {
+      var i0 = -1, i1 = -1;
+      buckets.forEach(function (b, k) { if (!(b.end < range.from || b.start > range.to)) { if (i0 < 0) { i0 = k; } i1 = k; } });
+      if (i0 >= 0) { svg.appendChild(svgEl("rect", { x: padL + i0 * bw, y: padT, width: (i1 - i0 + 1) * bw, height: plotH, "class": "brush" })); }
+    }
+    $("tl-summary").textContent = fmtInt(totalCount) + " records \u00b7 " + fmtUsd(totalValue);
+  }
+
+  function bucketAt(clientX) {
+    if (!tlGeom) { return -1; }
+    var rect = $("tl-svg").getBoundingClientRect();
+    var x = (clientX - rect.left) * (tlGeom.w / (rect.width || tlGeom.w));
+    var i = Math.floor((x - tlGeom.padL) / tlGeom.bw);
+    return Math.max(0, Math.min(tlGeom.buckets.length - 1, i));
+  }
+  var brushFrom = -1, brushRect = null;
+  $("tl-svg").addEventListener("mousedown", function (ev) {
+    if (!tlGeom || ev.button !== 0) { return; }
+    ev.preventDefault();
+    brushFrom = bucketAt(ev.clientX);
+    brushRect = svgEl("rect", { x: tlGeom.padL + brushFrom * tlGeom.bw, y: tlGeom.padT, width: tlGeom.bw, height: tlGeom.plotH, "class": "brush" });
+    $("tl-svg").appendChild(brushRect);
+  });
+  window.addEventListener("mousemove", function (ev) {
+    if (brushFrom < 0 || !brushRect) { return; }
+    var i = bucketAt(ev.clientX), a = Math.min(i, brushFrom), b = Math.max(i, brushFrom);
+    brushRect.setAttribute("x", tlGeom.padL + a * tlGeom.bw);
+    brushRect.setAttribute("width", (b - a + 1) * tlGeom.bw);
+  });
+  window.addEventListener("mouseup", function (ev) {
+    if (brushFrom < 0) { return; }
+    var i = bucketAt(ev.clientX), a = Math.min(i, brushFrom), b = Math.max(i, brushFrom);
+    brushFrom = -1; brushRect = null;
+    var bs = tlGeom.buckets;
+    setTimeRange({ from: bs[a].start, to: bs[b].end });
+  });
+
+  function inRange(e) {
+    var r = state.timeRange;
+    if (!r) { return true; }
+    var p = e.properties || {};
+    if (e.type && AGG_TYPES[e.type]) {
+      var f = p.first_date ? String(p.first_date).slice(0, 10) : null, l = p.last_date ? String(p.last_date).slice(0, 10) : f;
+      if (!f) { return true; }
+      return !(l < r.from || f > r.to);
+    }
+    if (RECORD_LABELS[e.label]) {
+      var d = p.date ? String(p.date).slice(0, 10) : null;
+      return !d || (d >= r.from && d <= r.to);
+    }
+    return true;
+  }
+  function applyTimeFilter() {
+    cy.batch(function () {
+      cy.nodes().forEach(function (node) {
+        var n = state.nodes.get(node.id());
+        if (n && !inRange(n)) { node.addClass("tl-out"); } else { node.removeClass("tl-out"); }
+      });
+      cy.edges().forEach(function (edge) {
+        var e = state.edges.get(edge.id());
+        if (e && !inRange(e)) { edge.addClass("tl-out"); } else { edge.removeClass("tl-out"); }
+      });
+    });
+  }
+  function setTimeRange(r) {
+    state.timeRange = r;
+    applyTimeFilter();
+    updateCounts();
+    drawTimeline();
+    $("tl-range").textContent = r.from + " \u2013 " + r.to;
+    $("tl-clear").disabled = false;
+    $("tl-apply").disabled = false;
+    setStatus("Showing " + r.from + " \u2013 " + r.to + ": " + cy.elements(".tl-out").length + " records and links outside are hidden", "");
+  }
+  function clearTimeRange(quiet) {
+    state.timeRange = null;
+    if (cy) { applyTimeFilter(); updateCounts(); }
+    drawTimeline();
+    $("tl-range").textContent = "";
+    $("tl-clear").disabled = true;
+    $("tl-apply").disabled = true;
+    if (!quiet) { setStatus("Time range cleared", ""); }
+  }
+  $("tl-clear").addEventListener("click", function () { clearTimeRange(false); });
+  $("tl-apply").addEventListener("click", function () {
+    var r = state.timeRange;
+    if (!r) { return; }
+    $("filter-from").value = r.from; $("filter-to").value = r.to;
+    clearTimeRange(true);
+    replay("Asking again for " + r.from + " \u2013 " + r.to + "\u2026");
+  });
+  $("tl-bucket").addEventListener("change", loadTimeline);
+  $("tl-measure").addEventListener("change", drawTimeline);
+  var resizeTimer = null;
+  window.addEventListener("resize", function () { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawTimeline, 150); });
+
+  // ------------------------------------------------------------------------------ export
+  function viewPayload() {
+    var nodes = [], records = new Set();
+    cy.nodes().forEach(function (node) {
+      if (node.hasClass("hidden") || node.hasClass("tl-out")) { return; }
+      nodes.push(node.id());
+    });
+    var shown = new Set(nodes);
+    cy.edges().forEach(function (edge) {
+      var e = state.edges.get(edge.id());
+      if (!e || !AGG_TYPES[e.type] || edge.hasClass("tl-out")) { return; }
+      if (!shown.has(e.source) || !shown.has(e.target)) { return; }
+      ((e.properties || {}).record_ids || []).forEach(function (r) { records.add(r); });
+    });
+    return { nodes: nodes, records: Array.from(records), aggregate: $("filter-aggregate").checked };
+  }
+  function fileNameOf(resp, fallback) {
+    var cd = resp.headers.get("content-disposition") || "";
+    var m = /filename\*=UTF-8''([^;]+)/i.exec(cd) || /filename="?([^";]+)"?/i.exec(cd);
+    if (m) { try { return decodeURIComponent(m[1]); } catch (e) { return m[1]; } }
+    return fallback;
+  }
+  function download(blob, name) {
+    var url = URL.createObjectURL(blob);
+    var a = el("a");
+    a.href = url; a.download = name; a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 30000);
+  }
+  function viewTitle() {
+    if (state.alertId) { return "graphiff workbench: alert " + state.alertId; }
+    var seeds = state.steps.filter(function (s) { return s.kind === "open"; }).map(function (s) { return s.id; });
+    return "graphiff workbench view" + (seeds.length ? ": " + seeds.slice(0, 3).join(", ") : "");
+  }
+  async function exportView() {
+    var body = viewPayload();
+    if (!body.nodes.length) { setStatus("Nothing to export: the canvas is empty.", "error"); return; }
+    var fmt = $("export-format").value;
+    body.format = fmt;
+    body.title = viewTitle();
+    setStatus("Writing the " + fmt + " chart\u2026", "busy");
+    try {
+      var resp = await api("/api/export", { method: "POST", body: body, raw: true });
+      var blob = await resp.blob();
+      var name = fileNameOf(resp, "graphiff-view." + fmt);
+      download(blob, name);
+      setStatus("Exported " + body.nodes.length + " nodes and " + body.records.length + " records as " + name, "");
+    } catch (err) { showError(err); }
+  }
+  async function makePackage() {
+    var body = viewPayload();
+    if (!body.nodes.length) { setStatus("Nothing to package: the canvas is empty.", "error"); return; }
+    body.purpose = $("package-purpose").value.trim();
+    body.marking = $("package-marking").value.trim();
+    body.redact = $("package-redact").value;
+    setStatus("Making the sharing package\u2026", "busy");
+    try {
+      var resp = await api("/api/package", { method: "POST", body: body, raw: true });
+      var blob = await resp.blob();
+      var name = fileNameOf(resp, "graphiff-package.zip");
+      download(blob, name);
+      setStatus("Package written: " + name + " (" + body.nodes.length + " nodes, " + body.records.length + " records)", "");
+    } catch (err) { showError(err); }
+  }
+  $("btn-export").addEventListener("click", exportView);
+  $("btn-package").addEventListener("click", function () {
+    if (!viewPayload().nodes.length) { setStatus("Nothing to package: the canvas is empty.", "error"); return; }
+    $("package-dialog").showModal();
+  });
+  $("package-cancel").addEventListener("click", function () { $("package-dialog").close(); });
+  $("package-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!$("package-purpose").value.trim() || !$("package-marking").value.trim()) {
+      setStatus("A package needs a purpose and a marking.", "error");
+      return;
+    }
+    $("package-dialog").close();
+    makePackage();
+  });
+
+  // ------------------------------------------------------------------------------ toolbar and keys
+  $("btn-expand").addEventListener("click", function () { expand(selectedIds()); });
+  $("btn-hide").addEventListener("click", function () { hide(selectedIds()); });
+  $("btn-pin").addEventListener("click", function () { togglePin(selectedIds()); });
+  $("btn-collapse").addEventListener("click", function () { collapse(selectedIds()); });
+  $("btn-unhide").addEventListener("click", unhideAll);
+  $("btn-layout").addEventListener("click", function () {
+    var t0 = performance.now();
+    runLayout();
+    afterDraw(t0, t0);
+  });
+  $("btn-fit").addEventListener("click", function () { cy.fit(cy.elements(":visible"), 40); });
+  $("btn-clear").addEventListener("click", function () {
+    resetCanvas();
+    state.steps = []; state.hidden.clear(); state.pinned.clear(); state.alertId = null;
+    $("alert-detail").hidden = true;
+    markActiveAlert();
+    clearTimeRange(true);
+    renderNotes(); updateCounts(); scheduleTimeline();
+    resetDetail("Details", "Click a node or a link to see its properties, provenance, aliases and alerts.");
+    setStatus("Canvas cleared", "");
+  });
+  $("btn-apply").addEventListener("click", function () { replay(); });
+  $("btn-reset-filters").addEventListener("click", function () {
+    $("filter-from").value = ""; $("filter-to").value = ""; $("filter-hops").value = 1; $("filter-limit").value = 300;
+    $("filter-hub-limit").value = 200;
+    document.querySelectorAll("#filter-types input, #filter-rels input").forEach(function (c) { c.checked = true; });
+    replay();
+  });
+  $("filter-aggregate").addEventListener("change", function () {
+    replay($("filter-aggregate").checked ? "Aggregating trade and payments\u2026" : "Showing the underlying records\u2026");
+  });
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target, tag = t && t.tagName;
+    var typing = tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable);
+    if (ev.key === "/" && !typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+      ev.preventDefault();
+      $("search").focus();
+      $("search").select();
+    } else if (ev.key === "Escape") {
+      closeMenu();
+      closeSearch();
+    }
+  });
+  window.addEventListener("error", function (ev) { setStatus("Error: " + (ev.message || "unknown"), "error"); });
+  window.addEventListener("unhandledrejection", function (ev) { showError(ev.reason || "unknown"); });
+
+  // ------------------------------------------------------------------------------ start
+  async function boot() {
+    var S;
+    try {
+      S = await api("/api/styles");
+    } catch (err) {
+      showError(err);
+      S = { styles: {}, labels: [], rel_types: [] };
+    }
+    state.styles = S;
+    initCanvas();
+    buildLegend();
+    buildChecklist($("filter-types"), S.labels || Object.keys(S.styles || {}), true);
+    buildChecklist($("filter-rels"), S.rel_types || [], false);
+    drawTimeline();
+    updateCounts();
+    try {
+      var h = await api("/api/health");
+      var bits = [h.store + " store"];
+      if (h.nodes !== undefined) { bits.push(fmtInt(h.nodes) + " nodes"); }
+      if (h.relationships !== undefined) { bits.push(fmtInt(h.relationships) + " relationships"); }
+      if (h.alerts !== undefined) { bits.push(fmtInt(h.alerts) + " alerts"); }
+      if (h.resolved) { bits.push("entities resolved"); }
+      if (h.version) { bits.push("graphiff " + h.version); }
+      $("health").textContent = bits.join(" \u00b7 ");
+    } catch (err) { showError(err); }
+    await loadAlerts();
+    G.ready = true;
+  }
+
+  // a few entry points for scripts and benchmarks (the page itself uses the same functions)
+  G.open = openEntity;
+  G.expand = function (id) { return expand([id]); };
+  G.openAlert = openAlert;
+  G.view = function () { return viewPayload(); };
+
+  boot();
+})();
