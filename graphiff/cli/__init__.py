@@ -18,6 +18,7 @@ from graphiff.cli import value  # noqa: F401  mirror-report
 from graphiff.cli import explore  # noqa: F401  explore, path, communities, central
 from graphiff.cli import chart  # noqa: F401  chart
 from graphiff.cli import package  # noqa: F401  package, import-package
+from graphiff.cli import serve  # noqa: F401  serve
 # isort: on
 
 __all__ = ["app", "main"]

@@ -1,0 +1,179 @@
+"""The workbench application: ``create_app`` wires the routers, error handling, security and
+static files around one :class:`~graphiff.workbench.snapshot.SnapshotHolder`.
+
+Run it with ``graphiff serve`` (uvicorn); tests use ``fastapi.testclient.TestClient(create_app(uri))``
+with ``base_url="http://127.0.0.1"`` (the host check refuses other names).
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from contextlib import asynccontextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from graphiff.errors import GraphiffError, NotFound, StoreError
+from graphiff.share.keys import read_key
+from graphiff.workbench.deps import Settings
+from graphiff.workbench.routes import alerts, export, graph, meta, search
+from graphiff.workbench.security import SecurityMiddleware, csp_with_scripts, script_hash
+from graphiff.workbench.snapshot import SnapshotHolder
+
+__all__ = ["create_app", "STATIC", "CYTOSCAPE"]
+
+#: The page, its scripts and styles, and the vendored Swagger UI.
+STATIC = Path(__file__).resolve().parent / "static"
+#: Cytoscape.js, vendored once for the link charts and the workbench.
+CYTOSCAPE = Path(__file__).resolve().parents[1] / "charts" / "vendor" / "cytoscape.min.js"
+
+
+
+def _version() -> str:
+    try:
+        return metadata.version("graphiff")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a bare source tree
+        return "unknown"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errs = exc.errors()
+    if not errs:
+        return "the request is not valid"
+    first = errs[0]
+    where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("query", "body", "path"))
+    msg = str(first.get("msg", "is not valid"))
+    return f"{where}: {msg}" if where else msg
+
+
+def _docs_html(title: str) -> str:
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title=title,
+                               swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+                               swagger_css_url="/static/vendor/swagger-ui.css", swagger_favicon_url="data:,")
+    return bytes(page.body).decode("utf-8")
+
+
+def create_app(store_uri: str | None, *, database: str | None = None, resolved: bool = True,
+               refresh_seconds: float = 5.0, host: str = "127.0.0.1", key_file: str | Path | None = None,
+               producer: str | None = None, max_body: int = 16 * 1024 * 1024,
+               progress: Callable[[str], None] | None = None) -> FastAPI:
+    """The workbench web application over one store.
+
+    Parameters
+    ----------
+    store_uri : str or None
+        The store (an embedded file, which must exist, or ``bolt://...``); None:
+        ``$GRAPHIFF_STORE`` or ``./graphiff.duckdb``.
+    database : str, optional
+        The Neo4j database.
+    resolved : bool
+        Read the resolved view (default) or the records as loaded (``--unresolved``).
+    refresh_seconds : float
+        How often at most the store is checked for changes (0: never).
+    host : str
+        The address the server is bound to (accepted in the ``Host`` header besides localhost).
+    key_file : path, optional
+        The team key for pseudonymised packages (else ``$GRAPHIFF_PACKAGE_KEY``; none: such
+        packages are refused with a 400 saying so).
+    producer : str, optional
+        Who sends the packages made here (default ``$GRAPHIFF_PRODUCER``, else the user name).
+    max_body : int
+        Largest request body in bytes.
+    progress : callable, optional
+        Told the steps of the first reading of the store.
+
+    Returns
+    -------
+    FastAPI
+        The app; the store is read before it returns (see :func:`build_snapshot` for the cost).
+
+    Raises
+    ------
+    GraphiffError
+        The store cannot be opened or read, or the key file is not a team key.
+    """
+    key = read_key(key_file)
+    who = producer or os.environ.get("GRAPHIFF_PRODUCER") or _user()
+    holder = SnapshotHolder(store_uri, database=database, resolved=resolved, refresh_seconds=refresh_seconds,
+                            progress=progress)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        holder.close()
+
+    title = "graphiff workbench"
+    app = FastAPI(title=title, version=_version(), docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+                  lifespan=lifespan,
+                  description="Search, expand and read the entity network of a graphiff store (docs/api.md).")
+    app.state.holder = holder
+    app.state.settings = Settings(producer=who, key=key, version=_version())
+
+    @app.exception_handler(NotFound)
+    async def not_found(_req: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(StoreError)
+    async def store_error(_req: Request, exc: StoreError) -> JSONResponse:
+        return _error(500, str(exc))
+
+    @app.exception_handler(GraphiffError)
+    async def bad_request(_req: Request, exc: GraphiffError) -> JSONResponse:
+        return _error(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(400, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        msg = exc.detail if isinstance(exc.detail, str) else "error"
+        if exc.status_code == 404 and msg == "Not Found":
+            msg = "no such page or request"
+        return JSONResponse({"error": msg}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    for r in (meta, search, graph, alerts, export):
+        app.include_router(r.router)
+
+    docs = _docs_html(f"{title} - API")
+    docs_scripts = [script_hash(s) for s in re.findall(r"<script>(.*?)</script>", docs, flags=re.S)]
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return HTMLResponse(docs)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> Any:
+        index = STATIC / "index.html"
+        if not index.is_file():
+            return _error(404, "the workbench page is not installed (graphiff/workbench/static/index.html)")
+        return FileResponse(index, media_type="text/html; charset=utf-8")
+
+    @app.get("/static/vendor/cytoscape.min.js", include_in_schema=False)
+    def cytoscape() -> FileResponse:
+        return FileResponse(CYTOSCAPE, media_type="text/javascript; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    allowed = [host] if host not in ("0.0.0.0", "::", "") else []
+    app.add_middleware(SecurityMiddleware, allowed_hosts=allowed, max_body=max_body,
+                       page_csp={"/docs": csp_with_scripts(docs_scripts)})
+    return app
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "unknown")
