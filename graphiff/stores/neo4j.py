@@ -436,6 +436,44 @@ class Neo4jStore(Store):
             total += int(self._write(lambda tx: tx.run(some_query, **{param: part}).single()["n"], what))
         return total
 
+    # ---- full-text search (graphiff.search) ---------------------------------------------
+    _fulltext_ready = False
+
+    def ensure_fulltext(self) -> None:
+        """Create the full-text index of graphiff search when missing and wait until it is
+        online (``cypher/search_index.cypher``; idempotent, once per open store)."""
+        if not self._fulltext_ready:
+            for q in statements("search_index"):
+                self._auto(q, "creating the full-text search index")
+            self._fulltext_ready = True
+
+    def fulltext(self, query: str, labels: Sequence[str], limit: int) -> pd.DataFrame:
+        """Nodes of ``labels`` the full-text index finds for a Lucene ``query``, best first.
+
+        Parameters
+        ----------
+        query : str
+            Lucene query syntax, already escaped by the caller (:mod:`graphiff.search.neo4j`);
+            sent as a parameter.
+        labels : list of str
+            Labels of the model; nodes of other labels are skipped.
+        limit : int
+            Rows at most.
+
+        Returns
+        -------
+        DataFrame
+            ``label``, ``key``, ``score`` (Lucene's score; comparable within one answer only).
+        """
+        for label in labels:
+            model().node(label)
+        self.ensure_fulltext()
+        q = cypher("search_query")
+        rows = self._read(lambda tx: [(r["label"], r["key"], r["score"]) for r in
+                                      tx.run(q, {"query": query, "labels": list(labels), "limit": int(limit)})],
+                          "full-text search")
+        return pd.DataFrame(rows, columns=["label", "key", "score"])
+
     def counts(self) -> dict[str, dict[str, int]]:
         m = model()
         node_q = [(label, cypher("count_nodes", label=label)) for label in m.nodes]
