@@ -207,7 +207,15 @@ class GraphIndex:
     # ---- filters -----------------------------------------------------------------------------
     def node_date_ok(self, date_from: str | None = None, date_to: str | None = None) -> np.ndarray:
         """True for nodes without a date and records dated inside ``[date_from, date_to]``."""
-        return _date_ok(self.node_date, date_from, date_to)
+        return self._dates_ok("node_date", date_from, date_to)
+
+    def _dates_ok(self, name: str, date_from: str | None, date_to: str | None) -> np.ndarray:
+        """Which entries of the date column ``name`` pass the range: undated ones do, dated ones
+        must lie inside (a bound ``YYYY`` or ``YYYY-MM`` covers the whole year or month). The
+        dates are read once per index as ``YYYYMMDD`` integers, so a request with a date range
+        costs two integer comparisons per node or relationship."""
+        days = self._cached(f"_{name}_int", lambda: _date_ints(getattr(self, name)))
+        return _int_date_ok(days, date_from, date_to)
 
     def edge_mask(self, rel_types: Iterable[str] | None = None, date_from: str | None = None,
                   date_to: str | None = None, node_ok: np.ndarray | None = None) -> np.ndarray:
@@ -224,11 +232,11 @@ class GraphIndex:
             ok &= np.isin(self.e_type, wanted)
         if date_from or date_to:
             if self.e_date is not None:
-                ok &= _date_ok(self.e_date, date_from, date_to)
+                ok &= self._dates_ok("e_date", date_from, date_to)
             if self.e_start is not None and date_to:
-                ok &= _date_ok(self.e_start, None, date_to)
+                ok &= self._dates_ok("e_start", None, date_to)
             if self.e_end is not None and date_from:
-                ok &= _date_ok(self.e_end, date_from, None)
+                ok &= self._dates_ok("e_end", date_from, None)
         if node_ok is not None:
             ok &= node_ok[self.e_src] & node_ok[self.e_dst]
         return ok
@@ -415,25 +423,38 @@ def check_date(value: str | None, what: str) -> str | None:
     return v
 
 
-def _date_ok(dates: pd.Series, date_from: str | None, date_to: str | None) -> np.ndarray:
-    """Undated entries pass; dated ones must lie in the range (bounds compared as prefixes, so
-    ``date_to="2024-03"`` keeps all of March)."""
+def _date_ints(dates: pd.Series) -> np.ndarray:
+    """ISO dates as ``YYYYMMDD`` integers; 0 for a missing or unreadable date (which passes
+    every range)."""
+    s = dates.astype("string").str.slice(0, 10)
+    digits = s.str.replace("-", "", regex=False)
+    ok = digits.str.fullmatch(r"\d{8}").fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(s), dtype=np.int64)
+    if ok.any():
+        out[ok] = digits[ok].astype("int64").to_numpy()
+    return out
+
+
+def _int_date_ok(days: np.ndarray, date_from: str | None, date_to: str | None) -> np.ndarray:
+    """Which of ``days`` (:func:`_date_ints`) pass ``[date_from, date_to]``: undated ones do;
+    a bound ``YYYY`` or ``YYYY-MM`` covers the whole year or month.
+
+    >>> days = _date_ints(pd.Series(["2024-02-29", None, "2024-03-01", "2023-12-31"]))
+    >>> _int_date_ok(days, "2024", "2024-02").tolist()
+    [True, True, False, False]
+    """
     date_from = check_date(date_from, "date_from")
     date_to = check_date(date_to, "date_to")
-    ok = np.ones(len(dates), dtype=bool)
-    if not (date_from or date_to) or not len(dates):
+    ok = np.ones(len(days), dtype=bool)
+    if not (date_from or date_to):
         return ok
-    s = dates if isinstance(dates, pd.Series) else pd.Series(dates, dtype=object)
-    has = s.notna().to_numpy()
-    if not has.any():
-        return ok
-    d = s[has].astype("str")
-    keep = np.ones(int(has.sum()), dtype=bool)
+    dated = days > 0
     if date_from:
-        keep &= (d.str.slice(0, len(date_from)) >= date_from).to_numpy(dtype=bool)
+        lo = int((date_from.replace("-", "") + "0000")[:8])
+        ok &= ~dated | (days >= lo)
     if date_to:
-        keep &= (d.str.slice(0, len(date_to)) <= date_to).to_numpy(dtype=bool)
-    ok[has] = keep
+        hi = int((date_to.replace("-", "") + "9999")[:8])
+        ok &= ~dated | (days <= hi)
     return ok
 
 
