@@ -69,5 +69,5 @@ def subgraph_json(sub: Subgraph) -> dict[str, Any]:
         "left_out": sum(left.values()),
         "left_out_by_label": left,
         "hubs": [{"id": k, "counts": dict(v)} for k, v in sub.hubs.items()],
-        "seeds": list(sub.seeds),
+        "seeds": [s for s in sub.seeds if s in ids],     # records folded into links are not shown
     }
