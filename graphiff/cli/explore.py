@@ -14,11 +14,58 @@ from graphiff.cli.common import (
     StoreOpt,
     UnresolvedOpt,
     console,
+    date_bound,
     esc,
     positive,
     print_json,
     store_from,
 )
+from graphiff.errors import GraphiffError
+
+#: what fits a chart (and a listing): a node with more relationships than this is shown, not walked through
+DEFAULT_HUB_LIMIT = 200
+
+
+def node_labels(values: list[str] | None, option: str = "--types") -> list[str] | None:
+    """The node labels of a ``--types`` option (comma-separated, repeatable), checked against the
+    model: an unknown one is an error naming it and the labels there are (exit 2, one line).
+
+    >>> node_labels(["Trader,Person", " Carrier "])
+    ['Trader', 'Person', 'Carrier']
+    >>> node_labels([]) is None
+    True
+    """
+    from graphiff.model import model
+
+    names = [x.strip() for v in values or () for x in str(v).split(",") if x.strip()]
+    if not names:
+        return None
+    known = model().nodes
+    by_case = {k.lower(): k for k in known}
+    out = []
+    for name in names:
+        label = name if name in known else by_case.get(name.lower())
+        if label is None:
+            raise GraphiffError(f"{option}: unknown node label {name!r}; the labels are: {', '.join(known)}")
+        if label not in out:
+            out.append(label)
+    return out
+
+
+
+# the filters of the analyst's view, shared by explore and path (and the workbench's expand)
+RelOpt = typer.Option([], "--rel", help="Walk only this relationship type (repeatable), e.g. --rel EXPORTED "
+                                        "--rel IMPORTED_BY.")
+TypesOpt = typer.Option([], "--types", help="Reach only these node labels (comma-separated or repeated), e.g. "
+                                            "--types Trader,Person; declarations, payments and cash reports are "
+                                            "still passed through.")
+FromOpt = typer.Option(None, "--from", callback=date_bound,
+                       help="Leave out records dated before this day (YYYY-MM-DD, or YYYY-MM, YYYY).")
+ToOpt = typer.Option(None, "--to", callback=date_bound,
+                     help="Leave out records dated after this day (YYYY-MM-DD, or YYYY-MM, YYYY).")
+HubLimitOpt = typer.Option(DEFAULT_HUB_LIMIT, "--hub-limit", min=0,
+                           help="A node with more relationships than this (a shipping line, a vessel) is listed with "
+                                "its counts, not walked through; 0: no limit.")
 
 
 def _fmt(v: Any) -> str:
@@ -55,6 +102,16 @@ def _status(status: str | None) -> str:
     return f" [{status}]" if status else ""
 
 
+def _hub_line(h: dict[str, Any], hub_limit: int) -> str:
+    """One hub as explore prints it: what expanding it would add, and how to narrow it."""
+    from graphiff.charts.base import hub_counts
+
+    counts = h.get("reach") or h.get("neighbours") or {}
+    name = f"{h['key']} {h['caption']}" if h["caption"] != h["key"] else str(h["key"])
+    return (f"{name}: hub, {hub_counts(counts)} \u2014 not expanded (more than --hub-limit {hub_limit:,} "
+            "relationships); narrow with --from/--to or --rel")
+
+
 def _chain_node(x: dict[str, Any]) -> str:
     """A node of a path as the path's caption line writes it (with the records it joins)."""
     bits = [str(x["caption"])] if x["caption"] != x["key"] else []
@@ -70,6 +127,11 @@ def explore_cmd(
     hops: int = typer.Option(1, "--hops", min=0, help="How far to look. A hop passes through declarations, payments "
                                                       "and cash reports, so 1 hop from a trader reaches its partners."),
     limit: int = typer.Option(100, "--limit", min=1, help="List at most this many neighbours and records."),
+    rel: list[str] = RelOpt,
+    types: list[str] = TypesOpt,
+    date_from: Optional[str] = FromOpt,
+    date_to: Optional[str] = ToOpt,
+    hub_limit: int = HubLimitOpt,
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
     unresolved: bool = UnresolvedOpt,
@@ -77,12 +139,16 @@ def explore_cmd(
 ) -> None:
     """Who an entity is connected to, how, through which records, and which alerts touch them. Records that entity
     resolution joined (SAME_AS) show as one entity with a "same as" line naming its other records; the key of any
-    of them finds it, and --unresolved shows the records as loaded, linked by their SAME_AS relationships."""
+    of them finds it, and --unresolved shows the records as loaded, linked by their SAME_AS relationships.
+    --rel, --types and --from/--to narrow the walk; a node above --hub-limit (200 relationships: a shipping line, a
+    vessel) is listed as a hub with its counts instead of being walked through (--json: "hubs")."""
     from graphiff.explore import neighbourhood
     from graphiff.graph.tables import Tables
 
+    labels = node_labels(types)
     with store_from(store, database) as st:
-        nb = neighbourhood(Tables(st, resolved=not unresolved), id, hops=hops, limit=limit)
+        nb = neighbourhood(Tables(st, resolved=not unresolved), id, hops=hops, limit=limit, rel_types=rel or None,
+                           types=labels, date_from=date_from, date_to=date_to, hub_limit=hub_limit or None)
     if as_json:
         print_json(nb)
         return
@@ -99,6 +165,7 @@ def explore_cmd(
     if prov.get("_source"):
         console.print(f"source: {prov.get('_source')} line {prov.get('_line')} (load {prov.get('_load_id')})",
                       style="dim", highlight=False, markup=False)
+    hub_ids = {h["id"] for h in nb["hubs"]}
     t = Table(title=f"neighbours within {nb['hops']} hop(s)")
     for c in ("hops", "label", "key", "caption", "how (records on the link)", "alerts"):
         t.add_column(c, justify="right" if c in ("hops", "alerts") else "left", overflow="fold")
@@ -107,6 +174,8 @@ def explore_cmd(
         mark = f" (id_check: {_e(n['id_check'])})" if n.get("id_check") else ""  # e.g. iban_invalid
         if n.get("aliases"):                                    # a resolved entity: its other records
             mark += esc(f" (same as {', '.join(n['aliases'])})")
+        if n["id"] in hub_ids:
+            mark += " (hub: not expanded)"
         t.add_row(str(n["hops"]), _e(n["label"]), _e(n["key"]), _e(n["caption"]) + mark,
                   "\n".join(esc(f"{lk['how']}{_status(lk.get('status'))} ({lk['records']})") for lk in links),
                   str(n["alerts"] or ""))
@@ -128,6 +197,8 @@ def explore_cmd(
             a.add_row(_fmt(al["score"]), _e(al["pattern"]), _e(al["id"]), esc(", ".join(al["flags"])),
                       _e(al["explanation"]))
         console.print(a)
+    for h in nb["hubs"]:
+        console.print(_hub_line(h, hub_limit), highlight=False, markup=False)
     counts = nb["counts"]
     more = [k for k, v in nb["truncated"].items() if v]
     console.print(f"{sum(counts['neighbours'].values())} neighbour(s), {sum(counts['records'].values())} record(s), "
@@ -141,22 +212,34 @@ def path_cmd(
     b: str = typer.Argument(..., metavar="B", help="To: a node key or Label:key."),
     max_len: int = typer.Option(6, "--max-len", min=1, help="Longest path in hops."),
     k: int = typer.Option(3, "--k", min=1, help="How many paths (shortest first)."),
+    rel: list[str] = RelOpt,
+    types: list[str] = TypesOpt,
+    date_from: Optional[str] = FromOpt,
+    date_to: Optional[str] = ToOpt,
+    hub_limit: int = typer.Option(DEFAULT_HUB_LIMIT, "--hub-limit", min=0,
+                                  help="Never pass through a node with more relationships than this (a shipping line, "
+                                       "a vessel: sharing one is no connection); 0: no limit."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
     unresolved: bool = UnresolvedOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """The shortest ways two entities are connected, with the records on every hop."""
+    """The shortest ways two entities are connected, with the records on every hop. --rel, --types and --from/--to
+    narrow the walk; a path never passes through a node above --hub-limit (200 relationships)."""
     from graphiff.explore import paths
     from graphiff.graph.tables import Tables
 
+    labels = node_labels(types)
     with store_from(store, database) as st:
-        found = paths(Tables(st, resolved=not unresolved), a, b, max_len=max_len, k=k)
+        found = paths(Tables(st, resolved=not unresolved), a, b, max_len=max_len, k=k, rel_types=rel or None,
+                      types=labels, date_from=date_from, date_to=date_to, hub_limit=hub_limit or None)
     if as_json:
         print_json(found)
         return
     if not found:
-        console.print(f"no path of at most {max_len} hop(s) between {esc(a)} and {esc(b)}", highlight=False)
+        hint = (f" (not passing through hubs, nodes with more than --hub-limit {hub_limit:,} relationships; "
+                "--hub-limit 0 allows them)" if hub_limit else "")
+        console.print(f"no path of at most {max_len} hop(s) between {esc(a)} and {esc(b)}{hint}", highlight=False)
         return
     for n, p in enumerate(found, 1):
         chain = " — ".join(_chain_node(x) for x in p["nodes"])

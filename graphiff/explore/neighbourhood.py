@@ -1,5 +1,10 @@
 """Neighbourhood: who an entity is connected to, how, through which records, and which alerts
-touch them. Hops are counted as in :mod:`graphiff.graph.index` (a hop passes through records)."""
+touch them. Hops are counted as in :mod:`graphiff.graph.index` (a hop passes through records).
+
+The walk takes the filters of the analyst's view (:mod:`graphiff.graph.view`): relationship
+types, node labels, a date range and a hub limit. A hub -- a shipping line or a vessel on
+thousands of declarations -- is listed with its counts instead of being walked through, so two
+hops from a trader do not reach half the graph."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,13 +21,67 @@ from graphiff.explore.describe import (
     same_as,
     same_as_status,
 )
-from graphiff.graph.index import graph_index, node_props
+from graphiff.graph.index import RECORD_LABELS, GraphIndex, check_date, graph_index, node_props
 from graphiff.graph.tables import Tables
+from graphiff.model import model
 
-__all__ = ["neighbourhood"]
+__all__ = ["neighbourhood", "walk_filter", "hub_summaries"]
 
 
-def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None = 100) -> dict[str, Any]:
+def walk_filter(idx: GraphIndex, keep: list[int], rel_types: list[str] | None = None,
+                types: list[str] | None = None, date_from: str | None = None,
+                date_to: str | None = None) -> np.ndarray | None:
+    """The relationships a walk may use (:meth:`GraphIndex.edge_mask`), or None when nothing is
+    filtered: of ``rel_types``, dated inside the range, between nodes of ``types`` (records are
+    passed through whatever the labels; the nodes ``keep`` -- where the walk starts -- always
+    pass). Unknown types or labels, and dates that are not dates, raise :class:`GraphiffError`.
+    """
+    date_from = check_date(date_from, "--from date")
+    date_to = check_date(date_to, "--to date")
+    if date_from and date_to and date_from[:len(date_to)] > date_to[:len(date_from)]:
+        raise GraphiffError(f"the date range is empty: {date_from} is after {date_to}")
+    if rel_types is None and types is None and not date_from and not date_to:
+        return None
+    node_ok = idx.node_date_ok(date_from, date_to)
+    if types is not None:
+        for t in types:
+            model().node(str(t))              # unknown label -> GraphiffError naming it
+        node_ok &= idx.label_mask([*types, *RECORD_LABELS, "Alert"])
+    node_ok[np.asarray(keep, dtype=np.int64)] = True
+    return idx.edge_mask(rel_types, date_from, date_to, node_ok)
+
+
+def hub_summaries(tables: Tables, idx: GraphIndex, nodes: np.ndarray, hub_limit: int | None,
+                  edge_ok: np.ndarray | None = None, dist: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """The ``nodes`` above ``hub_limit`` (:meth:`GraphIndex.hubs_among`), each as ``{id, label,
+    key, caption, hops, neighbours, reach}``: ``neighbours`` its direct neighbours by label
+    (:meth:`GraphIndex.neighbour_counts`, as a chart's ``hubs``), ``reach`` what one hop through
+    it would add, by label (records passed through included), both under the filters. Cost:
+    O(relationships of the hubs)."""
+    from graphiff.explore.describe import node_summary
+
+    hubs = idx.hubs_among(np.asarray(nodes, dtype=np.int64), hub_limit, edge_ok)
+    if not len(hubs):
+        return []
+    props = node_props(tables, idx, hubs.tolist())
+    out = []
+    for h in hubs.tolist():
+        near = idx.expand([h], 1, edge_ok)
+        near[h] = -1
+        reached = np.flatnonzero(near == 1)
+        codes, counts = np.unique(idx.node_label[reached], return_counts=True)
+        reach = {idx.labels[int(c)]: int(n) for c, n in zip(codes, counts) if idx.labels[int(c)] != "Alert"}
+        row = {**node_summary(idx, h, props[h]), "neighbours": idx.neighbour_counts(h, edge_ok), "reach": reach}
+        if dist is not None:
+            row["hops"] = int(dist[h])
+        out.append(row)
+    return sorted(out, key=lambda r: (r.get("hops", 0), -sum(r["reach"].values()), r["id"]))
+
+
+def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None = 100,
+                  rel_types: list[str] | None = None, types: list[str] | None = None,
+                  date_from: str | None = None, date_to: str | None = None,
+                  hub_limit: int | None = None) -> dict[str, Any]:
     """Who an entity is connected to, how, through which records, and which alerts touch them.
 
     Parameters
@@ -38,6 +97,18 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
         trader reaches its trading partners).
     limit : int or None
         At most this many neighbours and records are listed (the ``counts`` are complete).
+    rel_types : list of str, optional
+        Walk only these relationship types (default: all).
+    types : list of str, optional
+        Node labels to reach (default: all); records are passed through and listed whatever
+        the labels.
+    date_from, date_to : str, optional
+        ``YYYY-MM-DD`` (or ``YYYY-MM``, ``YYYY``) bounds, inclusive: records dated outside, and
+        relationships whose date or period lies outside, are not walked.
+    hub_limit : int, optional
+        A node with more relationships than this (under the filters) is listed but not walked
+        through, and described in ``hubs`` (None or 0: no limit; Country nodes are never walked
+        through).
 
     Returns
     -------
@@ -51,7 +122,8 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
         and ``alerts``); ``records`` (the declarations,
         payments and cash reports passed through, newest first, with their hop); ``alerts``
         (alerts flagging the entity or a neighbour or record, highest score first, with the
-        ids they flag here); ``counts``; ``truncated``.
+        ids they flag here); ``hubs`` (the entity and neighbours above ``hub_limit``, not walked
+        through: see :func:`hub_summaries`); ``counts``; ``truncated``.
 
     Examples
     --------
@@ -77,14 +149,16 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
     idx = graph_index(tables)
     start = idx.resolve_one(id)
     is_rec = idx.is_record
+    seeds = idx.flagged_by_alert(start) if idx.is_alert[start] else np.asarray([start], dtype=np.int64)
+    edge_ok = walk_filter(idx, [start, *seeds.tolist()], rel_types, types, date_from, date_to)
     if idx.is_alert[start]:
-        seeds = idx.flagged_by_alert(start)
-        dist = idx.expand(seeds, max(hops - 1, 0)) if hops >= 1 else np.full(idx.n, -1, np.int32)
+        dist = (idx.expand(seeds, max(hops - 1, 0), edge_ok, hub_limit=hub_limit) if hops >= 1
+                else np.full(idx.n, -1, np.int32))
         if hops >= 1:
             dist[dist >= 0] += 1
         dist[start] = 0
     else:
-        dist = idx.expand([start], hops)
+        dist = idx.expand([start], hops, edge_ok, hub_limit=hub_limit)
     members = dist >= 0
     ends = members & (~is_rec)
     ends[start] = True
@@ -93,7 +167,7 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
     recs = recs[recs != start]
 
     # links from the node one hop nearer
-    lk = idx.links(members, ends)
+    lk = idx.links(members, ends, edge_ok)
     if len(lk):
         du, dv = dist[lk["u"].to_numpy()], dist[lk["v"].to_numpy()]
         lk = lk[(dv == du + 1) & (dv >= 1)]
@@ -158,8 +232,11 @@ def neighbourhood(tables: Tables, id: str, hops: int = 1, *, limit: int | None =
         codes, counts = np.unique(idx.node_label[np.asarray(ids, dtype=np.int64)], return_counts=True)
         return dict(sorted((idx.labels[int(c)], int(n_)) for c, n_ in zip(codes, counts)))
 
+    entities = np.flatnonzero(ends & ~idx.is_alert & ~idx.is_hub)    # Country: never walked through anyway
+    hubs = hub_summaries(tables, idx, entities, hub_limit, edge_ok, dist) if hub_limit else []
     return {
         "entity": entity, "hops": int(hops), "neighbours": neighbours, "records": records, "alerts": alert_list,
+        "hubs": hubs,
         "counts": {"neighbours": by_label(neigh), "records": by_label(recs), "alerts": len(alert_list)},
         "truncated": {"neighbours": len(listed_n) < len(neigh), "records": len(listed_r) < len(recs)},
     }

@@ -1,5 +1,7 @@
 """Paths: the shortest ways two nodes are connected, with the records on each hop. Hops are
-counted as in :mod:`graphiff.graph.index` (a hop passes through records)."""
+counted as in :mod:`graphiff.graph.index` (a hop passes through records). The walk takes the
+filters of :func:`graphiff.explore.neighbourhood` (relationship types, node labels, dates, a hub
+limit): a path does not pass through a hub, so "both used the same shipping line" is not a path."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,14 +11,16 @@ import pandas as pd
 
 from graphiff.errors import GraphiffError
 from graphiff.explore.describe import SAME_AS_HOWS, node_summary, record_summary, same_as_status
+from graphiff.explore.neighbourhood import walk_filter
 from graphiff.graph.index import graph_index, node_props
 from graphiff.graph.tables import Tables
 
 __all__ = ["paths"]
 
 
-def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, records_per_hop: int = 10
-          ) -> list[dict[str, Any]]:
+def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, records_per_hop: int = 10,
+          rel_types: list[str] | None = None, types: list[str] | None = None, date_from: str | None = None,
+          date_to: str | None = None, hub_limit: int | None = None) -> list[dict[str, Any]]:
     """The ``k`` shortest ways ``a`` and ``b`` are connected, with the records on each hop.
 
     Parameters
@@ -30,6 +34,11 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
         How many paths (different sequences of entities), shortest first.
     records_per_hop : int
         At most this many records are listed per hop (``records_total`` counts them all).
+    rel_types, types, date_from, date_to, hub_limit
+        The filters of :func:`graphiff.explore.neighbourhood`: walk only these relationship
+        types, reach only these node labels (records are passed through), leave out records
+        and relationships dated outside the range, and never pass through a node with more
+        relationships than ``hub_limit`` (None or 0: no limit).
 
     Returns
     -------
@@ -69,14 +78,18 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
     ia, ib = idx.resolve_one(a), idx.resolve_one(b)
     if ia == ib:
         return []
-    da = idx.expand([ia], max_len)
+    edge_ok = walk_filter(idx, [ia, ib], rel_types, types, date_from, date_to)
+    da = idx.expand([ia], max_len, edge_ok, hub_limit=hub_limit)
     if da[ib] < 0:
         return []
-    db = idx.expand([ib], max_len)
+    db = idx.expand([ib], max_len, edge_ok, hub_limit=hub_limit)
     is_rec = idx.is_record
     endpoint = np.zeros(idx.n, dtype=bool)
     endpoint[[ia, ib]] = True
     both = (da >= 0) & (db >= 0)
+    if hub_limit:           # a hub both walks reach is no step of a path (the walks stop at it)
+        inner = np.flatnonzero(both & ~is_rec & ~endpoint)
+        both[idx.hubs_among(inner, hub_limit, edge_ok)] = False
     total = np.where(both, da + db, np.iinfo(np.int32).max)
     found: list[list[int]] = []
     lk: pd.DataFrame | None = None
@@ -84,7 +97,7 @@ def paths(tables: Tables, a: str, b: str, max_len: int = 6, k: int = 3, *, recor
     for length in range(int(da[ib]), max_len + 1):
         ends = (~is_rec & ~idx.is_hub & (total <= length)) | endpoint
         members = ends | (is_rec & (total <= length + 1))
-        lk = idx.links(members, ends)
+        lk = idx.links(members, ends, edge_ok)
         if not len(lk):
             continue
         pairs = lk[["u", "v"]].to_numpy()
