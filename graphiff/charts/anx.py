@@ -5,7 +5,7 @@ and links refer to them by ``End1Id``/``End2Id``)::
 
     Chart
       StrengthCollection > Strength
-      AttributeClassCollection > AttributeClass (Name = property, Type AttText|AttNumber|AttFlag)
+      AttributeClassCollection > AttributeClass (Name = property, Type AttText|AttNumber|AttFlag|AttTime)
       EntityTypeCollection > EntityType (Name = entity label, IconFile, Colour)
       LinkTypeCollection > LinkType (Name = relationship type, Colour)
       Summary > FieldCollection > Field (title; comments = what the node cap left out)
@@ -19,6 +19,20 @@ and links refer to them by ``End1Id``/``End2Id``)::
 
 Element order and attribute names follow published ANX writers that i2 opens (no XSD is
 shipped here, so this is a best effort, checked only by parsing).
+
+Dates and types, so that i2's timeline and filters work: an item with a date carries
+``DateTime="YYYY-MM-DDT00:00:00.000" DateSet="true" TimeSet="false"`` -- a record its own date
+(a declaration's ``date``), an entity its registration or opening date, a relationship its
+``date`` or the start of its period, an aggregated link (``TRADED_WITH``, ``PAID``) its
+``first_date`` (when the trade or the payments began; ``last_date`` is among its attributes).
+Only dates are known, never times, so no ``TimeZone`` is written (i2 reads one only together
+with a time). Attribute classes are typed: numbers ``AttNumber`` (an aggregated link's ``count``
+and ``value_usd``), true/false ``AttFlag``, properties named ``...date`` whose every value is an
+ISO date ``AttTime`` (value ``YYYY-MM-DDT00:00:00``; such classes stay not ``Visible``, as i2
+wants), the rest ``AttText``; a list (``hs6``, ``record_ids``) is one ``"; "``-joined text. An
+aggregated link is labelled with what it stands for ("3 × USD 1.2M, 2024-01-10 – 2024-03-01")
+and drawn thicker. A hub (a node above the hub limit, shown but not walked through) says so in
+its description, and the chart summary names the hubs beside what the node cap left out.
 Alerts get a double-size icon; entities flagged by an alert get a red frame. ``SAME_AS`` (entity
 resolution, in the records as loaded) is a link type of its own, labelled "same as" (or "same
 as?", "not the same" by status), without arrow head, drawn dashed or dotted through i2's link
@@ -29,6 +43,7 @@ attributes. Every value is escaped by the XML serialiser (``xml.etree``).
 """
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -37,22 +52,27 @@ from graphiff.charts.base import (
     EDGE_DATE_FIELDS,
     NODE_DATE_FIELDS,
     flagged_by,
+    hub_counts,
+    hubs_note,
     item_date,
     omitted_note,
+    text_props,
     truncate,
     valid_edges,
 )
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.style import (
+    AGGREGATE_STYLES,
     ALERT_COLOUR,
     edge_caption,
     edge_style,
+    edge_style_name,
     hex_to_colorref,
     ordered_labels,
     style_for,
 )
 from graphiff.graph.subgraph import Subgraph
-from graphiff.model.cells import clean_props, clean_text, plain_value
+from graphiff.model.cells import clean_text, plain_value
 
 LINK_COLOURS = {"FLAGS": ALERT_COLOUR}
 DEFAULT_LINK_COLOUR = "#404040"
@@ -61,13 +81,29 @@ STRENGTH = "Confirmed"
 STRENGTHS = {"solid": (STRENGTH, "DotStyleSolid"), "dashed": ("Unconfirmed", "DotStyleDashed"),
              "dotted": ("Tentative", "DotStyleDotted")}
 SOURCE_TYPE = "graphiff"
+#: what dates an aggregated link on i2's timeline (then the other date fields of a link)
+AGGREGATE_DATE_FIELDS = ("first_date", "last_date")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _att_type(values: list[Any]) -> str:
+def _is_day(value: Any) -> bool:
+    return isinstance(value, str) and bool(_ISO_DAY.match(value)) and item_date({"d": value}, ("d",)) == value
+
+
+def _att_type(name: str, values: list[Any]) -> str:
+    """The i2 attribute type of a property from all its values on the chart.
+
+    >>> _att_type("first_date", ["2024-01-10"]), _att_type("count", [3, 1]), _att_type("hs6", ["851712"])
+    ('AttTime', 'AttNumber', 'AttText')
+    >>> _att_type("date", ["2024-01-10", "soon"]), _att_type("flag", [True])
+    ('AttText', 'AttFlag')
+    """
     if values and all(isinstance(v, bool) for v in values):
         return "AttFlag"
     if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         return "AttNumber"
+    if values and str(name).lower().endswith("date") and all(_is_day(v) for v in values):
+        return "AttTime"
     return "AttText"
 
 
@@ -76,6 +112,8 @@ def _att_value(value: Any, att_type: str) -> str:
         return "true" if value else "false"
     if att_type == "AttNumber":
         return repr(value) if isinstance(value, float) else str(value)
+    if att_type == "AttTime":
+        return f"{value}T00:00:00"
     return clean_text(value)
 
 
@@ -99,8 +137,8 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
     flags = flagged_by(sub)
     edges = valid_edges(sub)
 
-    node_props = [clean_props(n.props) for n in sub.nodes]
-    edge_props = [clean_props(e.props) for e in edges]
+    node_props = [text_props(n.props) for n in sub.nodes]
+    edge_props = [text_props(e.props) for e in edges]
     # entity attributes: the node key and label first, then every property
     node_attrs = [{"key": plain_value(n.key), "entity_label": n.label, **p} for n, p in zip(sub.nodes, node_props)]
     edge_attrs = [{"relationship_type": e.type, **p} for e, p in zip(edges, edge_props)]
@@ -110,10 +148,12 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
         for k, v in attrs.items():
             if v is not None:
                 values.setdefault(k, []).append(v)
-    att_types = {k: _att_type(vs) for k, vs in values.items()}
+    att_types = {k: _att_type(k, vs) for k, vs in values.items()}
+    edge_dates = [item_date(p, (AGGREGATE_DATE_FIELDS + EDGE_DATE_FIELDS) if e.type in AGGREGATE_STYLES
+                            else EDGE_DATE_FIELDS) for e, p in zip(edges, edge_props)]
 
     all_dates = [d for d in (item_date(p, NODE_DATE_FIELDS) for p in node_props) if d]
-    all_dates += [d for d in (item_date(p, EDGE_DATE_FIELDS) for p in edge_props) if d]
+    all_dates += [d for d in edge_dates if d]
     default_date = min(all_dates) if all_dates else "2000-01-01"
 
     chart = ET.Element("Chart", {
@@ -148,14 +188,15 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
 
     link_types = ET.SubElement(chart, "LinkTypeCollection")
     for t in sorted({e.type for e in edges}):
-        colour = LINK_COLOURS.get(t, edge_style(t).colour if t == "SAME_AS" else DEFAULT_LINK_COLOUR)
+        styled = t == "SAME_AS" or edge_style_name(t) in ("traded-with", "paid")
+        colour = LINK_COLOURS.get(t, edge_style(t).colour if styled else DEFAULT_LINK_COLOUR)
         ET.SubElement(link_types, "LinkType", {"Name": clean_text(t), "Colour": str(hex_to_colorref(colour))})
 
     summary = ET.SubElement(chart, "Summary")
     fields = ET.SubElement(summary, "FieldCollection")
     ET.SubElement(fields, "Field", {"Type": "SummaryFieldTitle", "Field": clean_text(sub.title)})
     seeds = ", ".join(str(s) for s in sub.seeds)
-    comments = omitted_note(sub) + (f" Seeds: {seeds}." if seeds else "")
+    comments = omitted_note(sub) + (f" {hubs_note(sub)}" if sub.hubs else "") + (f" Seeds: {seeds}." if seeds else "")
     ET.SubElement(fields, "Field", {"Type": "SummaryFieldComments", "Field": clean_text(comments)})
 
     items = ET.SubElement(chart, "ChartItemCollection")
@@ -170,6 +211,8 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
             description += f": {props['explanation']}"
         if n.id in flags:
             description += f" (flagged by {len(flags[n.id])} alert(s))"
+        if n.id in sub.hubs:
+            description += f" (hub, not expanded: {hub_counts(sub.hubs[n.id])})"
         item = ET.SubElement(items, "ChartItem", {
             "Label": caption, "Description": clean_text(description), "XPosition": str(int(round(x))),
             "SourceType": SOURCE_TYPE, "SourceReference": _source_ref(props),
@@ -189,13 +232,17 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
             ET.SubElement(icon_style, "FrameStyle", {"Colour": str(hex_to_colorref(ALERT_COLOUR)), "Visible": "true"})
         _attributes(item, attrs, att_types)
 
-    for e, props, attrs in zip(edges, edge_props, edge_attrs):
+    for e, props, attrs, date in zip(edges, edge_props, edge_attrs, edge_dates):
         look = edge_style(e.type, e.props)
+        aggregated = e.type in AGGREGATE_STYLES
+        description = f"{e.type} {e.id}"
+        if aggregated and props.get("count") is not None:
+            description = f"{e.type}: {edge_caption(e.type, e.props)} ({props['count']} record(s) folded)"
         item = ET.SubElement(items, "ChartItem", {
-            "Label": clean_text(edge_caption(e.type, e.props)), "Description": clean_text(f"{e.type} {e.id}"),
+            "Label": clean_text(edge_caption(e.type, e.props)), "Description": clean_text(description),
             "XPosition": "0",
             "SourceType": SOURCE_TYPE, "SourceReference": _source_ref(props),
-            **_date_attrs(item_date(props, EDGE_DATE_FIELDS)),
+            **_date_attrs(date),
         })
         link = ET.SubElement(item, "Link", {
             "End1Id": entity_ids[e.source], "End2Id": entity_ids[e.target],
@@ -204,7 +251,7 @@ def build_anx(sub: Subgraph) -> ET.ElementTree:
         ET.SubElement(link, "LinkStyle", {
             "Type": clean_text(e.type), "ArrowStyle": "ArrowOnHead" if look.arrow else "ArrowNone",
             "Strength": STRENGTHS.get(look.line, STRENGTHS["solid"])[0],
-            "LineWidth": "2" if e.type in ("FLAGS", "SAME_AS") else "1",
+            "LineWidth": "3" if aggregated else "2" if e.type in ("FLAGS", "SAME_AS") else "1",
         })
         _attributes(item, attrs, att_types)
     ET.indent(chart, space=" ")

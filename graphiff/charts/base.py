@@ -11,6 +11,11 @@ Escaping rules shared by all formats:
   would otherwise make the whole file unreadable.
 - the HTML page embeds data as escaped JSON and only ever sets ``textContent``.
 - anything that ends up in a spreadsheet cell goes through :func:`safe_cell`.
+
+List properties (an aggregated link's ``record_ids`` and ``hs6``) are written as readable text,
+``"; "``-joined (:func:`text_props`), by every format that wants one value per attribute.
+Nodes above the hub limit (``Subgraph.hubs``: shown but not walked through) are noted on every
+chart that shows notes (:func:`hubs_note`), beside what the node cap left out.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from typing import Any, Callable, Iterable
 
 from graphiff.errors import GraphiffError
 from graphiff.graph.subgraph import Subgraph, SubNode
-from graphiff.model.cells import plain_value
+from graphiff.model.cells import clean_props, plain_value
 
 #: Provenance properties carried by every node and relationship.
 
@@ -142,6 +147,68 @@ def omitted_note(sub: Subgraph) -> str:
         return "Node cap: nothing left out."
     total = sum(c for c in sub.omitted.values() if c)
     return f"Node cap left out {total} node(s): " + ", ".join(parts) + "."
+
+
+def plural(label: str, count: int) -> str:
+    """``count`` nodes of ``label`` in words: ``3,400 declarations``, ``1 bank account``.
+
+    >>> plural("Declaration", 3400), plural("BankAccount", 1), plural("Address", 2), plural("Country", 2)
+    ('3,400 declarations', '1 bank account', '2 addresses', '2 countries')
+    """
+    word = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(label)).lower()
+    if count != 1:
+        if word.endswith(("s", "x", "sh", "ch")):
+            word += "es"
+        elif word.endswith("y") and not word.endswith(("ay", "ey", "oy", "uy")):
+            word = word[:-1] + "ies"
+        else:
+            word += "s"
+    return f"{count:,} {word}"
+
+
+def hub_counts(counts: dict[str, int]) -> str:
+    """A hub's neighbours in words, most first: ``3,400 declarations, 1 country``."""
+    items = sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(plural(k, v) for k, v in items)
+
+
+def hubs_note(sub: Subgraph, limit: int = 5) -> str:
+    """One line naming the nodes shown but not expanded because they are hubs (``sub.hubs``),
+    with what they hold; empty when there are none.
+
+    >>> from graphiff.graph.subgraph import SubNode
+    >>> sub = Subgraph(nodes=[SubNode("Carrier:C1", "Carrier", "C1", "Fast Lines")],
+    ...                hubs={"Carrier:C1": {"Declaration": 3400, "Country": 1}})
+    >>> hubs_note(sub)
+    'Hubs not expanded (above the hub limit): Fast Lines (Carrier C1): 3,400 declarations, 1 country.'
+    """
+    if not sub.hubs:
+        return ""
+    names = {n.id: (n.caption, n.label, n.key) for n in sub.nodes}
+    parts = []
+    for nid, counts in list(sub.hubs.items())[:limit]:
+        caption, label, key = names.get(nid, (nid, "", ""))
+        who = f"{caption} ({label} {key})" if label and str(caption) != str(key) else str(nid).replace(":", " ", 1)
+        parts.append(f"{who}: {hub_counts(counts)}")
+    more = len(sub.hubs) - limit
+    return ("Hubs not expanded (above the hub limit): " + "; ".join(parts)
+            + (f"; and {more} more" if more > 0 else "") + ".")
+
+
+def text_value(value: Any) -> Any:
+    """A list of plain values as one text, ``"; "``-joined; anything else unchanged.
+
+    >>> text_value(["Declaration:D1/1", "Declaration:D2/1"]), text_value(3)
+    ('Declaration:D1/1; Declaration:D2/1', 3)
+    """
+    if isinstance(value, (list, tuple)) and all(not isinstance(v, (list, tuple, dict)) for v in value):
+        return "; ".join(str(p) for v in value if (p := plain_value(v)) is not None)
+    return value
+
+
+def text_props(props: dict[str, Any] | None) -> dict[str, str | int | float | bool]:
+    """``clean_props`` with list values written as ``"; "``-joined text (:func:`text_value`)."""
+    return clean_props({k: text_value(v) for k, v in (props or {}).items()})
 
 
 def label_counts(nodes: Iterable[SubNode]) -> dict[str, int]:

@@ -5,7 +5,10 @@ edge's its relationship type. The entity label travels as the attribute ``entity
 relationship type also as ``rel_type``; the node key as ``entity_key`` (networkx reserves ``key``);
 ``caption`` and every property are attributes
 (names GEXF reserves, e.g. ``start``/``end``, get the prefix ``prop_``). Colour, size and the
-chart layout go into the ``viz`` namespace. Reads back with ``networkx.read_gexf``.
+chart layout go into the ``viz`` namespace. An aggregated link (``TRADED_WITH``, ``PAID``) is
+labelled with what it stands for ("3 × USD 1.2M, 2024-01-10 – 2024-03-01", also its ``caption``)
+and weighted by its ``count`` (Gephi draws heavier links thicker); lists are ``"; "``-joined
+text. Reads back with ``networkx.read_gexf``.
 """
 from __future__ import annotations
 
@@ -15,14 +18,14 @@ import networkx as nx
 
 from graphiff.charts.graphml import to_networkx
 from graphiff.charts.layout import layout_positions
-from graphiff.charts.style import hex_to_rgb, style_for
+from graphiff.charts.style import AGGREGATE_STYLES, hex_to_rgb, style_for
 from graphiff.graph.subgraph import Subgraph
 
 GEXF_NODE_RESERVED = frozenset({"id", "label", "pid", "start", "end", "viz", "parents", "slices", "spells",
                                 "entity_label", "entity_key", "key", "caption", "x", "y", "alert",
-                                "flagged"})
+                                "flagged", "hub"})
 GEXF_EDGE_RESERVED = frozenset({"id", "label", "weight", "type", "start", "end", "slices", "spells",
-                                "networkx_key", "key", "rel_type"})
+                                "networkx_key", "key", "rel_type", "caption"})
 
 
 def write_gexf(sub: Subgraph, out: Path) -> None:
@@ -47,7 +50,9 @@ def write_gexf(sub: Subgraph, out: Path) -> None:
         h.add_node(nid, **data)
     for u, v, k, data in g.edges(keys=True, data=True):
         data["rel_type"] = data.pop("type")
-        data["label"] = data["rel_type"]
+        data["label"] = data.get("caption") or data["rel_type"]
+        if data["rel_type"] in AGGREGATE_STYLES and isinstance(data.get("count"), (int, float)):
+            data["weight"] = float(data["count"])
         data["id"] = k
         h.add_edge(u, v, key=k, **data)
     nx.write_gexf(h, out, encoding="utf-8", prettyprint=False, version="1.2draft")

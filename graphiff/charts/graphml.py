@@ -2,9 +2,13 @@
 
 Nodes carry ``label`` (entity label), ``key``, ``caption``, ``x``/``y`` (chart layout) and
 every property (provenance included); relationships carry ``type`` and every property. Missing
-values (None, NaN) are dropped. A property whose values are not all of one type becomes text, so
+values (None, NaN) are dropped; a list (an aggregated link's ``record_ids``, ``hs6``) is one
+``"; "``-joined text. A property whose values are not all of one type becomes text, so
 every GraphML key has one declared type and reads back as written
-(``networkx.read_graphml(path, force_multigraph=True)``).
+(``networkx.read_graphml(path, force_multigraph=True)``). An aggregated link (``TRADED_WITH``,
+``PAID``) also carries ``caption`` ("3 × USD 1.2M, 2024-01-10 – 2024-03-01") and its ``count``,
+``value_usd``, ``first_date``, ``last_date`` as properties; a hub (shown, not walked through)
+carries ``hub`` (what it holds, in words), and the graph ``hubs`` (the chart's note).
 """
 from __future__ import annotations
 
@@ -13,13 +17,14 @@ from typing import Any
 
 import networkx as nx
 
-from graphiff.charts.base import flagged_by, valid_edges
+from graphiff.charts.base import flagged_by, hub_counts, hubs_note, text_props, valid_edges
 from graphiff.charts.layout import layout_positions
+from graphiff.charts.style import AGGREGATE_STYLES, edge_caption
 from graphiff.graph.subgraph import Subgraph
-from graphiff.model.cells import clean_props, clean_text, plain_value
+from graphiff.model.cells import clean_text, plain_value
 
-GRAPHML_NODE_RESERVED = frozenset({"label", "key", "caption", "x", "y", "alert", "flagged"})
-GRAPHML_EDGE_RESERVED = frozenset({"type", "id"})
+GRAPHML_NODE_RESERVED = frozenset({"label", "key", "caption", "x", "y", "alert", "flagged", "hub"})
+GRAPHML_EDGE_RESERVED = frozenset({"type", "id", "caption"})
 
 
 def _clean(value: Any) -> Any:
@@ -75,7 +80,7 @@ def to_networkx(
     node_attrs: list[dict[str, Any]] = []
     for n in sub.nodes:
         x, y = positions.get(n.id, (0.0, 0.0))
-        attrs = _rename(clean_props(n.props), node_reserved)
+        attrs = _rename(text_props(n.props), node_reserved)
         attrs.update({
             "label": clean_text(n.label),
             "key": clean_text(plain_value(n.key) if n.key is not None else ""),
@@ -84,12 +89,16 @@ def to_networkx(
             "alert": n.label == "Alert",
             "flagged": n.id in flags,
         })
+        if n.id in sub.hubs:
+            attrs["hub"] = clean_text(hub_counts(sub.hubs[n.id]))
         node_attrs.append(attrs)
     edges = valid_edges(sub)
     edge_attrs: list[dict[str, Any]] = []
     for e in edges:
-        attrs = _rename(clean_props(e.props), edge_reserved)
+        attrs = _rename(text_props(e.props), edge_reserved)
         attrs["type"] = clean_text(e.type)
+        if e.type in AGGREGATE_STYLES:
+            attrs["caption"] = clean_text(edge_caption(e.type, e.props))
         edge_attrs.append(attrs)
     _unify_types(node_attrs)
     _unify_types(edge_attrs)
@@ -97,6 +106,8 @@ def to_networkx(
     g = nx.MultiDiGraph()
     g.graph.update({"title": clean_text(sub.title), "seeds": clean_text(" ".join(map(str, sub.seeds))),
                     **{f"omitted_{clean_text(k)}": int(v) for k, v in sub.omitted.items()}})
+    if sub.hubs:
+        g.graph["hubs"] = clean_text(hubs_note(sub))
     for n, attrs in zip(sub.nodes, node_attrs):
         g.add_node(clean_text(n.id), **attrs)
     seen: set[str] = set()

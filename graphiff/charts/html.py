@@ -7,6 +7,12 @@ Safety: the data is embedded once, as JSON inside ``<script type="application/js
 ``<``, ``>``, ``&``, U+2028 and U+2029 written as ``\\uXXXX`` escapes, so no value can close the
 script element or open markup; the viewer only ever sets ``textContent``. A Content-Security-
 Policy forbids every network request and any non-inline script.
+
+Aggregated links (``TRADED_WITH``, ``PAID``) are drawn as thick captioned arrows ("3 × USD 1.2M,
+2024-01-10 – 2024-03-01"); the panel of one says how many records it folds and lists its
+properties (``record_ids`` and ``hs6`` as ``"; "``-joined text). A hub (shown, not walked
+through) has a dashed border and its panel says what it holds; the side bar notes the hubs
+beside what the node cap left out.
 """
 from __future__ import annotations
 
@@ -17,7 +23,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from graphiff.charts.base import flagged_by, label_counts, omitted_note, valid_edges
+from graphiff.charts.base import (
+    flagged_by,
+    hub_counts,
+    hubs_note,
+    label_counts,
+    omitted_note,
+    plural,
+    text_props,
+    valid_edges,
+)
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.style import (
     DEFAULT_EDGE_STYLE,
@@ -31,7 +46,8 @@ from graphiff.charts.style import (
     swatch_path,
 )
 from graphiff.graph.subgraph import Subgraph
-from graphiff.model.cells import clean_props, clean_text, plain_value
+from graphiff.model import model
+from graphiff.model.cells import clean_text, plain_value
 from graphiff.model.identity import PROVENANCE
 
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -88,7 +104,7 @@ def chart_data(sub: Subgraph, positions: dict[str, tuple[float, float]] | None =
         rec = {
             "id": n.id, "label": n.label, "key": str(plain_value(n.key) or ""),
             "caption": clean_text(plain_value(n.caption) or n.key),
-            "x": x, "y": y, "props": clean_props(n.props),
+            "x": x, "y": y, "props": text_props(n.props),
         }
         if n.props.get("id_check"):  # a mark set at load (iban_invalid): shown beside the caption
             rec["caption"] = f"{rec['caption']} [{clean_text(plain_value(n.props['id_check']))}]"
@@ -99,15 +115,20 @@ def chart_data(sub: Subgraph, positions: dict[str, tuple[float, float]] | None =
         aliases = _aliases(n.props)
         if aliases:                  # a resolved entity: the panel names its records, search finds them
             rec["aliases"] = aliases
+        if n.id in sub.hubs:         # shown, not walked through: the panel says what it holds
+            rec["hub"] = hub_counts(sub.hubs[n.id])
         nodes.append(rec)
     edges: list[dict[str, Any]] = []
     for e in valid_edges(sub):
         item: dict[str, Any] = {"id": str(e.id), "source": e.source, "target": e.target, "type": e.type,
-                                "props": clean_props(e.props)}
+                                "props": text_props(e.props)}
         style = edge_style_name(e.type, e.props)
         if style:
             item["style"] = style
             item["caption"] = edge_caption(e.type, e.props)
+        spec = model().aggregates.get(e.type)
+        if spec is not None and isinstance(e.props.get("count"), int):
+            item["folded"] = plural(spec.record, e.props["count"])    # "3 declarations"
         edges.append(item)
     counts = label_counts(sub.nodes)
     edge_counts: dict[str, int] = {}
@@ -119,6 +140,7 @@ def chart_data(sub: Subgraph, positions: dict[str, tuple[float, float]] | None =
         "edges": edges,
         "omitted": {str(k): int(v) for k, v in sub.omitted.items()},
         "omitted_note": omitted_note(sub),
+        "hubs_note": hubs_note(sub),
         "seeds": [str(s) for s in sub.seeds],
         "provenance": list(PROVENANCE),
         "labels": [{"label": lab, "count": counts[lab]} for lab in ordered_labels(counts)],

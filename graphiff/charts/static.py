@@ -2,7 +2,10 @@
 
 Nodes are coloured and shaped by entity label (``style.py``), alerts are red stars, nodes
 flagged by an alert get a red ring, ``FLAGS`` relationships are red dashes, ``SAME_AS`` ones
-purple dashes or grey dots (``style.EDGE_STYLES``). Captions are
+purple dashes or grey dots, aggregated ``TRADED_WITH`` / ``PAID`` links thick teal / green
+arrows captioned "3 × USD 1.2M, 2024-01-10 – 2024-03-01" (at most :data:`EDGE_CAPTION_CAP`
+of them; ``style.EDGE_STYLES``). Hubs (shown, not walked through) are named in the line under
+the title, beside what the node cap left out. Captions are
 truncated and drawn for at most :data:`LABEL_CAP` nodes (alerts, seeds and flagged nodes first,
 then the best connected), so large charts stay readable. Text is never parsed as mathtext, and
 SVG keeps text as (escaped) text.
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from graphiff.charts.base import (
     flagged_by,
+    hubs_note,
     label_counts,
     omitted_note,
     truncate,
@@ -21,8 +25,10 @@ from graphiff.charts.base import (
 )
 from graphiff.charts.layout import layout_positions
 from graphiff.charts.style import (
+    AGGREGATE_STYLES,
     EDGE_STYLES,
     FLAGGED_BORDER,
+    edge_caption,
     edge_style_name,
     ordered_labels,
     style_for,
@@ -32,6 +38,8 @@ from graphiff.model.cells import clean_text, plain_value
 
 LABEL_CAP = 60
 CAPTION_CHARS = 24
+#: aggregated links drawn as arrows with their caption, at most (the others as lines)
+EDGE_CAPTION_CAP = 60
 
 
 def _figure(sub: Subgraph):
@@ -56,17 +64,37 @@ def _figure(sub: Subgraph):
 
     plain: list[tuple[tuple[float, float], tuple[float, float]]] = []
     styled: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {}
+    arrows = [e for e in edges if e.type in AGGREGATE_STYLES and e.source != e.target][:EDGE_CAPTION_CAP]
+    as_arrow = {id(e) for e in arrows}
     for e in edges:
         seg = (xy[e.source], xy[e.target])
         name = edge_style_name(e.type, e.props)
+        if name and id(e) in as_arrow:
+            styled.setdefault(name, [])           # in the legend; drawn as an arrow below
+            continue
         (styled.setdefault(name, []) if name else plain).append(seg)
     if plain:
         ax.add_collection(LineCollection(plain, colors="#9a9a9a", linewidths=max(0.2, 0.9 * scale),
                                          alpha=0.6 if big else 0.8, zorder=1))
     for name, segs in sorted(styled.items()):
         look = EDGE_STYLES[name]
-        ax.add_collection(LineCollection(segs, colors=look.colour, linewidths=max(0.4, 1.3 * scale * look.width / 1.6),
-                                         linestyles=look.line, zorder=2))
+        if segs:
+            ax.add_collection(LineCollection(segs, colors=look.colour,
+                                             linewidths=max(0.4, 1.3 * scale * look.width / 1.6),
+                                             linestyles=look.line, zorder=2))
+    # aggregated links: directed arrows (a circular trade reads A -> B -> C -> A) with their caption
+    fontsize_edge = 6 if n <= 60 else 5
+    for e in arrows:
+        look = EDGE_STYLES[AGGREGATE_STYLES[e.type]]
+        (x1, y1), (x2, y2) = xy[e.source], xy[e.target]
+        ax.annotate("", xy=(x2, y2), xytext=(x1, y1), zorder=2, annotation_clip=False,
+                    arrowprops={"arrowstyle": "-|>", "color": look.colour, "shrinkA": 9, "shrinkB": 9,
+                                "lw": max(0.6, 1.3 * scale * look.width / 1.6), "mutation_scale": 12,
+                                "connectionstyle": "arc3,rad=0.12"})
+        ax.annotate(truncate(clean_text(edge_caption(e.type, e.props)), 48), ((x1 + x2) / 2, (y1 + y2) / 2),
+                    ha="center", va="center", fontsize=fontsize_edge, color=look.colour, parse_math=False,
+                    zorder=4, annotation_clip=False,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
 
     counts = label_counts(sub.nodes)
     for label in ordered_labels(counts):
@@ -116,7 +144,8 @@ def _figure(sub: Subgraph):
     for name in sorted(styled):
         look = EDGE_STYLES[name]
         handles.append(Line2D([], [], color=look.colour, linestyle=look.line,  # type: ignore[arg-type]
-                              label="FLAGS" if name == "flags" else f"SAME_AS: {look.caption}"))
+                              linewidth=min(3.0, look.width),
+                              label=look.legend or ("FLAGS" if name == "flags" else f"SAME_AS: {look.caption}")))
     legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.815, 0.88), frameon=False,
                         fontsize=8, title="Entities", title_fontsize=9)
     for t in legend.get_texts():
@@ -125,6 +154,8 @@ def _figure(sub: Subgraph):
     fig.suptitle(truncate(clean_text(sub.title), 110), x=0.01, y=0.975, ha="left", fontsize=14,
                  fontweight="bold", parse_math=False)
     sub_line = f"{n} nodes \u00b7 {len(edges)} relationships \u00b7 {omitted_note(sub)}"
+    if sub.hubs:
+        sub_line += " " + truncate(hubs_note(sub, limit=3), 160)
     if n > LABEL_CAP:
         sub_line += f" Captions shown for {LABEL_CAP} nodes."
     fig.text(0.01, 0.925, clean_text(sub_line), ha="left", fontsize=8.5, color="#555555", parse_math=False)

@@ -16,6 +16,9 @@ Relationships are thin grey arrows, except the ones :data:`EDGE_STYLES` names
 judgement that two records are one entity, drawn in the records as loaded (``--unresolved``):
 purple dashes labelled "same as" (linked, confirmed), dots labelled "same as?" (review, unsure),
 grey dots labelled "not the same" (rejected), without arrow heads (the relation is symmetric).
+The aggregated links of the analyst's view (:mod:`graphiff.graph.view`) are thick arrows: teal
+``TRADED_WITH`` (exporter -> importer), green ``PAID`` (sending -> receiving account), captioned
+with what they stand for (:func:`aggregate_caption`: "3 × USD 1.2M, 2024-01-10 – 2024-03-01").
 """
 from __future__ import annotations
 
@@ -69,6 +72,7 @@ class EdgeStyle:
     width: float = 1.2
     caption: str | None = None
     arrow: bool = True
+    legend: str | None = None     # what a legend calls it (default: the relationship type)
 
 
 #: The look of a plain relationship.
@@ -79,7 +83,11 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
     "same-as": EdgeStyle("#6a3d9a", "dashed", 2.0, "same as", arrow=False),
     "same-as-open": EdgeStyle("#6a3d9a", "dotted", 1.6, "same as?", arrow=False),
     "not-same": EdgeStyle("#7f7f7f", "dotted", 1.2, "not the same", arrow=False),
+    "traded-with": EdgeStyle("#00897b", "solid", 3.2, "traded with", legend="TRADED_WITH (declarations folded)"),
+    "paid": EdgeStyle("#2e9e44", "solid", 3.2, "paid", legend="PAID (payments folded)"),
 }
+#: aggregated link type (model.yaml ``aggregates``) -> style name
+AGGREGATE_STYLES = {"TRADED_WITH": "traded-with", "PAID": "paid"}
 #: SAME_AS status -> style name (a status not listed draws as ``same-as-open``).
 SAME_AS_STYLES = {"linked": "same-as", "confirmed": "same-as", "review": "same-as-open", "unsure": "same-as-open",
                   "rejected": "not-same"}
@@ -90,9 +98,13 @@ def edge_style_name(rel_type: str, props: Mapping[str, Any] | None = None) -> st
 
     >>> edge_style_name("SAME_AS", {"status": "rejected"}), edge_style_name("FLAGS"), edge_style_name("HOLDS")
     ('not-same', 'flags', None)
+    >>> edge_style_name("TRADED_WITH", {"count": 2})
+    'traded-with'
     """
     if rel_type == "FLAGS":
         return "flags"
+    if rel_type in AGGREGATE_STYLES:
+        return AGGREGATE_STYLES[rel_type]
     if rel_type == "SAME_AS":
         return SAME_AS_STYLES.get(str((props or {}).get("status") or ""), "same-as-open")
     return None
@@ -105,12 +117,65 @@ def edge_style(rel_type: str, props: Mapping[str, Any] | None = None) -> EdgeSty
 
 
 def edge_caption(rel_type: str, props: Mapping[str, Any] | None = None) -> str:
-    """What a chart writes on (or for) a relationship: its style's caption, else its type.
+    """What a chart writes on (or for) a relationship: an aggregated link's count, value and
+    dates (:func:`aggregate_caption`), else its style's caption, else its type.
 
     >>> edge_caption("SAME_AS", {"status": "linked"}), edge_caption("EXPORTED")
     ('same as', 'EXPORTED')
+    >>> edge_caption("PAID", {"count": 1, "value_usd": 9500.0, "first_date": "2024-02-01", "last_date": "2024-02-01"})
+    '1 × USD 9,500, 2024-02-01'
     """
+    if rel_type in AGGREGATE_STYLES and props and props.get("count") is not None:
+        return aggregate_caption(props)
     return edge_style(rel_type, props).caption or rel_type
+
+
+def usd_short(value: Any) -> str:
+    """An amount in USD, short: ``USD 950``, ``USD 12.5k``, ``USD 1.2M``, ``USD 3.4B``; empty
+    when it is not a number.
+
+    >>> usd_short(1234567.0), usd_short(12500), usd_short(950.4), usd_short(None), usd_short(2.5e9)
+    ('USD 1.2M', 'USD 12.5k', 'USD 950', '', 'USD 2.5B')
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if v != v or v in (float("inf"), float("-inf")):
+        return ""
+    for bound, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(v) >= bound:
+            return f"USD {v / unit:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"USD {v:,.0f}"
+
+
+def date_range(first: Any, last: Any) -> str:
+    """``first – last`` (one date when they are the same; empty when there is none).
+
+    >>> date_range("2024-01-10", "2024-03-01"), date_range("2024-01-10", "2024-01-10"), date_range(None, None)
+    ('2024-01-10 – 2024-03-01', '2024-01-10', '')
+    """
+    a, b = (str(x)[:10] if x not in (None, "") else "" for x in (first, last))
+    if a and b and a != b:
+        return f"{a} \u2013 {b}"
+    return a or b
+
+
+def aggregate_caption(props: Mapping[str, Any]) -> str:
+    """The caption of an aggregated link (``TRADED_WITH``, ``PAID``): how many records, their
+    total value, their date range -- ``3 × USD 1.2M, 2024-01-10 – 2024-03-01``.
+
+    >>> aggregate_caption({"count": 3, "value_usd": 1.2e6, "first_date": "2024-01-10", "last_date": "2024-03-01"})
+    '3 × USD 1.2M, 2024-01-10 – 2024-03-01'
+    >>> aggregate_caption({"count": 2})
+    '2 ×'
+    """
+    head = f"{props.get('count', '?')} \u00d7"
+    money = usd_short(props.get("value_usd"))
+    if money:
+        head += f" {money}"
+    dates = date_range(props.get("first_date"), props.get("last_date"))
+    return f"{head}, {dates}" if dates else head
 
 #: Legend / filter order (labels not listed come after, alphabetically).
 LABEL_ORDER = list(STYLES)

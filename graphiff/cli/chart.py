@@ -1,4 +1,5 @@
-"""Link charts: chart (select a subgraph around seeds, an alert or a pattern, and write it)."""
+"""Link charts: chart (select a subgraph around seeds, an alert or a pattern -- the analyst's view of
+:func:`graphiff.graph.view.view`, aggregated or not -- and write it)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,6 +19,7 @@ from graphiff.cli.common import (
     print_json,
     store_from,
 )
+from graphiff.cli.explore import DEFAULT_HUB_LIMIT, node_labels
 from graphiff.errors import GraphiffError
 
 
@@ -64,6 +66,16 @@ def chart_cmd(
                                                "YYYY)."),
     max_nodes: int = typer.Option(500, "--max-nodes", min=1, help="Node cap: keep the most relevant nodes and say "
                                                            "what was left out."),
+    aggregate: bool = typer.Option(False, "--aggregate", help="The analyst's view: fold declarations into "
+                                   "TRADED_WITH links exporter -> importer and payments into PAID links account -> "
+                                   "account, one per pair, with the count, USD value, HS6 codes, first and last "
+                                   "date and record ids (a circular trade reads A -> B -> C -> A)."),
+    types: list[str] = typer.Option([], "--types", help="Show only these node labels (comma-separated or "
+                                    "repeated), e.g. --types Trader,BankAccount; records are still passed "
+                                    "through. Alerts and seeds are always shown."),
+    hub_limit: int = typer.Option(DEFAULT_HUB_LIMIT, "--hub-limit", min=0,
+                                  help="A node with more relationships than this (a shipping line, a vessel) is "
+                                       "shown with its neighbours counted, not walked through; 0: no limit."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="html, anx, graphml, gexf, cyjs, png or svg "
                                                                    "(default: from the --out suffix)."),
     out: Path = typer.Option(..., "--out", "-o", help="File to write."),
@@ -74,23 +86,32 @@ def chart_cmd(
 ) -> None:
     """Write a link chart of the network around seeds, an alert or every alert of a pattern: an offline HTML
     page, i2 Analyst's Notebook (ANX), GraphML, GEXF, Cytoscape JSON or a PNG/SVG picture. Records that entity
-    resolution joined are one node with their aliases; --unresolved draws the records and their SAME_AS links."""
+    resolution joined are one node with their aliases; --unresolved draws the records and their SAME_AS links.
+    --aggregate draws trade and money as dated, valued TRADED_WITH / PAID arrows; --types keeps the node labels
+    asked for; nodes above --hub-limit (200) are drawn but not walked through, and the chart notes them."""
     from graphiff.charts.base import write_chart
-    from graphiff.graph.select import select
     from graphiff.graph.tables import Tables
+    from graphiff.graph.view import view
 
     if not seed and not alert and pattern is None:
         raise GraphiffError("say where to start: --seed ID (repeatable), --alert ID or --pattern NAME")
+    labels = node_labels(types)
     name = _format_for(fmt, out)
     with store_from(store, database) as st:
-        sub = select(Tables(st, resolved=not unresolved), seeds=seed, alert=alert or None, pattern=pattern, hops=hops,
-                     rel_types=rel or None, date_from=date_from, date_to=date_to, max_nodes=max_nodes)
+        sub = view(Tables(st, resolved=not unresolved), seeds=seed, alert=alert or None, pattern=pattern, hops=hops,
+                   rel_types=rel or None, date_from=date_from, date_to=date_to, max_nodes=max_nodes,
+                   types=labels, hub_limit=hub_limit or None, aggregated=aggregate)
     written = write_chart(sub, name, out)
+    from graphiff.model import model
+
+    aggregated = {t: sum(1 for e in sub.edges if e.type == t) for t in model().aggregates}
+    aggregated = {t: c for t, c in aggregated.items() if c}
     left = {k: v for k, v in sub.omitted.items() if v}
     joined = 0 if unresolved else sum(1 for n in sub.nodes if n.props.get("aliases"))
     if as_json:
         print_json({"out": str(written), "format": name, "nodes": len(sub.nodes), "edges": len(sub.edges),
-                    "seeds": sub.seeds, "omitted": left, "title": sub.title, "resolved_entities": joined})
+                    "seeds": sub.seeds, "omitted": left, "title": sub.title, "resolved_entities": joined,
+                    "aggregated": aggregated, "hubs": sub.hubs})
         return
     console.print(f"wrote {name} chart to {esc(written)}: {len(sub.nodes):,} nodes, "
                   f"{len(sub.edges):,} relationships", highlight=False)
@@ -103,3 +124,12 @@ def chart_cmd(
                       + " (raise --max-nodes, lower --hops, or narrow with --rel/--from/--to)", highlight=False)
     else:
         console.print("nothing was left out by the node cap", highlight=False)
+    if aggregated:
+        console.print("aggregated links: " + ", ".join(f"{t} {c:,}" for t, c in aggregated.items()), highlight=False)
+    if sub.hubs:
+        from graphiff.charts.base import hub_counts
+
+        captions = {n.id: n.caption for n in sub.nodes}
+        for nid, counts in sub.hubs.items():
+            console.print(esc(f"{nid} {captions.get(nid, '')}: hub, {hub_counts(counts)} -- not expanded "
+                              f"(--hub-limit {hub_limit}); narrow with --from/--to or --rel"), highlight=False)

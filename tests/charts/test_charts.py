@@ -374,7 +374,7 @@ def test_every_format_survives_odd_input(tmp_path):
     g = nx.read_graphml(tmp_path / "odd.graphml", force_multigraph=True)
     assert g.number_of_edges() == 2                              # the cut-off one is left out
     assert g.nodes["Mystery:B"]["caption"] == "B  nul" and g.nodes["Mystery:B"]["prop_key"] == "shadow"
-    assert g.nodes["Trader:A"]["when"] == "2024-01-02" and g.nodes["Trader:A"]["tags"] == '["x", "y"]'
+    assert g.nodes["Trader:A"]["when"] == "2024-01-02" and g.nodes["Trader:A"]["tags"] == "x; y"   # lists: text
     gx = nx.read_gexf(tmp_path / "odd.gexf")
     assert gx.nodes["Mystery:B"]["prop_start"] == 1
     _, entities, links = _anx(tmp_path / "odd.anx")

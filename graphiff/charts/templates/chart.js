@@ -24,7 +24,7 @@
   $("title").textContent = DATA.title;
   document.title = DATA.title;
   $("counts").textContent = NODES.length + " nodes \u00b7 " + EDGES.length + " relationships";
-  $("omitted").textContent = DATA.omitted_note;
+  $("omitted").textContent = DATA.omitted_note + (DATA.hubs_note ? " " + DATA.hubs_note : "");
 
   var tParsed = performance.now();
   var big = NODES.length > 1500;
@@ -39,6 +39,7 @@
     if (n.label === "Alert") { classes.push("alert"); }
     if (n.flagged_by && n.flagged_by.length) { classes.push("flagged"); }
     if (n.seed) { classes.push("seed"); }
+    if (n.hub) { classes.push("hub"); }
     elements.push({
       group: "nodes",
       data: { id: n.id, idx: i, name: truncate(n.caption, 28) },
@@ -64,6 +65,7 @@
       "label": big ? "" : "data(name)", "font-size": 9, "min-zoomed-font-size": 7, "text-valign": "bottom", "text-margin-y": 2,
       "color": "#333", "text-outline-color": "#fff", "text-outline-width": 1.5,
       "border-width": 1, "border-color": "#555" } },
+    { selector: "node.hub", style: { "border-style": "dashed", "border-width": 4, "border-color": "#444" } },
     { selector: "node.flagged", style: { "border-width": 5, "border-color": "#d62728" } },
     { selector: "node.alert", style: { "border-width": 3, "border-color": "#7a0000", "font-weight": "bold", "color": "#a00000", "z-index": 20 } },
     { selector: "node.seed", style: { "border-style": "double", "border-width": 6 } },
@@ -78,13 +80,16 @@
     { selector: "node:selected", style: { "overlay-color": "#1a5fb4", "overlay-opacity": 0.25, "overlay-padding": 6 } },
     { selector: "edge:selected", style: { "line-color": "#1a5fb4", "target-arrow-color": "#1a5fb4", "width": 3, "label": "data(type)" } }
   ];
-  // relationships drawn otherwise (FLAGS, SAME_AS...): one class selector per style of style.py
+  // relationships drawn otherwise (FLAGS, SAME_AS, TRADED_WITH, PAID...): one class selector per
+  // style of style.py, right after the plain "edge" style so that they override it
+  var edgeAt = 0;
+  style.forEach(function (rule, k) { if (rule.selector === "edge") { edgeAt = k + 1; } });
   Object.keys(EDGE_STYLES).forEach(function (name, k) {
     var st = EDGE_STYLES[name];
     var look = { "line-color": st.colour, "target-arrow-color": st.colour, "line-style": st.line, "width": st.width };
     if (!st.arrow) { look["target-arrow-shape"] = "none"; }
     if (st.caption) { look["label"] = "data(caption)"; look["color"] = st.colour; look["text-rotation"] = "autorotate"; }
-    style.splice(5 + k, 0, { selector: "edge.x-" + name, style: look });
+    style.splice(edgeAt + k, 0, { selector: "edge.x-" + name, style: look });
   });
   // per-label look: one class selector per label (cheaper than data mappers on big charts)
   DATA.labels.forEach(function (item, k) {
@@ -143,6 +148,10 @@
       flags.appendChild(el("div", "Flagged by " + n.flagged_by.length + " alert(s):", "alert-note"));
       n.flagged_by.forEach(function (aid) { if (aid in byId) { flags.appendChild(el("div")).appendChild(nodeButton(byId[aid])); } });
     }
+    if (n.hub) {
+      flags.appendChild(el("div", "Hub, not expanded: " + n.hub
+                           + ". Narrow the dates or relationship types to expand it.", "hub-note"));
+    }
     if (n.aliases && n.aliases.length) {
       var names = n.props && n.props.alias_names ? " (" + n.props.alias_names + ")" : "";
       flags.appendChild(el("div", (n.aliases.length + 1) + " records joined by entity resolution; same as: "
@@ -158,7 +167,8 @@
       var e = EDGES[edge.data("idx")];
       var other = e.source === n.id ? e.target : e.source;
       var line = el("div");
-      line.appendChild(el("span", (e.source === n.id ? e.type + " \u2192 " : "\u2190 " + e.type + " ") , "muted"));
+      var what = e.folded ? e.type + " (" + e.caption + ")" : e.type;
+      line.appendChild(el("span", (e.source === n.id ? what + " \u2192 " : "\u2190 " + what + " ") , "muted"));
       line.appendChild(nodeButton(byId[other]));
       links.appendChild(line);
     });
@@ -166,8 +176,8 @@
   }
   function showEdge(i) {
     var e = EDGES[i];
-    $("panel-title").textContent = e.type;
-    $("panel-sub").textContent = "relationship " + e.id;
+    $("panel-title").textContent = e.folded ? e.type + ": " + e.caption : e.type;
+    $("panel-sub").textContent = e.folded ? e.folded + " folded into one link (" + e.id + ")" : "relationship " + e.id;
     clear($("panel-flags"));
     fillProps(e);
     var links = $("links");
