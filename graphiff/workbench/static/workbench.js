@@ -181,7 +181,7 @@
       st.push({ selector: "edge.x-" + name.replace(/[^A-Za-z0-9_-]/g, "_"), style: look });
     });
     st.push({ selector: "edge.agg", style: {
-      "width": "data(width)", "label": "data(caption)", "font-size": 9, "color": "#123", "arrow-scale": 1.1,
+      "width": "data(width)", "label": "data(caption)", "font-size": 10, "color": "#123", "arrow-scale": 1.1,
       "line-color": "#1f77b4", "target-arrow-color": "#1f77b4", "control-point-step-size": 50 } });
     st.push({ selector: "edge.agg-paid", style: { "line-color": "#17becf", "target-arrow-color": "#17becf" } });
     st.push({ selector: "edge:selected", style: { "line-color": "#1a5fb4", "target-arrow-color": "#1a5fb4", "width": 3, "label": "data(caption)" } });
@@ -420,6 +420,7 @@
     var t1 = performance.now();
     eles.layout(opts).run();
     G.lastLayout = { name: name, prepare: t1 - t0, run: performance.now() - t1 };
+    if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(eles); }    // a few nodes: not blown up
     // pinned nodes keep where the analyst put them
     state.pinned.forEach(function (pos, id) {
       var node = cy.getElementById(id);
@@ -1047,7 +1048,8 @@
     $("alert-explanation").textContent = a.explanation || "";
     var ul = $("alert-evidence");
     clear(ul);
-    var lines = ans.evidence_text || [];
+    // the explanation is shown above: the evidence lists the rest
+    var lines = (ans.evidence_text || []).filter(function (line) { return line !== a.explanation; });
     lines.forEach(function (line) { ul.appendChild(el("li", line)); });
     if (!lines.length) { ul.appendChild(el("li", "No evidence recorded.", "muted")); }
   }
@@ -1315,6 +1317,7 @@
   async function makePackage() {
     var body = viewPayload();
     if (!body.nodes.length) { setStatus("Nothing to package: the canvas is empty.", "error"); return; }
+    delete body.aggregate;                         // a package holds the records themselves
     body.purpose = $("package-purpose").value.trim();
     body.marking = $("package-marking").value.trim();
     body.redact = $("package-redact").value;
