@@ -146,9 +146,18 @@
       var s = props && props.status;
       return s === "linked" || s === "confirmed" ? "same-as" : (s === "rejected" ? "not-same" : "same-as-open");
     }
-    if (type === "TRADED_WITH") { return "agg-trade"; }
-    if (type === "PAID") { return "agg-paid"; }
+    if (type === "TRADED_WITH") { return "traded-with"; }
+    if (type === "PAID") { return "paid"; }
     return null;
+  }
+
+  /* The relationship styles of /api/styles, with the aggregated links' own when the server
+     does not name them (same colours as the link charts). */
+  function edgeStyles() {
+    var ES = Object.assign({}, (state.styles && state.styles.edge_styles) || {});
+    if (!ES["traded-with"]) { ES["traded-with"] = { colour: "#00897b", line: "solid", width: 3.2, caption: "traded with", arrow: true }; }
+    if (!ES["paid"]) { ES["paid"] = { colour: "#2e9e44", line: "solid", width: 3.2, caption: "paid", arrow: true }; }
+    return ES;
   }
 
   // ------------------------------------------------------------------------------ canvas
@@ -173,7 +182,7 @@
         "text-rotation": "autorotate", "color": "#555", "text-background-color": "#fff", "text-background-opacity": 0.85,
         "text-background-padding": 1 } }
     ];
-    var ES = S.edge_styles || {};
+    var ES = edgeStyles();
     Object.keys(ES).forEach(function (name) {
       var e = ES[name], look = { "line-color": e.colour, "target-arrow-color": e.colour, "line-style": e.line, "width": e.width };
       if (!e.arrow) { look["target-arrow-shape"] = "none"; }
@@ -182,8 +191,7 @@
     });
     st.push({ selector: "edge.agg", style: {
       "width": "data(width)", "label": "data(caption)", "font-size": 10, "color": "#123", "arrow-scale": 1.1,
-      "line-color": "#1f77b4", "target-arrow-color": "#1f77b4", "control-point-step-size": 50 } });
-    st.push({ selector: "edge.agg-paid", style: { "line-color": "#17becf", "target-arrow-color": "#17becf" } });
+      "control-point-step-size": 50 } });
     st.push({ selector: "edge:selected", style: { "line-color": "#1a5fb4", "target-arrow-color": "#1a5fb4", "width": 3, "label": "data(caption)" } });
     st.push({ selector: "edge.plain:selected", style: { "label": "data(type)" } });
     st.push({ selector: "node:selected", style: { "overlay-color": "#1a5fb4", "overlay-opacity": 0.25, "overlay-padding": 6 } });
@@ -271,7 +279,7 @@
     var classes = [];
     var data = { id: cid, source: e.source, target: e.target, type: e.type, caption: edgeCaption(e) };
     if (AGG_TYPES[e.type]) {
-      classes.push("agg", name);
+      classes.push("agg", "x-" + name);
       data.width = Math.min(7, 1.6 + Math.log2(1 + (Number(p.count) || 1)));
     } else if (name) {
       classes.push("x-" + name);
@@ -538,16 +546,17 @@
     });
     var el2 = $("edge-legend");
     clear(el2);
-    var items = [["TRADED_WITH", "#1f77b4", "trade, aggregated (count \u00d7 value, dates)"],
-                 ["PAID", "#17becf", "payments, aggregated"]];
-    var ES = S.edge_styles || {};
-    Object.keys(ES).forEach(function (k) { items.push([k, ES[k].colour, ES[k].caption || (k === "flags" ? "flagged by an alert" : k)]); });
+    var items = [];
+    var ES = edgeStyles();
+    var words = { "traded-with": "TRADED_WITH: declarations folded (count \u00d7 value, dates)",
+                  "paid": "PAID: payments folded (count \u00d7 value, dates)", "flags": "flagged by an alert" };
+    Object.keys(ES).forEach(function (k) { items.push([k, ES[k].colour, words[k] || ES[k].legend || ES[k].caption || k]); });
     items.forEach(function (it) {
       var d = el("div");
       var sw = svgEl("svg", { "class": "edge-swatch", viewBox: "0 0 24 8", width: 24, height: 8, "aria-hidden": "true" });
       sw.appendChild(svgEl("line", { x1: 0, y1: 4, x2: 24, y2: 4, stroke: it[1], "stroke-width": 3 }));
       d.appendChild(sw);
-      d.appendChild(el("span", it[0] + ": " + it[2]));
+      d.appendChild(el("span", it[2]));
       el2.appendChild(d);
     });
     var notes = el("div", "Double border: opened; red border: flagged by an alert; dashed orange: a hub, not expanded; yellow halo: in the open alert.", "muted");
