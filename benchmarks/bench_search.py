@@ -178,7 +178,7 @@ def measure(index: SearchIndex, queries: list[tuple[str, str, str]]) -> dict[str
             # one company in an unresolved world score alike)
             top = [fold(m["value"]) for h in hits if h.score == hits[0].score for m in h.matched]
             quality.setdefault("found@1", []).append(int(expected in top))
-            quality.setdefault("found@10", []).append(int(expected in names))
+            quality.setdefault("found@10", []).append(int(expected in names or expected in top))
         else:
             quality.setdefault("id exact", []).append(int(any(h.score == 1.0 for h in hits)))
     lat = {k: {"n": len(v), "p50_ms": round(statistics.median(v), 2), "p95_ms": round(pct(v, 95), 2),

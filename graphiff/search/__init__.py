@@ -38,8 +38,9 @@ def open_search(store: Store, tables: Tables) -> SearchIndex:
     Parameters
     ----------
     store : Store
-        The store the tables were read from. A Neo4j store answers from its full-text index
-        (created on first use); any other store from a tantivy index built in memory.
+        The store the tables were read from. A store with a full-text index (``fulltext``:
+        the Neo4j store; the index is created on first use) answers from it; any other store
+        from a tantivy index built in memory (the Neo4j driver is not even imported).
     tables : Tables
         The snapshot searched (``Tables(store)``: the resolved view, so a record joined by
         entity resolution is found as its entity; ``resolved=False``: records as loaded).
@@ -53,12 +54,10 @@ def open_search(store: Store, tables: Tables) -> SearchIndex:
     for the embedded backend the indexing of the names and addresses: about 1 to 2 seconds per
     100,000 declarations.
     """
-    from graphiff.stores.neo4j import Neo4jStore
-
-    if isinstance(store, Neo4jStore):
+    if callable(getattr(store, "fulltext", None)):      # a store with a full-text index (Neo4j)
         from graphiff.search.neo4j import Neo4jSearch
 
-        return Neo4jSearch(store, tables)
+        return Neo4jSearch(store, tables)  # type: ignore[arg-type]
     from graphiff.search.embedded import TantivySearch
 
     return TantivySearch(tables)

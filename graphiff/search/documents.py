@@ -29,12 +29,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from normality import normalize
 
 from graphiff.errors import GraphiffError
 from graphiff.graph.columns import text_objects
-from graphiff.graph.index import graph_index
 from graphiff.graph.tables import Tables
 from graphiff.model import model
 from graphiff.model.values import clean_phone
@@ -267,71 +267,91 @@ class Documents:
         return out
 
 
-def _column_text(nodes: pd.DataFrame, column: str) -> list[str | None]:
+def _column_text(nodes: pd.DataFrame, column: str) -> pd.Series:
+    """A column as stripped text (``None`` where missing or blank); all ``None`` when absent."""
     if column not in nodes.columns:
-        return [None] * len(nodes)
-    return text_objects(nodes[column]).tolist()
+        return pd.Series([None] * len(nodes), index=nodes.index, dtype=object)
+    return text_objects(nodes[column])
+
+
+def _compact_ids(values: pd.Series) -> pd.Series:
+    """:func:`compact_id` of a column of text (vectorised; non-ASCII values one by one)."""
+    text = values.astype(str)
+    out = text.str.replace(_ID_DROP.pattern, "", regex=True).str.upper()
+    odd = ~text.map(str.isascii).astype(bool)
+    if odd.any():
+        out[odd] = text[odd].map(compact_id)
+    return out
 
 
 def build_documents(tables: Tables) -> Documents:
     """The documents of every searchable label of ``tables`` (cached on the tables).
 
-    Reads the records as loaded (``tables.raw``) and the resolved node tables for captions.
-    Cost: O(records + identifiers), one pass per column plus one sort of the identifiers; about
-    a second per 100,000 declarations.
+    Reads the records as loaded (``tables.raw``), the clusters of entity resolution and the
+    resolved node tables for captions. Cost: O(records + identifiers): vectorised per column,
+    names folded one by one (cached), one sort of the identifiers; about 2 seconds per 100,000
+    declarations besides reading the tables.
     """
     return tables.memo(("search", "documents"), lambda: _build(tables))
 
 
 def _build(tables: Tables) -> Documents:
     docs = Documents()
-    alias = graph_index(tables).alias if tables.resolved else {}
+    alias = tables.resolution.rep if tables.resolved else {}
     raw = tables.raw
-    ids: list[tuple[str, int, str, str]] = []
+    id_parts: list[pd.DataFrame] = []
     m = model()
     for label, specs in field_specs().items():
         nodes = raw.nodes(label)
         if not len(nodes):
             continue
-        keys = [str(k) for k in nodes["key"].tolist()]
+        nodes = nodes.reset_index(drop=True)
+        keys = nodes["key"].astype(str)
         reps = alias.get(label, {})
+        entity = keys.map(lambda k: reps.get(k, k)) if reps else keys
+        is_alias = (entity != keys).to_numpy(dtype=bool)
         start = len(docs.label)
+        doc_no = np.arange(start, start + len(keys), dtype=np.int64)
         docs.label.extend([label] * len(keys))
-        docs.key.extend(keys)
-        docs.entity.extend([reps.get(k, k) for k in keys])
-        texts: list[list[tuple[str, str, str]]] = [[] for _ in keys]
+        docs.key.extend(keys.tolist())
+        docs.entity.extend(entity.tolist())
+        texts: list[list[tuple[str, str, str]]] = [[] for _ in range(len(keys))]
         for spec in specs:
-            values = keys if spec.column == "key" else _column_text(nodes, spec.column)
-            for n, v in enumerate(values):
-                if v is None or v == "":
-                    continue
-                doc = start + n
-                is_alias = docs.entity[doc] != keys[n]
-                fname = ALIAS_FIELD.get("key" if spec.column == "key" else spec.column, spec.name) \
-                    if is_alias else spec.name
-                if spec.kind == "text":
+            values = keys.where(keys != "") if spec.column == "key" else _column_text(nodes, spec.column)
+            has = values.notna().to_numpy(dtype=bool)
+            if not has.any():
+                continue
+            alias_name = ALIAS_FIELD.get(spec.column)
+            names = np.where(is_alias, alias_name, spec.name) if alias_name else np.full(len(keys), spec.name)
+            vals = values[has].astype(str)
+            if spec.kind == "text":
+                for n, fname, v in zip(np.flatnonzero(has), names[has], vals):
                     folded = fold(v)
                     if folded:
-                        texts[n].append((fname, v, folded))
-                if spec.kind == "phone":
-                    digits = phone_digits(v)
-                    if digits:
-                        ids.append((digits, doc, fname, v))
-                elif spec.kind == "id" or spec.column == "key":
-                    compact = compact_id(v)
-                    if compact:
-                        ids.append((compact, doc, fname, v))
+                        texts[n].append((str(fname), v, folded))
+            if spec.kind == "phone":
+                table = {v: phone_digits(v) for v in vals.unique()}
+                forms = vals.map(table)
+            elif spec.kind == "id" or spec.column == "key":
+                forms = _compact_ids(vals)
+            else:
+                continue
+            id_parts.append(pd.DataFrame({"form": forms.to_numpy(dtype=object), "doc": doc_no[has],
+                                          "field": names[has], "value": vals.to_numpy(dtype=object)}))
         docs.texts.extend(tuple(t) for t in texts)
-        for n, k in enumerate(keys):
-            docs.by_key[(label, k)] = start + n
         # captions of the entities, from the resolved view (the representative's name)
         nt = m.nodes[label]
         resolved = tables.nodes(label) if tables.resolved else nodes
         if nt.caption != nt.key and nt.caption in resolved.columns:
             caps = _column_text(resolved, nt.caption)
-            for k, c in zip(resolved["key"].astype(str).tolist(), caps):
-                docs.caption[(label, k)] = c or k
-    ids.sort(key=lambda r: r[0])
-    docs.id_values = [r[0] for r in ids]
-    docs.id_postings = [(r[1], r[2], r[3]) for r in ids]
+            rkeys = resolved["key"].astype(str)
+            named = caps.where(caps.notna(), rkeys).tolist()
+            docs.caption.update(zip(zip([label] * len(rkeys), rkeys.tolist()), named))
+    docs.by_key = dict(zip(zip(docs.label, docs.key), range(len(docs.label))))
+    if id_parts:
+        ids = pd.concat(id_parts, ignore_index=True)
+        ids = ids[ids["form"].notna() & (ids["form"].astype(str) != "")].sort_values("form", kind="stable")
+        docs.id_values = ids["form"].astype(str).tolist()
+        docs.id_postings = list(zip(ids["doc"].astype(int).tolist(), ids["field"].astype(str).tolist(),
+                                    ids["value"].astype(str).tolist()))
     return docs

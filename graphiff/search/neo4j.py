@@ -12,11 +12,14 @@ are mapped back to the documents of the :class:`Tables` snapshot and scored by t
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from graphiff.graph.tables import Tables
 from graphiff.search.base import SearchIndex
 from graphiff.search.documents import fuzzy_distance
-from graphiff.stores.neo4j import Neo4jStore
+
+if TYPE_CHECKING:
+    from graphiff.stores.neo4j import Neo4jStore
 
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 
@@ -65,7 +68,7 @@ class Neo4jSearch(SearchIndex):
     plus the re-ranking.
     """
 
-    def __init__(self, store: Neo4jStore, tables: Tables):
+    def __init__(self, store: "Neo4jStore", tables: Tables):
         super().__init__(tables)
         self.store = store
         self.text_labels = tuple(dict.fromkeys(self.docs.label[i] for i in self.docs.text_docs()))

@@ -72,9 +72,10 @@ def _word_similarity(q: str, w: str, last: bool) -> float:
     return Indel.normalized_similarity(q, w)
 
 
-def text_score(tokens: list[str], folded: str) -> float:
+def text_score(tokens: list[str], folded: str, cache: dict[tuple[str, str, bool], float] | None = None) -> float:
     """How well the query words ``tokens`` match a folded text, in [0, 1] (module docstring).
-    Cost: O(query words x text words).
+    ``cache`` keeps word similarities across the texts of one query (names share many words).
+    Cost: O(query words x text words) similarities, most of them looked up in ``cache``.
 
     >>> round(text_score("perl modrn resources".split(), "pearl modern resources pvt ltd"), 2)
     0.95
@@ -86,13 +87,17 @@ def text_score(tokens: list[str], folded: str) -> float:
     words, significant = _significant(folded)
     if not tokens or not words:
         return 0.0
+    memo = {} if cache is None else cache
     total = acc = 0.0
     used: set[int] = set()
     last = len(tokens) - 1
     for n, q in enumerate(tokens):
         best, at = 0.0, -1
+        is_last = n == last
         for j, w in enumerate(words):
-            s = _word_similarity(q, w, n == last)
+            s = memo.get((q, w, is_last))
+            if s is None:
+                s = memo[(q, w, is_last)] = _word_similarity(q, w, is_last)
             if s > best:
                 best, at = s, j
         total += len(q)
@@ -137,9 +142,10 @@ def rank(docs: Documents, tokens: list[str], candidates: list[int], ids: list[tu
             found.setdefault((docs.label[doc], docs.entity[doc]), []).append((score, fname, value))
 
     if tokens:
+        cache: dict[tuple[str, str, bool], float] = {}
         for doc in dict.fromkeys(candidates):
             for fname, value, folded in docs.texts[doc]:
-                add(doc, fname, value, text_score(tokens, folded))
+                add(doc, fname, value, text_score(tokens, folded, cache))
     for doc, fname, value, score in ids:
         add(doc, fname, value, score)
     order = {label: n for n, label in enumerate(model().nodes)}
