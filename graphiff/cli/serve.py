@@ -85,11 +85,14 @@ def serve_cmd(
             web = create_app(store, database=database, resolved=not unresolved, host=host, key_file=key_file,
                              producer=producer or user_name(),
                              progress=lambda step: status.update(step))
-        config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on")
-        server = uvicorn.Server(config)
-        shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
-        print(f"graphiff workbench at http://{shown}:{port}/", flush=True)
-        server.run(sockets=[sock])
+        try:
+            config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on")
+            server = uvicorn.Server(config)
+            shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
+            print(f"graphiff workbench at http://{shown}:{port}/", flush=True)
+            server.run(sockets=[sock])
+        finally:
+            web.state.holder.close()
     finally:
         sock.close()
     sys.stdout.flush()

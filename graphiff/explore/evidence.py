@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+import numpy as np
+
 from graphiff.alerts import Alert
 from graphiff.graph.index import RECORD_LABELS, GraphIndex, caption_of, graph_index, node_props
 from graphiff.graph.tables import Tables
 from graphiff.model.identity import node_id
 
-__all__ = ["evidence_records", "evidence_text", "money"]
+__all__ = ["evidence_records", "evidence_text", "find_many", "money"]
 
 #: Party labels a record's reference columns may name, per column.
 _PARTY_COLUMNS = {
@@ -58,21 +60,38 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(v)
 
 
+def find_many(idx: GraphIndex, label: str, keys: list[str]) -> np.ndarray:
+    """Node numbers of ``keys`` under ``label`` (-1 where there is none; a record joined by
+    entity resolution finds its entity), in one hashed look-up: O(len(keys)) once the label's
+    key index is hashed, where :meth:`GraphIndex.find` scans the label's keys per call."""
+    index = idx.keys.get(label)
+    if index is None or not len(index) or not keys:
+        return np.full(len(keys), -1, dtype=np.int64)
+    alias = idx.alias.get(label, {})
+    wanted = [alias.get(k, k) for k in keys] if alias else list(keys)
+    if index.is_unique:
+        pos = index.get_indexer(wanted)
+    else:      # pragma: no cover - keys are unique per label in a store
+        return np.asarray([idx.find(label, k) for k in keys], dtype=np.int64)
+    off = int(idx.label_offset[idx.labels.index(label)])
+    return np.where(pos >= 0, pos + off, -1).astype(np.int64)
+
+
 def _record_numbers(idx: GraphIndex, alert: Alert) -> list[int]:
     """Node numbers of the records the alert names (its entities first, then its evidence),
     each once, in order of first mention."""
+    named = [(str(e.get("label")), str(e.get("id"))) for e in alert.entities if e.get("label") in RECORD_LABELS]
+    named += [(label, s) for s in dict.fromkeys(_strings(alert.evidence)) for label in RECORD_LABELS]
+    found: dict[tuple[str, str], int] = {}
+    for label in RECORD_LABELS:
+        keys = list(dict.fromkeys(k for lab, k in named if lab == label))
+        for k, i in zip(keys, find_many(idx, label, keys).tolist()):
+            if i >= 0:
+                found[(label, k)] = i
     out: dict[int, None] = {}
-    for e in alert.entities:
-        if e.get("label") in RECORD_LABELS:
-            i = idx.find(str(e["label"]), str(e["id"]))
-            if i >= 0:
-                out.setdefault(i)
-    for s in _strings(alert.evidence):
-        for label in RECORD_LABELS:
-            i = idx.find(label, s)
-            if i >= 0:
-                out.setdefault(i)
-                break
+    for ref in named:
+        if ref in found:
+            out.setdefault(found[ref])
     return list(out)
 
 
@@ -92,29 +111,25 @@ class _Names:
 
     def __init__(self, tables: Tables, idx: GraphIndex, recs: dict[int, dict[str, Any]]):
         self.idx = idx
+        refs = list(dict.fromkeys((col, str(v)) for props in recs.values() for col in _PARTY_COLUMNS
+                                  if (v := props.get(col)) not in (None, "")))
         wanted: dict[tuple[str, str], int] = {}
-        for props in recs.values():
-            for col, labels in _PARTY_COLUMNS.items():
-                v = props.get(col)
-                if v in (None, ""):
-                    continue
-                for label in labels:
-                    i = idx.find(label, str(v))
-                    if i >= 0:
-                        wanted[(col, str(v))] = i
-                        break
+        for label in dict.fromkeys(lab for labels in _PARTY_COLUMNS.values() for lab in labels):
+            ask = [r for r in refs if label in _PARTY_COLUMNS[r[0]] and r not in wanted]
+            for r, i in zip(ask, find_many(idx, label, [v for _, v in ask]).tolist()):
+                if i >= 0:
+                    wanted[r] = i
         self.at = wanted
         self.props = node_props(tables, idx, sorted(set(wanted.values())))
         # account holders, one step further
         holders: dict[int, int] = {}
-        for i in set(wanted.values()):
-            if idx.label(i) == "BankAccount":
-                h = self.props.get(i, {}).get("holder_id")
-                for label in ("Trader", "Person"):
-                    j = idx.find(label, str(h)) if h not in (None, "") else -1
-                    if j >= 0:
-                        holders[i] = j
-                        break
+        accounts = [(i, str(h)) for i in sorted(set(wanted.values())) if idx.label(i) == "BankAccount"
+                    and (h := self.props.get(i, {}).get("holder_id")) not in (None, "")]
+        for label in ("Trader", "Person"):
+            pending = [(i, h) for i, h in accounts if i not in holders]
+            for (i, _), j in zip(pending, find_many(idx, label, [h for _, h in pending]).tolist()):
+                if j >= 0:
+                    holders[i] = j
         self.holder = holders
         self.props.update(node_props(tables, idx, sorted(set(holders.values()) - set(self.props))))
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import getpass
 import os
 import re
-from contextlib import asynccontextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -97,7 +96,9 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
     Returns
     -------
     FastAPI
-        The app; the store is read before it returns (see :func:`build_snapshot` for the cost).
+        The app; the store is read before it returns (see
+        :func:`graphiff.workbench.snapshot.build_snapshot` for the cost). Close
+        ``app.state.holder`` when done with it (a Neo4j store stays connected until then).
 
     Raises
     ------
@@ -109,14 +110,10 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
     holder = SnapshotHolder(store_uri, database=database, resolved=resolved, refresh_seconds=refresh_seconds,
                             progress=progress)
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        holder.close()
-
     title = "graphiff workbench"
+    # no lifespan closing the store: an app may be started and stopped more than once (tests); whoever
+    # created it closes app.state.holder when done (`graphiff serve` does on exit)
     app = FastAPI(title=title, version=_version(), docs_url=None, redoc_url=None, openapi_url="/openapi.json",
-                  lifespan=lifespan,
                   description="Search, expand and read the entity network of a graphiff store (docs/api.md).")
     app.state.holder = holder
     app.state.settings = Settings(producer=who, key=key, version=_version())

@@ -84,6 +84,15 @@ def generation(uri: str) -> int:
     return int(_FILLED.get(uri, {}).get("generation", 0))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _wb_close_apps():
+    """Close the apps' stores (a Neo4j driver stays open while its app lives)."""
+    yield
+    for app in _APPS.values():
+        app.state.holder.close()
+    _APPS.clear()
+
+
 @pytest.fixture
 def wb_app(wb_store):
     """The workbench app over ``wb_store`` (built once per store and filling; no refresh, so
