@@ -83,8 +83,8 @@ EDGE_STYLES: dict[str, EdgeStyle] = {
     "same-as": EdgeStyle("#6a3d9a", "dashed", 2.0, "same as", arrow=False),
     "same-as-open": EdgeStyle("#6a3d9a", "dotted", 1.6, "same as?", arrow=False),
     "not-same": EdgeStyle("#7f7f7f", "dotted", 1.2, "not the same", arrow=False),
-    "traded-with": EdgeStyle("#00897b", "solid", 3.2, "traded with", legend="TRADED_WITH (declarations folded)"),
-    "paid": EdgeStyle("#2e9e44", "solid", 3.2, "paid", legend="PAID (payments folded)"),
+    "traded-with": EdgeStyle("#00897b", "solid", 3.2, "traded with", legend="TRADED_WITH (trade)"),
+    "paid": EdgeStyle("#2e9e44", "solid", 3.2, "paid", legend="PAID (payments)"),
 }
 #: aggregated link type (model.yaml ``aggregates``) -> style name
 AGGREGATE_STYLES = {"TRADED_WITH": "traded-with", "PAID": "paid"}
