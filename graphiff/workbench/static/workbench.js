@@ -670,8 +670,9 @@
     if (!state.steps.length) { setStatus("Filters set; they apply to the next search result, alert or expansion.", ""); scheduleTimeline(); return; }
     var steps = state.steps.slice();
     state.steps = [];
-    await addSteps(steps, { replace: true, relayout: true, busyText: why || "Asking again with the filters\u2026",
-      doneText: function (_a, n) { return "View rebuilt with the filters: " + cy.nodes().length + " nodes"; } });
+    var ok = await addSteps(steps, { replace: true, relayout: true, busyText: why || "Asking again with the filters\u2026",
+      doneText: function () { return "View rebuilt with the filters: " + cy.nodes().length + " nodes"; } });
+    if (!ok) { state.steps = steps; return; }           // refused: the canvas keeps what it showed
     if (state.alertId) { highlightAlert(); }
   }
 
