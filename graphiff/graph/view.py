@@ -80,7 +80,7 @@ def aggregate(sub: Subgraph, keep: Iterable[str] = ()) -> Subgraph:
     (the analyst asked for it), when an alert in ``sub`` flags it (a valuation alert is about
     that declaration), or when a party is missing. Nodes left without any relationship by the
     folding -- a carrier or container seen only on folded declarations -- leave the view,
-    seeds excepted.
+    seeds and hubs excepted (a hub stays, with its summary, to say where the walk stopped).
 
     Parameters
     ----------
@@ -127,7 +127,7 @@ def aggregate(sub: Subgraph, keep: Iterable[str] = ()) -> Subgraph:
     edges = [e for e in sub.edges if e.source not in folded and e.target not in folded] + links
     linked_before = {x for e in sub.edges for x in (e.source, e.target)}
     linked_after = {x for e in edges for x in (e.source, e.target)}
-    dropped = {n for n in linked_before - linked_after if n not in sub.seeds}
+    dropped = {n for n in linked_before - linked_after if n not in sub.seeds and n not in sub.hubs}
     kept = [n for n in sub.nodes if n.id not in folded and n.id not in dropped]
     return Subgraph(nodes=kept, edges=edges, omitted=dict(sub.omitted), seeds=list(sub.seeds), title=sub.title,
                     hubs={k: v for k, v in sub.hubs.items() if k not in folded and k not in dropped})

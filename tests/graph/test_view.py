@@ -6,6 +6,7 @@ import pytest
 
 from graphiff.errors import GraphiffError
 from graphiff.graph.select import select
+from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.graph.tables import Tables
 from graphiff.graph.view import aggregate, only_types, record_ids_of, view
 from graphiff.stores import open_store
@@ -92,3 +93,16 @@ def test_hub_limit_shows_a_hub_without_walking_through_it(tables):
     # a hub met on the way is shown, not passed
     via = select(tables, ["T1"], hops=2, hub_limit=1, rel_types=["EXPORTED", "CARRIED_BY"])
     assert "Carrier:C1" in via.hubs and "Declaration:D2/1" not in {n.id for n in via.nodes}
+
+
+def test_a_hub_stays_in_the_aggregated_view_with_its_summary():
+    nodes = [SubNode(i, i.split(":")[0], i.split(":")[1], i) for i in
+             ("Trader:A", "Trader:B", "Declaration:D", "Carrier:C", "Container:K")]
+    edges = [SubEdge("1", "Trader:A", "Declaration:D", "EXPORTED"),
+             SubEdge("2", "Declaration:D", "Trader:B", "IMPORTED_BY"),
+             SubEdge("3", "Declaration:D", "Carrier:C", "CARRIED_BY"),
+             SubEdge("4", "Declaration:D", "Container:K", "IN_CONTAINER")]
+    sub = aggregate(Subgraph(nodes=nodes, edges=edges, seeds=["Trader:A"], hubs={"Carrier:C": {"Declaration": 900}}))
+    # the container seen only on the folded declaration leaves; the hub stays with its summary
+    assert [n.id for n in sub.nodes] == ["Trader:A", "Trader:B", "Carrier:C"]
+    assert sub.hubs == {"Carrier:C": {"Declaration": 900}}
