@@ -6,12 +6,15 @@ text, with its label as an exact-match field for the ``types`` filter. A query a
 word, the exact term (boosted, so exact words rank first among tantivy's candidates) or the
 word within 1 edit (3 to 5 letters) or 2 edits (longer; a transposition counts as one), and
 the last word also as a prefix (as typed: what Lucene's ``word*`` finds on Neo4j); the clauses
-are OR'ed. The candidates are
+are OR'ed, the fuzzy ones weighed by the word's rarity among the indexed texts (tantivy scores a
+fuzzy match flat; Lucene weighs it by its terms' frequencies). The candidates are
 then scored by :mod:`graphiff.search.rank`.
 """
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 
 import tantivy
 
@@ -42,9 +45,12 @@ class TantivySearch(SearchIndex):
         self.index = tantivy.Index(self.schema)
         writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=max(1, min(4, os.cpu_count() or 1)))
         docs = self.docs
+        self.doc_freq: Counter[str] = Counter()
         for i in docs.text_docs():
-            writer.add_document(tantivy.Document(doc=i, label=docs.label[i],
-                                                 text=" ".join(t[2] for t in docs.texts[i])))
+            text = " ".join(t[2] for t in docs.texts[i])
+            self.doc_freq.update(set(text.split()))
+            writer.add_document(tantivy.Document(doc=i, label=docs.label[i], text=text))
+        self.n_docs = max(1, len(docs.text_docs()))
         writer.commit()
         writer.wait_merging_threads()
         self.index.reload()
@@ -61,12 +67,16 @@ class TantivySearch(SearchIndex):
         last = len(tokens) - 1
         for k, word in enumerate(tokens):
             clauses.append((Occur.Should, Q.boost_query(Q.term_query(schema, "text", word), 2.0)))
+            # tantivy scores fuzzy matches flat: weigh them by how rare the word is (a misspelt
+            # word is rare), so names sharing the distinctive words come before the common ones
+            rarity = max(0.1, math.log(1.0 + self.n_docs / (1.0 + self.doc_freq.get(word, 0))))
             d = fuzzy_distance(word)
             if d:
-                clauses.append((Occur.Should, Q.fuzzy_term_query(schema, "text", word, distance=d,
-                                                                 transposition_cost_one=True)))
+                clauses.append((Occur.Should, Q.boost_query(Q.fuzzy_term_query(
+                    schema, "text", word, distance=d, transposition_cost_one=True), rarity)))
             if k == last and len(word) >= 2:
-                clauses.append((Occur.Should, Q.fuzzy_term_query(schema, "text", word, distance=0, prefix=True)))
+                clauses.append((Occur.Should, Q.boost_query(Q.fuzzy_term_query(
+                    schema, "text", word, distance=0, prefix=True), rarity)))
         query = Q.boolean_query(clauses)
         if len(wanted) < len(self.text_labels):
             query = Q.boolean_query([(Occur.Must, query), (Occur.Must, Q.term_set_query(schema, "label", wanted))])
