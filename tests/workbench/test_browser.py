@@ -505,13 +505,27 @@ def test_canvas_actions(server, world, browser):
     page.wait_for_function("() => document.getElementById('status').classList.contains('error')", timeout=30_000)
     assert wb.text("#status").startswith("Error:")
     assert "date" in wb.text("#status")
-    assert target in wb.node_ids()                              # the canvas keeps what it showed
+    kept = wb.node_ids()
+    assert kept                                                 # the canvas keeps what it showed
     page.fill("#filter-from", "")
     page.fill("#filter-to", "")
     before = wb.draws()
     page.click("#btn-apply")                                    # and the view can be asked again
     wb.wait_draw(before)
-    assert target in wb.node_ids()
+    assert set(wb.node_ids()) == set(kept)
+
+    # an alert on the canvas opens with its evidence from the detail panel
+    alert_node = next(n for n in wb.node_ids() if n.startswith("Alert:"))
+    # tapped through cytoscape: a star among many nodes may lie under another one's label
+    wb.js("(id) => { const n = window.graphiff.cy.getElementById(id); n.select(); n.emit('tap'); }", alert_node)
+    page.wait_for_selector("[data-testid=open-alert]", timeout=30_000)
+    before = wb.draws()
+    page.click("[data-testid=open-alert]")
+    wb.wait_draw(before)
+    assert page.locator("#alert-detail").is_visible()
+    assert page.locator("#alert-detail").get_attribute("data-id") == alert_node.split(":", 1)[1]
+    assert page.locator("#alert-evidence li").count() >= 1
+
     # Chromium logs every refused request itself: the only console error is that 400
     wb.clean(allow="the server responded with a status of 400")
     wb.close()

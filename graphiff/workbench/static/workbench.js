@@ -859,6 +859,10 @@
       flags.appendChild(el("div", "Hub: " + Object.keys(hub).map(function (k) { return countOf(k, hub[k]); }).join(", ") +
                            " \u2014 not expanded; narrow the dates or types to expand", "hub-note"));
     }
+    if ((n.label || labelOf(id)) === "Alert") {
+      var openIt = linkButton("Open this alert with its evidence", function () { openAlert(keyOf(n.id || id)); }, "open-alert");
+      flags.appendChild(el("div")).appendChild(openIt);
+    }
     var alerts = ans.alerts || [];
     if (alerts.length) {
       flags.appendChild(el("div", "Flagged by " + alerts.length + " alert" + (alerts.length === 1 ? "" : "s"), "flag-note"));
@@ -888,7 +892,12 @@
     if (prov.length) {
       $("detail-prov-head").hidden = false;
       prov.forEach(function (p, i) {
-        if (prov.length > 1) { kvRow($("detail-prov"), "record " + (i + 1), p.id || "", "group"); }
+        if (prov.length > 1) {
+          var tr = el("tr", null, "group"), td = el("td", "record " + (i + 1) + " of " + prov.length);
+          td.colSpan = 2;
+          tr.appendChild(td);
+          $("detail-prov").appendChild(tr);
+        }
         kvRow($("detail-prov"), "file", p.source);
         kvRow($("detail-prov"), "line", p.line);
         kvRow($("detail-prov"), "load", p.load_id);
