@@ -102,18 +102,19 @@ class GraphIndex:
 
     @property
     def degree(self) -> np.ndarray:
-        """Relationships (FLAGS excepted) at each node, both directions."""
-        return np.diff(self.indptr)
+        """Relationships (FLAGS excepted) at each node, both directions (computed once)."""
+        return self._cached("_degree", lambda: np.diff(self.indptr))
 
     @property
     def alert_count(self) -> np.ndarray:
-        """Alerts flagging each node."""
-        return np.diff(self.f_indptr)
+        """Alerts flagging each node (computed once)."""
+        return self._cached("_alert_count", lambda: np.diff(self.f_indptr))
 
     def label_mask(self, labels: Iterable[str]) -> np.ndarray:
         """True for the nodes of ``labels`` (labels the index lacks are ignored)."""
-        codes = [self.labels.index(x) for x in labels if x in self.labels]
-        return np.isin(self.node_label, codes)
+        wanted = np.zeros(len(self.labels) + 1, dtype=bool)
+        wanted[[self.labels.index(x) for x in labels if x in self.labels]] = True
+        return wanted[self.node_label]
 
     @property
     def is_record(self) -> np.ndarray:
@@ -224,12 +225,12 @@ class GraphIndex:
         ends allowed by ``node_ok``."""
         ok = np.ones(len(self.e_src), dtype=bool)
         if rel_types is not None:
-            wanted = []
+            wanted = np.zeros(len(self.rel_types) + 1, dtype=bool)
             for t in rel_types:
                 model().rel(str(t))          # unknown type -> GraphiffError naming it
                 if t in self.rel_types:
-                    wanted.append(self.rel_types.index(t))
-            ok &= np.isin(self.e_type, wanted)
+                    wanted[self.rel_types.index(t)] = True
+            ok &= wanted[self.e_type]
         if date_from or date_to:
             if self.e_date is not None:
                 ok &= self._dates_ok("e_date", date_from, date_to)
@@ -237,7 +238,7 @@ class GraphIndex:
                 ok &= self._dates_ok("e_start", None, date_to)
             if self.e_end is not None and date_from:
                 ok &= self._dates_ok("e_end", date_from, None)
-        if node_ok is not None:
+        if node_ok is not None and not node_ok.all():
             ok &= node_ok[self.e_src] & node_ok[self.e_dst]
         return ok
 
@@ -269,13 +270,15 @@ class GraphIndex:
         return big[self.degree_within(big, edge_ok) > hub_limit]
 
     def neighbour_counts(self, i: int, edge_ok: np.ndarray | None = None) -> dict[str, int]:
-        """Neighbours of node ``i`` over allowed relationships, counted by label."""
+        """Relationships of node ``i`` that ``edge_ok`` allows, counted by the label of the
+        node at their other end (a carrier on 3,400 declarations: ``{"Declaration": 3400}``).
+        Cost: O(relationships of ``i``)."""
         lo, hi = self.indptr[i], self.indptr[i + 1]
         nb = self.h_nbr[lo:hi]
         if edge_ok is not None:
             nb = nb[edge_ok[self.h_edge[lo:hi]]]
-        codes, counts = np.unique(self.node_label[np.unique(nb)], return_counts=True)
-        return {self.labels[int(c)]: int(n) for c, n in zip(codes, counts)}
+        counts = np.bincount(self.node_label[nb], minlength=len(self.labels))
+        return {self.labels[c]: int(n) for c, n in enumerate(counts.tolist()) if n}
 
     def expand(self, seeds: Iterable[int], hops: int, edge_ok: np.ndarray | None = None,
                hub_limit: int | None = None) -> np.ndarray:

@@ -19,6 +19,7 @@ later. A Neo4j store stays connected (its full-text index answers searches).
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -285,6 +286,16 @@ def build_snapshot(store: Store, *, resolved: bool = True, release: Callable[[],
                     times=times, counts=counts, loads=loads, fingerprint=fp)
 
 
+def _settle() -> None:
+    """After a snapshot is swapped in: free the old one's cycles, then move every object left
+    (the new snapshot: millions of strings and frames) out of the garbage collector's sight
+    (``gc.freeze``), so its full collections no longer walk the whole graph -- without this a
+    large snapshot turns every full collection into a pause of seconds in some request."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class SnapshotHolder:
     """The current :class:`Snapshot` of one store, re-read when the store changes.
 
@@ -331,6 +342,7 @@ class SnapshotHolder:
                 store.close()
             self._file_state = self._stat() if state is not None else None
         self._last_check = time.monotonic()
+        _settle()
 
     # ---- reading ---------------------------------------------------------------------------
     @property
@@ -389,6 +401,7 @@ class SnapshotHolder:
             if fp == self._snap.fingerprint:
                 return False
             self._snap = build_snapshot(self._store, resolved=self.resolved)
+            _settle()
             return True
         state = self._stat()
         if state == self._file_state:
@@ -410,6 +423,7 @@ class SnapshotHolder:
         if new is None:
             return False
         self._snap = new
+        _settle()
         return True
 
     def close(self) -> None:
