@@ -21,7 +21,7 @@ from graphiff.graph.index import RECORD_LABELS, GraphIndex, caption_of, graph_in
 from graphiff.graph.tables import Tables
 from graphiff.model.identity import node_id
 
-__all__ = ["evidence_records", "evidence_text", "find_many", "money"]
+__all__ = ["evidence_parties", "evidence_records", "evidence_text", "find_many", "money"]
 
 #: Party labels a record's reference columns may name, per column.
 _PARTY_COLUMNS = {
@@ -104,6 +104,37 @@ def evidence_records(tables: Tables, alert: Alert) -> list[str]:
     """
     idx = graph_index(tables)
     return [idx.node_id(i) for i in _record_numbers(idx, alert)]
+
+
+#: Labels of the entities an alert's evidence may name by their key (the parties of its records,
+#: the holders of its accounts, the officer or phone linking carriers).
+_NAMED_LABELS = ("Trader", "Person", "BankAccount", "Carrier", "Phone", "Email")
+
+
+def evidence_parties(tables: Tables, alert: Alert) -> list[str]:
+    """Node ids of the entities an alert's evidence stands on besides its records: the parties
+    of its records (exporter, importer, paying and receiving accounts, the person and trader of
+    a cash report), the holders of those accounts, and the entities its evidence names by key
+    (the importer a third party paid for, the officer and phone two carriers share, the traders
+    they serve). The alert's subgraph shows them, so that what the explanation says can be
+    seen: a third-party payment with the payer's holder and the importer, a shell's suppliers
+    and buyers, the officer joining linked carriers.
+
+    Cost: that of :func:`evidence_records`, plus one key look-up per string of the evidence
+    and label of ``_NAMED_LABELS``.
+    """
+    idx = graph_index(tables)
+    nums = _record_numbers(idx, alert)
+    names = _Names(tables, idx, node_props(tables, idx, nums))
+    found: dict[int, None] = dict.fromkeys(names.at.values())
+    found.update(dict.fromkeys(names.holder.values()))
+    strings = list(dict.fromkeys(_strings(alert.evidence)))
+    for label in _NAMED_LABELS:
+        keys = [s.split(":", 1)[1] if s.startswith(label + ":") else s for s in strings]
+        for i in find_many(idx, label, keys).tolist():
+            if i >= 0:
+                found.setdefault(i)
+    return [idx.node_id(i) for i in found]
 
 
 class _Names:

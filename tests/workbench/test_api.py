@@ -294,6 +294,51 @@ def test_every_alert_opens_in_words(wb_client):
     assert len(seen) >= 5
 
 
+def _one_of(client, pattern: str) -> dict:
+    alerts = _ok(client.get("/api/alerts", params={"pattern": pattern, "limit": 1}))["alerts"]
+    if not alerts:
+        pytest.skip(f"no {pattern} alert in the world")
+    return _ok(client.get(f"/api/alerts/{alerts[0]['id']}"))
+
+
+def test_alert_views_show_what_the_explanation_says(wb_client):
+    """Regression: an alert's subgraph held only its flagged entities and evidence records, so a
+    third-party payment showed neither the payer's holder nor the importer it paid for, a shell
+    intermediary's declarations hung loose without its suppliers and buyers, and linked carriers
+    lacked the officer and phone linking them. Every node must now hang together with the rest."""
+    for pattern in ("third_party_payment", "shell_intermediary", "linked_carriers", "cash_structuring",
+                    "circular_payment", "undervaluation", "mirror_discrepancy"):
+        body = _one_of(wb_client, pattern)
+        sub = body["subgraph"]
+        _check_subgraph(sub)
+        linked = {x for e in sub["edges"] for x in (e["source"], e["target"])}
+        loose = [n["id"] for n in sub["nodes"] if n["id"] not in linked]
+        assert not loose, f"{pattern}: nodes joined to nothing: {loose}"
+        ev = body["alert"]["evidence"]
+        ids = {n["id"] for n in sub["nodes"]}
+        if pattern == "third_party_payment":
+            importer = _ok(wb_client.get("/api/entity", params={"id": f"Trader:{ev['importers'][0]}"}))["node"]["id"]
+            assert importer in ids
+            payer = f"BankAccount:{ev['payer_account']}"
+            assert any(e["type"] == "HOLDS" and e["target"] == payer for e in sub["edges"])
+            assert {"PAID", "TRADED_WITH"} <= {e["type"] for e in sub["edges"]}
+        if pattern == "shell_intermediary":
+            flagged = body["alert"]["entities"][0]
+            shell = f"{flagged['label']}:{flagged['id']}"
+            traded = [e for e in sub["edges"] if e["type"] == "TRADED_WITH"]
+            assert any(e["target"] == shell for e in traded) and any(e["source"] == shell for e in traded)
+        if pattern == "linked_carriers":
+            kinds = {link["kind"] for link in ev["links"]}
+            rels = {e["type"] for e in sub["edges"]}
+            assert ("officer" not in kinds or "OFFICER_OF" in rels) and ("phone" not in kinds or "HAS_PHONE" in rels)
+            assert "CARRIED_BY" in rels                          # the carriers keep their declarations
+        if pattern == "cash_structuring":
+            assert "FOR" in {e["type"] for e in sub["edges"]} or not any(
+                r.get("trader_id") for r in ev.get("reports", []))
+        if pattern in ("undervaluation", "mirror_discrepancy"):
+            assert {"EXPORTED", "IMPORTED_BY"} <= {e["type"] for e in sub["edges"]}
+
+
 # ----------------------------------------------------------------------------------- timeline
 def test_timeline_buckets(wb_client, wb_facts):
     sub = _ok(wb_client.get("/api/neighbourhood", params={"id": wb_facts["trader"], "hops": 2, "limit": 400}))

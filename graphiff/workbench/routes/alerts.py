@@ -7,10 +7,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 
 from graphiff.errors import NotFound
-from graphiff.explore.evidence import evidence_text
+from graphiff.explore.evidence import evidence_parties, evidence_text
 from graphiff.graph.index import check_date
 from graphiff.graph.select import select
+from graphiff.graph.subgraph import Subgraph
 from graphiff.graph.view import aggregate as fold
+from graphiff.model import model
 from graphiff.workbench.deps import SnapshotDep
 from graphiff.workbench.models import AlertList, AlertView
 from graphiff.workbench.views import alert_key, id_list, subgraph_json
@@ -70,6 +72,21 @@ def alerts(
     return {"alerts": out[:limit], "total": len(out), "patterns": snap.alerts.patterns}
 
 
+def _tied_records(sub: Subgraph, entities: set[str]) -> list[str]:
+    """Records joined to a flagged entity by something else than their parties (a declaration
+    carried by a flagged carrier): folding them into trade links would cut the entity off from
+    its evidence, so they stay as nodes."""
+    parties = {(a.record, rel) for a in model().aggregates.values() for rel in (a.source, a.target)}
+    parties |= {("Declaration", "DECLARED_BY")}
+    label = {n.id: n.label for n in sub.nodes}
+    tied = []
+    for e in sub.edges:
+        for rec, ent in ((e.source, e.target), (e.target, e.source)):
+            if ent in entities and (label.get(rec), e.type) not in parties and label.get(rec) != "Alert":
+                tied.append(rec)
+    return tied
+
+
 @router.get("/alerts/{alert_id}", response_model=AlertView)
 def alert(snap: SnapshotDep, alert_id: str,
           aggregate: bool = Query(True, description="Fold declarations and payments into TRADED_WITH / PAID links."),
@@ -83,8 +100,9 @@ def alert(snap: SnapshotDep, alert_id: str,
     item = next(a for a in snap.alerts.items if a["id"] == key)
     idx = snap.index
     entities = [f"{e['label']}:{e['id']}" for e in found.entities if idx.find(str(e["label"]), str(e["id"])) >= 0]
-    seeds = list(dict.fromkeys([*entities, *snap.alerts.records.get(key, [])]))
+    records = snap.alerts.records.get(key, [])
+    seeds = list(dict.fromkeys([*entities, *records, *evidence_parties(snap.tables, found)]))
     sub = select(snap.tables, seeds=seeds, alert=key, hops=0, max_nodes=len(seeds) + 200)
     if aggregate:
-        sub = fold(sub)
+        sub = fold(sub, keep=_tied_records(sub, set(entities)))
     return {"alert": item, "evidence_text": evidence_text(snap.tables, found), "subgraph": subgraph_json(sub)}
