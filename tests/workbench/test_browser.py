@@ -531,6 +531,43 @@ def test_canvas_actions(server, world, browser):
     wb.close()
 
 
+def test_many_hub_notes_leave_the_canvas_usable(server, world, browser):
+    """Regression: every hub of the view had its own note over the canvas, stacked without a
+    limit: after one expansion with a dozen hubs they covered the canvas and the timeline's
+    buttons, and a double-click on a node under them did nothing. Beyond two hubs the notes
+    fold into one line that opens to the list, and the notes never take more than a third of
+    the canvas."""
+    wb = Workbench(browser, server)
+    page = wb.page
+    seed = "Trader:" + world["target"]
+    limit = next(h for h in (5, 8, 12, 20, 30, 50)           # a hub limit the seed is under, its partners above
+                 if len(_get(server, "/api/neighbourhood", id=seed, hub_limit=h, aggregate="true")["hubs"]) > 2)
+    page.fill("#filter-hub-limit", str(limit))
+    before = wb.draws()
+    wb.js("(id) => window.graphiff.open(id)", seed)
+    wb.wait_draw(before)
+    hubs = wb.node_ids(".hub")
+    assert len(hubs) > 2, hubs
+    group = page.locator("[data-testid=hub-notes]")
+    assert group.count() == 1
+    assert re.match(r"[\d,]+ hubs not expanded", group.locator("summary").inner_text())
+    assert page.locator("[data-testid=hub-note]").count() == len(hubs)
+    group.locator("summary").click()                    # opened: the list scrolls inside the box
+    assert page.locator("[data-testid=hub-note]").first.is_visible()
+    notes = page.locator("#view-notes").bounding_box()
+    canvas = page.locator("#canvas-wrap").bounding_box()
+    assert notes["height"] <= canvas["height"] / 3 + 2, (notes, canvas)
+    assert notes["y"] + notes["height"] < page.locator("#timeline").bounding_box()["y"]
+    # a node in the middle of the canvas is not under the notes: its double-click expands it
+    partner = next(n for n in wb.node_ids() if n.startswith("Trader:") and n not in hubs and n != seed)
+    before = wb.draws()
+    wb.dblclick_node(partner)
+    wb.wait_draw(before, timeout=30_000)
+    assert wb.text("#status").startswith("Expanded")
+    wb.clean()
+    wb.close()
+
+
 def test_300_node_view_draws_within_budget(server, world, browser):
     """A 300-node view (records unfolded, no hub control) is drawn in <= 1.5 s in headless Chromium
     (from the answer's arrival to the second painted frame: window.graphiff.lastDrawMs)."""

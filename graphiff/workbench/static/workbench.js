@@ -463,9 +463,14 @@
     $("empty-note").hidden = cy.nodes().length > 0;
   }
 
+  /* Notes over the canvas: one per hub while there are few; beyond HUB_NOTES_SHOWN they fold
+     into one line that opens to the list, so that they never cover the canvas (the box scrolls
+     beyond a third of its height, see workbench.css). */
+  var HUB_NOTES_SHOWN = 2;
   function renderNotes() {
     var box = $("view-notes");
     clear(box);
+    var hubNotes = [];
     state.hubs.forEach(function (counts, id) {
       if (cy.getElementById(id).empty()) { return; }
       var n = state.nodes.get(id);
@@ -476,8 +481,20 @@
                     " \u2014 not expanded; narrow the dates or types to expand", "note hub");
       note.setAttribute("data-testid", "hub-note");
       note.setAttribute("data-node", id);
-      box.appendChild(note);
+      hubNotes.push(note);
     });
+    if (hubNotes.length > HUB_NOTES_SHOWN) {
+      var group = el("details", null, "note hub group");
+      group.setAttribute("data-testid", "hub-notes");
+      var summary = el("summary", fmtInt(hubNotes.length) + " hubs not expanded (more than " +
+                       fmtInt(Number($("filter-hub-limit").value) || 0) + " links each; dashed orange border)" +
+                       " \u2014 click for what they hold");
+      group.appendChild(summary);
+      hubNotes.forEach(function (note) { group.appendChild(note); });
+      box.appendChild(group);
+    } else {
+      hubNotes.forEach(function (note) { box.appendChild(note); });
+    }
     var lo = state.leftOut;
     if (lo && lo.total > 0) {
       var by = lo.byLabel ? Object.keys(lo.byLabel).map(function (k) { return countOf(k, lo.byLabel[k]); }).join(", ") : "";
