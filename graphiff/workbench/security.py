@@ -18,6 +18,7 @@ import json
 from typing import Any, Awaitable, Callable, Iterable
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = ["CSP", "SecurityMiddleware", "csp_with_scripts", "script_hash", "LOOPBACK_NAMES"]
 
@@ -58,8 +59,13 @@ def _host_of(value: str) -> str:
     return v.rsplit(":", 1)[0] if v.count(":") == 1 else v
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """A body that grew past the limit while being read (no Content-Length: chunked). An HTTP
+    exception, so that FastAPI's body parsing passes it on as a 413 instead of turning it into
+    a 400 "error parsing the body"."""
+
+    def __init__(self, max_body: int):
+        super().__init__(413, f"the request body is too large (at most {max_body:,} bytes)")
 
 
 class SecurityMiddleware:
@@ -129,7 +135,7 @@ class SecurityMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise _TooLarge()
+                    raise _TooLarge(self.max_body)
             return message
 
         try:

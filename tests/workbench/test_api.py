@@ -410,6 +410,21 @@ def test_export_errors(wb_client, wb_facts):
     _error(wb_client.post("/api/export", content=big, headers={"content-type": "application/json"}), 413)
 
 
+def test_a_chunked_body_above_the_limit_is_a_413(wb_client):
+    """Regression: a body sent without Content-Length (chunked) that grew past the limit was
+    answered 400 "There was an error parsing the body" (FastAPI swallowed the middleware's
+    signal); it is a 413 saying what the limit is, as docs/api.md promises."""
+    def chunks():
+        piece = b"x" * (1024 * 1024)
+        yield b'{"ids": ["'
+        for _ in range(17):
+            yield piece
+        yield b'"]}'
+    r = wb_client.post("/api/timeline", content=chunks(), headers={"content-type": "application/json"})
+    assert "content-length" not in {k.lower() for k in r.request.headers}
+    assert "too large" in _error(r, 413)
+
+
 def test_package_of_the_view(wb_client, wb_facts, wb_store, tmp_path):
     from graphiff.share.importer import import_package
     from graphiff.share.keys import write_key_file
