@@ -43,6 +43,7 @@ pytestmark = [
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
 HOSTILE_TAGS = '<script>alert("n")</script> <b>{}</b>'   # wraps the name of the trader made hostile
+RTL_NAME = "\u202eLTR {}"        # U+202E turns what follows it around, to the end of the line
 TARGET_NAME = "Pearl Zebra Fisheries Pvt Ltd"     # a trader of the planted carousel (seed 7)
 MISSPELT = "perl zebra fisheris"
 
@@ -87,13 +88,15 @@ def world(tmp_path_factory) -> dict:
     hostile = planted[1]["entities"][0]["id"]        # a trader of another planted cycle
     hostile_name = HOSTILE_TAGS.format(names[hostile])
     _rename_trader(folder, hostile, HOSTILE_ID, hostile_name)
+    rtl = planted[1]["entities"][1]["id"]           # another of that cycle: a right-to-left override
+    _rename_trader(folder, rtl, rtl, RTL_NAME.format(names[rtl]))
     store = str(base / "graph.duckdb")
     env = {**os.environ, "GRAPHIFF_STORE": store}
     _graphiff("load", str(folder), env=env)
     _graphiff("resolve", env=env)
     _graphiff("detect", "--out", str(base / "alerts.json"), env=env)
     return {"store": store, "cycle": cycle, "target": target, "base": base, "hostile_name": hostile_name,
-            "hostile_plain": names[hostile]}
+            "hostile_plain": names[hostile], "rtl": rtl}
 
 
 def _free_port() -> int:
@@ -436,6 +439,35 @@ def test_hostile_names_stay_text(server, world, browser):
     assert page.locator("b").count() == 0
     assert page.locator("script").count() == 2                  # cytoscape and the workbench
     assert wb.js("() => document.title") == "graphiff workbench"
+    wb.clean()
+    wb.close()
+
+
+def test_direction_controls_in_names_are_shown_not_obeyed(server, world, browser):
+    """Regression: a name holding U+202E (RIGHT-TO-LEFT OVERRIDE) turned the rest of each
+    evidence line around in the alert panel ("USD 84,723, export" read "tropxe ,327,48 DSU"):
+    the data could make the page misstate amounts and directions. Direction controls are now
+    written out as [U+202E] wherever the page shows data."""
+    wb = Workbench(browser, server)
+    page = wb.page
+    rtl = "Trader:" + world["rtl"]
+    alerts = _get(server, "/api/alerts", entity=rtl, pattern="circular_trade")["alerts"]
+    assert alerts
+    before = wb.draws()
+    wb.js("(id) => window.graphiff.openAlert(id)", alerts[0]["id"])
+    wb.wait_draw(before)
+    evidence = wb.text("#alert-evidence")
+    assert "[U+202E]LTR" in evidence
+    before = wb.draws()
+    wb.js("(id) => window.graphiff.open(id)", rtl)
+    wb.wait_draw(before)
+    page.wait_for_function("() => !document.getElementById('detail-props-head').hidden")
+    assert "[U+202E]" in wb.text("#detail-title")
+    body = wb.js("() => document.body.innerText")
+    labels = wb.js("() => window.graphiff.cy.nodes().map(n => n.data('name')).join(' ')")
+    assert "[U+202E]" in labels
+    for text in (body, labels):
+        assert not re.search("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", text)
     wb.clean()
     wb.close()
 

@@ -9,9 +9,16 @@
 
   // ------------------------------------------------------------------------------ helpers
   function $(id) { return document.getElementById(id); }
+  /* Text from the data as it is shown: direction controls (U+202E RIGHT-TO-LEFT OVERRIDE and
+     the like) are written out as [U+202E], so that a name cannot turn the rest of a line
+     around ("USD 48,327" read as "723,84 DSU") nor hide what it says. */
+  var BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+  function shown(text) {
+    return String(text).replace(BIDI, function (c) { return "[U+" + c.charCodeAt(0).toString(16).toUpperCase() + "]"; });
+  }
   function el(tag, text, cls) {
     var e = document.createElement(tag);
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (text !== undefined && text !== null) { e.textContent = shown(text); }
     if (cls) { e.className = cls; }
     return e;
   }
@@ -68,7 +75,8 @@
   var statusTimer = null;
   function setStatus(text, kind) {
     var s = $("status");
-    s.textContent = text || "";
+    text = text ? shown(text) : "";
+    s.textContent = text;
     s.className = kind || "";
     clearTimeout(statusTimer);
     if (kind !== "error" && text) { statusTimer = setTimeout(function () { if (s.textContent === text) { s.textContent = ""; } }, 8000); }
@@ -242,7 +250,7 @@
     var st = styleOf(n.label);
     return {
       group: "nodes",
-      data: { id: n.id, label: n.label, name: nodeName(n), colour: st.colour, shape: st.shape, size: st.size || 24 },
+      data: { id: n.id, label: n.label, name: shown(nodeName(n)), colour: st.colour, shape: st.shape, size: st.size || 24 },
       classes: nodeClasses(n)
     };
   }
@@ -277,7 +285,7 @@
     var p = e.properties || {};
     var name = edgeStyleName(e.type, p);
     var classes = [];
-    var data = { id: cid, source: e.source, target: e.target, type: e.type, caption: edgeCaption(e) };
+    var data = { id: cid, source: e.source, target: e.target, type: e.type, caption: shown(edgeCaption(e)) };
     if (AGG_TYPES[e.type]) {
       classes.push("agg", "x-" + name);
       data.width = Math.min(7, 1.6 + Math.log2(1 + (Number(p.count) || 1)));
@@ -336,7 +344,7 @@
   function refreshNode(id) {
     var n = state.nodes.get(id), node = cy.getElementById(id);
     if (!n || node.empty()) { return; }
-    node.data("name", nodeName(n));
+    node.data("name", shown(nodeName(n)));
     node.classes(nodeClasses(n));
     if (state.pinned.has(id)) { node.lock(); }
   }
@@ -844,8 +852,8 @@
     showEntity(id);
   }
   function resetDetail(title, sub) {
-    $("detail-title").textContent = title;
-    $("detail-sub").textContent = sub || "";
+    $("detail-title").textContent = shown(title);
+    $("detail-sub").textContent = shown(sub || "");
     ["detail-flags", "detail-alerts", "detail-props", "detail-aliases", "detail-prov", "detail-degree"].forEach(function (i) { clear($(i)); });
     ["detail-alerts-head", "detail-props-head", "detail-aliases-head", "detail-prov-head", "detail-degree-head"].forEach(function (i) { $(i).hidden = true; });
   }
@@ -1080,8 +1088,8 @@
     var meta = [a.id];
     if (a.first_date) { meta.push(a.first_date + (a.last_date && a.last_date !== a.first_date ? " \u2013 " + a.last_date : "")); }
     if (a.status) { meta.push(a.status); }
-    $("alert-meta").textContent = meta.filter(Boolean).join(" \u00b7 ");
-    $("alert-explanation").textContent = a.explanation || "";
+    $("alert-meta").textContent = shown(meta.filter(Boolean).join(" \u00b7 "));
+    $("alert-explanation").textContent = shown(a.explanation || "");
     var ul = $("alert-evidence");
     clear(ul);
     // the explanation is shown above: the evidence lists the rest
