@@ -34,7 +34,7 @@ from graphiff.charts.style import (
     style_for,
 )
 from graphiff.graph.subgraph import Subgraph
-from graphiff.model.cells import clean_text, plain_value
+from graphiff.model.cells import drawn_text, plain_value
 
 LABEL_CAP = 60
 CAPTION_CHARS = 24
@@ -91,7 +91,7 @@ def _figure(sub: Subgraph):
                     arrowprops={"arrowstyle": "-|>", "color": look.colour, "shrinkA": 9, "shrinkB": 9,
                                 "lw": max(0.6, 1.3 * scale * look.width / 1.6), "mutation_scale": 12,
                                 "connectionstyle": "arc3,rad=0.12"})
-        ax.annotate(truncate(clean_text(edge_caption(e.type, e.props)), 48), ((x1 + x2) / 2, (y1 + y2) / 2),
+        ax.annotate(truncate(drawn_text(edge_caption(e.type, e.props)), 48), ((x1 + x2) / 2, (y1 + y2) / 2),
                     ha="center", va="center", fontsize=fontsize_edge, color=look.colour, parse_math=False,
                     zorder=4, annotation_clip=False,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
@@ -123,7 +123,7 @@ def _figure(sub: Subgraph):
     fontsize = 7 if n <= 60 else 6 if n <= 300 else 5
     for nd in chosen:
         x, y = xy[nd.id]
-        caption = truncate(clean_text(plain_value(nd.caption) or nd.key), CAPTION_CHARS)
+        caption = truncate(drawn_text(plain_value(nd.caption) or nd.key), CAPTION_CHARS)
         ax.annotate(caption, (x, y), xytext=(0, -7 - 4 * scale), textcoords="offset points", ha="center",
                     va="top", fontsize=fontsize, color="#a00000" if nd.label == "Alert" else "#222222",
                     parse_math=False, zorder=6, annotation_clip=False,
@@ -137,7 +137,7 @@ def _figure(sub: Subgraph):
         st = style_for(label)
         handles.append(Line2D([], [], linestyle="none", marker=st.marker, markersize=9 if label == "Alert" else 7,
                               markerfacecolor=st.colour, markeredgecolor="#333333",
-                              label=clean_text(f"{label} ({counts[label]})")))
+                              label=drawn_text(f"{label} ({counts[label]})")))
     if flags:
         handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7, markerfacecolor="white",
                               markeredgecolor=FLAGGED_BORDER, markeredgewidth=2, label="flagged by an alert"))
@@ -151,14 +151,14 @@ def _figure(sub: Subgraph):
     for t in legend.get_texts():
         t.set_parse_math(False)
 
-    fig.suptitle(truncate(clean_text(sub.title), 110), x=0.01, y=0.975, ha="left", fontsize=14,
+    fig.suptitle(truncate(drawn_text(sub.title), 110), x=0.01, y=0.975, ha="left", fontsize=14,
                  fontweight="bold", parse_math=False)
     sub_line = f"{n} nodes \u00b7 {len(edges)} relationships \u00b7 {omitted_note(sub)}"
     if sub.hubs:
         sub_line += " " + truncate(hubs_note(sub, limit=3), 160)
     if n > LABEL_CAP:
         sub_line += f" Captions shown for {LABEL_CAP} nodes."
-    fig.text(0.01, 0.925, clean_text(sub_line), ha="left", fontsize=8.5, color="#555555", parse_math=False)
+    fig.text(0.01, 0.925, drawn_text(sub_line), ha="left", fontsize=8.5, color="#555555", parse_math=False)
     return fig
 
 

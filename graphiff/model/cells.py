@@ -51,6 +51,21 @@ def clean_text(value: Any) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
+#: the Unicode direction controls (marks, embeddings, overrides, isolates)
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def drawn_text(value: Any) -> str:
+    """``value`` as text drawn in a picture or shown to a reader: :func:`clean_text`, with the
+    Unicode direction controls written out (``[U+202E]``), so a name holding a RIGHT-TO-LEFT
+    OVERRIDE cannot turn the text after it around (the workbench page does the same).
+
+    >>> drawn_text("Acme\u202eLtd")
+    'Acme[U+202E]Ltd'
+    """
+    return _BIDI.sub(lambda m: f"[U+{ord(m.group(0)):04X}]", clean_text(value))
+
+
 def plain_value(value: Any) -> str | int | float | bool | None:
     """A property value as a JSON/XML-friendly scalar; ``None`` for missing values.
 

@@ -353,6 +353,17 @@ def test_svg(small_sub, large_sub, tmp_path):
     assert len(captions) <= LABEL_CAP + 5                        # captions capped on big charts
 
 
+def test_svg_writes_direction_controls_out(tmp_path):
+    """A name with a RIGHT-TO-LEFT OVERRIDE is drawn with the control written out, so it cannot
+    turn the rest of its label around."""
+    from graphiff.graph.subgraph import Subgraph, SubNode
+
+    sub = Subgraph(nodes=[SubNode("Trader:A", "Trader", "A", "Acme \u202eLtd Exports")], title="rtl \u202etitle")
+    joined = "\n".join(_svg_texts(write_chart(sub, "svg", tmp_path / "rtl.svg")))
+    assert "Acme [U+202E]Ltd Exports" in joined and "rtl [U+202E]title" in joined
+    assert "\u202e" not in joined
+
+
 def test_every_format_survives_odd_input(tmp_path):
     """A relationship whose other end was cut off, a self-loop, an unknown label, odd values."""
     import datetime as dt
