@@ -71,7 +71,9 @@ class Neo4jSearch(SearchIndex):
     def __init__(self, store: "Neo4jStore", tables: Tables):
         super().__init__(tables)
         self.store = store
-        self.text_labels = tuple(dict.fromkeys(self.docs.label[i] for i in self.docs.text_docs()))
+        self.text_labels = self.docs.text_labels()
+        for label in self.text_labels:          # the key index of the labels answers come from
+            self.docs.find(label, [])
         store.ensure_fulltext()
 
     def text_candidates(self, tokens: list[str], typed: str, labels: tuple[str, ...], n: int) -> list[int]:
@@ -79,6 +81,10 @@ class Neo4jSearch(SearchIndex):
         if not wanted:
             return []
         found = self.store.fulltext(lucene_query(tokens, typed), wanted, n)
-        by_key = self.docs.by_key
-        return [by_key[(lab, key)] for lab, key in zip(found["label"].astype(str), found["key"].astype(str))
-                if (lab, key) in by_key]
+        labels, keys = found["label"].astype(str).tolist(), found["key"].astype(str).tolist()
+        docs = [-1] * len(keys)
+        for label in dict.fromkeys(labels):
+            at = [n for n, x in enumerate(labels) if x == label]
+            for n, doc in zip(at, self.docs.find(label, [keys[n] for n in at])):
+                docs[n] = doc
+        return [d for d in docs if d >= 0]

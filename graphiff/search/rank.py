@@ -135,20 +135,21 @@ def rank(docs: Documents, tokens: list[str], candidates: list[int], ids: list[tu
     Cost: O(candidates x fields x words) similarity computations (a few thousand for 200
     candidates; about a millisecond).
     """
-    found: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
-
-    def add(doc: int, fname: str, value: str, score: float) -> None:
-        if score >= MIN_SCORE:
-            found.setdefault((docs.label[doc], docs.entity[doc]), []).append((score, fname, value))
-
+    scored: list[tuple[int, str, str, float]] = []
     if tokens:
         cache: dict[tuple[str, str, bool], float] = {}
-        for doc in dict.fromkeys(candidates):
-            for fname, value, folded in docs.texts[doc]:
-                add(doc, fname, value, text_score(tokens, folded, cache))
-    for doc, fname, value, score in ids:
-        add(doc, fname, value, score)
+        for doc, fname, value, folded in docs.texts_of_many(list(dict.fromkeys(candidates))):
+            scored.append((doc, fname, value, text_score(tokens, folded, cache)))
+    scored += ids
+    scored = [s for s in scored if s[3] >= MIN_SCORE]
+    found: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
+    for (_, fname, value, score), entity in zip(scored, docs.entities([s[0] for s in scored])):
+        found.setdefault(entity, []).append((score, fname, value))
     order = {label: n for n, label in enumerate(model().nodes)}
+    caption: dict[tuple[str, str], str] = {}
+    for label in {lab for lab, _ in found}:
+        keys = [k for lab, k in found if lab == label]
+        caption.update(zip(((label, k) for k in keys), docs.captions(label, keys)))
     hits = []
     for (label, key), matches in found.items():
         matches.sort(key=lambda m: (-m[0], m[1], m[2]))
@@ -158,7 +159,7 @@ def rank(docs: Documents, tokens: list[str], candidates: list[int], ids: list[tu
             if (fname, value) not in seen:
                 seen.add((fname, value))
                 matched.append({"field": fname, "value": value})
-        hits.append(Hit(id=node_id(label, key), label=label, caption=docs.caption.get((label, key), key),
+        hits.append(Hit(id=node_id(label, key), label=label, caption=caption[(label, key)],
                         score=round(min(1.0, max(0.0, matches[0][0])), 4), matched=matched[:MAX_MATCHED]))
     hits.sort(key=lambda h: (-h.score, order.get(h.label, len(order)), h.caption.casefold(), h.id))
     return hits[:limit]

@@ -16,7 +16,7 @@ from graphiff.errors import GraphiffError
 from graphiff.graph.tables import Tables
 from graphiff.ingest.loader import load_paths
 from graphiff.search import Hit, SearchIndex, open_search
-from graphiff.search.documents import compact_id, field_specs, fold
+from graphiff.search.documents import _fold, build_documents, compact_id, field_specs, fold
 from graphiff.search.embedded import TantivySearch
 from graphiff.search.neo4j import lucene_escape, lucene_query
 from graphiff.stores import Store, open_store
@@ -247,6 +247,38 @@ def test_normalisation():
     assert compact_id("de89 3704-0044 (0532) 013000") == "DE89370400440532013000"
     assert lucene_escape('a AND (b) "c" ~d *e: \\ /') == 'a and \\(b\\) \\"c\\" \\~d \\*e\\: \\\\ \\/'
     assert lucene_query(["pearl", "mo"]) == "pearl^2 pearl~1 mo^2 mo*"
+
+
+def test_fold_of_ascii_text_is_normalitys():
+    """The ASCII fast path of folding gives what ``normality`` gives, for every pair of ASCII
+    characters and some names."""
+    from normality import normalize
+
+    chars = [chr(c) for c in range(128)]
+    texts = [a + b for a in chars for b in chars] + ["  Pearl  Modern\tRes. (Pvt) Ltd ", "O'Brien & Sons", "A\x1fB"]
+    assert [_fold(t) for t in texts] == [normalize(t, ascii=True) or "" for t in texts]
+
+
+def test_documents_are_columns(index):
+    """The documents read back per document and per candidate as the tables hold them."""
+    docs = build_documents(index.tables)
+    t9 = docs.find("Trader", ["T9", "nope"])
+    assert t9[1] == -1 and docs.key_of(t9[0]) == "T9" and docs.label_of(t9[0]) == "Trader"
+    assert docs.entity_of(t9[0]) == "T1" and docs.entities(t9[:1]) == [("Trader", "T1")]
+    assert docs.texts_of(t9[0]) == [("alias_names", "PEARL MODERN RESOURCES", "pearl modern resources")]
+    t1 = docs.find("Trader", ["T1"])[0]
+    assert [(d, f, v) for d, f, v, _ in docs.texts_of_many([t9[0], t1])] == [
+        (t9[0], "alias_names", "PEARL MODERN RESOURCES"), (t1, "name", "Pearl Modern Resources Pvt Ltd"),
+        (t1, "address", "12 Marine Drive")]
+    assert docs.captions("Trader", ["T1", "T404"]) == ["Pearl Modern Resources Pvt Ltd", "T404"]
+    forms = [docs.id_form.text(j) for j in range(docs.n_identifiers)]
+    assert forms == sorted(forms)
+    exact = docs.lookup_ids(["AAACP1234Q"], ("Trader",))
+    assert [(docs.key_of(d), f, v, s) for d, f, v, s in exact] == [("T1", "tin", "AAACP1234Q", 1.0)]
+    prefix = docs.lookup_ids(["DE89370"], ("BankAccount",))
+    assert [(f, v) for _, f, v, _ in prefix] == [("account_id", "DE89370400440532013000")]
+    assert docs.lookup_ids(["DE89370"], ("Trader",)) == []
+    assert len(docs.text_docs()) == len(set(docs.text_docs().tolist())) and "Address" in docs.text_labels()
 
 
 def test_full_text_index_covers_the_text_fields():
