@@ -2,15 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from synthetic import random_subgraph
+from synthetic import FORMULA_NAME, MATH_NAME, QUOTES_NAME, SCRIPT_ADDRESS, XSS_NAME, random_subgraph
 
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
-
-XSS_NAME = "<img src=x onerror=alert(1)>"
-FORMULA_NAME = '=HYPERLINK("http://x")'
-QUOTES_NAME = "O'Brien & \"Sons\" <b>bold</b>"
-SCRIPT_ADDRESS = "</script><script>alert(2)</script> 1 Main St"
-MATH_NAME = "$x^2$ \\frac Trading \x07 Co \u2028 line"
 
 
 def _prov(source: str, line: int) -> dict:

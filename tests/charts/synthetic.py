@@ -5,6 +5,14 @@ import random
 
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 
+# hostile values the chart tests put in names and addresses (imported from here, not from
+# conftest: several test folders have a conftest module)
+XSS_NAME = "<img src=x onerror=alert(1)>"
+FORMULA_NAME = '=HYPERLINK("http://x")'
+QUOTES_NAME = "O'Brien & \"Sons\" <b>bold</b>"
+SCRIPT_ADDRESS = "</script><script>alert(2)</script> 1 Main St"
+MATH_NAME = "$x^2$ \\frac Trading \x07 Co \u2028 line"
+
 # relationship type -> (source label, target label), a subset of graphiff/model/model.yaml
 _RELS = [
     ("EXPORTED", "Trader", "Declaration"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import SCRIPT_ADDRESS, XSS_NAME
+from synthetic import SCRIPT_ADDRESS, XSS_NAME
 from test_chart_aggregate import aggregated_subgraph
 from test_chart_browser import CHROMIUM, Watched, browser  # noqa: F401  (the module-scoped fixture)
 

@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import FORMULA_NAME, SCRIPT_ADDRESS, XSS_NAME
-from synthetic import random_subgraph
+from synthetic import FORMULA_NAME, SCRIPT_ADDRESS, XSS_NAME, random_subgraph
 
 from graphiff.charts.base import write_chart
 from graphiff.charts.style import hex_to_rgb, style_for, swatch_path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from conftest import FORMULA_NAME, MATH_NAME, QUOTES_NAME, SCRIPT_ADDRESS, XSS_NAME
+from synthetic import FORMULA_NAME, MATH_NAME, QUOTES_NAME, SCRIPT_ADDRESS, XSS_NAME
 
 from graphiff.charts.base import FORMATS, chart_formats, write_chart
 from graphiff.charts.html import chart_data, json_for_script, render_html
