@@ -603,3 +603,20 @@ def test_a_locked_embedded_store_keeps_the_snapshot(wb_store, tmp_path):
         locker.wait()
     assert holder.check() is False                     # readable again: same fingerprint, no rebuild
     assert holder.snapshot is old and holder.last_error is None
+
+
+def test_the_listening_socket_sends_answers_at_once():
+    """TCP_NODELAY on the server's socket (inherited by its connections): without it an answer's
+    body waited for the client's delayed ACK on every kept-alive request (40 ms each)."""
+    from graphiff.cli.serve import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        client = socket.create_connection(sock.getsockname()[:2])
+        conn, _ = sock.accept()
+        assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        conn.close()
+        client.close()
+    finally:
+        sock.close()
