@@ -123,3 +123,24 @@ def fold_document(s: pd.Series) -> pd.Series:
         v[m] = v[m].astype(str).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
         v[m & (v.astype(str) == "")] = None
     return v
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``df`` as dicts (``to_dict("records")``), through Arrow: several times faster on
+    the stores' Arrow-backed string columns. Missing values come back as None (or NaN), which
+    :func:`graphiff.model.cells.plain_value` treats alike.
+
+    >>> records(pd.DataFrame({"key": ["A", None], "n": [1.5, float("nan")]}))
+    [{'key': 'A', 'n': 1.5}, {'key': None, 'n': None}]
+
+    Cost: O(rows x columns), in C++ but for the Python objects made.
+    """
+    if not len(df) or not len(df.columns) or not df.columns.is_unique:
+        return df.to_dict("records")
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return df.to_dict("records")       # mixed objects Arrow cannot type: the pandas way
+    return table.to_pylist()

@@ -35,6 +35,7 @@ import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
 from graphiff.graph.adjacency import HUB_LABELS, NOT_TRAVERSED, RECORD_LABELS, adjacency_arrays
+from graphiff.graph.columns import records
 from graphiff.graph.resolution import RESOLVABLE
 from graphiff.graph.tables import Tables
 from graphiff.model import model
@@ -150,6 +151,18 @@ class GraphIndex:
         """Key of node ``i``."""
         code = int(self.node_label[i])
         return str(self.keys[self.labels[code]][int(i) - int(self.label_offset[code])])
+
+    def keys_of(self, nodes: np.ndarray) -> np.ndarray:
+        """Keys of ``nodes`` as an object array (one vectorised take per label, where
+        :meth:`key` costs a scalar look-up each)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        out = np.empty(len(nodes), dtype=object)
+        codes = self.node_label[nodes]
+        for c in np.unique(codes).tolist():
+            sel = codes == c
+            keys = self.keys[self.labels[c]]
+            out[sel] = keys.take(nodes[sel] - int(self.label_offset[c])).to_numpy(dtype=object)
+        return np.asarray([str(k) for k in out], dtype=object) if len(out) else out
 
     def node_id(self, i: int) -> str:
         """``"{label}:{key}"`` of node ``i`` (the id used in subgraphs and exports)."""
@@ -496,7 +509,7 @@ def node_props(tables: Tables, idx: GraphIndex, ids: Iterable[int]) -> dict[int,
         label = idx.labels[int(code)]
         # the resolved view rewrites a record's references but keeps its rows in order
         frame = tables.nodes(label) if label in RESOLVABLE else tables.raw.nodes(label)
-        recs = frame.iloc[rows[have]].to_dict("records")
+        recs = records(frame.iloc[rows[have]])
         for i, rec in zip(sel[have], recs):
             out[int(i)] = {str(k): pv for k, v in rec.items() if k != "key" and (pv := plain_value(v)) is not None}
     return out

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import GraphiffError, NotFound
+from graphiff.graph.columns import records
 from graphiff.graph.index import RECORD_LABELS, GraphIndex, caption_of, check_date, graph_index, node_props
 from graphiff.graph.subgraph import SubEdge, Subgraph, SubNode
 from graphiff.graph.tables import Tables
@@ -253,14 +254,18 @@ def _title(seeds: list[str], alerts: list[str], pattern: str | None, hops: int, 
 def _build(tables: Tables, idx: GraphIndex, kept: np.ndarray, included: np.ndarray, edge_ok: np.ndarray,
            seed_arr: np.ndarray, omitted: dict[str, int], title: str) -> Subgraph:
     props = node_props(tables, idx, kept)
-    nodes = []
-    for i in kept.tolist():
-        label, key = idx.label(i), idx.key(i)
-        nodes.append(SubNode(id=node_id(label, key), label=label, key=key, caption=caption_of(label, key, props[i]),
-                             props=props[i]))
+    labels = {int(i): idx.labels[int(c)] for i, c in zip(kept.tolist(), idx.node_label[kept].tolist())}
+    keys = dict(zip(kept.tolist(), idx.keys_of(kept).tolist()))
+    ids = {i: node_id(labels[i], keys[i]) for i in labels}
+    nodes = [SubNode(id=ids[i], label=labels[i], key=keys[i], caption=caption_of(labels[i], keys[i], props[i]),
+                     props=props[i]) for i in kept.tolist()]
     edges: list[SubEdge] = []
     m = model()
-    eids = np.flatnonzero(edge_ok & included[idx.e_src] & included[idx.e_dst])
+    # the relationships between kept nodes, found from the kept nodes' own adjacency
+    pos, _origin = idx.gather(kept)
+    pos = pos[included[idx.h_nbr[pos]]]
+    eids = np.unique(idx.h_edge[pos])
+    eids = eids[edge_ok[eids]]
     groups = []
     for t in np.unique(idx.e_type[eids]):
         e = eids[idx.e_type[eids] == t]
@@ -272,15 +277,15 @@ def _build(tables: Tables, idx: GraphIndex, kept: np.ndarray, included: np.ndarr
     for rtype, rows, srcs, dsts in groups:
         frame = tables.rels(rtype)
         ident_cols = m.rel(rtype).identity
-        recs = frame.iloc[rows].to_dict("records")
+        recs = records(frame.iloc[rows])
         for s, d, rec in zip(srcs.tolist(), dsts.tolist(), recs):
             p = {str(k): pv for k, v in rec.items() if k not in REL_ENDS and (pv := plain_value(v)) is not None}
             ident = rel_ident(p.get(c) for c in ident_cols)
-            eid = rel_id(rtype, idx.label(s), idx.key(s), idx.label(d), idx.key(d), ident)
+            eid = rel_id(rtype, labels[s], keys[s], labels[d], keys[d], ident)
             if eid in seen:
                 continue
             seen.add(eid)
-            edges.append(SubEdge(id=eid, source=idx.node_id(s), target=idx.node_id(d), type=rtype, props=p))
+            edges.append(SubEdge(id=eid, source=ids[s], target=ids[d], type=rtype, props=p))
     return Subgraph(nodes=nodes, edges=edges, omitted=dict(sorted(omitted.items())),
-                    seeds=[idx.node_id(int(i)) for i in seed_arr if included[i]], title=title)
+                    seeds=[ids[int(i)] for i in seed_arr if included[i]], title=title)
 
