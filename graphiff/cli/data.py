@@ -236,8 +236,14 @@ def demo(
 
 def serve_command(store: str) -> str:
     """The command that opens the workbench on ``store``, as this program was called."""
-    me = sys.argv[0] if Path(sys.argv[0]).name == "graphiff" else "graphiff"
-    return f"{shlex.quote(me)} serve --store {shlex.quote(str(store))}"
+    me = Path(sys.argv[0])
+    if me.name != "graphiff":
+        shown = "graphiff"
+    elif me.is_absolute() and me.is_relative_to(Path.cwd()):
+        shown = str(me.relative_to(Path.cwd()))       # .venv/bin/graphiff, as the README says
+    else:
+        shown = str(me)
+    return f"{shlex.quote(shown)} serve --store {shlex.quote(str(store))}"
 
 
 def _plain_line(text: str) -> None:
