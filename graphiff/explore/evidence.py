@@ -272,14 +272,24 @@ def _cycle_line(alert: Alert, idx: GraphIndex, recs: dict[int, dict[str, Any]], 
     return f"the {what} went around: " + " -> ".join([*steps, steps[0]]) + f" ({len(cycles)} cycle(s) found)"
 
 
-def _pattern_lines(alert: Alert) -> list[str]:
+def _carrier_names(tables: Tables, idx: GraphIndex, keys: list[str]) -> dict[str, str]:
+    """``Name (key)`` of the carriers ``keys`` that the graph has (one batch)."""
+    found = [(k, i) for k, i in zip(keys, find_many(idx, "Carrier", keys).tolist()) if i >= 0]
+    props = node_props(tables, idx, [i for _, i in found])
+    return {k: f"{caption_of('Carrier', idx.key(i), props[i])} ({k})" for k, i in found}
+
+
+def _pattern_lines(alert: Alert, tables: Tables, idx: GraphIndex) -> list[str]:
     """What some patterns found beyond their records (in their own evidence fields)."""
     ev = alert.evidence if isinstance(alert.evidence, Mapping) else {}
     out: list[str] = []
     if alert.pattern == "linked_carriers":
-        for link in ev.get("links") or []:
+        links = [link for link in ev.get("links") or [] if isinstance(link, Mapping)]
+        named = _carrier_names(tables, idx, list(dict.fromkeys(str(c) for link in links
+                                                                  for c in link.get("carriers") or [])))
+        for link in links:
             if isinstance(link, Mapping):
-                carriers = ", ".join(str(c) for c in link.get("carriers") or [])
+                carriers = ", ".join(named.get(str(c), str(c)) for c in link.get("carriers") or [])
                 out.append(f"carriers {carriers} share {link.get('kind', 'an identifier')} {link.get('value', '')}"
                            .rstrip())
     if alert.pattern == "shell_intermediary":
@@ -323,7 +333,7 @@ def evidence_text(tables: Tables, alert: Alert, *, limit: int = 60) -> list[str]
     cycle = _cycle_line(alert, idx, recs, names) if alert.pattern in ("circular_trade", "circular_payment") else None
     if cycle:
         lines.append(cycle)
-    lines += _pattern_lines(alert)
+    lines += _pattern_lines(alert, tables, idx)
     ordered = sorted(nums, key=lambda i: (str(recs[i].get("date") or "9999"), idx.node_id(i)))
     for i in ordered[:limit]:
         lines.append(_record_line(idx.label(i), idx.key(i), recs[i], names))

@@ -332,6 +332,11 @@ def test_alert_views_show_what_the_explanation_says(wb_client):
             rels = {e["type"] for e in sub["edges"]}
             assert ("officer" not in kinds or "OFFICER_OF" in rels) and ("phone" not in kinds or "HAS_PHONE" in rels)
             assert "CARRIED_BY" in rels                          # the carriers keep their declarations
+            # the evidence names the carriers, not only their ids
+            shares = [t for t in body["evidence_text"] if t.startswith("carriers ")]
+            captions = {n["id"]: n["caption"] for n in sub["nodes"]}
+            first = str(ev["links"][0]["carriers"][0])
+            assert shares and f"{captions[f'Carrier:{first}']} ({first})" in shares[0]
         if pattern == "cash_structuring":
             assert "FOR" in {e["type"] for e in sub["edges"]} or not any(
                 r.get("trader_id") for r in ev.get("reports", []))
