@@ -57,3 +57,15 @@ def store(store_uri) -> Store:
     st = open_store(store_uri)
     yield st
     st.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Debian Chromium driven by Playwright, shared by a module's tests."""
+    from tests._browserkit import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -3,24 +3,19 @@ as thick captioned arrows in their style, their panel says what they fold, a hub
 hostile names stay text, no console error, no request."""
 from __future__ import annotations
 
-import os
-
-import pytest
 from synthetic import SCRIPT_ADDRESS, XSS_NAME
 from test_chart_aggregate import aggregated_subgraph
-from test_chart_browser import CHROMIUM, Watched, browser  # noqa: F401  (the module-scoped fixture)
+from test_chart_browser import Watched
 
 from graphiff.charts.base import write_chart
 from graphiff.charts.style import EDGE_STYLES, hex_to_rgb
 from graphiff.graph.subgraph import SubEdge, SubNode
+from tests._browserkit import BROWSER_MARKS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"headless Chromium not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 
-def test_aggregated_links_and_hub_in_chromium(browser, tmp_path):  # noqa: F811
+def test_aggregated_links_and_hub_in_chromium(browser, tmp_path):
     sub = aggregated_subgraph()
     sub.nodes.append(SubNode("Carrier:C9", "Carrier", "C9", SCRIPT_ADDRESS, {"name": SCRIPT_ADDRESS}))
     sub.edges.append(SubEdge("ct", "Trader:T1", "Carrier:C9", "OFFICER_OF"))

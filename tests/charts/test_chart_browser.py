@@ -2,32 +2,15 @@
 no console errors, no dialog, no network, hostile names shown as text."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 from synthetic import FORMULA_NAME, SCRIPT_ADDRESS, XSS_NAME, random_subgraph
 
 from graphiff.charts.base import write_chart
 from graphiff.charts.style import hex_to_rgb, style_for, swatch_path
+from tests._browserkit import BROWSER_MARKS
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"headless Chromium not installed at {CHROMIUM}"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+pytestmark = BROWSER_MARKS
 
 
 class Watched:

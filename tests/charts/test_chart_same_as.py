@@ -7,7 +7,6 @@ The world is tests/graph/test_resolution.py's: T2 and T2' are one trader (linked
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -22,9 +21,8 @@ from graphiff.graph.select import select
 from graphiff.graph.subgraph import Subgraph
 from graphiff.graph.tables import Tables
 from graphiff.stores import open_store
+from tests._browserkit import BROWSER_SKIP
 from tests.graph.test_resolution import T2B, T2B_NAME, build_world, same_as
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -140,33 +138,27 @@ def test_static_picture_legend_names_same_as(unresolved, tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"headless Chromium not installed at {CHROMIUM}")
-def test_same_as_in_chromium(resolved, unresolved, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.charts.test_chart_browser import ARGS, Watched
+@BROWSER_SKIP
+def test_same_as_in_chromium(resolved, unresolved, tmp_path, browser):
+    from tests.charts.test_chart_browser import Watched
 
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            w = Watched(b, write_chart(unresolved, "html", tmp_path / "u.html"))
-            look = w.page.evaluate("""() => window.graphiffCy.edges().filter(e => e.data('type') === 'SAME_AS')
-                .map(e => [e.target().id(), e.style('line-style'), e.style('label'), e.style('target-arrow-shape')])
-                .sort()""")
-            assert look == [[f"Trader:{T2B}", "dashed", "same as", "none"],
-                            ["Trader:T4", "dotted", "not the same", "none"]]
-            w.clean()
-            w = Watched(b, write_chart(resolved, "html", tmp_path / "r.html"))
-            w.click_node("Trader:T2")
-            w.page.wait_for_function("() => document.getElementById('panel-flags').textContent.length > 0")
-            note = w.text("#panel-flags")
-            assert "2 records joined by entity resolution" in note and T2B in note and T2B_NAME in note
-            w.page.fill("#search", T2B.lower())           # the key of the other record finds the entity
-            w.page.keyboard.press("Enter")
-            w.page.wait_for_function("() => document.getElementById('search-count').textContent.length > 0")
-            assert w.text("#search-count") == "1 match"
-            w.clean()
-        finally:
-            b.close()
+    w = Watched(browser, write_chart(unresolved, "html", tmp_path / "u.html"))
+    look = w.page.evaluate("""() => window.graphiffCy.edges().filter(e => e.data('type') === 'SAME_AS')
+        .map(e => [e.target().id(), e.style('line-style'), e.style('label'), e.style('target-arrow-shape')])
+        .sort()""")
+    assert look == [[f"Trader:{T2B}", "dashed", "same as", "none"],
+                    ["Trader:T4", "dotted", "not the same", "none"]]
+    w.clean()
+    w = Watched(browser, write_chart(resolved, "html", tmp_path / "r.html"))
+    w.click_node("Trader:T2")
+    w.page.wait_for_function("() => document.getElementById('panel-flags').textContent.length > 0")
+    note = w.text("#panel-flags")
+    assert "2 records joined by entity resolution" in note and T2B in note and T2B_NAME in note
+    w.page.fill("#search", T2B.lower())           # the key of the other record finds the entity
+    w.page.keyboard.press("Enter")
+    w.page.wait_for_function("() => document.getElementById('search-count').textContent.length > 0")
+    assert w.text("#search-count") == "1 match"
+    w.clean()
 
 
 def test_cli_chart_counts_resolved_entities(tmp_path):

@@ -30,16 +30,10 @@ import pandas as pd
 import pytest
 
 from graphiff.samples import generate_world
+from tests._browserkit import BROWSER_MARKS
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"headless Chromium not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER_MARKS
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
 HOSTILE_TAGS = '<script>alert("n")</script> <b>{}</b>'   # wraps the name of the trader made hostile
@@ -141,15 +135,6 @@ def _get(origin: str, path: str, **params) -> dict:
     q = urllib.parse.urlencode(params)
     with urllib.request.urlopen(f"{origin}{path}{'?' + q if q else ''}", timeout=60) as r:
         return json.loads(r.read())
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 # ------------------------------------------------------------------------------------ the page
