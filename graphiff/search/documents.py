@@ -134,18 +134,47 @@ def fuzzy_distance(word: str) -> int:
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
 
 
+@lru_cache(maxsize=1)
+def _calling_codes() -> frozenset[str]:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE  # a dependency of followthemoney
+
+    return frozenset(str(c) for c in COUNTRY_CODE_TO_REGION_CODE)
+
+
+def national_digits(value: str) -> str | None:
+    """A phone number's national significant number: the digits after the country calling code
+    of an international number, or after the trunk ``0`` of a national one -- how the same
+    number is written inside its country. ``None`` when it is not a phone number or fewer than
+    six digits are left.
+
+    >>> national_digits("+254 785 721 853"), national_digits("0785 721853"), national_digits("+1 202 555 0143")
+    ('785721853', '785721853', '2025550143')
+    """
+    cleaned = clean_phone(value)
+    if not cleaned:
+        return None
+    if cleaned.startswith("+"):
+        digits, codes = cleaned[1:], _calling_codes()
+        # calling codes are prefix-free (ITU E.164): the first that matches is the one
+        rest = next((digits[k:] for k in (1, 2, 3) if digits[:k] in codes), None)
+    else:
+        rest = cleaned.lstrip("0")
+    return rest if rest and len(rest) >= 6 else None
+
+
 def query_id_forms(q: str) -> list[str]:
-    """The forms of a query looked up among identifiers: :func:`compact_id`, and the digits of a
-    query written like a phone number.
+    """The forms of a query looked up among identifiers: :func:`compact_id`, and for a query
+    written like a phone number its digits and its national significant number
+    (:func:`national_digits`: ``0785 721853`` finds ``+254785721853``).
 
     >>> query_id_forms("+44 20 7946 0958"), query_id_forms("gb29 nwbk")
-    (['+442079460958', '442079460958'], ['GB29NWBK'])
+    (['+442079460958', '442079460958', '2079460958'], ['GB29NWBK'])
     """
     forms = [compact_id(q)]
     if _PHONE_CHARS.match(q.strip()):
-        digits = phone_digits(q)
-        if digits and digits not in forms:
-            forms.append(digits)
+        for form in (phone_digits(q), national_digits(q)):
+            if form and form not in forms:
+                forms.append(form)
     return [f for f in forms if f]
 
 
@@ -640,6 +669,12 @@ def _build(tables: Tables) -> Documents:
                 continue
             ok = pc.and_(pc.is_valid(forms), pc.not_equal(pc.fill_null(forms, ""), "")).to_numpy(zero_copy_only=False)
             mask = pa.array(ok)
+            if spec.kind == "phone":                 # also under its national number (0785... for +254785...)
+                national = _by_unique(vals, national_digits)
+                ok_n = pc.and_(pc.is_valid(national),
+                               pc.not_equal(pc.fill_null(national, ""), "")).to_numpy(zero_copy_only=False)
+                mask_n = pa.array(ok_n)
+                ids.append((national.filter(mask_n), docs_has[ok_n], names_has[ok_n], vals.filter(mask_n)))
             forms, vals = forms.filter(mask), vals.filter(mask)
             vals = pc.if_else(pc.equal(forms, vals), "", vals)     # kept only when not as compacted
             ids.append((forms, docs_has[ok], names_has[ok], vals))

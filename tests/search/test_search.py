@@ -142,6 +142,8 @@ def test_address_text(index):
     ("GB29NWBK60161331926819", "BankAccount:GB29NWBK60161331926819", "account_id"),
     ("+91 22 4000 1234", "Trader:T1", "phone"),
     ("0091 22 4000-1234", "Trader:T1", "phone"),
+    ("022 4000 1234", "Trader:T1", "phone"),          # as written inside India (trunk 0)
+    ("040 1234567", "Person:P2", "phone"),            # 0049 40 1234567 as written in Germany
     ("info@pearlmodern.example", "Trader:T1", "email"),
     ("MSCU 123456-7", "Container:MSCU1234567", "container_id"),
     ("imo9746806", "Conveyance:IMO9746806", "conveyance_id"),
