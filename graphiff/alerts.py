@@ -44,7 +44,7 @@ class Alert:
     def __post_init__(self) -> None:
         self.score = float(min(1.0, max(0.0, self.score)))
         if not self.id:
-            self.id = make_alert_id(self.pattern, self.entities, self.evidence)
+            self.id = make_alert_id(self.pattern, self.entities)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -58,11 +58,36 @@ class Alert:
         )
 
 
-def make_alert_id(pattern: str, entities: list[dict[str, str]], evidence: dict[str, Any]) -> str:
-    """A stable id: the pattern plus a short hash of the entities and evidence, so the same
-    finding on the same data always gets the same id (write-back stays idempotent)."""
-    payload = json.dumps([sorted((e["label"], str(e["id"])) for e in entities), evidence], sort_keys=True, default=str)
+def make_alert_id(pattern: str, entities: list[dict[str, str]], evidence: dict[str, Any] | None = None) -> str:
+    """A stable id: the pattern plus a short hash of the entities (sorted), so the same finding
+    keeps its id when detection runs again, even with new evidence (its triage and notes stay
+    with it: :mod:`graphiff.casework.triage`). ``evidence``, when given, is hashed too (a
+    package's redacted alerts, whose entities may be removed, stay distinct); two alerts of one
+    run with the same pattern and entities are told apart by :func:`unique_ids`.
+
+    >>> make_alert_id("p", [{"label": "Trader", "id": "T2"}, {"label": "Trader", "id": "T1"}])
+    'p:073e8e388a203c79'
+    """
+    ents = sorted((e["label"], str(e["id"])) for e in entities)
+    payload = json.dumps(ents if evidence is None else [ents, evidence], sort_keys=True, default=str)
     return f"{pattern}:{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
+
+
+def unique_ids(alerts: list[Alert]) -> list[Alert]:
+    """``alerts`` with ids made unique: when several share an id (one pattern, the same
+    entities, different evidence), the first by evidence keeps it and the others get
+    ``~`` and a short hash of their evidence appended (stable across runs on the same data)."""
+    seen: dict[str, list[Alert]] = {}
+    for a in alerts:
+        seen.setdefault(a.id, []).append(a)
+    for group in seen.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda a: json.dumps(a.evidence, sort_keys=True, default=str))
+        for a in group[1:]:
+            ev = json.dumps(a.evidence, sort_keys=True, default=str)
+            a.id = f"{a.id}~{hashlib.sha256(ev.encode()).hexdigest()[:6]}"
+    return alerts
 
 
 def write_alerts_json(alerts: list[Alert], path: str | Path) -> None:

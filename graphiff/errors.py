@@ -42,3 +42,13 @@ class NotFound(GraphiffError):
 
 class PackageError(GraphiffError):
     """A sharing package is malformed, tampered with or truncated."""
+
+
+class AccessDenied(GraphiffError):
+    """The user may not do this: the role forbids it, the account is locked, or a request
+    changing something came without a valid CSRF token (the workbench answers 403)."""
+
+
+class LoginRequired(AccessDenied):
+    """No user is signed in, the session has expired or the credentials are wrong (the
+    workbench answers 401)."""

@@ -26,9 +26,9 @@ LAYERS: dict[str, int] = {
     "model": 1,
     "stores": 2,
     "ingest": 3,
-    "graph": 4, "alerts": 4,
+    "graph": 4, "alerts": 4, "casework": 4,
     "detectors": 5, "explore": 5, "charts": 5, "share": 5, "resolve": 5, "search": 5,
-    "samples": 6, "demo": 6, "workbench": 6,
+    "samples": 6, "demo": 6, "workbench": 6, "case_export": 6,
     "graphiff": 7,
     "cli": 8,
 }
@@ -37,6 +37,8 @@ LAYERS: dict[str, int] = {
 SIBLINGS: set[tuple[str, str]] = {
     ("alerts", "graph"),   # the alert codec reads alerts back from a store's tables
     ("demo", "samples"),   # the demo generates a sample world
+    ("casework", "alerts"),  # triage keeps the alerts as last found
+    ("workbench", "case_export"),  # the workbench exports cases as the CLI does
 }
 
 

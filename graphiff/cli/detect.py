@@ -68,9 +68,12 @@ def detect_cmd(
 
     params = merge_params(load_config(config) if config else None, parse_overrides(sets))
     stats: dict[str, dict] = {}
+    triage: dict[str, Any] = {}
 
     def on_progress(pattern: str, status: str, info: dict) -> None:
-        if status == "done":
+        if pattern == "triage":
+            triage.update(info)
+        elif status == "done":
             stats[pattern] = info
         elif not as_json:
             err_console.print(f"[dim]running {esc(pattern)}...[/]", highlight=False)

@@ -7,10 +7,13 @@ store.
 from __future__ import annotations
 
 import time
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from graphiff.alerts import Alert, replace_alerts
+from graphiff.alerts import Alert, replace_alerts, unique_ids
+from graphiff.casework.triage import reconcile
 from graphiff.detectors.registry import REGISTRY, Detector, get
 from graphiff.errors import GraphiffError, InvalidInput
 from graphiff.graph.tables import Tables
@@ -117,14 +120,17 @@ def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dic
     store : Store or Tables
         Where the records are. With a store and ``write_back``, the alerts replace the
         store's earlier alerts of the patterns run (:func:`graphiff.alerts.replace_alerts`;
-        patterns that found nothing this time lose their old alerts too).
+        patterns that found nothing this time lose their old alerts too), and the run is
+        recorded in the store's case book (:func:`graphiff.casework.triage.reconcile`: alerts
+        found again keep their status and notes, alerts no longer found are marked so).
     patterns : list of str, optional
         Detector names (or patterns they emit); all registered detectors by default.
     params : dict, optional
         ``{detector: {param: value}}`` overriding the registered defaults.
     progress : callable, optional
         Called as ``progress(detector, "start", {})`` and
-        ``progress(detector, "done", {"alerts": n, "seconds": s})``.
+        ``progress(detector, "done", {"alerts": n, "seconds": s})``; after a write-back, once
+        more as ``progress("triage", "done", {"report": RunReport})``.
     write_back : bool, default True
         Write the alerts back into the store (not for a ``Tables``).
     resolved : bool, default True
@@ -152,8 +158,14 @@ def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dic
         ran.extend(det.patterns)
         if progress:
             progress(det.pattern, "done", {"alerts": len(found), "seconds": secs})
+    alerts = unique_ids(alerts)
     alerts.sort(key=lambda a: (-a.score, a.id))
     if write_back and not isinstance(store, Tables) and store is not None:
-        replace_alerts(store, alerts, ran)
+        run_id = f"detect-{uuid.uuid4().hex[:12]}"
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        replace_alerts(store, alerts, ran, run_id=run_id, loaded_at=at)
+        report = reconcile(store.book(), alerts, ran, run_id=run_id, at=at)
+        if progress:
+            progress("triage", "done", {"report": report})
     return alerts
 

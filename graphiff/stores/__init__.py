@@ -12,6 +12,7 @@ from pathlib import Path
 
 from graphiff.errors import StoreError
 from graphiff.stores.base import Store
+from graphiff.stores.book import Book
 
 #: URI scheme -> "module:class" of the backend serving it; anything else is an embedded path.
 BACKENDS: dict[str, str] = {
@@ -66,4 +67,28 @@ def open_store(uri: str | None = None, *, database: str | None = None, create: b
     return _backend(EMBEDDED)(str(path))  # type: ignore[call-arg]
 
 
-__all__ = ["BACKENDS", "Store", "embedded_path", "open_store", "remove_embedded"]
+def open_book(uri: str | None = None, *, database: str | None = None) -> Book:
+    """The case book of the store ``uri`` names, without opening an embedded store's DuckDB
+    file (the workbench writes triage and audit entries while ``graphiff detect`` holds that
+    file): ``<file>.casework.sqlite`` for an embedded store, which must exist; the store's own
+    database for Neo4j (the book then owns the connection and closes it). Cost: opening one
+    SQLite file, or connecting to Neo4j.
+
+    Raises
+    ------
+    StoreError
+        The embedded store does not exist, or the Neo4j server cannot be reached.
+    """
+    uri = uri or os.environ.get("GRAPHIFF_STORE") or DEFAULT_STORE
+    path = embedded_path(uri)
+    if path is None:
+        from graphiff.stores.book_neo4j import Neo4jBook
+        return Neo4jBook(open_store(uri, database=database), owns_store=True)  # type: ignore[arg-type]
+    if not path.exists():
+        raise StoreError(f"no embedded store at {path} (load data into it first with `graphiff load`, "
+                         "or give --store)")
+    from graphiff.stores.book_sqlite import SqliteBook, book_path
+    return SqliteBook(book_path(path))
+
+
+__all__ = ["BACKENDS", "Book", "Store", "embedded_path", "open_book", "open_store", "remove_embedded"]

@@ -20,6 +20,7 @@ from typing import Any, Iterator, Literal
 import pandas as pd
 
 from graphiff.errors import StoreError
+from graphiff.stores.book import Book
 
 
 def stamped(info: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +42,8 @@ class Store(ABC):
     uri: str
     #: the load id of the open unit of work (:meth:`atomic`), None outside one
     unit: str | None = None
+    #: the case book once :meth:`book` opened it
+    _book: Book | None = None
 
     # ---- primitives every backend implements -------------------------------------------
     @abstractmethod
@@ -91,6 +94,11 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the store."""
+
+    @abstractmethod
+    def book(self) -> Book:
+        """The store's case book (:mod:`graphiff.stores.book`: alert triage, cases, users, the
+        audit log), opened on first use and closed with the store."""
 
     # ---- shared steps ------------------------------------------------------------------
     def __enter__(self) -> "Store":

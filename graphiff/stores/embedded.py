@@ -24,6 +24,8 @@ from graphiff.errors import StoreError
 from graphiff.model import model
 from graphiff.model.identity import REL_ENDS, rel_ids
 from graphiff.stores.base import Store, load_order, stamped
+from graphiff.stores.book import Book
+from graphiff.stores.book_sqlite import SqliteBook, book_path
 from graphiff.stores.columns import sql_type, to_arrow
 
 
@@ -378,7 +380,17 @@ class EmbeddedStore(Store):
             self._cols.clear()
             self._table_names = None
 
+    def book(self) -> Book:
+        """The case book: ``<file>.casework.sqlite`` beside the store file
+        (:mod:`graphiff.stores.book_sqlite`)."""
+        if self._book is None:
+            self._book = SqliteBook(":memory:" if self.uri == ":memory:" else book_path(self.path))
+        return self._book
+
     def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
+            self._book = None
         try:
             if self._in_unit:  # closed inside an unfinished unit: nothing of it stays
                 self._rollback_unit("")

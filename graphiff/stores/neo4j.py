@@ -40,6 +40,7 @@ from graphiff.errors import GraphiffError, StoreError
 from graphiff.model import model
 from graphiff.model.identity import REL_ENDS, rel_ids
 from graphiff.stores.base import Store, load_order, stamped
+from graphiff.stores.book import Book
 from graphiff.stores.columns import sql_type, to_arrow
 from graphiff.stores.cypher import cypher, statements
 from graphiff.stores.neo4j_columns import register_columns, stored_columns
@@ -540,7 +541,16 @@ class Neo4jStore(Store):
         if unit is not None:
             unit.rollback_quietly()
 
+    def book(self) -> Book:
+        """The case book in this database (:mod:`graphiff.stores.book_neo4j`)."""
+        book = self._book
+        if book is None:
+            from graphiff.stores.book_neo4j import Neo4jBook
+            self._book = book = Neo4jBook(self)
+        return book
+
     def close(self) -> None:
+        self._book = None
         if self.driver is not None:
             try:
                 self.driver.close()
