@@ -37,7 +37,10 @@ def neo4j_uri() -> str:
 
 
 def _wipe_neo4j(store: Store) -> None:
+    """An empty graph and an empty case book (``wipe`` spares the case book on purpose)."""
     store.wipe()
+    with store.driver.session(database=store.database) as s:  # type: ignore[attr-defined]
+        s.run("MATCH (n) WHERE n:_CaseDoc OR n:_CaseChain OR n:_CaseChainHead DETACH DELETE n").consume()
 
 
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
