@@ -190,11 +190,14 @@ def _tables(sub: Subgraph) -> tuple[bytes, bytes, dict[str, dict[str, dict[str, 
 
 def make_package(sub: Subgraph, out: str | Path, *, purpose: str, marking: str, producer: str,
                  redact: Literal["none", "pseudonymise", "remove"] = "pseudonymise", key: bytes | None = None,
-                 alerts: Iterable[Any] = (), store: Store | Tables | None = None) -> dict[str, Any]:
+                 alerts: Iterable[Any] = (), store: Store | Tables | None = None, recipient: str | None = None,
+                 legal_basis: str | None = None, case: str | None = None) -> dict[str, Any]:
     """Write ``sub`` as a sharing package zip to ``out`` and return its manifest.
 
     ``purpose`` (why it is shared), ``marking`` (handling marking, e.g. "TLP:AMBER") and
-    ``producer`` (the sending team) are required. ``redact`` is the policy (module docstring);
+    ``producer`` (the sending team) are required; ``recipient`` (who it is for), ``legal_basis``
+    (the law or mandate allowing the use) and ``case`` (the case it was made from,
+    :mod:`graphiff.casework.cases`) go into the manifest when given. ``redact`` is the policy (module docstring);
     ``pseudonymise`` needs the team ``key`` (:func:`graphiff.share.keys.check_key`: at least 32
     bytes and 128 bits of estimated entropy; the manifest names it by its random id, never by a
     hash of it). ``alerts`` are Alert objects or dicts; those naming an entity of ``sub`` (and
@@ -257,6 +260,8 @@ def make_package(sub: Subgraph, out: str | Path, *, purpose: str, marking: str, 
         "created": _now(),
         "purpose": purpose,
         "marking": marking,
+        **{k: v for k, v in (("recipient", recipient), ("legal_basis", legal_basis), ("case", case))
+           if str(v or "").strip()},
         "redaction": {"policy": redact, "key_id": key_ref,
                       "method": {"none": "nothing redacted",
                                  "pseudonymise": "personal identifiers replaced by psn- + HMAC-SHA256(team key)",

@@ -139,7 +139,8 @@ def check_manifest(manifest: Any, pkg: str) -> dict[str, Any]:
     :data:`FORMAT_VERSION`), ``producer``, ``purpose``, ``marking`` (text), ``redaction`` (a
     mapping whose ``policy`` is one of the redaction policies) and ``files`` (a mapping of
     package file names to ``{"sha256": 64 hex digits, "size": bytes}``). When present,
-    ``created``, ``title``, ``graphiff_version`` are text, ``seeds`` a list of text, ``omitted``
+    ``created``, ``title``, ``graphiff_version``, ``recipient``, ``legal_basis``, ``case`` are
+    text, ``seeds`` a list of text, ``omitted``
     and ``counts`` whole-number counts, and ``columns`` a mapping ``{"nodes"|"edges": {name:
     {column: kind}}}``. Other fields are ignored. Anything else raises :class:`PackageError`
     naming the field. Cost: one walk of the manifest.
@@ -158,7 +159,7 @@ def check_manifest(manifest: Any, pkg: str) -> dict[str, Any]:
         raise PackageError(f"{where}: format_version {version} is not a package format version")
     for name in ("producer", "purpose", "marking"):
         check_text(m.get(name), f"{where}: {name}", required=True)
-    for name in ("created", "title", "graphiff_version"):
+    for name in ("created", "title", "graphiff_version", "recipient", "legal_basis", "case"):
         check_text(m.get(name), f"{where}: {name}")
     red = _mapping(m.get("redaction"), f"{where}: redaction")
     if red.get("policy") not in POLICIES:
