@@ -117,6 +117,8 @@ def remove_from_case(book: Book, case_id: str, *, user: str, entities: Iterable[
                      alerts: Iterable[str] = ()) -> dict[str, Any]:
     """Take entities and alerts out of an open case."""
     ents, als = {str(e) for e in entities}, {str(a) for a in alerts}
+    if not ents and not als:
+        raise GraphiffError("nothing to remove: give entities or alerts")
 
     def edit(c: dict[str, Any]) -> None:
         c["entities"] = [e for e in c.get("entities", []) if e not in ents]

@@ -19,6 +19,7 @@ from graphiff.cli import explore  # noqa: F401  explore, path, communities, cent
 from graphiff.cli import chart  # noqa: F401  chart
 from graphiff.cli import package  # noqa: F401  package, import-package
 from graphiff.cli import serve  # noqa: F401  serve
+from graphiff.cli import casework  # noqa: F401  audit, alerts (show, set, export), case, users (groups list last)
 # isort: on
 
 __all__ = ["app", "main"]

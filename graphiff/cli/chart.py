@@ -23,7 +23,7 @@ from graphiff.cli.explore import DEFAULT_HUB_LIMIT, node_labels
 from graphiff.errors import GraphiffError
 
 
-def _format_for(fmt: str | None, out: Path) -> str:
+def chart_format(fmt: str | None, out: Path) -> str:
     """The chart format: ``--format``, else the one whose suffix ``out`` has.
 
     ``--format`` contradicting the suffix of another chart format (``--format html --out z.png``)
@@ -96,7 +96,7 @@ def chart_cmd(
     if not seed and not alert and pattern is None:
         raise GraphiffError("say where to start: --seed ID (repeatable), --alert ID or --pattern NAME")
     labels = node_labels(types)
-    name = _format_for(fmt, out)
+    name = chart_format(fmt, out)
     with store_from(store, database) as st:
         sub = view(Tables(st, resolved=not unresolved), seeds=seed, alert=alert or None, pattern=pattern, hops=hops,
                    rel_types=rel or None, date_from=date_from, date_to=date_to, max_nodes=max_nodes,

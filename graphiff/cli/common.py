@@ -113,6 +113,12 @@ def user_name() -> str:
         return os.environ.get("USER", "unknown")
 
 
+def acting_user(user: str | None = None) -> str:
+    """Who a command acts as, for the audit log and the notes it writes: ``user`` (``--user``), else
+    ``$GRAPHIFF_USER``, else the operating system's user name."""
+    return (user or "").strip() or os.environ.get("GRAPHIFF_USER", "").strip() or user_name()
+
+
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.markup import escape
@@ -20,6 +20,27 @@ from graphiff.cli.common import (
     user_name,
 )
 from graphiff.errors import PackageError
+
+if TYPE_CHECKING:
+    from graphiff.share.keys import TeamKey
+
+
+def team_key(redact: str, key_file: Path | None) -> TeamKey | None:
+    """The team key a package made with ``--redact`` needs (None when there is none), read from
+    ``--key-file`` or ``$GRAPHIFF_PACKAGE_KEY``: an unknown policy, or pseudonymising without a
+    key, is refused; a key file other users may read is warned about on stderr."""
+    from graphiff.share.keys import KEY_ENV, key_file_warning, read_key
+    from graphiff.share.redact import POLICIES
+
+    if redact not in POLICIES:
+        raise PackageError(f"unknown --redact {redact!r}; choose one of: {', '.join(POLICIES)}")
+    key = read_key(key_file)
+    exposed = key_file_warning(key_file)
+    if exposed:
+        err_console.print(f"warning: {exposed}", markup=False, highlight=False, soft_wrap=True)
+    if redact == "pseudonymise" and not key:
+        raise PackageError(f"--redact pseudonymise needs the team key: give --key-file FILE or set {KEY_ENV}")
+    return key
 
 
 @app.command("package")
@@ -49,20 +70,11 @@ def package_cmd(
     """Make a sharing package for a partner: the chosen subgraph as FollowTheMoney entities plus CSV, the alerts
     in scope and a manifest (producer, time, purpose, marking, redaction, SHA-256 of every file), in one zip."""
     from graphiff.alerts import stored_alerts
-    from graphiff.share.keys import KEY_ENV, key_file_warning, read_key
     from graphiff.share.package import make_package
-    from graphiff.share.redact import POLICIES
 
-    if redact not in POLICIES:
-        raise PackageError(f"unknown --redact {redact!r}; choose one of: {', '.join(POLICIES)}")
     if not seed and not alert:
         raise PackageError("give at least one --seed ID or an --alert ID")
-    key = read_key(key_file)
-    exposed = key_file_warning(key_file)
-    if exposed:
-        err_console.print(f"warning: {exposed}", markup=False, highlight=False, soft_wrap=True)
-    if redact == "pseudonymise" and not key:
-        raise PackageError(f"--redact pseudonymise needs the team key: give --key-file FILE or set {KEY_ENV}")
+    key = team_key(redact, key_file)
     who = producer or user_name()
     from graphiff.graph import select as subgraph_mod
     from graphiff.graph.tables import Tables

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from graphiff.cli.chart import _format_for
+from graphiff.cli.chart import chart_format
 from graphiff.errors import GraphiffError
 
 
 @pytest.mark.parametrize("fmt, name", [("html", "z.png"), ("png", "z.SVG"), ("anx", "c.graphml"), ("cyjs", "c.html")])
 def test_format_contradicting_the_suffix_is_refused(tmp_path, fmt, name):
     with pytest.raises(GraphiffError, match=rf"--format {fmt} does not fit the name '{name}'"):
-        _format_for(fmt, tmp_path / name)
+        chart_format(fmt, tmp_path / name)
 
 
 @pytest.mark.parametrize("fmt, name, expected", [
@@ -24,13 +24,13 @@ def test_format_contradicting_the_suffix_is_refused(tmp_path, fmt, name):
     (None, "z.graphml", "graphml"),
 ])
 def test_format_and_suffix_that_agree(tmp_path, fmt, name, expected):
-    assert _format_for(fmt, tmp_path / name) == expected
+    assert chart_format(fmt, tmp_path / name) == expected
 
 
 def test_format_for_a_folder_named_like_a_file(tmp_path):
     folder = tmp_path / "charts.png"
     folder.mkdir()
-    assert _format_for("html", folder) == "html"        # the chart is written as charts.png/chart.html
+    assert chart_format("html", folder) == "html"        # the chart is written as charts.png/chart.html
 
 
 def test_cli_refuses_html_into_png(tmp_path: Path):
