@@ -16,6 +16,7 @@ from graphiff.cli.common import (
     JsonOpt,
     StoreOpt,
     UnresolvedOpt,
+    acting_user,
     console,
     esc,
     print_json,
@@ -81,6 +82,7 @@ def detect_cmd(
     with store_from(store, database) as st:
         alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write,
                                resolved=not unresolved)
+        counts = _triage_counts(st, triage.get("report"))
     if out is not None:
         write_alerts_json(alerts, out)
     by_pattern: dict[str, list] = {}
@@ -93,6 +95,7 @@ def detect_cmd(
             "patterns": {p: {"alerts": len(v), "max_score": max((a.score for a in v), default=None)}
                          for p, v in sorted(by_pattern.items())},
             "detectors": {k: {"alerts": v["alerts"], "seconds": round(v["seconds"], 3)} for k, v in stats.items()},
+            "triage": counts,
         })
         return
     t = Table(title=f"{len(alerts)} alert(s)")
@@ -113,8 +116,24 @@ def detect_cmd(
             t.add_row(esc(pat), str(len(v)), f"{v[0].score:.2f}" if v else "—",
                       esc((top[:90] + "…") if len(top) > 90 else top))
     console.print(t)
+    if counts is not None:
+        console.print(f"triage: {counts['new']:,} new, {counts['updated']:,} updated, {counts['found_again']:,} found "
+                      f"again, {counts['no_longer_detected']:,} no longer detected", highlight=False)
     if out is not None:
         console.print(f"alerts written to {esc(out)}", highlight=False)
+
+
+def _triage_counts(store: Any, report: Any) -> dict[str, int] | None:
+    """What a run changed in the alerts' triage (None without a write-back), written to the audit log."""
+    if report is None:
+        return None
+    from graphiff.casework import audit
+
+    counts = {"new": len(report.new), "updated": len(report.updated), "found_again": len(report.back),
+              "no_longer_detected": len(report.gone)}
+    audit.record(store.book(), user=acting_user(), action="detect", detail=counts,
+                 ids=[*report.new, *report.updated, *report.back, *report.gone])
+    return counts
 
 
 @app.command("evaluate")
