@@ -605,6 +605,8 @@ def users_add_cmd(
         raise GraphiffError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
     who = acting_user(user)
     with _book(store, database) as book:
+        if book.get("user", name) is not None:  # before asking for a password
+            raise GraphiffError(f"user {name!r} exists already (see `graphiff users list`)")
         add_user(book, name, role, _password(name, password_stdin), by=who)
         _record(book, who, "user_change", [name], detail={"change": "added", "role": role})
     console.print(f"added {esc(name)} ({role})", highlight=False)

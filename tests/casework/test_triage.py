@@ -6,35 +6,11 @@ below the threshold) between runs 1 and 2, and the one that went coming back in 
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pandas as pd
-import pytest
-from _clikit import run_cli, run_cli_streams
 
 from graphiff.stores import open_book
-
-#: the files the cash-structuring detector reads (a fifth of the world's load time)
-FILES = ("rates.csv", "traders.csv", "persons.csv", "accounts.csv", "cash_reports.csv")
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("triage-world")
-    code, out = run_cli("samples", str(tmp / "world"), "--scale", "0.1")
-    assert code == 0, out
-    (tmp / "in").mkdir()
-    for name in FILES:
-        shutil.copy(tmp / "world" / name, tmp / "in" / name)
-    return tmp / "in"
-
-
-def ok(*args: str) -> str:
-    code, out, err = run_cli_streams(*args)
-    assert code == 0, out + err
-    assert "Traceback" not in err
-    return out
+from tests.casework._casekit import ok
 
 
 def detect(uri: str, *extra: str) -> dict:
