@@ -27,7 +27,6 @@ from graphiff.cli.common import (
     UnresolvedOpt,
     acting_user,
     console,
-    date_bound,
     esc,
     print_json,
     store_from,
@@ -765,13 +764,19 @@ def users_revoke_cmd(
 
 # =================================================================================== audit
 def _since(value: str | None) -> str | None:
-    """Typer callback: a day (YYYY-MM-DD, YYYY-MM, YYYY) or a UTC time (YYYY-MM-DDTHH:MM[:SS])."""
-    if value is None or "T" not in value.upper():
-        return date_bound(value)
+    """``--since``: a day (YYYY-MM-DD, YYYY-MM, YYYY) or a time (YYYY-MM-DDTHH:MM[:SS], UTC unless it names
+    its offset), as the log's UTC times compare with it."""
+    from graphiff.graph.index import check_date
+
+    if value is None:
+        return None
     try:
+        if "T" not in value.upper():
+            return check_date(value, "date")
         t = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is neither a date (YYYY-MM-DD) nor a time (YYYY-MM-DDTHH:MM)") from None
+    except (GraphiffError, ValueError):
+        raise GraphiffError(f"--since {value!r} is neither a date (YYYY-MM-DD) nor a time (YYYY-MM-DDTHH:MM)"
+                            ) from None
     return (t.astimezone(timezone.utc) if t.tzinfo else t).replace(tzinfo=None).isoformat()
 
 
@@ -783,7 +788,7 @@ def _ids_cell(ids: list[Any]) -> str:
 @app.command("audit")
 def audit_cmd(
     user: Optional[str] = typer.Option(None, "--user", help="Only entries of this user."),
-    since: Optional[str] = typer.Option(None, "--since", callback=_since,
+    since: Optional[str] = typer.Option(None, "--since",
                                         help="Only entries on or after this day (YYYY-MM-DD) or UTC time "
                                              "(YYYY-MM-DDTHH:MM)."),
     action: Optional[str] = typer.Option(None, "--action", help="Only entries of this action (login, search, "
@@ -804,6 +809,7 @@ def audit_cmd(
     prints elsewhere and pass it back with --head to also detect entries removed from the end."""
     from graphiff.casework import audit
 
+    since = _since(since)
     if head is not None and not verify:
         raise GraphiffError("--head goes with --verify")
     if verify:
