@@ -1,5 +1,5 @@
-// The entries of chain $name after $since, in order.
-MATCH (e:_CaseChain {name: $name})
-WHERE e.seq > $since
+// The entries of chain $name after $since, in order (read in the order of the (name, seq) index).
+MATCH (e:_CaseChain)
+WHERE e.name = $name AND e.seq > $since
 RETURN e.body AS body
-ORDER BY e.seq
+ORDER BY e.name, e.seq
