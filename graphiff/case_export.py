@@ -12,9 +12,9 @@ from typing import Any, Literal, Mapping, Sequence
 
 from graphiff.alerts import Alert
 from graphiff.charts.base import write_chart
-from graphiff.errors import GraphiffError
+from graphiff.errors import GraphiffError, NotFound
 from graphiff.explore.evidence import evidence_parties, evidence_records
-from graphiff.graph.index import graph_index
+from graphiff.graph.index import GraphIndex, graph_index
 from graphiff.graph.select import select
 from graphiff.graph.subgraph import Subgraph
 from graphiff.graph.tables import Tables
@@ -22,6 +22,14 @@ from graphiff.graph.view import aggregate as fold
 from graphiff.share.package import make_package
 
 __all__ = ["case_subgraph", "export_case_chart", "export_case_package"]
+
+
+def _in_graph(idx: GraphIndex, ref: str) -> bool:
+    """Whether the node id ``ref`` is in the graph (a case may name an entity gone since)."""
+    try:
+        return bool(idx.resolve(ref))
+    except NotFound:
+        return False
 
 
 def case_subgraph(tables: Tables, case: Mapping[str, Any], alerts: Sequence[Alert], *,
@@ -52,7 +60,7 @@ def case_subgraph(tables: Tables, case: Mapping[str, Any], alerts: Sequence[Aler
     idx = graph_index(tables)
     by_id = {a.id: a for a in alerts}
     mine = [by_id[a] for a in case.get("alerts") or [] if a in by_id]
-    ents = [e for e in case.get("entities") or [] if len(idx.resolve(str(e)))]
+    ents = [e for e in case.get("entities") or [] if _in_graph(idx, str(e))]
     records: list[str] = []
     for a in mine:
         records += evidence_records(tables, a) + evidence_parties(tables, a)

@@ -1,8 +1,9 @@
-"""The analyst workbench: serve (a web application over the store, on this machine only)."""
+"""The analyst workbench: serve (a web application over the store; beyond this machine only
+once the case book has users who sign in)."""
 from __future__ import annotations
 
 import errno
-import ipaddress
+import os
 import socket
 import sys
 from pathlib import Path
@@ -14,25 +15,46 @@ from rich.console import Console
 from graphiff.cli.app import app
 from graphiff.cli.common import DatabaseOpt, StoreOpt, UnresolvedOpt, user_name
 from graphiff.errors import GraphiffError
+from graphiff.workbench.auth import is_loopback
 
-#: Said when --host names an address other machines could reach.
-NOT_LOOPBACK = ("binding beyond this machine needs users and logins, which come with case work; serve on "
-                "127.0.0.1 (the default), ::1 or localhost")
+#: Said when --host names an address other machines could reach and nobody can sign in.
+NOT_LOOPBACK = ("serving beyond this machine needs users who sign in, and the case book has none: add them with "
+                "`graphiff users add NAME --role analyst`, or serve on 127.0.0.1 (the default), ::1 or localhost")
 
 
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine reaches: 127.0.0.0/8, ::1 and ``localhost``.
+def users_exist(store: str | None, database: str | None = None) -> bool:
+    """Whether the case book of ``store`` has users (a store not made yet has none). Cost:
+    opening the case book (a SQLite file, or a Neo4j connection) and one read."""
+    from graphiff.casework.users import has_users
+    from graphiff.stores import DEFAULT_STORE, embedded_path, open_book
 
-    >>> is_loopback("127.0.0.2"), is_loopback("localhost"), is_loopback("0.0.0.0"), is_loopback("10.0.0.1")
-    (True, True, False, False)
-    """
-    h = host.strip().strip("[]").lower()
-    if h == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(h).is_loopback
-    except ValueError:
+    path = embedded_path(store or os.environ.get("GRAPHIFF_STORE") or DEFAULT_STORE)
+    if path is not None and not path.exists():
         return False
+    with open_book(store, database=database) as book:
+        return has_users(book)
+
+
+def check_host(host: str, store: str | None, database: str | None = None) -> bool:
+    """Whether the workbench may listen on ``host``: a loopback address always, another only when
+    the case book has users (else :class:`GraphiffError` saying to add them). Returns whether
+    users exist (False: the single local user, without login)."""
+    users = users_exist(store, database)
+    if not is_loopback(host) and not users:
+        raise GraphiffError(NOT_LOOPBACK)
+    return users
+
+
+def _tls(cert: Path | None, key: Path | None) -> dict[str, str]:
+    """uvicorn's TLS settings for ``--tls-cert`` and ``--tls-key`` (both or neither)."""
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        raise GraphiffError("TLS needs both --tls-cert FILE and --tls-key FILE")
+    for p, what in ((cert, "--tls-cert"), (key, "--tls-key")):
+        if not p.is_file():
+            raise GraphiffError(f"{what}: no file {p}")
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -61,8 +83,9 @@ def _bind(host: str, port: int) -> socket.socket:
 def serve_cmd(
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on: this machine only (127.0.0.1, ::1 "
-                                                         "or localhost) until case work brings users and logins."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on: 127.0.0.1 (this machine only; "
+                                                         "with no users, as the single local user without login), "
+                                                         "or e.g. 0.0.0.0 once `graphiff users add` made users."),
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
     unresolved: bool = UnresolvedOpt,
     key_file: Optional[Path] = typer.Option(None, "--key-file", help="Team key for pseudonymised sharing packages "
@@ -70,32 +93,49 @@ def serve_cmd(
     producer: Optional[str] = typer.Option(None, "--producer", envvar="GRAPHIFF_PRODUCER",
                                            help="Who sends the packages made in the workbench (default: your user "
                                                 "name)."),
+    tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", help="TLS certificate (PEM): serve https."),
+    tls_key: Optional[Path] = typer.Option(None, "--tls-key", help="The certificate's private key (PEM)."),
+    behind_tls_proxy: bool = typer.Option(False, "--behind-tls-proxy", help="A reverse proxy terminates TLS: mark "
+                                                                             "session cookies Secure."),
+    idle_minutes: int = typer.Option(30, "--idle-minutes", min=1, help="Sign a session out after this many minutes "
+                                                                       "without a request."),
+    server_name: list[str] = typer.Option([], "--server-name", help="A name clients reach the server by (its DNS "
+                                                                    "name; repeatable): accepted in the Host header."),
 ) -> None:
     """Serve the analyst workbench: search, expand and filter the network, read alerts with their evidence in
     words, timelines, and export the view as a link chart or a sharing package, in the browser. The JSON API
     (docs/api.md) is documented at /docs. The store is re-read when a load, detect, resolve or judgement
-    changes it (checked every few seconds)."""
+    changes it (checked every few seconds). With users in the case book everybody signs in (roles, CSRF,
+    idle timeout); every request is written to the audit log. Beyond this machine serve https (--tls-cert and
+    --tls-key) or behind a TLS proxy (--behind-tls-proxy)."""
     import uvicorn
 
     from graphiff.workbench import create_app
 
-    if not is_loopback(host):
-        raise GraphiffError(NOT_LOOPBACK)
+    users = check_host(host, store, database)
+    tls = _tls(tls_cert, tls_key)
+    names = list(server_name)
+    if host.strip("[]") in ("0.0.0.0", "::"):
+        names += [socket.gethostname(), socket.getfqdn()]
     sock = _bind(host, port)
     try:
         err = Console(stderr=True)
         with err.status("reading the store") as status:
             web = create_app(store, database=database, resolved=not unresolved, host=host, key_file=key_file,
-                             producer=producer or user_name(),
+                             producer=producer or user_name(), idle_minutes=idle_minutes,
+                             behind_tls_proxy=behind_tls_proxy, server_names=names,
                              progress=lambda step: status.update(step))
         try:
-            config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on")
+            config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="on", **tls)  # type: ignore[arg-type]
             server = uvicorn.Server(config)
             shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
-            print(f"graphiff workbench at http://{shown}:{port}/", flush=True)
+            print(f"graphiff workbench at {'https' if tls else 'http'}://{shown}:{port}/", flush=True)
+            if not users:
+                print(f"no users configured: the workbench runs as the single local user {user_name()} without "
+                      "login (add users with `graphiff users add` to require one)", flush=True)
             server.run(sockets=[sock])
         finally:
-            web.state.holder.close()
+            web.state.close()
     finally:
         sock.close()
     sys.stdout.flush()

@@ -1,8 +1,10 @@
 """The workbench application: ``create_app`` wires the routers, error handling, security and
-static files around one :class:`~graphiff.workbench.snapshot.SnapshotHolder`.
+static files around one :class:`~graphiff.workbench.snapshot.SnapshotHolder`, the store's case
+book, sign-in (:mod:`.auth`) and the audit writer (:mod:`.audit_log`).
 
 Run it with ``graphiff serve`` (uvicorn); tests use ``fastapi.testclient.TestClient(create_app(uri))``
-with ``base_url="http://127.0.0.1"`` (the host check refuses other names).
+with ``base_url="http://127.0.0.1"`` (the host check refuses other names), and call
+``app.state.close()`` when done.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import os
 import re
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,12 +22,16 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graphiff.errors import GraphiffError, NotFound, StoreError
+from graphiff.errors import AccessDenied, GraphiffError, LoginRequired, NotFound, StoreError
 from graphiff.share.keys import read_key
+from graphiff.stores import open_book
+from graphiff.workbench.audit_log import AuditWriter
+from graphiff.workbench.auth import Auth
 from graphiff.workbench.deps import Settings
-from graphiff.workbench.routes import alerts, export, graph, meta, search
+from graphiff.workbench.routes import alerts, cases, export, graph, meta, search, session
 from graphiff.workbench.security import SecurityMiddleware, csp_with_scripts, script_hash
 from graphiff.workbench.snapshot import SnapshotHolder
+from graphiff.workbench.triage_view import TriageView
 
 __all__ = ["create_app", "STATIC", "CYTOSCAPE"]
 
@@ -67,7 +73,8 @@ def _docs_html(title: str) -> str:
 def create_app(store_uri: str | None, *, database: str | None = None, resolved: bool = True,
                refresh_seconds: float = 5.0, host: str = "127.0.0.1", key_file: str | Path | None = None,
                producer: str | None = None, max_body: int = 16 * 1024 * 1024,
-               progress: Callable[[str], None] | None = None) -> FastAPI:
+               progress: Callable[[str], None] | None = None, idle_minutes: int = 30,
+               behind_tls_proxy: bool = False, server_names: Iterable[str] = ()) -> FastAPI:
     """The workbench web application over one store.
 
     Parameters
@@ -83,6 +90,8 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
         How often at most the store is checked for changes (0: never).
     host : str
         The address the server is bound to (accepted in the ``Host`` header besides localhost).
+        On a loopback address with no users in the case book, the single local user works
+        without login; elsewhere everybody signs in.
     key_file : path, optional
         The team key for pseudonymised packages (else ``$GRAPHIFF_PACKAGE_KEY``; none: such
         packages are refused with a 400 saying so).
@@ -92,23 +101,39 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
         Largest request body in bytes.
     progress : callable, optional
         Told the steps of the first reading of the store.
+    idle_minutes : int
+        A session without a request for this long ends (sign in again).
+    behind_tls_proxy : bool
+        A reverse proxy terminates TLS: session cookies are always ``Secure`` (else only on
+        requests that came over https).
+    server_names : iterable of str
+        Further names clients reach the server by (accepted in the ``Host`` header).
 
     Returns
     -------
     FastAPI
         The app; the store is read before it returns (see
-        :func:`graphiff.workbench.snapshot.build_snapshot` for the cost). Close
-        ``app.state.holder`` when done with it (a Neo4j store stays connected until then).
+        :func:`graphiff.workbench.snapshot.build_snapshot` for the cost). Call
+        ``app.state.close()`` when done with it: it writes the audit entries still queued and
+        releases the case book and the store (a Neo4j store stays connected until then).
 
     Raises
     ------
     GraphiffError
         The store cannot be opened or read, or the key file is not a team key.
     """
+    if int(idle_minutes) < 1:
+        raise GraphiffError("the idle timeout is at least 1 minute")
     key = read_key(key_file)
     who = producer or os.environ.get("GRAPHIFF_PRODUCER") or _user()
     holder = SnapshotHolder(store_uri, database=database, resolved=resolved, refresh_seconds=refresh_seconds,
                             progress=progress)
+    try:
+        book = open_book(store_uri, database=database)
+    except BaseException:
+        holder.close()
+        raise
+    writer = AuditWriter(book)
 
     title = "graphiff workbench"
     # no lifespan closing the store: an app may be started and stopped more than once (tests); whoever
@@ -117,6 +142,34 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
                   description="Search, expand and read the entity network of a graphiff store (docs/api.md).")
     app.state.holder = holder
     app.state.settings = Settings(producer=who, key=key, version=_version())
+    app.state.book = book
+    app.state.auth = Auth(book, writer, host=host, local_name=_user(), idle_minutes=int(idle_minutes),
+                          secure_cookies=behind_tls_proxy)
+    app.state.triage = TriageView(book)
+    closed: list[bool] = []
+
+    def close() -> None:
+        """Write the queued audit entries, then release the case book and the store (once)."""
+        if closed:
+            return
+        closed.append(True)
+        try:
+            app.state.auth.audit.close()
+        finally:
+            try:
+                book.close()
+            finally:
+                holder.close()
+    app.state.close = close
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_req: Request, exc: LoginRequired) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="graphiff"'})
+
+    @app.exception_handler(AccessDenied)
+    async def access_denied(_req: Request, exc: AccessDenied) -> JSONResponse:
+        return _error(403, str(exc))
 
     @app.exception_handler(NotFound)
     async def not_found(_req: Request, exc: NotFound) -> JSONResponse:
@@ -141,7 +194,7 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
             msg = "no such page or request"
         return JSONResponse({"error": msg}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
-    for r in (meta, search, graph, alerts, export):
+    for r in (meta, session, search, graph, alerts, export, cases):
         app.include_router(r.router)
 
     docs = _docs_html(f"{title} - API")
@@ -163,7 +216,7 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
         return FileResponse(CYTOSCAPE, media_type="text/javascript; charset=utf-8")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    allowed = [host] if host not in ("0.0.0.0", "::", "") else []
+    allowed = [*([host] if host not in ("0.0.0.0", "::", "") else []), *server_names]
     app.add_middleware(SecurityMiddleware, allowed_hosts=allowed, max_body=max_body,
                        page_csp={"/docs": csp_with_scripts(docs_scripts)})
     return app

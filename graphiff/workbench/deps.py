@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the current snapshot of the store and the server's settings.
+"""FastAPI dependencies: the current snapshot of the store, the server's settings, the case
+book and the alerts' triage (who asks, and their rights: :mod:`graphiff.workbench.auth`).
 
 Every route takes the snapshot once, at the start of the request, and answers from it alone:
 a refresh swapping in a new snapshot meanwhile never mixes two readings of the store.
@@ -11,9 +12,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from graphiff.share.keys import TeamKey
+from graphiff.stores.book import Book
 from graphiff.workbench.snapshot import Snapshot, SnapshotHolder
+from graphiff.workbench.triage_view import TriageView
 
-__all__ = ["Settings", "current_snapshot", "settings", "SnapshotDep", "SettingsDep"]
+__all__ = ["Settings", "current_snapshot", "settings", "case_book", "triage_view", "SnapshotDep", "SettingsDep",
+           "BookDep", "TriageDep"]
 
 
 @dataclass(frozen=True)
@@ -40,5 +44,17 @@ def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def case_book(request: Request) -> Book:
+    """The store's case book (triage, cases, users, the audit log)."""
+    return request.app.state.book
+
+
+def triage_view(request: Request) -> TriageView:
+    """The app's :class:`TriageView` (the alerts merged with their triage)."""
+    return request.app.state.triage
+
+
 SnapshotDep = Annotated[Snapshot, Depends(current_snapshot)]
 SettingsDep = Annotated[Settings, Depends(settings)]
+BookDep = Annotated[Book, Depends(case_book)]
+TriageDep = Annotated[TriageView, Depends(triage_view)]

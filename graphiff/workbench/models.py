@@ -13,7 +13,10 @@ __all__ = [
     "ErrorAnswer", "Health", "Matched", "SearchResult", "SearchAnswer", "Node", "Edge", "Hub", "SubgraphAnswer",
     "EntityRef", "AlertItem", "AlertList", "AlertView", "NodeDetail", "Provenance", "Alias", "AlertSummary",
     "EntityAnswer", "Bucket", "TimelineAnswer", "TimelineRequest", "ExportRequest", "PackageRequest",
-    "StylesAnswer", "MAX_IDS",
+    "StylesAnswer", "MAX_IDS", "Note", "StatusChange", "AlertDetail", "TriageRequest", "SessionUser", "SessionCase",
+    "SessionAnswer", "LoginRequest", "SessionCaseRequest", "OkAnswer", "CaseSummary", "CaseAnswer", "CaseList",
+    "CaseCreate", "CaseItems", "CaseNote", "CaseLayout", "CaseSubgraph", "CaseExportRequest", "CasePackageRequest",
+    "AuditEntry", "AuditList",
 ]
 
 #: The most ids a request body may list (nodes, records or timeline ids).
@@ -100,9 +103,36 @@ class AlertItem(BaseModel):
     entities: list[EntityRef]
     explanation: str
     evidence: dict[str, Any]
-    status: str = Field(description="new until case work records another.")
+    status: str = Field(description="new, in_review, escalated, dismissed, false_positive, or no_longer_detected "
+                                    "(the last detect run of its pattern did not find it).")
+    decision: str = Field("new", description="The analysts' last status (kept while it is no longer detected).")
+    assignee: str | None = None
+    updated: bool = Field(False, description="New evidence since an analyst last acted on it.")
+    updated_at: str | None = None
+    n_notes: int = Field(0, description="How many notes it has.")
+    first_seen: str | None = Field(None, description="When detection first found it (ISO 8601).")
+    last_seen: str | None = None
+    no_longer_detected_at: str | None = None
     first_date: str | None
     last_date: str | None
+
+
+class Note(BaseModel):
+    user: str
+    at: str
+    text: str
+
+
+class StatusChange(BaseModel):
+    at: str
+    user: str
+    status: str
+    previous: str | None = None
+
+
+class AlertDetail(AlertItem):
+    notes: list[Note] = Field(default_factory=list)
+    history: list[StatusChange] = Field(default_factory=list)
 
 
 class AlertList(BaseModel):
@@ -112,7 +142,7 @@ class AlertList(BaseModel):
 
 
 class AlertView(BaseModel):
-    alert: AlertItem
+    alert: AlertDetail
     evidence_text: list[str] = Field(description="The explanation and the evidence in words, one line each.")
     subgraph: SubgraphAnswer
 
@@ -190,6 +220,8 @@ class PackageRequest(_Body):
     purpose: str = Field(min_length=1, max_length=2000)
     marking: str = Field(min_length=1, max_length=200)
     redact: Literal["none", "pseudonymise", "remove"] = "pseudonymise"
+    recipient: str = Field(min_length=1, max_length=500, description="Who the package is for (into the manifest "
+                                                                     "and the audit entry).")
 
 
 class StylesAnswer(BaseModel):
@@ -199,3 +231,141 @@ class StylesAnswer(BaseModel):
     default_edge_style: dict[str, Any]
     labels: list[str]
     rel_types: list[str]
+
+
+# =============================================================================================
+# Case work: triage, sessions, cases, the audit log
+# =============================================================================================
+
+class TriageRequest(_Body):
+    status: str | None = Field(None, description="new, in_review, escalated, dismissed or false_positive.")
+    note: str | None = Field(None, max_length=10_000)
+    assignee: str | None = Field(None, max_length=200, description="Who works on it (\"\" clears it).")
+
+
+class SessionUser(BaseModel):
+    name: str
+    role: str
+    local: bool = Field(description="The single local user of a workbench on 127.0.0.1 with no users.")
+
+
+class SessionCase(BaseModel):
+    id: str
+    name: str | None
+    purpose: str | None
+    marking: str | None
+
+
+class SessionAnswer(BaseModel):
+    user: SessionUser | None
+    login_required: bool = Field(description="Whether this server needs a login (users exist, or it is "
+                                             "reachable from other machines).")
+    csrf: str | None = Field(description="Send it as X-CSRF-Token with every POST, PUT, PATCH and DELETE.")
+    case: SessionCase | None
+    idle_minutes: int
+    rights: list[str]
+
+
+class LoginRequest(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=4096)
+
+
+class SessionCaseRequest(_Body):
+    case: str | None = Field(description="An open case's id, or null to work outside a case.")
+
+
+class OkAnswer(BaseModel):
+    ok: bool = True
+
+
+class CaseSummary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    purpose: str
+    legal_basis: str
+    marking: str
+    status: Literal["open", "closed"]
+    created_by: str
+    created_at: str
+    n_entities: int
+    n_alerts: int
+    n_notes: int
+
+
+class CaseAnswer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    purpose: str
+    legal_basis: str
+    marking: str
+    status: Literal["open", "closed"]
+    entities: list[str]
+    alerts: list[str]
+    notes: list[Note]
+    layout: dict[str, list[float]]
+    history: list[dict[str, Any]]
+    created_by: str
+    created_at: str
+
+
+class CaseList(BaseModel):
+    cases: list[CaseSummary]
+
+
+class CaseCreate(_Body):
+    name: str = Field(min_length=1, max_length=2000)
+    purpose: str = Field(min_length=1, max_length=2000)
+    legal_basis: str = Field(min_length=1, max_length=2000)
+    marking: str = Field(min_length=1, max_length=2000)
+    entities: list[str] = Field(default_factory=list, max_length=MAX_IDS)
+    alerts: list[str] = Field(default_factory=list, max_length=MAX_IDS)
+
+
+class CaseItems(_Body):
+    entities: list[str] = Field(default_factory=list, max_length=MAX_IDS)
+    alerts: list[str] = Field(default_factory=list, max_length=MAX_IDS)
+    remove: bool = Field(False, description="Take them out of the case instead.")
+
+
+class CaseNote(_Body):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class CaseLayout(_Body):
+    layout: dict[str, Any] = Field(description="Node id -> [x, y] (or {x, y}).", max_length=MAX_IDS)
+
+
+class CaseSubgraph(BaseModel):
+    subgraph: SubgraphAnswer
+
+
+class CaseExportRequest(_Body):
+    format: str = Field(description="html, anx, graphml, gexf, cyjs, png or svg.")
+    aggregate: bool = True
+
+
+class CasePackageRequest(_Body):
+    recipient: str = Field(min_length=1, max_length=500)
+    redact: Literal["none", "pseudonymise", "remove"] = "pseudonymise"
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    seq: int
+    at: str
+    user: str
+    action: str
+    case: str | None
+    purpose: str | None
+    ids: list[str]
+    detail: dict[str, Any]
+    prev: str
+    hash: str
+
+
+class AuditList(BaseModel):
+    entries: list[AuditEntry]
+    total: int = Field(description="Entries matching the filters (before the limit).")

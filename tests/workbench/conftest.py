@@ -7,7 +7,8 @@ of the workbench over it.
   again when another test wiped the server meanwhile);
 - ``wb_facts``: what the tests look for in it (a circular trade alert, its traders, a
   misspelt name of one of them, an alias key of a resolved trader...);
-- ``wb_client``: a ``TestClient`` of ``create_app(wb_store)`` (one app per store and filling).
+- ``wb_client``: a ``TestClient`` of ``create_app(wb_store)`` (one app per store and filling), as
+  the single local user (no users in the case book) with its session's CSRF token set.
 """
 from __future__ import annotations
 
@@ -86,10 +87,11 @@ def generation(uri: str) -> int:
 
 @pytest.fixture(scope="session", autouse=True)
 def _wb_close_apps():
-    """Close the apps' stores (a Neo4j driver stays open while its app lives)."""
+    """Close the apps (their audit writers, case books and stores: a Neo4j driver stays open
+    while its app lives)."""
     yield
     for app in _APPS.values():
-        app.state.holder.close()
+        app.state.close()
     _APPS.clear()
 
 
@@ -107,10 +109,12 @@ def wb_app(wb_store):
 
 @pytest.fixture
 def wb_client(wb_app):
-    """A TestClient of ``wb_app`` (host 127.0.0.1: the host check refuses other names)."""
+    """A TestClient of ``wb_app`` (host 127.0.0.1: the host check refuses other names) as the
+    local user, with the session cookie and its CSRF token (every POST needs them)."""
     from fastapi.testclient import TestClient
 
     with TestClient(wb_app, base_url="http://127.0.0.1") as client:
+        client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf"]
         yield client
 
 

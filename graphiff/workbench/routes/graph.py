@@ -12,6 +12,7 @@ from graphiff.graph.resolution import PARTNER_SOURCE
 from graphiff.graph.view import view
 from graphiff.model.cells import plain_value
 from graphiff.model.identity import node_id
+from graphiff.workbench.auth import Reader
 from graphiff.workbench.deps import SnapshotDep
 from graphiff.workbench.models import MAX_IDS, EntityAnswer, SubgraphAnswer, TimelineAnswer, TimelineRequest
 from graphiff.workbench.views import id_list, subgraph_json
@@ -21,6 +22,7 @@ router = APIRouter(prefix="/api", tags=["graph"])
 
 @router.get("/neighbourhood", response_model=SubgraphAnswer)
 def neighbourhood(
+    caller: Reader,
     snap: SnapshotDep,
     id: list[str] = Query(..., description="Seed node id(s): Label:key or a bare key (comma-separated or repeated)."),
     hops: int = Query(1, ge=0, le=10, description="A hop passes through declarations, payments and cash reports."),
@@ -38,7 +40,9 @@ def neighbourhood(
     sub = view(snap.tables, seeds, hops=hops, rel_types=id_list(rel) or None, date_from=date_from or None,
                date_to=date_to or None, max_nodes=limit, types=id_list(types) or None, hub_limit=hub_limit or None,
                aggregated=aggregate)
-    return subgraph_json(sub)
+    out = subgraph_json(sub)
+    caller.log("neighbourhood", ids=[n["id"] for n in out["nodes"]], detail={"seeds": seeds[:50], "hops": hops})
+    return out
 
 
 def _text(v: Any) -> str | None:
@@ -55,7 +59,7 @@ def _line(v: Any) -> int | None:
 
 
 @router.get("/entity", response_model=EntityAnswer)
-def entity(snap: SnapshotDep,
+def entity(caller: Reader, snap: SnapshotDep,
            id: str = Query(..., description="Node id: Label:key or a bare key.")) -> dict[str, Any]:
     """What the detail panel shows: properties, provenance, aliases, alerts and degree of a node."""
     tables, idx = snap.tables, snap.index
@@ -102,19 +106,26 @@ def entity(snap: SnapshotDep,
 
     summaries = [alert_summary(idx, a, props[a], [node["id"]]) for a in alerts]
     summaries.sort(key=lambda d: (-(d["score"] or 0), d["id"]))
+    caller.log("view_entity", ids=[node["id"]])
     return {"node": node, "provenance": provenance, "aliases": aliases, "alerts": summaries,
             "degree": idx.neighbour_counts(i)}
 
 
 @router.get("/timeline", response_model=TimelineAnswer)
-def timeline(snap: SnapshotDep,
+def timeline(caller: Reader, snap: SnapshotDep,
              ids: list[str] = Query([], description="Node ids; records are counted, entities ignored."),
              bucket: Literal["day", "week", "month"] = Query("month")) -> dict[str, Any]:
     """Records among ``ids`` counted (and their USD values summed) per day, week or month."""
-    return {"buckets": snap.times.buckets(id_list(ids, limit=MAX_IDS), bucket), "bucket": bucket}
+    asked = id_list(ids, limit=MAX_IDS)
+    out = {"buckets": snap.times.buckets(asked, bucket), "bucket": bucket}
+    caller.log("timeline", ids=asked, detail={"bucket": bucket})
+    return out
 
 
 @router.post("/timeline", response_model=TimelineAnswer)
-def timeline_post(snap: SnapshotDep, body: TimelineRequest) -> dict[str, Any]:
+def timeline_post(caller: Reader, snap: SnapshotDep, body: TimelineRequest) -> dict[str, Any]:
     """As ``GET /api/timeline``, for views too long for a URL."""
-    return {"buckets": snap.times.buckets(id_list(body.ids), body.bucket), "bucket": body.bucket}
+    asked = id_list(body.ids)
+    out = {"buckets": snap.times.buckets(asked, body.bucket), "bucket": body.bucket}
+    caller.log("timeline", ids=asked, detail={"bucket": body.bucket})
+    return out

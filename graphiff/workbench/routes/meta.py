@@ -16,6 +16,7 @@ from graphiff.charts.style import (
     swatch_path,
 )
 from graphiff.model import model
+from graphiff.workbench.auth import Reader
 from graphiff.workbench.deps import SettingsDep, SnapshotDep
 from graphiff.workbench.models import Health, StylesAnswer
 
@@ -43,7 +44,7 @@ def _edge_style(st: EdgeStyle) -> dict[str, Any]:
 
 
 @router.get("/styles", response_model=StylesAnswer)
-def styles() -> dict[str, Any]:
+def styles(_caller: Reader) -> dict[str, Any]:
     """How each label and relationship type is drawn (the link charts' styles)."""
     m = model()
     return {"styles": {lab: _style(st) for lab, st in STYLES.items()}, "default_style": _style(DEFAULT_STYLE),
