@@ -199,3 +199,52 @@ def test_audit_listing_filters(db):
     assert "leave out --user" in refused("audit", "--verify", "--user", "ann", "--store", db)
     assert "--since 'yesterday' is neither a date" in refused("audit", "--since", "yesterday", "--store", db)
     assert "--since '2025-02-30' is neither a date" in refused("audit", "--since", "2025-02-30", "--store", db)
+
+
+def _doc_commands(text: str) -> list[str]:
+    """Every `graphiff ...` command line of a Markdown text: code-block lines (continuations joined) and
+    inline code spans."""
+    import re
+
+    found = []
+    for block in re.findall(r"```\n(.*?)```", text, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("#")[0].strip()
+            if line.startswith("graphiff ") or "| graphiff " in line:
+                found.append(line[line.index("graphiff "):])
+    found += [s for s in re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+              if s.startswith("graphiff ")]
+    return found
+
+
+def test_the_case_work_docs_name_only_real_commands_and_options():
+    """docs/case-work.md and the README's case-work table: every command named exists, with every option
+    given to it."""
+    import re
+
+    from typer.main import get_command
+
+    from graphiff.cli import app
+
+    root = get_command(app)
+    here = Path(__file__).resolve().parents[2]
+    readme = (here / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Case work"):readme.index("## Neo4j")]
+    lines = _doc_commands((here / "docs" / "case-work.md").read_text(encoding="utf-8") + section)
+    assert len(lines) > 40
+    checked = set()
+    for line in lines:
+        words = line.replace("\\|", "|").split()[1:]
+        cmd: object = root
+        path = []
+        while words and words[0] in getattr(cmd, "commands", {}):
+            path.append(words[0])
+            cmd = cmd.commands[words.pop(0)]  # type: ignore[attr-defined]
+        if path and path[0] not in ("alerts", "case", "users", "audit", "detect", "serve"):
+            continue
+        assert path, line
+        known = {o for p in cmd.params for o in getattr(p, "opts", [])}  # type: ignore[attr-defined]
+        for opt in re.findall(r"(?<![\w-])--[a-z][a-z-]*", " ".join(words)):
+            assert opt in known, f"{line}: {' '.join(path)} has no {opt}"
+            checked.add((" ".join(path), opt))
+    assert ("audit", "--head") in checked and ("case export", "--recipient") in checked
