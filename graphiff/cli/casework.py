@@ -578,6 +578,8 @@ def _password(name: str, from_stdin: bool) -> str:
         if not line:
             raise GraphiffError("no password on standard input (--password-stdin reads its first line)")
         return line
+    if not sys.stdin.isatty():
+        raise GraphiffError("no terminal to ask the password on: give it on standard input with --password-stdin")
     return str(typer.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True))
 
 

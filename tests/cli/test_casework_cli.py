@@ -161,6 +161,9 @@ def test_users_add_from_stdin(db, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     assert "no password on standard input" in refused("users", "add", "bob", "--role", "analyst",
                                                       "--password-stdin", "--store", db)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-enough-pw\n"))
+    assert "--password-stdin" in refused("users", "add", "bob", "--role", "analyst", "--store", db)  # no terminal
+    assert "--password-stdin" in refused("users", "passwd", "ann", "--store", db)
     monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
     assert "bad user name" in refused("users", "add", "x y", "--role", "analyst", "--password-stdin", "--store", db)
     assert [(u["id"], u["role"]) for u in ok_json("users", "list", "--store", db)] == [("ann", "supervisor")]
