@@ -376,6 +376,7 @@ def test_case_from_search_to_export(server, world, browser, tmp_path):
     # 8. and a sharing package of the view (identifiers removed: no team key needed)
     page.click("#btn-package")
     page.fill("#package-purpose", "Operation Tea Cycle")
+    page.fill("#package-recipient", "LV customs")
     page.select_option("#package-redact", "remove")
     with page.expect_download(timeout=120_000) as dl:
         page.click("#package-go")

@@ -67,9 +67,17 @@
     hubs: new Map(),       // node id -> {label: count}
     leftOut: null,         // {total, byLabel} of the last answers
     alertId: null,         // the open alert
+    alert: null,           // the open alert as the server gave it (with its triage)
+    caseDoc: null,         // the open case as the server gave it
     timeRange: null,       // {from, to} brushed on the timeline
     timeline: null         // the last /api/timeline answer
   };
+
+  /* Who is signed in (GET /api/session, docs/api.md): the CSRF token every change carries, the
+     rights of the role, the case open (its purpose goes with every audit entry). */
+  var session = { user: null, login_required: false, csrf: null, "case": null, idle_minutes: 0, rights: null,
+                  caseWork: true };     // caseWork false: a server without case work (no /api/session)
+  function can(right) { return !session.rights || session.rights.indexOf(right) >= 0; }
 
   // ------------------------------------------------------------------------------ status bar
   var statusTimer = null;
@@ -116,16 +124,37 @@
     return new ApiError(msg, resp.status);
   }
 
+  /* Every request of the page. A change (POST, PUT, PATCH, DELETE) carries the session's CSRF
+     token; a 401 (not signed in, the session ended) brings the sign-in form back, unless
+     `opts.quiet401` (the sign-in itself); a 403 says what the server refused. */
   async function api(path, opts) {
     opts = opts || {};
     var init = { method: opts.method || "GET", credentials: "same-origin", headers: { "Accept": "application/json" } };
     if (opts.body !== undefined) { init.body = JSON.stringify(opts.body); init.headers["Content-Type"] = "application/json"; }
+    if (init.method !== "GET" && session.csrf) { init.headers["X-CSRF-Token"] = session.csrf; }
     G.busy += 1;
     try {
       var resp;
       try { resp = await fetch(path, init); }
       catch (e) { throw new ApiError("the server does not answer (" + (e.message || e) + ")", 0); }
-      if (!resp.ok) { throw await errorOf(resp); }
+      touchIdle();
+      if (!resp.ok) {
+        var err = await errorOf(resp);
+        if (resp.status === 403 && init.method !== "GET" && !opts.retried && /CSRF/.test(err.message)) {
+          // the server no longer knows the token (restarted: sessions live in its memory): once
+          // more with the token of a fresh session, if there is one without signing in again
+          var fresh = null;
+          try { fresh = await api("/api/session", { quiet401: true }); } catch (e) { fresh = null; }
+          if (fresh && fresh.user && fresh.csrf) {
+            setSession(fresh);
+            return api(path, Object.assign({}, opts, { retried: true }));
+          }
+          if (fresh && fresh.login_required && !fresh.user) { signedOut("expired", "the server does not know this session any more"); }
+        }
+        if (resp.status === 401 && !opts.quiet401) { signedOut("expired", err.message); }
+        else if (resp.status === 403 && !opts.quiet401) { err.message = "not allowed: " + err.message; }
+        throw err;
+      }
       if (opts.raw) { return resp; }
       var body = await resp.json();
       if (isObj(body) && typeof body.error === "string") { throw new ApiError(body.error, resp.status); }
@@ -592,6 +621,10 @@
   function stepKey(step) { return step.kind + ":" + step.id; }
 
   async function fetchStep(step) {
+    if (step.kind === "case") {
+      var c = await api("/api/cases/" + encodeURIComponent(step.id) + "/subgraph" + query({ aggregate: filters().aggregate }));
+      return (c && c.subgraph) || {};
+    }
     if (step.kind === "alert") {
       var f = filters();
       return (await api("/api/alerts/" + encodeURIComponent(step.id) + query({ aggregate: f.aggregate }))).subgraph || {};
@@ -632,7 +665,11 @@
     });
     noteLeftOut(answers);
     var tMerged = performance.now();
-    if (fresh || opts.relayout) { runLayout(); }
+    if (fresh || opts.relayout) {
+      runLayout();
+      var cs = state.caseDoc;
+      if (cs && steps.some(function (st) { return st.kind === "case" && st.id === cs.id; })) { placeSaved(cs.layout); }
+    }
     else if (added.length) {
       var ext = cy.extent(), outside = added.some(function (id) {
         var p = cy.getElementById(id).position();
@@ -721,6 +758,7 @@
     renderNotes();
     updateCounts();
     renderAlertDetail(ans);
+    $("panel").scrollTop = 0;
     markActiveAlert();
     await afterDraw(t0, tData);
     setStatus("Alert " + id + " opened: " + cy.nodes().length + " nodes", "");
@@ -1032,7 +1070,15 @@
   var alertSeq = 0, patternsFilled = false;
   async function loadAlerts() {
     var seq = ++alertSeq;
-    var p = { pattern: $("alert-pattern").value, status: $("alert-status").value, sort: $("alert-sort").value,
+    var statuses = statusFilter();
+    updateStatusSummary();
+    if (statuses && !statuses.length) {
+      clear($("alert-list"));
+      $("alert-list").appendChild(el("li", "Tick at least one status.", "none"));
+      $("alert-count").textContent = "0";
+      return;
+    }
+    var p = { pattern: $("alert-pattern").value, status: statuses ? statuses.join(",") : "", sort: $("alert-sort").value,
               entity: $("alert-entity").value.trim(), limit: 200 };
     var ms = parseFloat($("alert-min-score").value);
     if (ms > 0) { p.min_score = ms; }
@@ -1057,16 +1103,17 @@
       li.setAttribute("data-testid", "alert-item");
       li.setAttribute("data-id", a.id);
       li.tabIndex = 0;
+      li.setAttribute("data-status", a.status || "new");
       var head = el("div", null, "al-head");
       head.appendChild(el("span", a.pattern, "al-pattern"));
       head.appendChild(el("span", Number(a.score).toFixed(2), "al-score"));
       li.appendChild(head);
+      li.appendChild(triageLine(a, false));
       var ents = (a.entities || []).map(function (e) { return e.caption || e.name || ((e.label ? e.label + " " : "") + e.id); });
       if (ents.length) { li.appendChild(el("div", truncate(ents.join(", "), 160), "al-entities")); }
       var dates = [a.first_date, a.last_date].filter(Boolean);
       var meta = [];
       if (dates.length) { meta.push(dates[0] === dates[dates.length - 1] ? dates[0] : dates[0] + " \u2013 " + dates[dates.length - 1]); }
-      if (a.status) { meta.push(a.status); }
       if (meta.length) { li.appendChild(el("div", meta.join(" \u00b7 "), "al-dates")); }
       if (a.explanation) { li.appendChild(el("div", truncate(a.explanation, 150), "al-expl")); }
       li.addEventListener("click", function () { openAlert(a.id); });
@@ -1075,6 +1122,168 @@
     });
     markActiveAlert();
   }
+  // ------------------------------------------------------------------------------ triage
+  var STATUSES = ["new", "in_review", "escalated", "dismissed", "false_positive", "no_longer_detected"];
+  var SETTABLE = STATUSES.slice(0, 5);
+  /* The list shows the work still to do by default: alerts decided on (dismissed, false
+     positive) or no longer detected are a tick away in the status filter. */
+  var STATUS_DEFAULT = { "new": true, in_review: true, escalated: true };
+  var STATUS_WORDS = { "new": "new", in_review: "in review", escalated: "escalated", dismissed: "dismissed",
+    false_positive: "false positive", no_longer_detected: "no longer detected" };
+  function statusWord(s) { return STATUS_WORDS[s] || String(s); }
+  function statusBadge(status) {
+    status = status || "new";
+    var b = el("span", statusWord(status), "badge st-" + String(status).replace(/[^a-z_]/g, ""));
+    b.setAttribute("data-testid", "status-badge");
+    b.setAttribute("data-status", status);
+    return b;
+  }
+  function notesCount(a) {
+    if (a.n_notes !== undefined && a.n_notes !== null) { return Number(a.n_notes) || 0; }
+    if (Array.isArray(a.notes)) { return a.notes.length; }
+    return Number(a.notes) || 0;
+  }
+  function fmtTime(t) {
+    var s = String(t || "");
+    var m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|\+00:00)?$/.exec(s);
+    return m ? m[1] + " " + m[2] + (m[5] ? " UTC" : "") : s;
+  }
+  /* Status badge, "updated" marker, assignee and notes count of an alert. */
+  function triageLine(a, long) {
+    var d = el("div", null, "al-triage");
+    d.appendChild(statusBadge(a.status));
+    if (a.status === "no_longer_detected") {
+      var since = a.no_longer_detected_at ? "since " + String(a.no_longer_detected_at).slice(0, 10) : "";
+      var dec = a.decision && a.decision !== "new" ? "analyst status: " + statusWord(a.decision) : "";
+      var t = [since, dec].filter(Boolean).join("; ");
+      if (t) { d.appendChild(el("span", t, "al-since")); }
+    }
+    if (a.updated) {
+      var u = el("span", "updated", "al-updated");
+      u.setAttribute("data-testid", "alert-updated");
+      u.title = "New evidence since an analyst last acted on it" + (a.updated_at ? " (detected " + fmtTime(a.updated_at) + ")" : "");
+      d.appendChild(u);
+    }
+    if (a.assignee) {
+      var who = el("span", (long ? "assigned to " : "\u2192 ") + a.assignee, "al-assignee");
+      who.setAttribute("data-testid", "alert-assignee");
+      d.appendChild(who);
+    }
+    var n = notesCount(a);
+    if (n) {
+      var notes = el("span", "\u270e " + n + (long ? " note" + (n === 1 ? "" : "s") : ""), "al-notes");
+      notes.title = n + " note" + (n === 1 ? "" : "s");
+      notes.setAttribute("data-testid", "alert-notes-count");
+      d.appendChild(notes);
+    }
+    return d;
+  }
+  function buildStatusFilter() {
+    var box = $("alert-status");
+    clear(box);
+    STATUSES.forEach(function (st) {
+      var lab = el("label");
+      var c = el("input");
+      c.type = "checkbox"; c.value = st; c.checked = !!STATUS_DEFAULT[st];
+      c.setAttribute("data-value", st);
+      lab.appendChild(c);
+      lab.appendChild(statusBadge(st));
+      box.appendChild(lab);
+    });
+    updateStatusSummary();
+  }
+  /* The ticked statuses; null when all are ticked (no filter). */
+  function statusFilter() { return checkedValues($("alert-status")); }
+  function updateStatusSummary() {
+    var on = statusFilter();
+    $("alert-status-summary").textContent = on === null ? "all" : (on.length ? on.map(statusWord).join(", ") : "none");
+  }
+  function fillTriageStatus() {
+    var sel = $("triage-status");
+    clear(sel);
+    SETTABLE.forEach(function (st) { var o = el("option", statusWord(st)); o.value = st; sel.appendChild(o); });
+  }
+  function noteItem(n) {
+    var li = el("li");
+    li.setAttribute("data-testid", "note");
+    li.appendChild(el("div", (n.user || "?") + " \u00b7 " + fmtTime(n.at), "note-head"));
+    li.appendChild(el("div", n.text, "note-text"));
+    return li;
+  }
+  function renderNoteList(ul, notes, none) {
+    clear(ul);
+    (notes || []).forEach(function (n) { ul.appendChild(noteItem(n)); });
+    if (!(notes || []).length) { ul.appendChild(el("li", none, "muted")); }
+  }
+  /* The triage part of the alert panel: status, assignee, notes and history of `a`. */
+  function renderTriage(a) {
+    if (!state.alert || state.alert.id !== a.id) { $("triage-note").value = ""; }
+    state.alert = a;
+    var line = $("alert-triage-line");
+    clear(line);
+    line.appendChild(triageLine(a, true));
+    var decision = a.decision || (SETTABLE.indexOf(a.status) >= 0 ? a.status : "new");
+    $("triage-status").value = SETTABLE.indexOf(decision) >= 0 ? decision : "new";
+    $("triage-assignee").value = a.assignee || "";
+    var notes = Array.isArray(a.notes) ? a.notes : [];
+    $("alert-n-notes").textContent = notes.length ? "(" + notes.length + ")" : "";
+    renderNoteList($("alert-notes"), notes, "No note yet.");
+    var hist = $("alert-history");
+    clear(hist);
+    (a.history || []).forEach(function (h) {
+      var li = el("li", fmtTime(h.at) + " \u00b7 " + (h.user || "?") + ": " + statusWord(h.previous || "new") + " \u2192 " + statusWord(h.status), "");
+      hist.appendChild(li);
+    });
+    if (!(a.history || []).length) { hist.appendChild(el("li", "No status change yet.", "muted")); }
+    var may = session.caseWork && can("triage");
+    ["triage-status", "triage-assignee", "triage-note", "triage-save"].forEach(function (id) { $(id).disabled = !may; });
+    $("triage").hidden = !session.caseWork;
+    $("btn-alert-to-case").hidden = !can("case");
+  }
+  async function saveTriage() {
+    var a = state.alert;
+    if (!a || !a.id) { return; }
+    var body = {};
+    var st = $("triage-status").value;
+    var decision = a.decision || (SETTABLE.indexOf(a.status) >= 0 ? a.status : "new");
+    if (st !== decision) { body.status = st; }
+    var who = $("triage-assignee").value.trim();
+    if (who !== (a.assignee || "")) { body.assignee = who; }
+    var note = $("triage-note").value.trim();
+    if (note) { body.note = note; }
+    if (!Object.keys(body).length) { setStatus("Nothing to save: change the status or the assignee, or write a note.", "error"); return; }
+    setStatus("Saving the triage of " + a.id + "\u2026", "busy");
+    var ans;
+    try { ans = await api("/api/alerts/" + encodeURIComponent(a.id) + "/triage", { method: "POST", body: body }); }
+    catch (err) { showError(err); return; }
+    var got = isObj(ans) && isObj(ans.alert) ? ans.alert : ans;
+    if (!isObj(got) || !Array.isArray(got.notes)) {
+      // the answer names no notes: ask for the alert again
+      try { got = (await api("/api/alerts/" + encodeURIComponent(a.id) + query({ aggregate: "true" }))).alert; }
+      catch (err) { showError(err); return; }
+    }
+    if (state.alert && state.alert.id === a.id) {
+      $("triage-note").value = "";
+      renderTriage(Object.assign({}, a, got));
+    }
+    var said = [];
+    if (body.status) { said.push("status " + statusWord(body.status)); }
+    if (body.assignee !== undefined) { said.push(body.assignee ? "assigned to " + body.assignee : "unassigned"); }
+    if (body.note) { said.push("note added"); }
+    setStatus("Alert " + a.id + ": " + said.join(", "), "");
+    loadAlerts();
+  }
+  $("triage-save").addEventListener("click", saveTriage);
+  $("triage-note").addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); saveTriage(); }
+  });
+  $("btn-alert-to-case").addEventListener("click", function () {
+    var a = state.alert;
+    if (!a) { return; }
+    var ents = (a.entities || []).map(function (e) { return e.label ? e.label + ":" + e.id : String(e.id); });
+    addToCase(ents, [a.id], "alert " + a.id + " and its " + ents.length + " entit" + (ents.length === 1 ? "y" : "ies"));
+  });
+
   function markActiveAlert() {
     document.querySelectorAll("#alert-list li").forEach(function (li) {
       li.classList.toggle("active", li.getAttribute("data-id") === state.alertId);
@@ -1087,8 +1296,9 @@
     $("alert-title").textContent = (a.pattern || "alert") + " \u00b7 score " + Number(a.score || 0).toFixed(2);
     var meta = [a.id];
     if (a.first_date) { meta.push(a.first_date + (a.last_date && a.last_date !== a.first_date ? " \u2013 " + a.last_date : "")); }
-    if (a.status) { meta.push(a.status); }
+    if (a.first_seen) { meta.push("first detected " + String(a.first_seen).slice(0, 10)); }
     $("alert-meta").textContent = shown(meta.filter(Boolean).join(" \u00b7 "));
+    renderTriage(a);
     $("alert-explanation").textContent = shown(a.explanation || "");
     var ul = $("alert-evidence");
     clear(ul);
@@ -1100,6 +1310,7 @@
   $("alert-close").addEventListener("click", function () {
     $("alert-detail").hidden = true;
     state.alertId = null;
+    state.alert = null;
     highlightAlert();
     markActiveAlert();
   });
@@ -1365,13 +1576,14 @@
     body.purpose = $("package-purpose").value.trim();
     body.marking = $("package-marking").value.trim();
     body.redact = $("package-redact").value;
+    body.recipient = $("package-recipient").value.trim();
     setStatus("Making the sharing package\u2026", "busy");
     try {
       var resp = await api("/api/package", { method: "POST", body: body, raw: true });
       var blob = await resp.blob();
       var name = fileNameOf(resp, "graphiff-package.zip");
       download(blob, name);
-      setStatus("Package written: " + name + " (" + body.nodes.length + " nodes, " + body.records.length + " records)", "");
+      setStatus("Package for " + body.recipient + " written: " + name + " (" + body.nodes.length + " nodes, " + body.records.length + " records)", "");
     } catch (err) { showError(err); }
   }
   $("btn-export").addEventListener("click", exportView);
@@ -1382,8 +1594,8 @@
   $("package-cancel").addEventListener("click", function () { $("package-dialog").close(); });
   $("package-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    if (!$("package-purpose").value.trim() || !$("package-marking").value.trim()) {
-      setStatus("A package needs a purpose and a marking.", "error");
+    if (!$("package-purpose").value.trim() || !$("package-marking").value.trim() || !$("package-recipient").value.trim()) {
+      setStatus("A package needs a purpose, a marking and a recipient.", "error");
       return;
     }
     $("package-dialog").close();
@@ -1404,7 +1616,7 @@
   $("btn-fit").addEventListener("click", function () { cy.fit(cy.elements(":visible"), 40); });
   $("btn-clear").addEventListener("click", function () {
     resetCanvas();
-    state.steps = []; state.hidden.clear(); state.pinned.clear(); state.alertId = null;
+    state.steps = []; state.hidden.clear(); state.pinned.clear(); state.alertId = null; state.alert = null;
     $("alert-detail").hidden = true;
     markActiveAlert();
     clearTimeRange(true);
@@ -1437,8 +1649,487 @@
   window.addEventListener("error", function (ev) { setStatus("Error: " + (ev.message || "unknown"), "error"); });
   window.addEventListener("unhandledrejection", function (ev) { showError(ev.reason || "unknown"); });
 
+  // ------------------------------------------------------------------------------ session and sign-in
+  var started = false, lastUser = null, idleTimer = null;
+
+  function setSession(s) {
+    s = s || {};
+    session.user = isObj(s.user) ? s.user : null;
+    session.login_required = !!s.login_required;
+    session.csrf = s.csrf || null;
+    session["case"] = isObj(s["case"]) ? s["case"] : null;
+    session.idle_minutes = Number(s.idle_minutes) || 0;
+    session.rights = Array.isArray(s.rights) ? s.rights.map(String) : null;
+    renderSessionBar();
+    applyRights();
+    touchIdle();
+  }
+  function markingClass(m) {
+    var t = String(m || "").toUpperCase();
+    if (t.indexOf("RED") >= 0) { return "m-red"; }
+    if (t.indexOf("AMBER") >= 0) { return "m-amber"; }
+    if (t.indexOf("GREEN") >= 0) { return "m-green"; }
+    if (t.indexOf("CLEAR") >= 0 || t.indexOf("WHITE") >= 0) { return "m-clear"; }
+    return "m-other";
+  }
+  function markingBadge(m) {
+    var b = el("span", m || "no marking", "marking " + markingClass(m));
+    b.setAttribute("data-testid", "marking");
+    return b;
+  }
+  function renderSessionBar() {
+    var u = session.user;
+    $("sessionbar").hidden = !session.caseWork;
+    $("user-box").hidden = !u;
+    $("user-name").textContent = u ? shown(u.name) : "";
+    $("user-role").textContent = u ? shown(u.role) : "";
+    $("btn-logout").hidden = !u || !!u.local;
+    $("local-note").hidden = !(u && u.local);
+    var b = $("case-banner");
+    clear(b);
+    var c = session["case"];
+    if (!c) {
+      b.className = "none";
+      b.removeAttribute("data-case");
+      b.appendChild(el("span", "No case open: what you do is recorded in the audit log without a stated purpose. " +
+                       "Open or create a case under Cases (left)."));
+    } else {
+      b.className = "open " + markingClass(c.marking);
+      b.setAttribute("data-case", c.id);
+      b.appendChild(el("span", "Case " + c.id, "cb-id"));
+      var name = el("strong", c.name, "cb-name");
+      name.setAttribute("data-testid", "case-banner-name");
+      b.appendChild(name);
+      var purpose = el("span", "Purpose: " + (c.purpose || "\u2014"), "cb-purpose");
+      purpose.setAttribute("data-testid", "case-banner-purpose");
+      b.appendChild(purpose);
+      b.appendChild(markingBadge(c.marking));
+      var leave = el("button", "Leave case");
+      leave.type = "button";
+      leave.setAttribute("data-testid", "btn-leave-case");
+      leave.title = "Work without a case (the audit log then names no purpose)";
+      leave.addEventListener("click", function () { openCase(null); });
+      b.appendChild(leave);
+    }
+    markActiveCase();
+  }
+  /* What the role may do: buttons it may not use are not shown. */
+  function applyRights() {
+    $("btn-package").hidden = !can("package");
+    $("btn-export").hidden = !can("export");
+    $("export-format").hidden = !can("export");
+    $("cases").hidden = !session.caseWork;
+    $("btn-new-case").hidden = !can("case");
+    if (state.caseDoc) { renderCase(state.caseDoc); }
+    if (state.alert) { renderTriage(state.alert); }
+  }
+
+  function touchIdle() {
+    clearTimeout(idleTimer);
+    if (!session.user || session.user.local || !session.idle_minutes) { return; }
+    // a little after the server's own idle limit: the screen no longer shows the data
+    idleTimer = setTimeout(function () { signedOut("idle"); }, session.idle_minutes * 60000 + 5000);
+  }
+
+  function showLogin(note) {
+    ["package-dialog", "case-dialog", "case-package-dialog"].forEach(function (id) { if ($(id).open) { $(id).close(); } });
+    closeMenu(); closeSearch();
+    document.body.classList.add("signed-out");
+    $("login").hidden = false;
+    $("login-note").textContent = note ? shown(note) : "";
+    $("login-note").hidden = !note;
+    $("login-error").hidden = true;
+    $("login-password").value = "";
+    G.signedIn = false;
+    ($("login-name").value ? $("login-password") : $("login-name")).focus();
+  }
+  function hideLogin() {
+    document.body.classList.remove("signed-out");
+    $("login").hidden = true;
+    G.signedIn = true;
+  }
+  function loginError(text) {
+    $("login-error").textContent = shown(text);
+    $("login-error").hidden = false;
+  }
+  /* The session is over: signed out here, ended by the server (401), or idle. The page is
+     hidden behind the sign-in form; after signing out, what it showed is dropped. */
+  function signedOut(reason, message) {
+    if (document.body.classList.contains("signed-out")) { return; }
+    clearTimeout(idleTimer);
+    session.user = null; session.csrf = null; session["case"] = null; session.login_required = true;
+    G.ready = false;
+    var note;
+    if (reason === "logout") { note = "You have signed out."; resetWorkspace(); lastUser = null; }
+    else if (reason === "idle") { note = "Your session ended after " + session.idle_minutes + " minutes without activity: sign in again."; }
+    else { note = "Your session has ended" + (message ? " (" + message + ")" : "") + ": sign in again to go on."; }
+    showLogin(note);
+  }
+  /* Drops everything the page shows (another user signs in, or the user signed out). */
+  function resetWorkspace() {
+    state.caseDoc = null; state.alert = null; state.alertId = null;
+    $("case-detail").hidden = true;
+    clear($("case-list")); $("case-count").textContent = "";
+    clear($("alert-list")); $("alert-count").textContent = "";
+    $("alert-detail").hidden = true;
+    $("search").value = ""; results = []; shownQuery = null; closeSearch();
+    $("triage-note").value = ""; $("case-note").value = "";
+    if (cy) {
+      resetCanvas();
+      state.steps = []; state.hidden.clear(); state.pinned.clear();
+      state.timeline = null;
+      clearTimeRange(true);
+      renderNotes(); updateCounts();
+      resetDetail("Details", "Click a node or a link to see its properties, provenance, aliases and alerts.");
+    }
+    setStatus("", "");
+  }
+
+  $("login-form").addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    var name = $("login-name").value.trim(), password = $("login-password").value;
+    if (!name || !password) { loginError("Give your user name and your password."); return; }
+    $("login-go").disabled = true;
+    $("login-error").hidden = true;
+    var s;
+    try {
+      s = await api("/api/login", { method: "POST", body: { name: name, password: password }, quiet401: true });
+    } catch (err) {
+      $("login-password").value = "";
+      $("login-password").focus();
+      loginError(err.status === 401 || err.status === 403 ? err.message : "Sign-in failed: " + err.message);
+      return;
+    } finally {
+      $("login-go").disabled = false;
+    }
+    $("login-password").value = "";
+    var who = s && s.user ? s.user.name : null;
+    if (lastUser && who !== lastUser) { resetWorkspace(); }
+    lastUser = who;
+    setSession(s);
+    hideLogin();
+    if (!started) { await start(); } else { await resume(); }
+  });
+  $("btn-logout").addEventListener("click", async function () {
+    try { await api("/api/logout", { method: "POST", quiet401: true }); }
+    catch (err) { if (err.status !== 401) { showError(err); return; } }
+    signedOut("logout");
+  });
+
+  // ------------------------------------------------------------------------------ cases
+  var caseSeq = 0;
+  function plural(n, one, many) { return fmtInt(n) + " " + (n === 1 ? one : many); }
+  async function loadCases() {
+    if (!session.caseWork) { return; }
+    var seq = ++caseSeq;
+    var ans;
+    try { ans = await api("/api/cases" + query({ status: $("case-filter").value })); }
+    catch (err) { if (seq === caseSeq) { showError(err); } return; }
+    if (seq !== caseSeq) { return; }
+    var list = $("case-list");
+    clear(list);
+    var cases = ans.cases || [];
+    $("case-count").textContent = String(cases.length);
+    if (!cases.length) {
+      list.appendChild(el("li", $("case-filter").value === "closed" ? "No closed case." : "No case yet.", "none"));
+    }
+    cases.forEach(function (c) {
+      var li = el("li");
+      li.setAttribute("data-testid", "case-item");
+      li.setAttribute("data-id", c.id);
+      li.tabIndex = 0;
+      var head = el("div", null, "cs-head");
+      head.appendChild(el("span", c.id, "cs-id"));
+      head.appendChild(el("span", c.name, "cs-name"));
+      head.appendChild(markingBadge(c.marking));
+      li.appendChild(head);
+      var bits = [];
+      var ne = c.n_entities !== undefined ? Number(c.n_entities) : (c.entities || []).length;
+      var na = c.n_alerts !== undefined ? Number(c.n_alerts) : (c.alerts || []).length;
+      bits.push(plural(ne, "entity", "entities"), plural(na, "alert", "alerts"));
+      if (c.status === "closed") { bits.push("closed"); }
+      if (c.created_by) { bits.push("by " + c.created_by); }
+      li.appendChild(el("div", bits.join(" \u00b7 "), "cs-meta"));
+      if (c.purpose) { li.appendChild(el("div", truncate(c.purpose, 120), "cs-purpose")); }
+      var pick = function () { if (c.status === "closed") { viewClosedCase(c.id); } else { openCase(c.id); } };
+      li.addEventListener("click", pick);
+      li.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { pick(); } });
+      list.appendChild(li);
+    });
+    markActiveCase();
+  }
+  function markActiveCase() {
+    var id = session["case"] ? session["case"].id : null;
+    document.querySelectorAll("#case-list li").forEach(function (li) {
+      li.classList.toggle("active", !!id && li.getAttribute("data-id") === id);
+    });
+  }
+
+  /* Opens the case `id` for this session (null: no case): from now on the audit log names it
+     and its purpose. Its details go to the panel on the right. */
+  async function openCase(id) {
+    var s;
+    try { s = await api("/api/session/case", { method: "PUT", body: { "case": id } }); }
+    catch (err) { showError(err); return false; }
+    setSession(s);
+    if (!id) {
+      state.caseDoc = null;
+      $("case-detail").hidden = true;
+      setStatus("No case open now: what you do is recorded without a stated purpose", "");
+      return true;
+    }
+    if (!(await loadCaseDoc(id))) { return false; }
+    setStatus("Case " + id + " opened: what you do now is recorded under its purpose", "");
+    return true;
+  }
+  /* A closed case cannot be the session's case: it is shown read-only (a supervisor may reopen it). */
+  async function viewClosedCase(id) {
+    if (await loadCaseDoc(id)) { setStatus("Case " + id + " is closed: read-only until a supervisor reopens it", ""); }
+  }
+  async function loadCaseDoc(id) {
+    try { renderCase(await api("/api/cases/" + encodeURIComponent(id))); return true; }
+    catch (err) { showError(err); return false; }
+  }
+  function caseOf(ans) { return isObj(ans) && isObj(ans["case"]) && !ans.id ? ans["case"] : ans; }
+  function renderCase(c) {
+    c = caseOf(c);
+    state.caseDoc = c;
+    var sec = $("case-detail");
+    sec.hidden = false;
+    sec.setAttribute("data-id", c.id);
+    $("case-title").textContent = shown(c.id + " \u00b7 " + (c.name || ""));
+    var open = c.status !== "closed";
+    $("case-state").textContent = open ? "open" : "closed";
+    $("case-state").className = "badge " + (open ? "cs-open" : "cs-closed");
+    var t = $("case-fields");
+    clear(t);
+    kvRow(t, "purpose", c.purpose);
+    kvRow(t, "legal basis", c.legal_basis);
+    kvRow(t, "marking", c.marking);
+    kvRow(t, "opened", [c.created_by, fmtTime(c.created_at)].filter(Boolean).join(", "));
+    if (!open) { kvRow(t, "closed", [c.closed_by, fmtTime(c.closed_at)].filter(Boolean).join(", ")); }
+    var ents = c.entities || [], alerts = c.alerts || [];
+    $("case-n-entities").textContent = "(" + ents.length + ")";
+    $("case-n-alerts").textContent = "(" + alerts.length + ")";
+    var ul = $("case-entities");
+    clear(ul);
+    ents.forEach(function (id) {
+      var n = state.nodes.get(id);
+      var li = el("li");
+      li.appendChild(linkButton(n ? n.label + ": " + truncate(n.caption || keyOf(id), 60) + " (" + keyOf(id) + ")" : id, function () {
+        if (cy.getElementById(id).nonempty()) { focusNode(id); } else { openEntity(id); }
+      }, "case-entity"));
+      li.lastChild.setAttribute("data-id", id);
+      ul.appendChild(li);
+    });
+    if (!ents.length) { ul.appendChild(el("li", "None yet: select nodes and Add selection, or Add alert to case.", "muted")); }
+    var ua = $("case-alerts");
+    clear(ua);
+    alerts.forEach(function (id) {
+      var li = el("li");
+      li.appendChild(linkButton(id, function () { openAlert(id); }, "case-alert"));
+      ua.appendChild(li);
+    });
+    if (!alerts.length) { ua.appendChild(el("li", "None yet.", "muted")); }
+    renderNoteList($("case-notes"), c.notes, "No note yet.");
+    var hist = $("case-history");
+    clear(hist);
+    (c.history || []).forEach(function (h) { hist.appendChild(el("li", fmtTime(h.at) + " \u00b7 " + (h.user || "?") + ": " + (h.action || ""))); });
+    var change = open && can("case");
+    $("btn-case-add").hidden = !change;
+    $("btn-case-layout").hidden = !change;
+    $("case-note-box").hidden = !change;
+    $("btn-case-export").hidden = !can("export");
+    $("case-export-format").hidden = !can("export");
+    $("btn-case-package").hidden = !can("package");
+    $("btn-case-close").hidden = !(open && can("case_close"));
+    $("btn-case-reopen").hidden = !(!open && can("case_close"));
+  }
+  function needCase() {
+    var c = state.caseDoc;
+    if (!c || !session["case"] || session["case"].id !== c.id) {
+      setStatus("Open a case first (Cases, on the left), or create one with New case\u2026", "error");
+      return null;
+    }
+    return c;
+  }
+  async function caseChange(c, path, method, body, said) {
+    var ans;
+    try { ans = await api("/api/cases/" + encodeURIComponent(c.id) + path, { method: method, body: body }); }
+    catch (err) { showError(err); return null; }
+    renderCase(ans);
+    if (said) { setStatus(said, ""); }
+    loadCases();
+    return ans;
+  }
+  async function addToCase(entities, alerts, what) {
+    var c = needCase();
+    if (!c) { return; }
+    if (!entities.length && !alerts.length) {
+      setStatus("Select nodes on the canvas first (click; shift-click or shift-drag for more).", "error");
+      return;
+    }
+    await caseChange(c, "/items", "POST", { entities: entities, alerts: alerts }, "Added " + what + " to case " + c.id);
+  }
+  function addSelection() {
+    var ents = [], alerts = [];
+    cy.nodes(":selected").forEach(function (n) {
+      if (n.data("label") === "Alert") { alerts.push(keyOf(n.id())); } else { ents.push(n.id()); }
+    });
+    var bits = [];
+    if (ents.length) { bits.push(plural(ents.length, "entity", "entities")); }
+    if (alerts.length) { bits.push(plural(alerts.length, "alert", "alerts")); }
+    addToCase(ents, alerts, bits.join(" and "));
+  }
+  function positionOf(p) {
+    if (Array.isArray(p) && p.length >= 2 && isFinite(Number(p[0])) && isFinite(Number(p[1]))) { return { x: Number(p[0]), y: Number(p[1]) }; }
+    if (isObj(p) && isFinite(Number(p.x)) && isFinite(Number(p.y))) { return { x: Number(p.x), y: Number(p.y) }; }
+    return null;
+  }
+  /* Puts the nodes a saved layout places where they were; how many it placed. */
+  function placeSaved(layout) {
+    layout = layout || {};
+    var placed = 0;
+    cy.batch(function () {
+      cy.nodes().forEach(function (n) {
+        var p = positionOf(layout[n.id()]);
+        if (p) { n.unlock(); n.position(p); placed += 1; }
+      });
+    });
+    if (placed) {
+      cy.fit(cy.elements(":visible"), 40);
+      if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(cy.elements(":visible")); }
+    }
+    return placed;
+  }
+  /* Draws the open case: its entities and alerts, where its saved layout put them. */
+  async function showCase() {
+    var c = state.caseDoc;
+    if (!c) { return; }
+    setStatus("Drawing case " + c.id + "\u2026", "busy");
+    var t0 = performance.now(), ans;
+    try { ans = await api("/api/cases/" + encodeURIComponent(c.id) + "/subgraph" + query({ aggregate: filters().aggregate })); }
+    catch (err) { showError(err); return; }
+    var sub = (ans && ans.subgraph) || {};
+    var tData = performance.now();
+    resetCanvas();
+    state.steps = [{ kind: "case", id: c.id }];
+    state.hidden.clear(); state.pinned.clear();
+    clearTimeRange(true);
+    state.alertId = null; state.alert = null;
+    $("alert-detail").hidden = true;
+    markActiveAlert();
+    merge(sub, "case:" + c.id, null);
+    noteLeftOut([sub]);
+    var n = cy.nodes().length, saved = 0;
+    cy.nodes().forEach(function (x) { if (positionOf((c.layout || {})[x.id()])) { saved += 1; } });
+    if (n && saved < n) { runLayout(n <= 12 ? "circle" : undefined); }
+    placeSaved(c.layout);
+    renderNotes();
+    updateCounts();
+    renderCase(c);           // the entities' names are known now
+    await afterDraw(t0, tData);
+    setStatus(n ? "Case " + c.id + " on the canvas: " + plural(n, "node", "nodes") + (saved ? ", " + saved + " where its layout put them" : "")
+                : "Case " + c.id + " holds nothing yet: add the selection or an alert to it", "");
+    scheduleTimeline();
+  }
+  async function saveLayout() {
+    var c = needCase();
+    if (!c) { return; }
+    var layout = {}, n = 0;
+    cy.nodes().forEach(function (node) {
+      if (node.hasClass("hidden")) { return; }
+      var p = node.position();
+      layout[node.id()] = [Math.round(p.x * 10) / 10, Math.round(p.y * 10) / 10];
+      n += 1;
+    });
+    if (!n) { setStatus("Nothing on the canvas: show the case (or build a view) first.", "error"); return; }
+    await caseChange(c, "/layout", "PUT", { layout: layout }, "Layout of " + plural(n, "node", "nodes") + " saved in case " + c.id);
+  }
+  async function addCaseNote() {
+    var c = needCase();
+    if (!c) { return; }
+    var text = $("case-note").value.trim();
+    if (!text) { setStatus("Write the note first.", "error"); return; }
+    if (await caseChange(c, "/notes", "POST", { text: text }, "Note added to case " + c.id)) { $("case-note").value = ""; }
+  }
+  async function exportCase() {
+    var c = state.caseDoc;
+    if (!c) { return; }
+    var fmt = $("case-export-format").value;
+    setStatus("Writing case " + c.id + " as " + fmt + "\u2026", "busy");
+    try {
+      var resp = await api("/api/cases/" + encodeURIComponent(c.id) + "/export", { method: "POST", body: { format: fmt, aggregate: $("filter-aggregate").checked }, raw: true });
+      var blob = await resp.blob();
+      var name = fileNameOf(resp, c.id + "." + fmt);
+      download(blob, name);
+      setStatus("Exported case " + c.id + " as " + name, "");
+    } catch (err) { showError(err); }
+  }
+  async function packageCase() {
+    var c = state.caseDoc;
+    if (!c) { return; }
+    var body = { recipient: $("case-package-recipient").value.trim(), redact: $("case-package-redact").value };
+    setStatus("Making the sharing package of case " + c.id + "\u2026", "busy");
+    try {
+      var resp = await api("/api/cases/" + encodeURIComponent(c.id) + "/package", { method: "POST", body: body, raw: true });
+      var blob = await resp.blob();
+      var name = fileNameOf(resp, c.id + ".zip");
+      download(blob, name);
+      setStatus("Package of case " + c.id + " for " + body.recipient + " written: " + name, "");
+    } catch (err) { showError(err); }
+  }
+  async function createCase() {
+    var body = { name: $("case-name").value.trim(), purpose: $("case-purpose").value.trim(),
+                 legal_basis: $("case-legal").value.trim(), marking: $("case-marking").value.trim() };
+    if (!body.name || !body.purpose || !body.legal_basis || !body.marking) {
+      setStatus("A case needs a name, a purpose, a legal basis and a marking.", "error");
+      return;
+    }
+    $("case-dialog").close();
+    setStatus("Creating the case\u2026", "busy");
+    var c;
+    try { c = caseOf(await api("/api/cases", { method: "POST", body: body })); }
+    catch (err) { showError(err); return; }
+    $("case-name").value = ""; $("case-purpose").value = ""; $("case-legal").value = "";
+    $("case-filter").value = "open";
+    await openCase(c.id);
+    loadCases();
+  }
+
+  $("case-filter").addEventListener("change", loadCases);
+  $("btn-new-case").addEventListener("click", function () { $("case-dialog").showModal(); $("case-name").focus(); });
+  $("case-cancel").addEventListener("click", function () { $("case-dialog").close(); });
+  $("case-form").addEventListener("submit", function (ev) { ev.preventDefault(); createCase(); });
+  $("btn-case-show").addEventListener("click", showCase);
+  $("btn-case-add").addEventListener("click", addSelection);
+  $("btn-case-layout").addEventListener("click", saveLayout);
+  $("btn-case-note").addEventListener("click", addCaseNote);
+  $("case-note").addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); addCaseNote(); }
+  });
+  $("btn-case-export").addEventListener("click", exportCase);
+  $("btn-case-package").addEventListener("click", function () { $("case-package-dialog").showModal(); $("case-package-recipient").focus(); });
+  $("case-package-cancel").addEventListener("click", function () { $("case-package-dialog").close(); });
+  $("case-package-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!$("case-package-recipient").value.trim()) { setStatus("A package names its recipient.", "error"); return; }
+    $("case-package-dialog").close();
+    packageCase();
+  });
+  $("btn-case-close").addEventListener("click", function () {
+    var c = state.caseDoc;
+    if (c) { caseChange(c, "/close", "POST", undefined, "Case " + c.id + " closed (read-only until reopened)"); }
+  });
+  $("btn-case-reopen").addEventListener("click", async function () {
+    var c = state.caseDoc;
+    if (c && await caseChange(c, "/reopen", "POST", undefined, "Case " + c.id + " reopened")) { openCase(c.id); }
+  });
+
   // ------------------------------------------------------------------------------ start
-  async function boot() {
+  /* The page once signed in: styles, canvas, legend, filters, health, alerts and cases. */
+  async function start() {
+    started = true;
     var S;
     try {
       S = await api("/api/styles");
@@ -1463,8 +2154,32 @@
       if (h.version) { bits.push("graphiff " + h.version); }
       $("health").textContent = bits.join(" \u00b7 ");
     } catch (err) { showError(err); }
-    await loadAlerts();
+    await Promise.all([loadAlerts(), loadCases(), session["case"] ? loadCaseDoc(session["case"].id) : null]);
     G.ready = true;
+  }
+  /* Signed in again after the session ended: the same page, asked again. */
+  async function resume() {
+    cy.resize();
+    drawTimeline();
+    await Promise.all([loadAlerts(), loadCases(), session["case"] ? loadCaseDoc(session["case"].id) : null]);
+    if (!session["case"]) { state.caseDoc = null; $("case-detail").hidden = true; }
+    G.ready = true;
+    setStatus("Signed in as " + session.user.name, "");
+  }
+  async function boot() {
+    buildStatusFilter();
+    fillTriageStatus();
+    var s = null;
+    try { s = await api("/api/session", { quiet401: true }); }
+    catch (err) {
+      if (err.status === 404) { session.caseWork = false; }   // a server without case work
+      else { showError(err); }
+    }
+    if (s) { setSession(s); lastUser = s.user ? s.user.name : null; }
+    else { renderSessionBar(); applyRights(); }
+    if (s && s.login_required && !s.user) { showLogin(); return; }
+    G.signedIn = true;
+    await start();
   }
 
   // a few entry points for scripts and benchmarks (the page itself uses the same functions)
@@ -1472,6 +2187,13 @@
   G.expand = function (id) { return expand([id]); };
   G.openAlert = openAlert;
   G.view = function () { return viewPayload(); };
+  G.openCase = openCase;
+  G.showCase = showCase;
+  /* who is signed in, the role's rights and the open case (not the CSRF token) */
+  G.session = function () {
+    return { user: session.user, login_required: session.login_required, "case": session["case"],
+             rights: session.rights, idle_minutes: session.idle_minutes, caseWork: session.caseWork };
+  };
 
   boot();
 })();
