@@ -8,11 +8,13 @@ Two kinds of documents, so a detection run and an analyst never overwrite each o
   ``last_seen``, ``updated_at`` (the last run that found it changed) and ``gone_at`` (the run
   that no longer found it; None while it is found);
 - ``triage`` (written by :func:`set_status`): ``status``, ``assignee``, ``notes``
-  ``[{user, at, text}]`` and ``history`` ``[{at, user, status, previous}]``.
+  ``[{user, at, text}]``, ``history`` ``[{at, user, status, previous}]``, and ``seen_at`` /
+  ``seen_digest``: when the analyst last acted and the digest of the alert they acted on.
 
 Alert ids are stable (:func:`graphiff.alerts.make_alert_id`: the pattern and the entities),
 so the same finding keeps its id, its status and its notes when found again; new evidence
-changes its digest and marks it **updated** until an analyst next acts on it. An alert no
+changes its digest and marks it **updated** until an analyst next acts on it (compared by
+digest, not by time: a run and a note in the same second, or on two machines, cannot hide it). An alert no
 longer found is shown as ``no_longer_detected`` with the date; nothing about it is deleted,
 and found again later it gets its analyst status back.
 """
@@ -129,12 +131,17 @@ def _view(alert: dict[str, Any], doc: dict[str, Any] | None, tri: dict[str, Any]
     status = "no_longer_detected" if (not current or gone) else str(tri.get("status") or "new")
     seen = tri.get("seen_at")
     updated_at = doc.get("updated_at")
+    if updated_at and seen and "seen_digest" in tri:
+        # what the analyst last acted on, by content: no clock (a run and a note in one second, two machines)
+        updated = tri.get("seen_digest") != doc.get("digest")
+    else:
+        updated = bool(updated_at and (not seen or str(updated_at) > str(seen)))
     return {**alert, "status": status, "decision": tri.get("status") or "new",
             "assignee": tri.get("assignee"), "notes": list(tri.get("notes") or []),
             "history": list(tri.get("history") or []), "first_seen": doc.get("first_seen"),
             "last_seen": doc.get("last_seen"),
             "no_longer_detected_at": gone or (None if current else doc.get("last_seen")),
-            "updated": bool(updated_at and (not seen or str(updated_at) > str(seen))), "updated_at": updated_at}
+            "updated": updated, "updated_at": updated_at}
 
 
 def triaged(book: Book, alerts: Sequence[Alert]) -> list[dict[str, Any]]:
@@ -209,6 +216,7 @@ def set_status(book: Book, alert_id: str, *, user: str, status: str | None = Non
     if status is None and text is None and assignee is None:
         raise GraphiffError("nothing to change: give a status, a note or an assignee")
     at = _now()
+    seen_digest = (book.get("alert", alert_id) or {}).get("digest")
 
     def change(old: dict[str, Any] | None) -> dict[str, Any]:
         d = dict(old or {"id": alert_id, "status": "new", "assignee": None, "notes": [], "history": []})
@@ -220,7 +228,7 @@ def set_status(book: Book, alert_id: str, *, user: str, status: str | None = Non
             d["assignee"] = assignee or None
         if text:
             d["notes"] = [*d.get("notes", []), {"user": user, "at": at, "text": text}]
-        d["seen_at"] = at
+        d["seen_at"], d["seen_digest"] = at, seen_digest
         return d
     out = book.update("triage", alert_id, change)
     assert out is not None
