@@ -115,3 +115,27 @@ def test_detect_prints_the_triage_line(tmp_path, world):
     assert f"triage: {n} new, 0 updated, 0 found again, 0 no longer detected" in out
     no_write = json.loads(ok("detect", "cash_structuring", "--store", uri, "--json", "--no-write"))
     assert no_write["triage"] is None
+
+
+def test_new_evidence_in_the_same_second_as_a_note_is_still_flagged(store):
+    """Updated is judged by content: a run whose time equals (or, on another machine's clock, precedes)
+    the analyst's last action still flags the evidence the analyst has not seen."""
+    from graphiff.alerts import Alert
+    from graphiff.casework.triage import reconcile, set_status, triaged_one
+
+    book = store.book()
+
+    def found(n: int) -> Alert:
+        return Alert(pattern="cash_structuring", score=0.5, entities=[{"label": "Person", "id": "P1"}],
+                     explanation=f"{n} reports", evidence={"n": n})
+    reconcile(book, [found(3)], ["cash_structuring"], run_id="r1", at="2026-01-01T10:00:00+00:00")
+    aid = found(3).id
+    seen = set_status(book, aid, user="ann", note="looked")["seen_at"]
+    reconcile(book, [found(4)], ["cash_structuring"], run_id="r2", at="2000-01-01T00:00:00+00:00")  # a slow clock
+    assert triaged_one(book, aid, found(4))["updated"] is True
+    set_status(book, aid, user="ann", status="in_review")
+    assert triaged_one(book, aid, found(4))["updated"] is False
+    reconcile(book, [found(4)], ["cash_structuring"], run_id="r3", at=seen)                       # nothing new
+    assert triaged_one(book, aid, found(4))["updated"] is False
+    reconcile(book, [found(5)], ["cash_structuring"], run_id="r4", at=seen)                       # same second
+    assert triaged_one(book, aid, found(5))["updated"] is True
