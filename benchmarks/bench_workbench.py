@@ -19,6 +19,18 @@ Starts a real ``graphiff serve`` on the store (a subprocess, as an analyst would
 
 The world folder is the one the store was loaded from (``graphiff samples OUT``): its traders,
 carriers and declarations give the queries. Figures go into BENCHMARKS.md by hand.
+
+The cost of the audit log (every request is audited, docs/case-work.md)::
+
+    python benchmarks/bench_workbench.py --store world.duckdb --world world/ --audit-compare --json out.json
+
+starts two servers on the store, side by side: ``graphiff serve`` as shipped, and the same
+``graphiff serve`` with the audit switched off in its process (``--serve-without-audit``: no
+entry built, queued or written -- a baseline only this benchmark can start). It then asks both
+the same searches, 1- and 2-hop neighbourhoods and alert lists, ``--rounds`` times, in turns of
+20 requests whose order alternates, and ``--clients`` concurrent clients for ``--seconds`` each;
+it reports p50/p95 of each server, the p95 ratio (budget: the audit adds at most 10%), and how
+many entries the audited server wrote (one per request but ``/api/health``).
 """
 from __future__ import annotations
 
@@ -52,10 +64,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(store: str, port: int, database: str | None) -> tuple[subprocess.Popen, float, str]:
-    cmd = [*GRAPHIFF, "serve", "--store", store, "--port", str(port)]
+def start_server(store: str, port: int, database: str | None, *, audit: bool = True
+                 ) -> tuple[subprocess.Popen, float, str]:
+    args = ["--store", store, "--port", str(port)]
     if database:
-        cmd += ["--database", database]
+        args += ["--database", database]
+    cmd = [*GRAPHIFF, "serve", *args] if audit else [sys.executable, __file__, "--serve-without-audit", *args]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     assert proc.stdout is not None
@@ -234,7 +248,9 @@ def bench_browser(base: str, world: Path, rng: random.Random, target: int = 300)
 
 
 def bench_concurrent(base: str, world: Path, rng: random.Random, clients: int, seconds: float,
-                     proc: subprocess.Popen) -> dict[str, Any]:
+                     proc: subprocess.Popen, raw: list[float] | None = None) -> dict[str, Any]:
+    """``clients`` clients asking a mix of requests for ``seconds``; every latency is also
+    appended to ``raw`` when given."""
     traders = read_rows(world / "traders.csv", 500, rng)
     requests: list[Callable[[httpx.Client], httpx.Response]] = []
     for t in traders[:200]:
@@ -272,12 +288,170 @@ def bench_concurrent(base: str, world: Path, rng: random.Random, clients: int, s
     while any(t.is_alive() for t in threads):
         peak.append(rss_mb(proc))
         time.sleep(0.5)
+    if raw is not None:
+        raw.extend(lat)
     return {"clients": clients, "seconds": seconds, "requests": len(lat), "errors": len(errors),
             "first_errors": errors[:5], "per_second": round(len(lat) / seconds, 1), **summary(lat),
             "server_rss_peak_mb": round(max(peak), 1)}
 
 
+# =============================================================================================
+# The cost of the audit log
+# =============================================================================================
+
+class _NoAudit:
+    """An audit writer that writes nothing (the baseline server only)."""
+
+    def write(self, entry: Any, *, wait: bool = False, timeout: float = 60.0) -> None:
+        return None
+
+    def flush(self, timeout: float = 60.0) -> None:
+        return None
+
+    def close(self, timeout: float = 60.0) -> None:
+        return None
+
+
+def serve_without_audit(args: list[str]) -> None:
+    """``graphiff serve ARGS`` in this process with the audit switched off: requests build no
+    entry (``Caller.log`` does nothing) and no writer thread runs. Everything else -- sign-in,
+    the triage merge, the socket -- is the shipped server's."""
+    import graphiff.workbench as wb
+    from graphiff.cli import main as graphiff_main
+    from graphiff.workbench.auth import Caller
+
+    real = wb.create_app
+
+    def create_app(*a: Any, **k: Any) -> Any:
+        app = real(*a, **k)
+        app.state.auth.audit.close()
+        app.state.auth.audit = _NoAudit()
+        return app
+
+    wb.create_app = create_app  # type: ignore[assignment]
+    Caller.log = lambda self, *a, **k: None  # type: ignore[method-assign]
+    sys.argv = ["graphiff", "serve", *args]
+    graphiff_main()
+
+
+def audit_entries(store: str, database: str | None) -> int:
+    """How many entries the store's audit log holds."""
+    from graphiff.casework.audit import CHAIN
+    from graphiff.stores import open_book
+
+    with open_book(store, database=database) as book:
+        got = book.entries(CHAIN)
+        return int(got[-1]["seq"]) if got else 0
+
+
+def compare_plan(world: Path, rng: random.Random, n: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """The requests both servers are asked, in order: ``(kind, path, params)``."""
+    plan: list[tuple[str, str, dict[str, Any]]] = []
+    for t in read_rows(world / "traders.csv", n, rng):
+        plan.append(("search", "/api/search", {"q": misspell(t["name"], rng), "limit": 10}))
+    for d in read_rows(world / "declarations.csv", max(10, n // 4), rng):
+        plan.append(("search", "/api/search", {"q": d["declaration_id"], "limit": 10}))
+    seeds = [f"Trader:{r['trader_id']}" for r in read_rows(world / "traders.csv", max(20, n // 3), rng)]
+    seeds += [f"Carrier:{r['carrier_id']}" for r in read_rows(world / "carriers.csv", max(5, n // 15), rng)]
+    for s in seeds:
+        plan.append(("neighbourhood 1 hop", "/api/neighbourhood", {"id": s, "hops": 1, "limit": 500}))
+        plan.append(("neighbourhood 2 hops", "/api/neighbourhood", {"id": s, "hops": 2, "limit": 500}))
+    for i in range(60):
+        plan.append(("alert list", "/api/alerts", [{"limit": 100}, {"limit": 100, "sort": "date"},
+                                                  {"limit": 100, "min_score": 0.5}][i % 3]))
+    rng.shuffle(plan)
+    return plan
+
+
+def run_plan(client: httpx.Client, base: str, plan: list[tuple[str, str, dict[str, Any]]]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for kind, path, params in plan:
+        t = time.perf_counter()
+        r = client.get(base + path, params=params)
+        ms = (time.perf_counter() - t) * 1000
+        if r.status_code not in (200, 404):     # a misspelt name may find nothing; an id always exists
+            raise SystemExit(f"{path} {params}: HTTP {r.status_code} {r.text[:200]}")
+        out.setdefault(kind, []).append(ms)
+    return out
+
+
+#: Requests asked of one server before the other's turn (the audit comparison), and the pause after each
+#: turn: longer than the audit writer's linger, so its batch is not written while the other server answers.
+BLOCK = 20
+PAUSE = 0.6
+
+
+def bench_audit_compare(a: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
+    """Both servers, the same requests, in turns of :data:`BLOCK` requests whose order alternates
+    (so that the machine's other load falls on both alike); p50/p95 per kind and their ratio."""
+    plan = compare_plan(a.world, rng, a.queries)
+    before = audit_entries(a.store, a.database)
+    servers: dict[str, tuple[subprocess.Popen, float, str]] = {}
+    res: dict[str, Any] = {"requests_per_round": len(plan), "rounds": a.rounds}
+    try:
+        for name, audit in (("audited", True), ("baseline", False)):
+            servers[name] = start_server(a.store, free_port(), a.database, audit=audit)
+            res[f"startup_s_{name}"] = round(servers[name][1], 1)
+        lat: dict[str, dict[str, list[float]]] = {"audited": {}, "baseline": {}}
+        clients = {name: httpx.Client(timeout=120) for name in servers}
+        try:
+            for name, (_, _, base) in servers.items():      # warm up: first searches, first alert list
+                run_plan(clients[name], base, plan[:20])
+            asked = 20
+            blocks = [plan[i:i + BLOCK] for i in range(0, len(plan), BLOCK)]
+            for r in range(a.rounds):
+                for b, block in enumerate(blocks):
+                    order = ["audited", "baseline"] if (r + b) % 2 == 0 else ["baseline", "audited"]
+                    for name in order:
+                        for kind, ms in run_plan(clients[name], servers[name][2], block).items():
+                            lat[name].setdefault(kind, []).extend(ms)
+                        time.sleep(PAUSE)      # the audited server's last batch is written before the other's turn
+                asked += len(plan)
+                print(json.dumps({"round": r + 1, "done": True}), flush=True)
+        finally:
+            for c in clients.values():
+                c.close()
+        kinds = sorted(lat["audited"])
+        res["sequential"] = {k: {"audited": summary(lat["audited"][k]), "baseline": summary(lat["baseline"][k]),
+                                 "p95_ratio": round(pct(lat["audited"][k], 95) / pct(lat["baseline"][k], 95), 3)}
+                             for k in kinds}
+        every = {n: [x for v in lat[n].values() for x in v] for n in lat}
+        res["sequential"]["all"] = {"audited": summary(every["audited"]), "baseline": summary(every["baseline"]),
+                                    "p95_ratio": round(pct(every["audited"], 95) / pct(every["baseline"], 95), 3)}
+        if a.seconds > 0:       # four turns of seconds/2, alternating: baseline, audited, audited, baseline
+            raw: dict[str, list[float]] = {"audited": [], "baseline": []}
+            counts = {"audited": 0, "baseline": 0}
+            errors = {"audited": 0, "baseline": 0}
+            for name in ("baseline", "audited", "audited", "baseline"):
+                proc, _, base = servers[name]
+                got = bench_concurrent(base, a.world, random.Random(a.seed), a.clients, a.seconds / 2, proc,
+                                       raw[name])
+                counts[name] += got["requests"]
+                errors[name] += got["errors"]
+            res["concurrent"] = {name: {"clients": a.clients, "seconds": a.seconds, "requests": counts[name],
+                                        "errors": errors[name], "per_second": round(counts[name] / a.seconds, 1),
+                                        **summary(raw[name])} for name in raw}
+            c = res["concurrent"]
+            c["p95_ratio"] = round(c["audited"]["p95_ms"] / c["baseline"]["p95_ms"], 3)
+            c["throughput_ratio"] = round(c["audited"]["per_second"] / c["baseline"]["per_second"], 3)
+            asked += c["audited"]["requests"]
+        time.sleep(1.0)                                     # the writer's last batch
+        res["audit_entries_written"] = audit_entries(a.store, a.database) - before
+        res["audited_requests"] = asked
+    finally:
+        for proc, _, _ in servers.values():
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return res
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve-without-audit":
+        serve_without_audit(sys.argv[2:])
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", required=True, help="embedded store file or bolt:// URI")
     ap.add_argument("--database", default=None)
@@ -288,8 +462,21 @@ def main() -> None:
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--audit-compare", action="store_true",
+                    help="compare the p95 of a server that audits every request with one that does not")
+    ap.add_argument("--rounds", type=int, default=4, help="rounds of the audit comparison")
     a = ap.parse_args()
     rng = random.Random(a.seed)
+    if a.audit_compare:
+        out = {"store": "neo4j" if a.store.startswith(("bolt", "neo4j")) else "embedded",
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                          f"{round(psutil.virtual_memory().total / 2**30)} GB",
+               "audit_compare": bench_audit_compare(a, rng)}
+        text = json.dumps(out, indent=2, default=str)
+        print(text)
+        if a.json:
+            a.json.write_text(text + "\n", encoding="utf-8")
+        return
     proc, startup, base = start_server(a.store, free_port(), a.database)
     res: dict[str, Any] = {"store": "neo4j" if a.store.startswith(("bolt", "neo4j")) else "embedded",
                            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "

@@ -2,7 +2,9 @@
 
 Reads (searches, views, lists) must never wait for the log: the Neo4j case book costs about
 10 ms a transaction. So every entry goes into one queue, and one thread writes what has
-gathered through :func:`graphiff.casework.audit.record_many`, many entries per transaction.
+gathered through :func:`graphiff.casework.audit.record_many`, many entries per transaction:
+after the first entry of a batch it lingers (``linger``, half a second) for more, unless a
+request waits for its entry, which is written at once with whatever has gathered.
 Requests that change something, export or package data, sign in or out wait until their own
 entry is written (:meth:`AuditWriter.write` with ``wait=True``) and fail with
 :class:`AuditFailed` (a 500 naming the reason) when it cannot be: nothing leaves the server,
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Mapping
@@ -26,12 +29,14 @@ from graphiff.casework.audit import record_many
 from graphiff.errors import GraphiffError, StoreError
 from graphiff.stores.book import Book
 
-__all__ = ["AuditFailed", "AuditWriter", "MAX_BATCH"]
+__all__ = ["AuditFailed", "AuditWriter", "LINGER", "MAX_BATCH"]
 
 log = logging.getLogger("graphiff.workbench")
 
 #: The most entries written in one transaction.
 MAX_BATCH = 1000
+#: How long the writer waits for more entries after the first of a batch, when nobody waits (seconds).
+LINGER = 0.5
 
 _Item = tuple[dict[str, Any] | None, "Future[None] | None"]
 
@@ -49,13 +54,16 @@ class AuditWriter:
         The store's case book (thread-safe; the writer shares it with the request threads).
     max_batch : int
         The most entries per transaction.
+    linger : float
+        Seconds to gather more entries after the first of a batch when no request waits.
 
     ``written`` and ``failed`` count the entries written and lost since start.
     """
 
-    def __init__(self, book: Book, *, max_batch: int = MAX_BATCH):
+    def __init__(self, book: Book, *, max_batch: int = MAX_BATCH, linger: float = LINGER):
         self.book = book
         self.max_batch = int(max_batch)
+        self.linger = float(linger)
         self.written = 0
         self.failed = 0
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
@@ -112,15 +120,27 @@ class AuditWriter:
         self._thread.join(timeout)
 
     # ---- the thread ---------------------------------------------------------------------------
+    def _gather(self) -> list[_Item]:
+        """The next batch: the first item, then more until ``linger`` has passed, the batch is
+        full, or an item somebody waits for (an entry, a flush, the stop) came -- then only
+        what is already queued."""
+        first = self._queue.get()
+        items = [first]
+        urgent = first[1] is not None or first[0] is None
+        deadline = time.monotonic() + self.linger
+        while len(items) < self.max_batch:
+            left = 0.0 if urgent else deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            items.append(item)
+            urgent = urgent or item[1] is not None or item[0] is None
+        return items
+
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
-            items = [first]
-            while len(items) < self.max_batch:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            items = self._gather()
             stop = any(e is None and f is None for e, f in items)
             self._write([(e, f) for e, f in items if e is not None])
             for e, f in items:

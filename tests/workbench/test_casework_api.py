@@ -640,3 +640,35 @@ def test_open_book_is_the_apps(cw):
     """The app writes the case book of its own store (the CLI's `graphiff audit` reads it)."""
     with open_book(cw.uri) as other:
         assert {d["id"] for d in other.docs("user")} == set(USERS)
+
+
+class _CountingBook(_BrokenBook):
+    def __init__(self, real: Book):
+        super().__init__(real, broken=False)
+        self.appends = 0
+
+    def append(self, chain, build):
+        self.appends += 1
+        return super().append(chain, build)
+
+
+def test_the_writer_batches_and_writes_everything_on_close():
+    from graphiff.stores.book_sqlite import SqliteBook
+
+    real = SqliteBook(":memory:")
+    book = _CountingBook(real)
+    w = AuditWriter(book, linger=0.2)
+    for i in range(300):
+        w.write(audit.entry(user="ann", action="search", ids=[f"Trader:T{i}"]))
+    w.write(audit.entry(user="ann", action="status", ids=["a:1"]), wait=True)      # written at once
+    assert book.appends <= 3 and len(real.entries(audit.CHAIN)) == 301
+    for i in range(50):
+        w.write(audit.entry(user="ann", action="view_entity", ids=[f"Trader:T{i}"]))
+    w.close()                                                                     # queued entries are written
+    got = real.entries(audit.CHAIN)
+    assert len(got) == 351 and [e["seq"] for e in got] == list(range(1, 352))
+    assert [e["action"] for e in got[299:302]] == ["search", "status", "view_entity"]
+    assert audit.verify(real).ok and w.written == 351 and w.failed == 0
+    with pytest.raises(StoreError, match="closed"):
+        w.write(audit.entry(user="ann", action="status"), wait=True)
+    real.close()
