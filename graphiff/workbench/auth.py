@@ -199,6 +199,7 @@ class Auth:
         self.sessions = Sessions(self.idle_minutes * 60.0)
         self.users_check_seconds = USERS_CHECK_SECONDS
         self._users: tuple[float, bool] | None = None
+        self._roles: dict[str, tuple[float, str | None]] = {}
         self._users_lock = threading.Lock()
 
     # ---- the mode ----------------------------------------------------------------------------
@@ -225,20 +226,48 @@ class Auth:
     # ---- identifying a request -------------------------------------------------------------
     def session_of(self, request: Request) -> Session | None:
         """The live session of the request's cookie (its idle time restarted), or None. A
-        session ended by idling is audited as a logout and raises :class:`LoginRequired`; a
-        local user's session is dropped once users exist."""
+        session ended by idling is audited as a logout and raises :class:`LoginRequired` (the
+        local user's: None, it reads on); a local user's session is dropped once users exist, a
+        removed user's at once; a changed role applies to the session."""
         sid = request.cookies.get(COOKIE)
         if not sid:
             return None
         s, ended = self.sessions.touch(sid)
         if ended is not None:
             self.log_idle(ended)
+            if ended.user.local and self.local_mode():
+                return None                  # the local user reads on; a change needs a new session
             raise LoginRequired(f"the session ended after {self.idle_minutes} minutes without a request: "
                                 "sign in again")
-        if s is not None and s.user.local and not self.local_mode():
+        if s is None:
+            return None
+        if s.user.local:
+            if not self.local_mode():
+                self.sessions.drop(s.id)
+                raise LoginRequired("users are configured now: sign in")
+            return s
+        role = self.role_of(s.user.name)
+        if role is None:
             self.sessions.drop(s.id)
-            raise LoginRequired("users are configured now: sign in")
+            raise LoginRequired(f"the user {s.user.name!r} no longer exists")
+        if role != s.user.role:
+            s.user = User(name=s.user.name, role=role)
         return s
+
+    def role_of(self, name: str) -> str | None:
+        """The role user ``name`` has now (None: removed), read at most every
+        :data:`USERS_CHECK_SECONDS`: a role changed or a user removed takes effect in the
+        sessions already signed in."""
+        now = time.monotonic()
+        with self._users_lock:
+            cached = self._roles.get(name)
+        if cached is not None and now - cached[0] < self.users_check_seconds:
+            return cached[1]
+        doc = self.book.get("user", name)
+        role = str(doc["role"]) if doc is not None else None
+        with self._users_lock:
+            self._roles[name] = (now, role)
+        return role
 
     def end_idle(self) -> None:
         """End every session idle beyond the timeout (each audited as a logout)."""

@@ -325,6 +325,37 @@ def test_idle_timeout(cw, wb_facts):
     assert ends and ends[-1]["user"] == "ann" and "idle" in ends[-1]["detail"]["reason"]
 
 
+def test_a_changed_role_or_a_removed_user_applies_to_live_sessions(cw):
+    from graphiff.casework.users import set_role
+
+    with _as(cw.app, "ann") as c:
+        _error(c.get("/api/audit"), 403)
+        set_role(cw.book, "ann", "supervisor")           # `graphiff users role ann supervisor` meanwhile
+        assert _ok(c.get("/api/audit", params={"limit": 1}))["entries"]
+        assert _ok(c.get("/api/session"))["user"]["role"] == "supervisor"
+        remove_user(cw.book, "ann")                      # `graphiff users remove ann`
+        assert "no longer exists" in _error(c.get("/api/cases"), 401)
+        assert _ok(c.get("/api/session"))["user"] is None
+
+
+def test_the_local_user_reads_on_after_idling(wb_app, wb_facts):
+    sessions = wb_app.state.auth.sessions
+    real = sessions.clock
+    shift = [0.0]
+    sessions.clock = lambda: real() + shift[0]
+    try:
+        with _client(wb_app) as c:
+            csrf = _ok(c.get("/api/session"))["csrf"]
+            shift[0] += 31 * 60
+            assert _ok(c.get("/api/search", params={"q": wb_facts["misspelt"]}))["results"]
+            assert "CSRF" in _error(c.post("/api/timeline", json={"ids": []}, headers={"X-CSRF-Token": csrf}), 403)
+            fresh = _ok(c.get("/api/session"))
+            assert fresh["user"]["local"] and fresh["csrf"] != csrf
+            assert _ok(c.post("/api/timeline", json={"ids": []}, headers={"X-CSRF-Token": fresh["csrf"]}))
+    finally:
+        sessions.clock = real
+
+
 # ------------------------------------------------------------------------------- triage
 def test_triage_through_the_api(cw, wb_facts):
     aid = wb_facts["cycle_alert"]
