@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
+import socket
 import sqlite3
+import ssl
+import subprocess
+import sys
 import time
+import urllib.request
 import xml.etree.ElementTree as ET
 import zipfile
 from contextlib import contextmanager
@@ -665,6 +671,35 @@ def test_serve_beyond_this_machine_needs_users(tmp_path, cw):
         with pytest.raises(GraphiffError, match="graphiff users add"):
             check_host("0.0.0.0", cw.uri)
         assert check_host("127.0.0.1", cw.uri) is False
+
+
+def test_serve_over_tls(wb_store, tmp_path):
+    """`graphiff serve --tls-cert --tls-key` answers https, prints an https address, and its
+    session cookie is Secure; with no users it says it runs as the single local user."""
+    if wb_store.startswith("bolt") or not shutil.which("openssl"):
+        pytest.skip("once, on the embedded store, with openssl to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    store = _copy(wb_store, tmp_path / "tls")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "graphiff.cli", "serve", "--store", store, "--port", str(port),
+                             "--tls-cert", str(cert), "--tls-key", str(key)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == f"graphiff workbench at https://127.0.0.1:{port}/"
+        assert "single local user" in proc.stdout.readline()
+        ctx = ssl.create_default_context(cafile=str(cert))
+        ctx.check_hostname = False
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/api/session", context=ctx, timeout=60) as r:
+            cookie = r.headers["Set-Cookie"]
+            assert r.status == 200 and "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_open_book_is_the_apps(cw):
