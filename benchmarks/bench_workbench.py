@@ -28,7 +28,7 @@ starts two servers on the store, side by side: ``graphiff serve`` as shipped, an
 ``graphiff serve`` with the audit switched off in its process (``--serve-without-audit``: no
 entry built, queued or written -- a baseline only this benchmark can start). It then asks both
 the same searches, 1- and 2-hop neighbourhoods and alert lists, ``--rounds`` times, in turns of
-20 requests whose order alternates, and ``--clients`` concurrent clients for ``--seconds`` each;
+200 requests whose order alternates, and ``--clients`` concurrent clients for ``--seconds`` each;
 it reports p50/p95 of each server, the p95 ratio (budget: the audit adds at most 10%), and how
 many entries the audited server wrote (one per request but ``/api/health``).
 """
@@ -356,7 +356,7 @@ def compare_plan(world: Path, rng: random.Random, n: int) -> list[tuple[str, str
     for s in seeds:
         plan.append(("neighbourhood 1 hop", "/api/neighbourhood", {"id": s, "hops": 1, "limit": 500}))
         plan.append(("neighbourhood 2 hops", "/api/neighbourhood", {"id": s, "hops": 2, "limit": 500}))
-    for i in range(60):
+    for i in range(180):
         plan.append(("alert list", "/api/alerts", [{"limit": 100}, {"limit": 100, "sort": "date"},
                                                   {"limit": 100, "min_score": 0.5}][i % 3]))
     rng.shuffle(plan)
@@ -375,10 +375,12 @@ def run_plan(client: httpx.Client, base: str, plan: list[tuple[str, str, dict[st
     return out
 
 
-#: Requests asked of one server before the other's turn (the audit comparison), and the pause after each
-#: turn: longer than the audit writer's linger, so its batch is not written while the other server answers.
-BLOCK = 20
-PAUSE = 0.6
+#: Requests asked of one server before the other's turn (the audit comparison: several seconds, so
+#: that the audited server writes its batches within its turns as it does in steady use), and the
+#: pause after the audited server's turn: longer than the audit writer's linger, so that its last
+#: batch is not written while the other server answers.
+BLOCK = 200
+PAUSE = 1.1
 
 
 def bench_audit_compare(a: argparse.Namespace, rng: random.Random) -> dict[str, Any]:
@@ -405,7 +407,8 @@ def bench_audit_compare(a: argparse.Namespace, rng: random.Random) -> dict[str, 
                     for name in order:
                         for kind, ms in run_plan(clients[name], servers[name][2], block).items():
                             lat[name].setdefault(kind, []).extend(ms)
-                        time.sleep(PAUSE)      # the audited server's last batch is written before the other's turn
+                        if name == "audited":
+                            time.sleep(PAUSE)      # its last batch is written before the other's turn
                 asked += len(plan)
                 print(json.dumps({"round": r + 1, "done": True}), flush=True)
         finally:
@@ -426,6 +429,7 @@ def bench_audit_compare(a: argparse.Namespace, rng: random.Random) -> dict[str, 
                 proc, _, base = servers[name]
                 got = bench_concurrent(base, a.world, random.Random(a.seed), a.clients, a.seconds / 2, proc,
                                        raw[name])
+                time.sleep(PAUSE)
                 counts[name] += got["requests"]
                 errors[name] += got["errors"]
             res["concurrent"] = {name: {"clients": a.clients, "seconds": a.seconds, "requests": counts[name],

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from graphiff.alerts import Alert
 from graphiff.errors import GraphiffError, NotFound
@@ -144,9 +144,11 @@ def _view(alert: dict[str, Any], doc: dict[str, Any] | None, tri: dict[str, Any]
             "updated": updated, "updated_at": updated_at}
 
 
-def triaged(book: Book, alerts: Sequence[Alert]) -> list[dict[str, Any]]:
+def triaged(book: Book, alerts: Sequence[Alert], *,
+            as_dicts: Mapping[str, Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Every alert with its triage: the alerts the store holds now (``alerts``), then those
-    the book remembers that are no longer detected.
+    the book remembers that are no longer detected. ``as_dicts`` (alert id -> the alert's dict,
+    e.g. the workbench's, which holds them already) spares :meth:`Alert.to_dict`, a deep copy.
 
     Each item is the alert's dict (:meth:`Alert.to_dict`) plus ``status`` (one of
     :data:`STATUSES`), ``decision`` (the analyst's last status), ``assignee``, ``notes``,
@@ -160,7 +162,8 @@ def triaged(book: Book, alerts: Sequence[Alert]) -> list[dict[str, Any]]:
     now = set()
     for a in alerts:
         now.add(a.id)
-        out.append(_view(a.to_dict(), docs.get(a.id), tri.get(a.id), True))
+        given = as_dicts.get(a.id) if as_dicts is not None else None
+        out.append(_view(dict(given) if given is not None else a.to_dict(), docs.get(a.id), tri.get(a.id), True))
     for aid, d in docs.items():
         if aid not in now and isinstance(d.get("alert"), dict):
             out.append(_view(d["alert"], d, tri.get(aid), False))

@@ -3,8 +3,11 @@
 Reads (searches, views, lists) must never wait for the log: the Neo4j case book costs about
 10 ms a transaction. So every entry goes into one queue, and one thread writes what has
 gathered through :func:`graphiff.casework.audit.record_many`, many entries per transaction:
-after the first entry of a batch it lingers (``linger``, half a second) for more, unless a
-request waits for its entry, which is written at once with whatever has gathered.
+after the first entry of a batch it lingers (``linger``, a second) for more, unless a
+request waits for its entry, which is written at once with whatever has gathered. (Each
+transaction also costs the database CPU: on Neo4j one a second instead of one a request keeps
+the audit of a busy workbench within a few percent of its latency.) Entries of reads are thus
+written within a second; a server killed outright loses at most that second of them.
 Requests that change something, export or package data, sign in or out wait until their own
 entry is written (:meth:`AuditWriter.write` with ``wait=True``) and fail with
 :class:`AuditFailed` (a 500 naming the reason) when it cannot be: nothing leaves the server,
@@ -36,7 +39,7 @@ log = logging.getLogger("graphiff.workbench")
 #: The most entries written in one transaction.
 MAX_BATCH = 1000
 #: How long the writer waits for more entries after the first of a batch, when nobody waits (seconds).
-LINGER = 0.5
+LINGER = 1.0
 
 _Item = tuple[dict[str, Any] | None, "Future[None] | None"]
 

@@ -3,10 +3,13 @@ the case book (:mod:`graphiff.casework.triage`), and the alerts the book remembe
 store no longer holds.
 
 The snapshot is read once; triage changes at any time (this server, ``graphiff alerts set``,
-``graphiff detect``). :class:`TriageView` keeps the merged list and reads the book again when
-this server changed the triage (:meth:`TriageView.invalidate`: the next list waits for the new
-reading), when the snapshot was replaced, and otherwise at most every ``max_age`` seconds (in
-the background: the list keeps answering from the previous reading meanwhile).
+``graphiff detect``). :class:`TriageView` keeps the merged list and merges again when this
+server changed the triage (:meth:`TriageView.invalidate`: the next list waits for it), when the
+snapshot was replaced, and when a look at the book in the background -- at most every
+``max_age`` seconds, while lists are asked for -- finds the triage documents changed (reading
+them is cheap: only alerts an analyst touched have one), or ``full_age`` seconds have passed
+(what ``detect`` remembers of the alerts). The list keeps answering from the previous merge
+meanwhile.
 """
 from __future__ import annotations
 
@@ -81,15 +84,20 @@ class TriageView:
     book : Book
         The store's case book.
     max_age : float
-        Seconds after which the book is read again (in the background).
+        Seconds after which the triage documents are looked at again (in the background).
+    full_age : float
+        Seconds after which everything is merged again even when no triage document changed.
     """
 
-    def __init__(self, book: Book, *, max_age: float = 2.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, book: Book, *, max_age: float = 2.0, full_age: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic):
         self.book = book
         self.max_age = float(max_age)
+        self.full_age = float(full_age)
         self.clock = clock
         self._lock = threading.Lock()
-        self._state: tuple[tuple[int, str], float, Triaged] | None = None     # (snapshot key, read at, reading)
+        self._state: _State | None = None
+        self._checked = 0.0
         self._dirty = True
         self._refreshing = False
 
@@ -98,40 +106,63 @@ class TriageView:
         self._dirty = True
 
     def get(self, snap: Snapshot) -> Triaged:
-        """The merged list for ``snap``. Cost: a list look-up; two reads of the book and one
-        merge (linear in the alerts) when the snapshot changed or the triage was changed here."""
+        """The merged list for ``snap``. Cost: a list look-up; a merge (two reads of the book,
+        linear in the alerts) when the snapshot changed or the triage was changed here."""
         state = self._state
-        if state is None or self._dirty or state[0] != _key(snap):
+        if state is None or self._dirty or state.key != _key(snap):
             with self._lock:
                 state = self._state
-                if state is None or self._dirty or state[0] != _key(snap):
+                if state is None or self._dirty or state.key != _key(snap):
                     self._dirty = False
-                    state = (_key(snap), self.clock(), self._read(snap))
+                    state = self._merge(snap)
                     self._state = state
-            return state[2]
-        if self.clock() - state[1] >= self.max_age and not self._refreshing:
+                    self._checked = state.at
+            return state.reading
+        if self.clock() - self._checked >= self.max_age and not self._refreshing:
             self._refreshing = True
+            self._checked = self.clock()
             threading.Thread(target=self._refresh, args=(snap,), name="graphiff-triage", daemon=True).start()
-        return state[2]
+        return state.reading
 
     def _refresh(self, snap: Snapshot) -> None:
         try:
-            started = self.clock()
-            got = self._read(snap)
+            state = self._state
+            if state is None or state.key != _key(snap):
+                return
+            if self.clock() - state.at < self.full_age and self.book.docs("triage") == state.triage:
+                return                                            # nothing changed: no merge
+            got = self._merge(snap)
             with self._lock:
                 current = self._state
-                if current is not None and current[0] == _key(snap) and current[1] <= started and not self._dirty:
-                    self._state = (_key(snap), started, got)
+                if current is not None and current.key == got.key and current.at <= got.at and not self._dirty:
+                    self._state = got
         except GraphiffError as exc:
             log.warning("reading the alerts' triage failed, keeping the last reading: %s", exc)
         finally:
             self._refreshing = False
 
-    def _read(self, snap: Snapshot) -> Triaged:
+    def _merge(self, snap: Snapshot) -> _State:
+        at = self.clock()
+        triage = self.book.docs("triage")
         items = []
         patterns: dict[str, int] = {}
-        for t in triaged(self.book, list(snap.alerts.alerts.values())):
-            item = list_item(t, alert_dates(snap, t))
+        known = {str(a["id"]): a for a in snap.alerts.items}
+        for t in triaged(self.book, list(snap.alerts.alerts.values()), as_dicts=known):
+            current = known.get(str(t["id"]))
+            dates = (current["first_date"], current["last_date"]) if current is not None else alert_dates(snap, t)
+            item = list_item(t, dates)
             items.append(item)
             patterns[str(item["pattern"])] = patterns.get(str(item["pattern"]), 0) + 1
-        return Triaged(items=items, by_id={str(i["id"]): i for i in items}, patterns=dict(sorted(patterns.items())))
+        reading = Triaged(items=items, by_id={str(i["id"]): i for i in items},
+                          patterns=dict(sorted(patterns.items())))
+        return _State(key=_key(snap), at=at, triage=triage, reading=reading)
+
+
+@dataclass
+class _State:
+    """A merge: for which snapshot, when, from which triage documents."""
+
+    key: tuple[int, str]
+    at: float
+    triage: list[dict[str, Any]]
+    reading: Triaged

@@ -401,6 +401,26 @@ def test_triage_through_the_api(cw, wb_facts):
     assert all(e["ids"] == [aid] and "asked the bank" not in str(e) for e in changes)
 
 
+def test_triage_made_elsewhere_shows_up(cw, wb_facts):
+    """A status set outside this server (`graphiff alerts set`) is in the list within the
+    view's max_age, without a restart."""
+    from graphiff.casework.triage import set_status
+
+    aid, view = wb_facts["cycle_alert"], cw.app.state.triage
+    with _as(cw.app, "ann") as c:
+        assert aid not in _alert_ids(c, status="escalated")
+        set_status(cw.book, aid, user="bob", status="escalated", note="from the command line")
+        old, view.max_age = view.max_age, 0.05
+        try:
+            deadline = time.monotonic() + 20
+            while aid not in _alert_ids(c, status="escalated"):
+                assert time.monotonic() < deadline, "the change made elsewhere never showed"
+                time.sleep(0.1)
+        finally:
+            view.max_age = old
+        assert _ok(c.get(f"/api/alerts/{aid}"))["alert"]["notes"][0]["user"] == "bob"
+
+
 def test_an_alert_no_longer_detected_is_listed_and_opens(cw, wb_facts):
     """An alert the store no longer holds (the last detect run did not find it) is listed with
     what the case book remembers and opens with its remembered content and what the store
