@@ -14,7 +14,9 @@ Documents: kind ``user`` (``id`` = the name) and kind ``token`` (``id`` = the to
 """
 from __future__ import annotations
 
+import getpass
 import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -28,7 +30,8 @@ from graphiff.errors import AccessDenied, GraphiffError, LoginRequired, NotFound
 from graphiff.stores.book import Book
 
 __all__ = ["ROLES", "RIGHTS", "MAX_FAILURES", "LOCK_MINUTES", "MIN_PASSWORD", "User", "add_user", "allowed",
-           "authenticate", "create_token", "has_users", "list_tokens", "list_users", "local_user", "remove_user",
+           "authenticate", "create_token", "has_users", "list_tokens", "list_users", "local_user", "os_user_name",
+           "remove_user",
            "require", "revoke_token", "set_password", "set_role", "token_user"]
 
 ROLES = ("analyst", "supervisor", "admin")
@@ -65,6 +68,14 @@ class User:
     def can(self, action: str) -> bool:
         """Whether the role allows ``action`` (a key of :data:`RIGHTS`)."""
         return allowed(self.role, action)
+
+
+def os_user_name() -> str:
+    """The operating system's user name (who runs a command or a local workbench)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment
+        return os.environ.get("USER", "unknown")
 
 
 def local_user(name: str) -> User:

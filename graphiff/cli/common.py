@@ -1,7 +1,6 @@
 """Options and helpers shared by the command groups."""
 from __future__ import annotations
 
-import getpass
 import json
 import math
 import os
@@ -20,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from graphiff.casework.users import os_user_name
 from graphiff.errors import GraphiffError
 from graphiff.stores import Store, embedded_path, open_store, remove_embedded
 
@@ -107,10 +107,7 @@ def date_bound(value: str | None) -> str | None:
 
 def user_name() -> str:
     """Who runs the command (the operating system's user name), for producers and judgements."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in this environment
-        return os.environ.get("USER", "unknown")
+    return os_user_name()
 
 
 def acting_user(user: str | None = None) -> str:

@@ -8,7 +8,6 @@ with ``base_url="http://127.0.0.1"`` (the host check refuses other names), and c
 """
 from __future__ import annotations
 
-import getpass
 import os
 import re
 from importlib import metadata
@@ -22,6 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from graphiff.casework.users import os_user_name
 from graphiff.errors import AccessDenied, GraphiffError, LoginRequired, NotFound, StoreError
 from graphiff.share.keys import read_key
 from graphiff.stores import open_book
@@ -125,7 +125,7 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
     if int(idle_minutes) < 1:
         raise GraphiffError("the idle timeout is at least 1 minute")
     key = read_key(key_file)
-    who = producer or os.environ.get("GRAPHIFF_PRODUCER") or _user()
+    who = producer or os.environ.get("GRAPHIFF_PRODUCER") or os_user_name()
     holder = SnapshotHolder(store_uri, database=database, resolved=resolved, refresh_seconds=refresh_seconds,
                             progress=progress)
     try:
@@ -143,7 +143,7 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
     app.state.holder = holder
     app.state.settings = Settings(producer=who, key=key, version=_version())
     app.state.book = book
-    app.state.auth = Auth(book, writer, host=host, local_name=_user(), idle_minutes=int(idle_minutes),
+    app.state.auth = Auth(book, writer, host=host, local_name=os_user_name(), idle_minutes=int(idle_minutes),
                           secure_cookies=behind_tls_proxy)
     app.state.triage = TriageView(book)
     closed: list[bool] = []
@@ -221,9 +221,3 @@ def create_app(store_uri: str | None, *, database: str | None = None, resolved: 
                        page_csp={"/docs": csp_with_scripts(docs_scripts)})
     return app
 
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "unknown")
