@@ -216,16 +216,26 @@ def authenticate(book: Book, name: str, password: str, *, now: datetime | None =
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         pass
 
+    locked_meanwhile = False
+
     def count(d: dict[str, Any] | None) -> dict[str, Any] | None:
+        nonlocal locked_meanwhile
         if d is None:
             return None
+        # read again inside the atomic step: attempts verified at the same time as others (a
+        # brute force sends them in parallel) must neither count past a lock, nor lift it, nor
+        # sign in once the account is locked
+        until = d.get("locked_until")
+        if until and datetime.fromisoformat(until) > now:
+            locked_meanwhile = True
+            return d
         if good:
             return {**d, "failures": 0, "locked_until": None, "last_login": _iso(now)}
         failures = int(d.get("failures") or 0) + 1
         until = _iso(now + timedelta(minutes=LOCK_MINUTES)) if failures >= MAX_FAILURES else None
         return {**d, "failures": 0 if until else failures, "locked_until": until}
     after = book.update("user", name, count)
-    if not good:
+    if not good or locked_meanwhile:
         if after and after.get("locked_until"):
             raise AccessDenied(f"the account {name!r} is locked after {MAX_FAILURES} failed logins until "
                                f"{after['locked_until']}")

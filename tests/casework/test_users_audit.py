@@ -131,6 +131,60 @@ def test_logins_lockout_tokens_and_roles(store, store_uri, monkeypatch):
     assert ("user_change", ["ann"], {"change": "password"}) in changes
 
 
+def test_parallel_guesses_do_not_get_past_the_lock_out(tmp_path):
+    """A brute force sends its guesses at once: every one is verified before any is counted.
+    The count, read again inside the atomic step, still stops at the lock: no more than
+    MAX_FAILURES wrong answers and the account stays locked; a right password verified before
+    the lock but counted after it does not sign in, nor lift the lock."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, timedelta, timezone
+
+    from graphiff.stores.book_sqlite import SqliteBook
+
+    n = 3 * users.MAX_FAILURES
+    book = SqliteBook(tmp_path / "book.sqlite")
+    users.add_user(book, "ann", "analyst", PASSWORDS["ann"], by="test")
+    gate = threading.Barrier(n)
+    update = book.update
+
+    def counted_after_all_verified(kind, doc_id, change):
+        if kind == "user":
+            gate.wait(timeout=60)        # every guess has been verified: now they are counted
+        return update(kind, doc_id, change)
+    book.update = counted_after_all_verified  # type: ignore[method-assign]
+
+    def guess(i: int) -> str:
+        try:
+            users.authenticate(book, "ann", f"wrong-guess-{i}")
+            return "in"
+        except LoginRequired:
+            return "wrong"
+        except AccessDenied:
+            return "locked"
+    with ThreadPoolExecutor(n) as pool:
+        got = list(pool.map(guess, range(n)))
+    assert got.count("wrong") == users.MAX_FAILURES - 1, got
+    assert got.count("locked") == n - users.MAX_FAILURES + 1, got
+    assert book.get("user", "ann")["locked_until"]
+
+    # the right password, verified while the account was still open, counted once it is locked
+    book.update = update  # type: ignore[method-assign]
+    users.set_password(book, "ann", PASSWORDS["ann"])             # lifts the lock
+    later = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat(timespec="seconds")
+
+    def locked_in_between(kind, doc_id, change):
+        update(kind, doc_id, lambda d: {**d, "locked_until": later})   # another guess locked it
+        return update(kind, doc_id, change)
+    book.update = locked_in_between  # type: ignore[method-assign]
+    with pytest.raises(AccessDenied, match="locked"):
+        users.authenticate(book, "ann", PASSWORDS["ann"])
+    book.update = update  # type: ignore[method-assign]
+    assert book.get("user", "ann")["locked_until"] == later
+    assert book.get("user", "ann")["last_login"] is None
+    book.close()
+
+
 def test_passwords_and_tokens_appear_nowhere(store, store_uri, monkeypatch):
     printed = "".join(_add(store_uri, monkeypatch, n, r) for n, r in (("root", "admin"), ("ann", "analyst")))
     monkeypatch.setattr("sys.stdin", io.StringIO("ann-Changed-Passw0rd\n"))
