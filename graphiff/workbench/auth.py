@@ -127,6 +127,15 @@ class Sessions:
         with self._lock:
             return self._by_id.pop(sid, None)
 
+    def leave_case(self, case_id: str) -> int:
+        """Every session working on case ``case_id`` works on none from now on (the case was
+        closed: a closed case is no session's case); returns how many did. Cost: O(sessions)."""
+        with self._lock:
+            mine = [s for s in self._by_id.values() if s.case is not None and s.case.get("id") == case_id]
+            for s in mine:
+                s.case = None
+        return len(mine)
+
     def idle(self) -> list[Session]:
         """Remove and return every session idle beyond the timeout. Cost: O(sessions)."""
         now = self.clock()

@@ -470,6 +470,10 @@ def test_package_and_close_are_for_supervisors(signed_server, browser, tmp_path)
     sam.status_starts(f"Case {case_id} closed")
     assert sam.text("#case-state") == "closed"
     assert page.locator("#btn-case-add").is_hidden()
+    # a closed case is no session's case: the banner says that no case is open
+    page.wait_for_function("() => document.getElementById('case-banner').classList.contains('none')",
+                           timeout=30_000)
+    assert sam.js("() => window.graphiff.session().case") is None
     page.click("#btn-case-reopen")
     page.wait_for_function("(id) => { const c = window.graphiff.session().case; return c && c.id === id; }",
                            arg=case_id, timeout=30_000)

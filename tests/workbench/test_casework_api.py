@@ -280,6 +280,24 @@ def test_roles(cw, wb_facts, tmp_path):
         assert "audit" in _ok(adm.get("/api/session"))["rights"] and "users" in _ok(adm.get("/api/session"))["rights"]
 
 
+def test_closing_a_case_takes_it_from_the_sessions_working_on_it(cw, wb_facts):
+    """A closed case is no session's case: once a supervisor closes it, the sessions that
+    worked on it (the closer's and an analyst's) work on none, and their audit entries no
+    longer name the closed case and its purpose."""
+    with _as(cw.app, "ann") as ann, _as(cw.app, "sue") as sue:
+        cid = _ok(ann.post("/api/cases", json={"name": "Op Fen", "purpose": "Fen: a purpose that ended",
+                                               "legal_basis": "Reg 515/97", "marking": "TLP:GREEN",
+                                               "entities": wb_facts["traders"]}))["id"]
+        for c in (ann, sue):
+            assert _ok(c.put("/api/session/case", json={"case": cid}))["case"]["id"] == cid
+        assert _ok(sue.post(f"/api/cases/{cid}/close"))["status"] == "closed"
+        for c in (ann, sue):
+            assert _ok(c.get("/api/session"))["case"] is None
+        _ok(ann.get("/api/search", params={"q": wb_facts["misspelt"]}))
+    searched = [e for e in _entries(cw) if e["action"] == "search" and e["user"] == "ann"]
+    assert searched and searched[-1]["case"] is None and searched[-1]["purpose"] is None
+
+
 def test_bearer_tokens(cw, wb_facts):
     tid, secret = create_token(cw.book, "ann", label="nightly", by="test")
     bearer = {"Authorization": f"Bearer {secret}"}

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from graphiff.case_export import case_subgraph, export_case_package
@@ -142,10 +142,12 @@ def layout(caller: CaseWorker, book: BookDep, case_id: str, body: CaseLayout) ->
 
 
 @router.post("/cases/{case_id}/close", response_model=CaseAnswer)
-def close(caller: CaseCloser, book: BookDep, case_id: str) -> dict[str, Any]:
-    """Close a case (read-only until reopened; supervisors)."""
+def close(request: Request, caller: CaseCloser, book: BookDep, case_id: str) -> dict[str, Any]:
+    """Close a case (read-only until reopened; supervisors). The sessions working on it, the
+    closer's and others', work on no case from now on (``GET /api/session`` says so)."""
     c = close_case(book, case_id, user=caller.user.name)
     caller.log("case_close", ids=[c["id"]], case=c, wait=True)
+    request.app.state.auth.sessions.leave_case(str(c["id"]))
     return c
 
 

@@ -1675,6 +1675,7 @@
   function markingBadge(m) {
     var b = el("span", m || "no marking", "marking " + markingClass(m));
     b.setAttribute("data-testid", "marking");
+    b.title = m || "no marking";            // the whole marking, when a long one is cut short
     return b;
   }
   function renderSessionBar() {
@@ -1701,6 +1702,7 @@
       name.setAttribute("data-testid", "case-banner-name");
       b.appendChild(name);
       var purpose = el("span", "Purpose: " + (c.purpose || "\u2014"), "cb-purpose");
+      purpose.title = c.purpose || "";      // a long purpose is cut at two lines in the banner
       purpose.setAttribute("data-testid", "case-banner-purpose");
       b.appendChild(purpose);
       b.appendChild(markingBadge(c.marking));
@@ -2117,9 +2119,15 @@
     $("case-package-dialog").close();
     packageCase();
   });
-  $("btn-case-close").addEventListener("click", function () {
+  $("btn-case-close").addEventListener("click", async function () {
     var c = state.caseDoc;
-    if (c) { caseChange(c, "/close", "POST", undefined, "Case " + c.id + " closed (read-only until reopened)"); }
+    if (!c || !(await caseChange(c, "/close", "POST", undefined, "Case " + c.id + " closed (read-only until reopened)"))) {
+      return;
+    }
+    // a closed case is no session's case: the server left it; the banner follows
+    var s = null;
+    try { s = await api("/api/session", { quiet401: true }); } catch (e) { s = null; }
+    if (s && s.user) { setSession(s); }
   });
   $("btn-case-reopen").addEventListener("click", async function () {
     var c = state.caseDoc;
