@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import ssl
 import sys
 from pathlib import Path
 from typing import Optional
@@ -54,7 +55,21 @@ def _tls(cert: Path | None, key: Path | None) -> dict[str, str]:
     for p, what in ((cert, "--tls-cert"), (key, "--tls-key")):
         if not p.is_file():
             raise GraphiffError(f"{what}: no file {p}")
+    # read them now, as uvicorn will: a bad pair is one line before anything is served, not a
+    # traceback after "workbench at https://..." was printed
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key),
+                                                                           password=_no_passphrase)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        raise GraphiffError(f"--tls-cert {cert} and --tls-key {key} are not a PEM certificate and its unencrypted "
+                            f"private key ({reason})") from None
     return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def _no_passphrase() -> str:
+    """An encrypted key is refused (the server cannot ask for its passphrase) instead of prompting."""
+    raise ValueError("the private key is encrypted: give it unencrypted, readable only by the server's account")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -130,6 +145,11 @@ def serve_cmd(
             server = uvicorn.Server(config)
             shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
             print(f"graphiff workbench at {'https' if tls else 'http'}://{shown}:{port}/", flush=True)
+            if not tls and not behind_tls_proxy and not is_loopback(host):
+                err.print("warning: served over plain http beyond this machine: passwords and session cookies "
+                          "cross the network readable by anyone on the way; serve https (--tls-cert and "
+                          "--tls-key) or behind a TLS proxy (--behind-tls-proxy)", markup=False, highlight=False,
+                          soft_wrap=True)
             if not users:
                 print(f"no users configured: the workbench runs as the single local user {user_name()} without "
                       "login (add users with `graphiff users add` to require one)", flush=True)

@@ -251,3 +251,12 @@ def test_the_case_work_docs_name_only_real_commands_and_options():
             assert opt in known, f"{line}: {' '.join(path)} has no {opt}"
             checked.add((" ".join(path), opt))
     assert ("audit", "--head") in checked and ("case export", "--recipient") in checked
+
+
+def test_serve_refuses_a_bad_certificate_or_key_in_one_line(db, tmp_path):
+    """Files that are no PEM certificate and key (or swapped, or an encrypted key) are one line
+    and exit code 2 before anything is served, not a traceback after the https address."""
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n", encoding="utf-8")
+    err = refused("serve", "--store", db, "--port", "1", "--tls-cert", str(junk), "--tls-key", str(junk))
+    assert "not a PEM certificate and its unencrypted private key" in err
