@@ -161,18 +161,22 @@ def verify(book: Book, *, head: str | None = None) -> Verification:
         Cost: one read of the log and one SHA-256 per entry (10,000 entries well under a second).
     """
     problems: list[str] = []
-    seq, prev = 0, GENESIS
+    seq: int = 0
+    prev: str | None = GENESIS
     hashes: dict[int, str] = {}
     got = book.entries(CHAIN)
     for e in got:
         if "_unreadable" in e:
-            problems.append(f"an entry after #{seq} is not readable (changed outside graphiff)")
+            # taken as the entry after the last readable one (its own problem, not a gap; the
+            # link of the entry after it cannot be checked)
+            problems.append(f"entry #{seq + 1} is not readable (changed outside graphiff)")
+            seq, prev = seq + 1, None
             continue
         s = int(e.get("seq", -1))
         if s != seq + 1:
             problems.append(f"entries #{seq + 1}..#{s - 1} are missing (deleted)" if s > seq + 1
                             else f"entry #{s} is out of order")
-        elif e.get("prev") != prev:
+        elif prev is not None and e.get("prev") != prev:
             problems.append(f"entry #{s} does not follow entry #{seq} (its link to the previous entry is broken)")
         if entry_hash(e) != e.get("hash"):
             problems.append(f"entry #{s} was changed after it was written (its hash does not match)")
@@ -189,4 +193,5 @@ def verify(book: Book, *, head: str | None = None) -> Verification:
             problems.append(f"entry #{n} (the head noted earlier) is gone: the log was cut short")
         elif hashes[n] != want_hash:
             problems.append(f"entry #{n} is not the one noted earlier (its hash differs)")
-    return Verification(entries=len(got), head_seq=seq, head_hash=prev if got else GENESIS, problems=problems)
+    return Verification(entries=len(got), head_seq=seq, head_hash=(prev or "") if got else GENESIS,
+                        problems=problems)

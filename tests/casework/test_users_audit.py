@@ -266,3 +266,20 @@ def test_ten_thousand_entries_verify(store, store_uri):
     result = audit.verify(book)
     assert result.ok and result.entries == 10_000 and result.head_seq == 10_000
     assert ok("audit", "--verify", "--store", store_uri).startswith("audit log intact: 10,000 entries, head 10000:")
+
+
+def test_an_unreadable_entry_is_one_problem(tmp_path):
+    """An entry overwritten with something that is not JSON is named once, by its number: not
+    also as a gap before the next entry, nor as a broken link after it."""
+    from graphiff.stores.book_sqlite import SqliteBook
+
+    path = tmp_path / "book.sqlite"
+    with SqliteBook(path) as book:
+        for i in range(5):
+            audit.record(book, user="ann", action="search", ids=[f"Trader:T{i}"])
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE chain SET body = 'not json' WHERE name = 'audit' AND seq = 3")
+    with SqliteBook(path) as book:
+        got = audit.verify(book)
+    assert got.problems == ["entry #3 is not readable (changed outside graphiff)"]
+    assert (got.entries, got.head_seq) == (5, 5)
