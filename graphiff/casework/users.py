@@ -46,6 +46,10 @@ RIGHTS: dict[str, str] = {
     "audit": "supervisor",    # read the audit log
     "users": "admin",         # add, remove, change users and tokens
 }
+#: each right in words, for refusals
+_DOING = {"read": "read the data", "triage": "triage alerts", "case": "work on cases", "export": "export link charts",
+          "case_close": "close or reopen cases", "package": "make sharing packages", "audit": "read the audit log",
+          "users": "manage users"}
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD = 10
@@ -94,7 +98,7 @@ def allowed(role: str, action: str) -> bool:
 def require(user: User, action: str) -> None:
     """Raise :class:`AccessDenied` unless ``user`` may do ``action``, naming the role needed."""
     if not user.can(action):
-        raise AccessDenied(f"{user.name} ({user.role}) may not {action.replace('_', ' ')}: "
+        raise AccessDenied(f"{user.name} ({user.role}) may not {_DOING.get(action, action)}: "
                            f"that needs the {RIGHTS[action]} role")
 
 

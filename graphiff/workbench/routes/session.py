@@ -34,6 +34,7 @@ def session(request: Request, response: Response) -> dict[str, Any]:
             auth.clear_cookie(request, response)
         return auth.answer(None, None)
     if caller.via == "local":            # the single local user: a session, so that it has a CSRF token
+        auth.end_idle()                   # (sessions of page loads long gone do not pile up)
         s = auth.sessions.create(caller.user)
         auth.set_cookie(request, response, s)
         return auth.answer(caller.user, s)
