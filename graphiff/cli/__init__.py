@@ -19,7 +19,10 @@ from graphiff.cli import explore  # noqa: F401  explore, path, communities, cent
 from graphiff.cli import chart  # noqa: F401  chart
 from graphiff.cli import package  # noqa: F401  package, import-package
 from graphiff.cli import serve  # noqa: F401  serve
-from graphiff.cli import casework  # noqa: F401  audit, alerts (show, set, export), case, users (groups list last)
+from graphiff.cli import alerts  # noqa: F401  alerts (show, set, export)
+from graphiff.cli import case  # noqa: F401  case (list, show, create, add, remove, note, close, reopen, export)
+from graphiff.cli import users  # noqa: F401  users (add, list, role, passwd, remove, token, tokens, revoke), audit
+# (typer lists plain commands, e.g. audit, before the groups)
 # isort: on
 
 __all__ = ["app", "main"]

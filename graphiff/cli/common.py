@@ -21,7 +21,7 @@ from rich.progress import (
 
 from graphiff.casework.users import os_user_name
 from graphiff.errors import GraphiffError
-from graphiff.stores import Store, embedded_path, open_store, remove_embedded
+from graphiff.stores import Book, Store, embedded_path, open_store, remove_embedded
 
 # piped or redirected output keeps whole ids and numbers instead of cropping tables at 80 columns;
 # no emoji codes: a name like "Acme :cow: Ltd" prints as written
@@ -128,3 +128,35 @@ def progress_bar(enabled: bool = True) -> Iterator[Progress]:
                         console=Console(stderr=True), disable=not enabled, transient=False)
     with progress:
         yield progress
+
+
+ActorOpt = typer.Option(None, "--user", envvar="GRAPHIFF_USER",
+                        help="Who acts (written to the audit log and to notes; default $GRAPHIFF_USER, else your "
+                             "login name).")
+
+
+@contextmanager
+def case_book(store: str | None, database: str | None) -> Iterator[Book]:
+    """The case book of the store (:func:`graphiff.stores.open_book`), without opening the store
+    itself: case-book commands work while another process writes an embedded store."""
+    from graphiff.stores import open_book
+
+    book = open_book(store, database=database)
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+def audit_as(book: Book, who: str, action: str, ids: list[str] | tuple[str, ...] = (), *,
+             case: dict[str, Any] | None = None, detail: dict[str, Any] | None = None) -> None:
+    """One audit entry by ``who``; ``case`` fills its case and purpose."""
+    from graphiff.casework import audit
+
+    audit.record(book, user=who, action=action, ids=ids, detail=detail,
+                 case=str(case["id"]) if case else None, purpose=str(case.get("purpose")) if case else None)
+
+
+def day(at: Any) -> str:
+    """The date part of an ISO time (``""`` for none)."""
+    return str(at or "")[:10]
