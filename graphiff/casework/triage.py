@@ -129,13 +129,10 @@ def _view(alert: dict[str, Any], doc: dict[str, Any] | None, tri: dict[str, Any]
     doc = doc or {}
     gone = doc.get("gone_at") if doc else None
     status = "no_longer_detected" if (not current or gone) else str(tri.get("status") or "new")
-    seen = tri.get("seen_at")
     updated_at = doc.get("updated_at")
-    if updated_at and seen and "seen_digest" in tri:
-        # what the analyst last acted on, by content: no clock (a run and a note in one second, two machines)
-        updated = tri.get("seen_digest") != doc.get("digest")
-    else:
-        updated = bool(updated_at and (not seen or str(updated_at) > str(seen)))
+    # new evidence since the analyst last acted, told by content, not by clock (a run and a note in
+    # one second, two machines): never acted on, or acted on another digest
+    updated = bool(updated_at) and tri.get("seen_digest") != doc.get("digest")
     return {**alert, "status": status, "decision": tri.get("status") or "new",
             "assignee": tri.get("assignee"), "notes": list(tri.get("notes") or []),
             "history": list(tri.get("history") or []), "first_seen": doc.get("first_seen"),
