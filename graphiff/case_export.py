@@ -1,5 +1,6 @@
-"""A case exported: as a link chart in any format, or as a sharing package that carries the
-case's purpose, legal basis, marking and id and names its recipient.
+"""A case exported: as a subgraph (:func:`case_subgraph`, which a link chart in any format is
+written from), or as a sharing package that carries the case's purpose, legal basis, marking and
+id and names its recipient.
 
 ``graphiff case export`` and the workbench's ``/api/cases/{id}/export`` and ``/package`` call
 these, so a case leaves graphiff the same way from both. The caller checks the user's right
@@ -11,7 +12,6 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
 from graphiff.alerts import Alert
-from graphiff.charts.base import write_chart
 from graphiff.errors import GraphiffError, NotFound
 from graphiff.explore.evidence import evidence_parties, evidence_records
 from graphiff.graph.index import GraphIndex, graph_index
@@ -21,7 +21,7 @@ from graphiff.graph.tables import Tables
 from graphiff.graph.view import aggregate as fold
 from graphiff.share.package import make_package
 
-__all__ = ["case_subgraph", "export_case_chart", "export_case_package"]
+__all__ = ["case_subgraph", "export_case_package"]
 
 
 def _in_graph(idx: GraphIndex, ref: str) -> bool:
@@ -77,23 +77,19 @@ def case_subgraph(tables: Tables, case: Mapping[str, Any], alerts: Sequence[Aler
     return sub
 
 
-def export_case_chart(tables: Tables, case: Mapping[str, Any], alerts: Sequence[Alert], fmt: str,
-                      out: str | Path, *, aggregate: bool = True) -> Path:
-    """Write the case (:func:`case_subgraph`) as a link chart in ``fmt`` (html, anx, graphml,
-    gexf, cyjs, png, svg) to ``out``; returns the path written."""
-    return write_chart(case_subgraph(tables, case, alerts, aggregate=aggregate), fmt, out)
-
-
 def export_case_package(tables: Tables, case: Mapping[str, Any], alerts: Sequence[Alert], out: str | Path, *,
                         producer: str, recipient: str,
                         redact: Literal["none", "pseudonymise", "remove"] = "pseudonymise",
-                        key: bytes | None = None) -> dict[str, Any]:
+                        key: bytes | None = None, sub: Subgraph | None = None) -> dict[str, Any]:
     """Write the case as a sharing package to ``out`` and return its manifest, which carries
     the case's ``purpose``, ``legal_basis``, ``marking`` and id (``case``) and the
-    ``recipient`` (required). Records are not folded (a partner imports records)."""
+    ``recipient`` (required). Records are not folded (a partner imports records): ``sub`` is
+    ``case_subgraph(tables, case, alerts, aggregate=False)``, made here unless the caller has it
+    already (to audit its node ids)."""
     if not str(recipient or "").strip():
         raise GraphiffError("a package made from a case names its recipient")
-    sub = case_subgraph(tables, case, alerts, aggregate=False)
+    if sub is None:
+        sub = case_subgraph(tables, case, alerts, aggregate=False)
     return make_package(sub, out, purpose=str(case.get("purpose") or ""), marking=str(case.get("marking") or ""),
                         producer=producer, redact=redact, key=key, alerts=list(alerts), store=tables,
                         recipient=recipient, legal_basis=str(case.get("legal_basis") or ""), case=str(case.get("id")))

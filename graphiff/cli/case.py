@@ -276,8 +276,9 @@ def case_export_cmd(
     and the recipient. In the workbench a package needs the supervisor role; on the command line you act as one.
     Written to the audit log (the package's entry names the recipient)."""
     from graphiff.alerts import stored_alerts
-    from graphiff.case_export import export_case_chart, export_case_package
+    from graphiff.case_export import case_subgraph, export_case_package
     from graphiff.casework.cases import get_case
+    from graphiff.charts.base import write_chart
     from graphiff.graph.tables import Tables
 
     who = acting_user(user)
@@ -301,14 +302,16 @@ def case_export_cmd(
         book = st.book()
         case = get_case(book, case_id)
         tables = Tables(st, resolved=not unresolved)
+        alerts = stored_alerts(st)
+        sub = case_subgraph(tables, case, alerts, aggregate=not package)
         ids = [case_id, *case.get("entities", []), *case.get("alerts", [])]
         if package:
-            manifest = export_case_package(tables, case, stored_alerts(st), out, producer=producer or user_name(),
+            manifest = export_case_package(tables, case, alerts, out, producer=producer or user_name(),
                                            recipient=str(recipient), redact=redact,  # type: ignore[arg-type]
-                                           key=key)
+                                           key=key, sub=sub)
             audit_as(book, who, "package", ids, case=case, detail={"recipient": recipient, "redaction": redact})
         else:
-            written = export_case_chart(tables, case, stored_alerts(st), name, out)
+            written = write_chart(sub, name, out)
             audit_as(book, who, "export", ids, case=case, detail={"format": name})
     if package:
         if as_json:

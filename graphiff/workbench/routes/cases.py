@@ -205,13 +205,14 @@ def package(caller: Packager, snap: SnapshotDep, settings: SettingsDep, book: Bo
     check_key(settings, body.redact)
     c = get_case(book, case_id)
     alerts = list(snap.alerts.alerts.values())
+    sub = case_subgraph(snap.tables, c, alerts, aggregate=False)
     with tempfile.TemporaryDirectory(prefix="graphiff-package-") as tmp:
         out = Path(tmp) / "package.zip"
         export_case_package(snap.tables, c, alerts, out, producer=settings.producer, recipient=body.recipient,
-                            redact=body.redact, key=settings.key)
+                            redact=body.redact, key=settings.key, sub=sub)
         data = out.read_bytes()
-    ids = [n.id for n in case_subgraph(snap.tables, c, alerts, aggregate=False).nodes]
-    caller.log("package", ids=ids, detail={"recipient": body.recipient, "redact": body.redact, "case": c["id"]},
+    caller.log("package", ids=[n.id for n in sub.nodes],
+               detail={"recipient": body.recipient, "redaction": body.redact, "case": c["id"]},
                case=c, wait=True)
     return attachment(data, "application/zip", f"graphiff-{c['id']}.zip")
 

@@ -109,7 +109,7 @@ def package(caller: Packager, snap: SnapshotDep, settings: SettingsDep, body: Pa
                      redact=body.redact, key=settings.key, alerts=list(snap.alerts.alerts.values()),
                      store=snap.tables, recipient=body.recipient)
         data = out.read_bytes()
-    caller.log("package", ids=[n.id for n in sub.nodes], detail={"recipient": body.recipient, "redact": body.redact,
+    caller.log("package", ids=[n.id for n in sub.nodes], detail={"recipient": body.recipient, "redaction": body.redact,
                                                                  "purpose": body.purpose, "marking": body.marking},
                wait=True)
     return attachment(data, "application/zip", "graphiff-package.zip")
