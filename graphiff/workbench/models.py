@@ -279,7 +279,9 @@ class OkAnswer(BaseModel):
     ok: bool = True
 
 
-class CaseSummary(BaseModel):
+class _CaseFields(BaseModel):
+    """What every case states (:mod:`graphiff.casework.cases`)."""
+
     model_config = ConfigDict(extra="allow")
     id: str
     name: str
@@ -289,26 +291,20 @@ class CaseSummary(BaseModel):
     status: Literal["open", "closed"]
     created_by: str
     created_at: str
+
+
+class CaseSummary(_CaseFields):
     n_entities: int
     n_alerts: int
     n_notes: int
 
 
-class CaseAnswer(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str
-    name: str
-    purpose: str
-    legal_basis: str
-    marking: str
-    status: Literal["open", "closed"]
+class CaseAnswer(_CaseFields):
     entities: list[str]
     alerts: list[str]
     notes: list[Note]
     layout: dict[str, list[float]]
     history: list[dict[str, Any]]
-    created_by: str
-    created_at: str
 
 
 class CaseList(BaseModel):
