@@ -25,21 +25,11 @@ from fastapi.testclient import TestClient
 from graphiff.stores import open_store
 from graphiff.workbench import create_app
 from graphiff.workbench.security import CSP
+from tests._apikit import error as _error
+from tests._apikit import ok as _ok
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = ("Declaration", "Payment", "CashReport")
-
-
-def _ok(r, status: int = 200):
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def _error(r, status: int) -> str:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"]
-    return body["error"]
 
 
 def _check_subgraph(sub: dict) -> None:

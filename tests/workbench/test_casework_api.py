@@ -40,6 +40,8 @@ from graphiff.stores.book_sqlite import book_path
 from graphiff.workbench import create_app
 from graphiff.workbench.audit_log import AuditWriter
 from graphiff.workbench.auth import COOKIE
+from tests._apikit import error as _error
+from tests._apikit import ok as _ok
 from tests._clikit import run_cli_streams
 
 USERS = {"ann": "analyst", "sue": "supervisor", "adm": "admin", "lou": "analyst"}
@@ -48,18 +50,6 @@ PASSWORDS = {n: f"{n}-Correct-Horse-Battery-4711" for n in USERS}
 KINDS = ("user", "token", "case", "counter", "triage")
 GONE = "circular_trade:0ff1ce0ff1ce0ff1"
 _APPS: dict[int, dict[str, Any]] = {}
-
-
-def _ok(r, status: int = 200):
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def _error(r, status: int) -> str:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"]
-    return body["error"]
 
 
 def _copy(uri: str, folder: Path) -> str:
