@@ -42,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 from graphiff import load_paths, open_store  # noqa: E402
 from graphiff.graph.tables import Tables  # noqa: E402
 from graphiff.search import SearchIndex, open_search  # noqa: E402
-from graphiff.search.documents import build_documents, fold  # noqa: E402
+from graphiff.search.documents import build_documents  # noqa: E402
+from graphiff.search.normalise import fold  # noqa: E402
 
 #: declaration rows of a world of scale 1 (graphiff.samples)
 ROWS_PER_SCALE = 30_000

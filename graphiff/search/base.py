@@ -11,7 +11,8 @@ from abc import ABC, abstractmethod
 
 from graphiff.errors import GraphiffError
 from graphiff.graph.tables import Tables
-from graphiff.search.documents import Documents, build_documents, check_types, fold, query_id_forms
+from graphiff.search.documents import Documents, build_documents, check_types
+from graphiff.search.normalise import fold, query_id_forms
 from graphiff.search.rank import Hit, rank
 
 #: the most results one search returns

@@ -19,7 +19,7 @@ import tantivy
 
 from graphiff.graph.tables import Tables
 from graphiff.search.base import SearchIndex
-from graphiff.search.documents import fuzzy_distance
+from graphiff.search.normalise import fuzzy_distance
 
 #: indexing memory budget of the writer (bytes)
 WRITER_HEAP = 64_000_000

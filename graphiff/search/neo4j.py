@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from graphiff.graph.tables import Tables
 from graphiff.search.base import SearchIndex
-from graphiff.search.documents import fuzzy_distance
+from graphiff.search.normalise import fuzzy_distance
 
 if TYPE_CHECKING:
     from graphiff.stores.neo4j import Neo4jStore

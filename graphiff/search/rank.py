@@ -2,7 +2,7 @@
 
 Backends only *find* candidates (tantivy's fuzzy terms, Neo4j's Lucene index); their scores are
 flat or not comparable between stores, so every candidate is scored again here, on the folded
-text (:func:`graphiff.search.documents.fold`), and records are gathered into their entities.
+text (:func:`graphiff.search.normalise.fold`), and records are gathered into their entities.
 
 How a name is scored (:func:`text_score`): each query word is paired with its most similar word
 of the name (Indel similarity, i.e. rapidfuzz's ``ratio``; the last query word may be the start
@@ -23,7 +23,8 @@ from rigour.names import remove_org_types
 
 from graphiff.model import model
 from graphiff.model.identity import node_id
-from graphiff.search.documents import Documents, fuzzy_distance
+from graphiff.search.documents import Documents
+from graphiff.search.normalise import fuzzy_distance
 
 #: results scoring below this are not returned
 MIN_SCORE = 0.4
@@ -60,7 +61,7 @@ def _significant(folded: str) -> tuple[tuple[str, ...], frozenset[int]]:
 def _word_similarity(q: str, w: str, last: bool) -> float:
     """Similarity of a query word to a name word: 1 when equal; 0.85 to 0.95 when the query's
     last word starts the name word; else Indel similarity when the words are within the edits
-    the backends search (:func:`graphiff.search.documents.fuzzy_distance`: 1 edit up to 5 letters,
+    the backends search (:func:`graphiff.search.normalise.fuzzy_distance`: 1 edit up to 5 letters,
     2 beyond, a transposition counting as one), 0 otherwise."""
     if q == w:
         return 1.0

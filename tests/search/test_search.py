@@ -16,9 +16,10 @@ from graphiff.errors import GraphiffError
 from graphiff.graph.tables import Tables
 from graphiff.ingest.loader import load_paths
 from graphiff.search import Hit, SearchIndex, open_search
-from graphiff.search.documents import _fold, build_documents, compact_id, field_specs, fold
+from graphiff.search.documents import build_documents, field_specs
 from graphiff.search.embedded import TantivySearch
 from graphiff.search.neo4j import lucene_escape, lucene_query
+from graphiff.search.normalise import compact_id, fold, fold_text
 from graphiff.stores import Store, open_store
 from tests.world import HOSTILE, write_world
 
@@ -258,7 +259,7 @@ def test_fold_of_ascii_text_is_normalitys():
 
     chars = [chr(c) for c in range(128)]
     texts = [a + b for a in chars for b in chars] + ["  Pearl  Modern\tRes. (Pvt) Ltd ", "O'Brien & Sons", "A\x1fB"]
-    assert [_fold(t) for t in texts] == [normalize(t, ascii=True) or "" for t in texts]
+    assert [fold_text(t) for t in texts] == [normalize(t, ascii=True) or "" for t in texts]
 
 
 def test_documents_are_columns(index):
