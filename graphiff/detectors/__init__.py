@@ -11,7 +11,11 @@ from graphiff.detectors import (  # noqa: F401  (importing registers the detecto
     circular_trade,
     linked_carriers,
     mirror,
+    pass_through_account,
+    phoenix_trader,
+    scatter_gather,
     shell_intermediary,
+    split_invoices,
     third_party_payment,
     valuation,
 )

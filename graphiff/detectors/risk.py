@@ -22,6 +22,7 @@ WEIGHTS: dict[str, float] = {
     "circular_trade": 0.8,
     "circular_payment": 0.8,
     "shell_intermediary": 0.7,
+    "phoenix_trader": 0.7,
     "linked_carriers": 0.6,
     "cash_structuring": 0.7,
     "third_party_payment": 0.6,
