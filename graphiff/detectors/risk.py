@@ -26,6 +26,8 @@ WEIGHTS: dict[str, float] = {
     "linked_carriers": 0.6,
     "cash_structuring": 0.7,
     "third_party_payment": 0.6,
+    "pass_through_account": 0.6,
+    "scatter_gather": 0.7,
     "mirror_discrepancy": 0.5,
     "undervaluation": 0.5,
     "overvaluation": 0.5,
