@@ -393,3 +393,51 @@ def officer_table(tables: Tables) -> pd.DataFrame:
         "share_pct": num(col(r, "share_pct")).to_numpy(),
     })
 
+
+
+@_memoised
+def usd_rates(tables: Tables) -> pd.DataFrame:
+    """The exchange rates loaded (``Rate`` nodes): ``currency`` (upper case), ``month``
+    (``YYYY-MM``), ``usd_per_unit`` (positive float), one row per currency and month, sorted."""
+    r = tables.nodes("Rate")
+    cols = ["currency", "month", "usd_per_unit"]
+    if r is None or not len(r):
+        return pd.DataFrame(columns=cols)
+    f = pd.DataFrame({"currency": text_objects(col(r, "currency")).str.upper(),
+                      "month": text_objects(col(r, "month")).str.slice(0, 7),
+                      "usd_per_unit": num(col(r, "usd_per_unit"))})
+    f = f[f["currency"].notna() & f["month"].notna() & (f["usd_per_unit"] > 0)]
+    return f.drop_duplicates(["currency", "month"], keep="last").sort_values(cols[:2], ignore_index=True)[cols]
+
+
+def usd_per_unit(tables: Tables, currency: str, dates: pd.Series) -> np.ndarray:
+    """USD per one unit of ``currency`` in the month of each date (ISO strings): that month's
+    rate, else the nearest month's; 1 for USD; NaN where the currency has no rate at all or the
+    date is missing. What converts a threshold set in one currency into USD the way ingest
+    converts amounts into USD (the rate of the declaration's month).
+
+    Cost: O(n log m) for n dates and m months of rates.
+    """
+    cur = str(currency).upper()
+    n = len(dates)
+    if cur == "USD":
+        return np.ones(n, dtype="float64")
+    r = usd_rates(tables)
+    r = r[r["currency"] == cur]
+    if not len(r) or not n:
+        return np.full(n, np.nan)
+    months = pd.to_datetime(r["month"] + "-01", errors="coerce")
+    ok = months.notna().to_numpy()
+    m = months[ok].to_numpy().astype("datetime64[M]").astype("int64")
+    v = r["usd_per_unit"].to_numpy(dtype="float64")[ok]
+    if not len(m):
+        return np.full(n, np.nan)
+    d = pd.to_datetime(pd.Series(dates, dtype="object").astype("string").str.slice(0, 7) + "-01",
+                       format="%Y-%m-%d", errors="coerce")
+    q = d.to_numpy().astype("datetime64[M]").astype("int64")
+    i = np.clip(np.searchsorted(m, q), 0, len(m) - 1)
+    j = np.clip(i - 1, 0, len(m) - 1)
+    pick = np.where(np.abs(m[j] - q) <= np.abs(m[i] - q), j, i)
+    out = v[pick]
+    out[d.isna().to_numpy()] = np.nan
+    return out
