@@ -16,7 +16,6 @@ from graphiff.detectors import (  # noqa: F401  (importing registers the detecto
     scatter_gather,
     shell_intermediary,
     split_invoices,
-    split_invoices,
     third_party_payment,
     valuation,
 )
