@@ -31,6 +31,7 @@ WEIGHTS: dict[str, float] = {
     "mirror_discrepancy": 0.5,
     "undervaluation": 0.5,
     "overvaluation": 0.5,
+    "split_invoices": 0.6,
 }
 DEFAULT_WEIGHT = 0.5
 
