@@ -1,5 +1,6 @@
-"""circular_payment: money that goes round comparable and in time order alerts; one-way supplier
-payments, non-comparable amounts, out-of-order and too-slow cycles do not."""
+"""circular_payment: money that goes round shrinking by a fee per hop, each turn in time order,
+alerts once per ring with all its turns (also when turns overlap, on one day, rounded); one-way
+supplier payments, growing or collapsing amounts, out-of-order and too-slow cycles do not."""
 from __future__ import annotations
 
 from _netkit import account, entity_ids, make_tables, payment
@@ -16,7 +17,8 @@ from graphiff.graph.graphs import money_graph
 def world():
     accounts = [account(a, h) for a, h in (("K1", "H1"), ("K2", "H2"), ("K3", "H3"), ("K4", "H4"), ("K5", "H5"),
                                            ("K6", "H6"), ("K7", "H7"), ("K8", "H8"), ("K9", "H9"), ("Z1", "H10"),
-                                           ("Z2", "H10"), ("L1", "J1"), ("L2", "J2"))]
+                                           ("Z2", "H10"), ("L1", "J1"), ("L2", "J2"),
+                                           *((f"{x}{i}", f"H{x}{i}") for x in "XYG" for i in range(1, 6)))]
     pays = [
         # planted: K1 -> K2 -> K3 -> K1, fees shaved along the way, twice
         payment("c1", "K1", "K2", "2024-01-02", 100_000), payment("c2", "K2", "K3", "2024-01-05", 97_000),
@@ -36,6 +38,18 @@ def world():
         payment("o3", "K9", "K7", "2024-04-20", 20_000),
         # decoy: back after 200 days
         payment("w1", "K8", "K4", "2024-01-01", 10_000), payment("w2", "K4", "K8", "2024-07-20", 10_000),
+        # planted: X1 -> X2 -> X3 -> X1 loses 10 % per hop, turn 2 starts before turn 1 closes
+        payment("x1", "X1", "X2", "2024-06-01", 50_000), payment("x2", "X2", "X3", "2024-06-05", 45_000),
+        payment("x3", "X3", "X1", "2024-06-09", 40_500),
+        payment("x4", "X1", "X2", "2024-06-07", 52_000), payment("x5", "X2", "X3", "2024-06-11", 46_800),
+        payment("x6", "X3", "X1", "2024-06-15", 42_120),
+        # planted: all on one day, amounts rounded to thousands (-10 %, -11 %, -12.5 %)
+        payment("y1", "Y1", "Y2", "2024-08-01", 10_000), payment("y2", "Y2", "Y3", "2024-08-01", 9_000),
+        payment("y3", "Y3", "Y4", "2024-08-01", 8_000), payment("y4", "Y4", "Y1", "2024-08-01", 7_000),
+        # decoy: unrelated payments of very different sizes that close a ring (growing, then collapsing)
+        payment("g1", "G1", "G2", "2024-02-01", 10_000), payment("g2", "G2", "G3", "2024-02-20", 25_000),
+        payment("g3", "G3", "G1", "2024-03-15", 60_000),
+        payment("g4", "G4", "G5", "2024-02-01", 80_000), payment("g5", "G5", "G4", "2024-02-25", 20_000),
     ]
     return make_tables(payments=pays, accounts=accounts)
 
@@ -50,11 +64,28 @@ def test_projection():
 
 def test_planted_cycle_alerts_once_and_decoys_do_not():
     alerts = circular_payment(world())
-    assert [entity_ids(a) for a in alerts] == [{"K1", "K2", "K3"}]
-    a = alerts[0]
+    assert sorted(map(sorted, (entity_ids(a) for a in alerts))) == [
+        ["K1", "K2", "K3"], ["X1", "X2", "X3"], ["Y1", "Y2", "Y3", "Y4"]]
+    a = next(a for a in alerts if entity_ids(a) == {"K1", "K2", "K3"})
     assert a.evidence["turns"] == 2
     assert set(a.evidence["payments"]) == {"c1", "c2", "c3", "c4", "c5", "c6"}
     assert all(e["label"] == "BankAccount" for e in a.entities)
+
+
+def test_overlapping_turns_one_alert_with_every_turn():
+    a = next(a for a in circular_payment(world()) if "X1" in entity_ids(a))
+    assert a.evidence["turns"] == 2
+    assert set(a.evidence["payments"]) == {"x1", "x2", "x3", "x4", "x5", "x6"}
+    assert ["x1", "x2", "x3"] in a.evidence["cycles"] and ["x4", "x5", "x6"] in a.evidence["cycles"]
+    assert 0.09 < a.evidence["decay"] < 0.11 and 0 < a.score <= 1
+
+
+def test_same_day_and_decay_parameters():
+    assert not any("Y1" in entity_ids(a) for a in circular_payment(world(), same_day=False))
+    # a 10 % tolerance loses the ring that drops 12.5 % on its closing hop
+    assert not any("Y1" in entity_ids(a) for a in circular_payment(world(), max_decay=0.1))
+    # turns of X keep a 10 % decay: found with a 10.5 % tolerance
+    assert any("X1" in entity_ids(a) for a in circular_payment(world(), max_decay=0.105))
 
 
 def test_by_holder_closes_cycles_through_another_account():
@@ -65,5 +96,6 @@ def test_by_holder_closes_cycles_through_another_account():
 
 
 def test_matches_bruteforce():
-    for params in ({}, {"by": "holder"}, {"window_days": 5}, {"ratio_tol": 1.02}):
+    for params in ({}, {"by": "holder"}, {"window_days": 5}, {"max_decay": 0.02}, {"same_day": False},
+                   {"max_growth": 0.5, "max_decay": 0.9}):
         assert circular_payment_cycles(world(), **params) == circular_payment_bruteforce(world(), **params)
