@@ -35,12 +35,18 @@ BFS_BUDGET = 64
 
 
 def comparable(a: Sequence[float], b: Sequence[float], ratio_tol: float) -> bool:
-    """Two hops are comparable when, for at least one measure known (> 0) on both, the larger
-    is at most ``ratio_tol`` times the smaller. Nothing known in common: not comparable."""
+    """Two hops are comparable when, for the first measure known (> 0) on both (measures in
+    order of preference: value before mass before quantity), the larger is at most
+    ``ratio_tol`` times the smaller. A later measure only stands in for one missing on either
+    hop, so equal masses do not make incomparable values comparable. Nothing known in
+    common: not comparable.
+
+    >>> comparable((100.0, 5.0), (250.0, 5.0), 1.5), comparable((float("nan"), 5.0), (250.0, 6.0), 1.5)
+    (False, True)
+    """
     for x, y in zip(a, b):
         if x > 0 and y > 0:  # NaN compares False
-            if (x / y if x >= y else y / x) <= ratio_tol:
-                return True
+            return (x / y if x >= y else y / x) <= ratio_tol
     return False
 
 

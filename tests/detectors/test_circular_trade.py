@@ -1,6 +1,8 @@
-"""circular_trade: planted carousels and round trips alert once each; processing trade,
-out-of-order hops, hops outside the window and non-comparable values do not. The fast search
-finds exactly the cycles of the networkx brute force."""
+"""circular_trade: planted carousels and round trips alert once each, among them the
+related-party round trip at a marked-up value (goods equal only at HS4, quantities drifting or
+missing, hops seen from the export side, the import side or both, turning twice); processing
+trade, out-of-order hops, hops outside the window and unrelated hops of incomparable value do
+not. The fast search finds exactly the cycles of the networkx brute force."""
 from __future__ import annotations
 
 import pandas as pd
@@ -50,11 +52,39 @@ def world():
     # decoy: not comparable (a sample sent back)
     rows += [decl("v1", "V1", "V2", "2024-01-01", hs="847130", value=900_000, mass=9_000),
              decl("v2", "V2", "V1", "2024-01-15", hs="847130", value=2_000, mass=15)]
-    # decoy: same HS4 but different HS6 (caught only with hs_level=4)
+    # same HS4 but different HS6 (caught at the default hs_level=4, not at 6)
     rows += [decl("h1", "H1", "H2", "2024-04-01", hs="851712"), decl("h2", "H2", "H1", "2024-04-20", hs="851762")]
-    traders = [trader("A", "KE"), trader("B", "UG"), trader("C", "TZ")]
-    officers = [("Person", "OWN1", "Trader", "R1", "OWNER"), ("Person", "OWN1", "Trader", "R2", "OWNER")]
-    return make_tables(decls=rows, traders=traders, officers=officers, persons=["OWN1"])
+    rows += related_round_trip()
+    # decoy: unrelated parties, the same mass back at 2.5x the value (not comparable)
+    rows += [decl("u1", "U1", "U2", "2024-05-01", hs="620342", value=100_000, mass=1_000),
+             decl("u2", "U2", "U1", "2024-06-01", hs="620342", value=250_000, mass=1_000)]
+    # decoy: related parties, but processing trade (cotton out, garments back at 3x)
+    rows += [decl("pr1", "RP1", "RP2", "2024-05-01", hs="520100", value=100_000, mass=50_000),
+             decl("pr2", "RP2", "RP1", "2024-06-15", hs="620342", value=300_000, mass=40_000)]
+    traders = [trader("A", "KE"), trader("B", "UG"), trader("C", "TZ"), trader("K", "KE"), trader("KF", "AE")]
+    officers = [("Person", "OWN1", "Trader", "R1", "OWNER"), ("Person", "OWN1", "Trader", "R2", "OWNER"),
+                ("Person", "UBO2", "Trader", "K", "UBO"), ("Person", "UBO2", "Trader", "KF", "UBO"),
+                ("Person", "DIR3", "Trader", "RP1", "DIRECTOR"), ("Person", "DIR3", "Trader", "RP2", "DIRECTOR")]
+    return make_tables(decls=rows, traders=traders, officers=officers, persons=["OWN1", "UBO2", "DIR3"])
+
+
+def related_round_trip() -> list[dict]:
+    """K (KE) ships garments to KF (AE, same UBO), which ships them back five weeks later at
+    2.5x and then 3x the value, twice: HS6 differs within HS4, the mass drifts, a quantity is
+    missing; the first hop is declared by both administrations without a common document
+    (transport document on export, invoice only on import), the second only on import, the
+    second turn only on export."""
+    return [
+        decl("k1x", "K", "KF", "2024-05-01", hs="620342", value=100_000, mass=1_000, qty=1_000, flow="EXPORT",
+             doc="BL-K1"),
+        decl("k1m", "K", "KF", "2024-05-09", hs="620342", value=104_000, mass=1_010, qty=1_000, flow="IMPORT",
+             rc="AE", inv="INV-K1"),
+        decl("k2m", "KF", "K", "2024-06-05", hs="620349", value=250_000, mass=960, qty=None, flow="IMPORT",
+             doc="BL-K2"),
+        decl("k3x", "K", "KF", "2024-07-01", hs="620342", value=120_000, mass=1_200, qty=1_200, doc="BL-K3"),
+        decl("k4x", "KF", "K", "2024-08-05", hs="620342", value=360_000, mass=1_150, qty=1_150, rc="AE",
+             doc="BL-K4"),
+    ]
 
 
 def test_registered():
@@ -79,22 +109,40 @@ def test_planted_patterns_alert_and_decoys_do_not():
     assert {"A", "B", "C"} in sets
     assert {"R1", "F1", "R2"} in sets
     assert {"S", "G"} in sets
-    assert len(alerts) == 3, [a.explanation for a in alerts]
+    assert {"H1", "H2"} in sets
+    assert {"K", "KF"} in sets
+    assert len(alerts) == 5, [a.explanation for a in alerts]
     flagged = set().union(*sets)
-    for decoy in ("P", "Q", "O1", "O2", "O3", "W1", "W2", "V1", "V2", "H1", "H2"):
+    for decoy in ("P", "Q", "O1", "O2", "O3", "W1", "W2", "V1", "V2", "U1", "U2", "RP1", "RP2"):
         assert decoy not in flagged
     car = next(a for a in alerts if entity_ids(a) == {"A", "B", "C"})
     assert car.evidence["turns"] == 2
     assert "2 times" in car.explanation and "3 countries" in car.explanation
     assert len(car.evidence["hops"]) == 6
     assert len(car.evidence["declarations"]) == 12  # both sides of every shipment
-    assert all(h["hs"] == "851712" for h in car.evidence["hops"])
+    assert all(h["hs"] == "8517" for h in car.evidence["hops"])
     assert 0 < car.score <= 1
 
 
-def test_hs4_level_joins_subheadings():
-    alerts = circular_trade(world(), hs_level=4)
-    assert {"H1", "H2"} in [entity_ids(a) for a in alerts]
+def test_related_party_round_trip_at_a_markup():
+    alerts = circular_trade(world())
+    k = next(a for a in alerts if entity_ids(a) == {"K", "KF"})
+    ev = k.evidence
+    assert ev["turns"] == 2 and ev["related"] is True
+    assert len(ev["hops"]) == 4  # the shipment declared twice is one hop
+    assert {"k1x/1", "k1m/1"} <= set(ev["hops"][0]["declarations"])
+    assert 2.9 < ev["markup"] <= 3.0
+    assert "related parties, value up to 3.0x" in k.explanation
+    unrelated = next(a for a in alerts if entity_ids(a) == {"S", "G"})
+    assert k.score > unrelated.score
+    # without the related-party search the markup breaks the cycle
+    assert {"K", "KF"} not in [entity_ids(a) for a in circular_trade(world(), related_markup=0)]
+    assert {"K", "KF"} not in [entity_ids(a) for a in circular_trade(world(), related_markup=2.0)]
+
+
+def test_hs_level_six_keeps_subheadings_apart():
+    sets = [entity_ids(a) for a in circular_trade(world(), hs_level=6)]
+    assert {"H1", "H2"} not in sets and {"A", "B", "C"} in sets
 
 
 def test_related_parties_can_be_switched_off():
