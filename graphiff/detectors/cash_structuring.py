@@ -1,11 +1,18 @@
-"""Cash structuring: cash reports clustered just below a reporting threshold.
+"""Cash structuring: cash reports clustered just below the reporting threshold that applies.
 
-Someone who must declare cash of 10,000 USD or more at the border (or whose bank must report
-cash transactions above a threshold) and carries or deposits 9,000-9,900 again and again -
-alone, or with other couriers for the same trader or account - is avoiding the report.
+Someone who must declare cash of 10,000 or more at the border (or whose bank must report cash
+transactions above a threshold) and carries or deposits 9,000-9,900 again and again - alone,
+or with other couriers for the same trader or account - is avoiding the report (smurfing).
+The threshold is a fact of the jurisdiction where the report is filed, in its currency: 10,000
+USD in the United States (31 U.S.C. 5316 / 5313), 10,000 EUR in the European Union
+(Regulation (EU) 2018/1672), 10,000 CAD in Canada (PCMLTFA), 10,000 AUD in Australia
+(AUSTRAC). A report of 9,500 EUR filed in Germany is just below its threshold although it is
+above 10,000 USD. References: FATF, *Money Laundering through the Physical Transportation of
+Cash* (2015); FATF Recommendation 32 (cash couriers).
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 import numpy as np
@@ -16,9 +23,16 @@ from graphiff.detectors.registry import register
 from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import col, iso_dates, num, text
 from graphiff.graph.tables import Tables
+from graphiff.model.values import country_lookup
+
+#: EU member states: the 10,000 EUR of Regulation (EU) 2018/1672 applies at their borders
+EU = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+      "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE")
 
 DEFAULTS: dict[str, Any] = {
-    "thresholds": {"BORDER": 10000.0, "CTR": 10000.0},
+    "thresholds": {"USD": 10000.0, "EUR": 10000.0, "CAD": 10000.0, "AUD": 10000.0},
+    "jurisdictions": {"US": "USD", "CA": "CAD", "AU": "AUD", **{c: "EUR" for c in EU}},
+    "default_threshold_usd": 10000.0,
     "report_types": ("BORDER", "CTR"),
     "near": 0.8,
     "min_reports": 2,
@@ -26,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "link_by": ("person_id", "trader_id", "account_id"),
     "min_below_share": 0.5,
 }
+
+_LAST_TOKEN = re.compile(r"[\s,;/()-]+")
 
 
 def _amount_usd(reports: pd.DataFrame) -> pd.Series:
@@ -38,11 +54,101 @@ def _amount_usd(reports: pd.DataFrame) -> pd.Series:
     return usd.fillna(amt.where((cur == "USD").fillna(False)))
 
 
+def _country_of_place(v: Any) -> str | None:
+    """The country a ``location`` names: the whole text as a country ("Germany", "DE"), else
+    its last word when that is a country code or name ("Bank branch, KE", "Airport DE")."""
+    if not isinstance(v, str) or not v.strip():
+        return None
+    look = country_lookup()
+    u = v.strip().upper()
+    if u in look:
+        return look[u]
+    parts = [x for x in _LAST_TOKEN.split(u) if x]
+    if parts and len(parts[-1]) in (2, 3) and parts[-1] in look:
+        return look[parts[-1]]
+    return None
+
+
+def filing_country(tables: Tables, reports: pd.DataFrame) -> pd.Series:
+    """The country where each cash report is filed: the one its ``location`` names; else, for a
+    border report, the country left (``direction`` OUT: ``origin_country``) or entered (IN:
+    ``destination_country``); else the ``bank_country`` of the report's account. Missing when
+    none is known. Cost: O(n) (one lookup per distinct location)."""
+    loc = col(reports, "location")
+    places = {v: _country_of_place(v) for v in pd.unique(loc.dropna())}
+    out = loc.map(places).astype(object)
+    direction = text(col(reports, "direction"), upper=True)
+    look = country_lookup()
+    for dirn, column in (("OUT", "origin_country"), ("IN", "destination_country")):
+        c = text(col(reports, column), upper=True).map(lambda x: look.get(x) if isinstance(x, str) else None)
+        fill = out.isna() & (direction == dirn).fillna(False) & c.notna()
+        out = out.where(~fill.to_numpy(), c)
+    acc = tables.nodes("BankAccount")
+    if out.isna().any() and len(acc) and "bank_country" in acc.columns:
+        keys = text(col(acc, "account_id")).fillna(text(col(acc, "key"))).str.upper().str.replace(" ", "", regex=False)
+        bank = dict(zip(keys, text(col(acc, "bank_country"), upper=True)))
+        a = text(col(reports, "account_id"), upper=True).str.replace(" ", "", regex=False)
+        c = a.map(lambda x: bank.get(x) if isinstance(x, str) else None)
+        c = c.map(lambda x: x if isinstance(x, str) else None)
+        out = out.where(out.notna(), c)
+    return out.where(out.notna(), None)
+
+
+def usd_per_unit(reports: pd.DataFrame) -> dict[str, float]:
+    """USD per unit of each currency, as the reports themselves convert it (the median of
+    ``amount_usd / amount`` over the reports in that currency)."""
+    amt = num(col(reports, "amount"))
+    usd = _amount_usd(reports)
+    cur = text(col(reports, "currency"), upper=True)
+    ok = (amt > 0) & (usd > 0) & cur.notna()
+    r = (usd[ok] / amt[ok]).groupby(cur[ok].astype(str)).median()
+    out = {str(k): float(v) for k, v in r.items() if v > 0}
+    out["USD"] = 1.0
+    return out
+
+
+def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mapping[str, float],
+                    jurisdictions: Mapping[str, str], default_threshold_usd: float) -> pd.DataFrame:
+    """Each report's amount as a share of the threshold that applies to it.
+
+    The threshold is the one of the filing country (:func:`filing_country`; ``jurisdictions``
+    maps a country to the currency of its threshold, ``thresholds`` a currency to the amount).
+    The report's amount is compared in that currency: as filed when it is filed in that
+    currency, else converted through USD at the rates the reports carry
+    (:func:`usd_per_unit`). A report whose filing country is unknown or has no threshold here
+    is compared with the threshold of its own currency when there is one, else with
+    ``default_threshold_usd`` in USD. Returns columns ``country``, ``thr_currency``,
+    ``threshold``, ``rel`` (amount / threshold; NaN when no amount can be compared)."""
+    thr = {str(k).upper(): float(v) for k, v in thresholds.items()}
+    jur = {str(k).upper(): str(v).upper() for k, v in jurisdictions.items()}
+    country = filing_country(tables, reports)
+    cur = text(col(reports, "currency"), upper=True)
+    amt = num(col(reports, "amount"))
+    usd = _amount_usd(reports)
+    rates = usd_per_unit(reports)
+    tc = country.map(lambda c: jur.get(c) if isinstance(c, str) else None)
+    own = cur.map(lambda c: c if isinstance(c, str) and c in thr else None).astype(object)
+    tc = tc.where(tc.map(lambda c: isinstance(c, str) and c in thr), own)
+    threshold = tc.map(lambda c: thr.get(c) if isinstance(c, str) else None).astype("float64")
+    same = (cur.astype(object) == tc).fillna(False).to_numpy(dtype=bool)
+    rate = tc.map(lambda c: rates.get(c) if isinstance(c, str) else None).astype("float64")
+    local = pd.Series(np.where(same, amt, usd / rate), index=reports.index, dtype="float64")
+    rel = local / threshold
+    fallback = rel.isna()
+    rel = rel.where(~fallback, usd / float(default_threshold_usd))
+    tc = tc.where(~fallback, "USD")
+    threshold = threshold.where(~fallback, float(default_threshold_usd))
+    return pd.DataFrame({"country": country, "thr_currency": tc, "threshold": threshold, "rel": rel},
+                        index=reports.index)
+
+
 @register("cash_structuring", defaults=dict(DEFAULTS))
 def detect_cash_structuring(
     tables: Tables,
     *,
     thresholds: Mapping[str, float] | None = None,
+    jurisdictions: Mapping[str, str] | None = None,
+    default_threshold_usd: float = 10000.0,
     report_types: tuple[str, ...] | list[str] = ("BORDER", "CTR"),
     near: float = 0.8,
     min_reports: int = 2,
@@ -51,7 +157,8 @@ def detect_cash_structuring(
     min_below_share: float = 0.5,
 ) -> list[Alert]:
     """Cash reports by one person, or by persons tied to one trader or account, clustered just
-    below the reporting threshold within a short window and adding up to more than it.
+    below the reporting threshold that applies where they are filed, within a short window, and
+    adding up to more than it.
 
     Meaning: structuring (smurfing) - splitting cash into amounts that each stay under the
     declaration or reporting threshold. One report just below the threshold is not an alert;
@@ -62,13 +169,25 @@ def detect_cash_structuring(
     tables : Tables
         Reads ``CashReport`` (``report_id``/``key``, ``report_type``, ``date``, ``amount``,
         ``currency``, ``amount_usd``, ``usd_status``, ``person_id``, ``trader_id``,
-        ``account_id``). Reports without a USD amount (unconvertible) are left out.
-    thresholds : dict, default {"BORDER": 10000, "CTR": 10000}
-        Reporting threshold in USD per report type (types not named use 10,000).
+        ``account_id``, ``location``, ``direction``, ``origin_country``,
+        ``destination_country``) and ``BankAccount.bank_country``. Reports without a USD
+        amount (unconvertible) are left out.
+    thresholds : dict, default {"USD": 10000, "EUR": 10000, "CAD": 10000, "AUD": 10000}
+        Reporting threshold per currency (the public values: 31 U.S.C. 5316/5313, Regulation
+        (EU) 2018/1672, PCMLTFA, AUSTRAC).
+    jurisdictions : dict, default US: USD, CA: CAD, AU: AUD, the 27 EU member states: EUR
+        Filing country -> the currency of its threshold. Where the report is filed:
+        :func:`filing_country` (its ``location``, else the country left or entered, else its
+        account's bank country); the amount is compared in that currency
+        (:func:`threshold_ratio`).
+    default_threshold_usd : float, default 10000
+        Threshold (in USD) for reports filed where no threshold is known here and not in a
+        currency of ``thresholds``.
     report_types : tuple of str, default ("BORDER", "CTR")
         Report types considered (STR, suspicious transaction reports, have no threshold).
     near : float, default 0.8
-        "Just below" means ``near * threshold <= amount_usd < threshold``.
+        "Just below" means ``near * threshold <= amount < threshold`` (in the threshold's
+        currency).
     min_reports : int, default 2
         Fewest just-below reports within one window. Two reports of 8,000+ in a month already
         add up to more than the threshold; raise it for noisier data.
@@ -87,7 +206,7 @@ def detect_cash_structuring(
     list of Alert
         One per group with at least one qualifying window: ``min_reports`` or more just-below
         reports within ``window_days`` whose amounts add up to more than the threshold (each
-        amount is divided by its own type's threshold, so BORDER and CTR reports mix). All
+        amount is divided by its own threshold, so reports filed in different countries mix). All
         just-below reports of the group that belong to a qualifying window are evidence.
         Entities: the Person(s) of those reports; a report without a person but with a trader
         names the Trader (and one with only an account the BankAccount). Score: 0.5 plus
@@ -99,7 +218,6 @@ def detect_cash_structuring(
     Cost: O(n log n) in the number of cash reports (a filter, a union-find over the just-below
     reports, one sorted scan per group).
     """
-    thr_map = {str(k).upper(): float(v) for k, v in (thresholds or DEFAULTS["thresholds"]).items()}
     types = {str(t).upper() for t in report_types}
     rep = tables.nodes("CashReport")
     if rep is None or len(rep) == 0:
@@ -116,12 +234,15 @@ def detect_cash_structuring(
         "trader_id": text(col(rep, "trader_id")),
         "account_id": text(col(rep, "account_id"), upper=True),
     })
-    d = d[(d["report_type"].isin(types) & d["usd"].notna() & d["date"].notna() & d["report_id"].notna())
-          .fillna(False).to_numpy()].reset_index(drop=True)
+    ratio = threshold_ratio(tables, rep, thresholds=thresholds or DEFAULTS["thresholds"],
+                            jurisdictions=DEFAULTS["jurisdictions"] if jurisdictions is None else jurisdictions,
+                            default_threshold_usd=float(default_threshold_usd))
+    for c in ratio.columns:
+        d[c] = ratio[c].to_numpy()
+    d = d[(d["report_type"].isin(types) & d["usd"].notna() & d["date"].notna() & d["report_id"].notna()
+           & d["rel"].notna()).fillna(False).to_numpy()].reset_index(drop=True)
     if len(d) == 0:
         return []
-    d["thr"] = d["report_type"].map(thr_map).astype("float64").fillna(10000.0)
-    d["rel"] = d["usd"] / d["thr"]
     relevant = d[(d["rel"] >= near).to_numpy()].reset_index(drop=True)  # just below and above
     below = relevant["rel"] < 1.0
     if not below.any():
@@ -194,16 +315,19 @@ def detect_cash_structuring(
         who = (f"{len(persons)} person(s)" if persons else "") + (
             f" tied to trader {', '.join(traders)}" if traders else "") + (
             f" via account {', '.join(accounts)}" if accounts and not traders else "")
-        thr_txt = ", ".join(f"{t} {thr_map.get(t, 10000.0):,.0f}" for t in sorted(set(hit["report_type"])))
+        thr_pairs = sorted({(str(c), float(t)) for c, t in zip(hit["thr_currency"], hit["threshold"])})
+        thr_txt = ", ".join(f"{t:,.0f} {c}" for c, t in thr_pairs)
         explanation = (
             f"{len(hit)} cash reports by {who.strip() or 'one subject'} between {start:%Y-%m-%d} and {stop:%Y-%m-%d}, "
-            f"each just below the threshold ({thr_txt} USD), together {total:,.0f} USD; "
+            f"each just below the threshold where filed ({thr_txt}), together {total:,.0f} USD; "
             f"up to {best_n} within {window_days} days"
             + (f"; {len(above)} report(s) at or above the threshold in the period" if len(above) else "")
         )
         reports = [
             {"report_id": r.report_id, "report_type": r.report_type, "date": f"{r.date:%Y-%m-%d}",
              "amount": float(r.amount), "currency": r.currency, "amount_usd": round(float(r.usd), 2),
+             "filed_in": r.country if isinstance(r.country, str) else None,
+             "threshold": f"{r.threshold:,.0f} {r.thr_currency}", "share_of_threshold": round(float(r.rel), 4),
              "person_id": None if r.person_id is pd.NA else r.person_id,
              "trader_id": None if r.trader_id is pd.NA else r.trader_id,
              "account_id": None if r.account_id is pd.NA else r.account_id}
@@ -213,7 +337,7 @@ def detect_cash_structuring(
             "cash_reports": [r["report_id"] for r in reports], "reports": reports,
             "persons": persons, "traders": traders, "accounts": accounts,
             "total_usd": round(total, 2), "max_in_window": int(best_n), "window_days": int(window_days),
-            "thresholds_usd": {t: thr_map.get(t, 10000.0) for t in sorted(set(hit["report_type"]))},
+            "thresholds": {c: t for c, t in thr_pairs},
             "near": near, "reports_at_or_above_threshold": sorted(above["report_id"].tolist()),
         }
         alerts.append(Alert(pattern="cash_structuring", score=score, entities=entities,

@@ -1,5 +1,6 @@
-"""cash_structuring: clusters just below the threshold alert; single reports, travellers who
-declare above the threshold and reports far apart do not."""
+"""cash_structuring: clusters just below the threshold of the country where the reports are filed
+(in its currency) alert; single reports, travellers who declare above the threshold and reports
+far apart do not."""
 from __future__ import annotations
 
 import pandas as pd
@@ -13,14 +14,17 @@ _n = 0
 
 
 def rep(date: str, usd: float, *, person: str | None = None, trader: str | None = None, account: str | None = None,
-        rtype: str = "BORDER", currency: str = "USD", amount: float | None = None, status: str = "given") -> dict:
+        rtype: str = "BORDER", currency: str = "USD", amount: float | None = None, status: str = "given",
+        location: str | None = None, direction: str = "OUT", origin: str | None = None,
+        destination: str | None = None) -> dict:
     global _n
     _n += 1
     rid = f"CR{_n:03d}"
     return {"key": rid, "report_id": rid, "report_type": rtype, "date": date,
             "amount": usd if amount is None else amount, "currency": currency,
             "amount_usd": None if status == "unconvertible" else usd, "usd_status": status,
-            "person_id": person, "trader_id": trader, "account_id": account, "direction": "OUT"}
+            "person_id": person, "trader_id": trader, "account_id": account, "direction": direction,
+            "location": location, "origin_country": origin, "destination_country": destination}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +56,26 @@ def world() -> Tables:
         rep("2024-01-02", 9_500, person="P10", currency="XXX", status="unconvertible"),
         # decoy: STR reports have no threshold
         rep("2024-01-01", 9_500, person="P11", rtype="STR"), rep("2024-01-02", 9_500, person="P11", rtype="STR"),
+        # planted: 9,500 and 9,800 EUR filed in Germany - below 10,000 EUR, above 10,000 USD
+        rep("2024-05-02", 10_260, person="P20", currency="EUR", amount=9_500, location="Airport DE"),
+        rep("2024-05-20", 10_584, person="P20", currency="EUR", amount=9_800, location="Frankfurt Airport, DE"),
+        # planted: 9,400 / 9,700 CAD entering Canada (place without a country: the destination), ~7,000 USD
+        rep("2024-06-01", 6_950, person="P21", currency="CAD", amount=9_400, location="Pearson",
+            direction="IN", origin="KE", destination="CA"),
+        rep("2024-06-15", 7_170, person="P21", currency="CAD", amount=9_700, location="Pearson",
+            direction="IN", origin="KE", destination="CA"),
+        # planted: USD deposited at a bank in the Netherlands: 9,900 and 10,100 USD are ~9,150 and ~9,350 EUR;
+        # a courier carrying 9,300 USD out of Kenya too, tied by the same account (one group, three persons)
+        rep("2024-07-01", 9_900, person="P22", account="NL91ABNA0417164300", rtype="CTR", location="Bank branch, NL"),
+        rep("2024-07-03", 10_100, person="P23", account="NL91ABNA0417164300", rtype="CTR", location="Bank branch, NL"),
+        rep("2024-07-09", 9_300, person="P24", account="NL91ABNA0417164300", origin="KE", destination="NL"),
+        # decoy: a frequent traveller declaring 10,500-12,000 EUR in France (above, though ~9,700 EUR is below)
+        rep("2024-05-01", 11_340, person="P25", currency="EUR", amount=10_500, location="FR"),
+        rep("2024-05-08", 12_960, person="P25", currency="EUR", amount=12_000, location="FR"),
+        rep("2024-05-15", 11_880, person="P25", currency="EUR", amount=11_000, location="FR"),
+        rep("2024-05-22", 10_480, person="P25", currency="EUR", amount=9_700, location="FR"),
+        # decoy: one report of 9,600 EUR in Germany
+        rep("2024-05-03", 10_368, person="P26", currency="EUR", amount=9_600, location="Airport DE"),
     ]
     return Tables.from_frames(nodes={"CashReport": pd.DataFrame(rows)})
 
@@ -78,26 +102,39 @@ def test_planted_clusters_alert(world):
 
 def test_decoys_do_not_alert(world):
     named = {e["id"] for a in detect_cash_structuring(world) for e in a.entities}
-    assert not named & {"P4", "P5", "P6", "P7", "P10", "P11"}
-    assert len(detect_cash_structuring(world)) == 4
+    assert not named & {"P4", "P5", "P6", "P7", "P10", "P11", "P25", "P26"}
+    assert len(detect_cash_structuring(world)) == 7
 
 
 def test_parameters(world):
-    # three reports needed: only the courier P1 remains
+    # three reports needed: only the courier P1 and the three persons of one account remain
     got = by_entities(detect_cash_structuring(world, min_reports=3))
-    assert set(got) == {frozenset({("Person", "P1")})}
+    assert set(got) == {frozenset({("Person", "P1")}),
+                        frozenset({("Person", "P22"), ("Person", "P23"), ("Person", "P24")})}
     # a 100-day window catches P6
     named = {e["id"] for a in detect_cash_structuring(world, window_days=100) for e in a.entities}
     assert "P6" in named
     assert REGISTRY["cash_structuring"].defaults["near"] == 0.8
 
 
-def test_per_type_threshold(world):
-    # with a 5,000 CTR threshold the CTR reports are above it, not just below
-    named = {e["id"] for a in detect_cash_structuring(world, thresholds={"BORDER": 10_000, "CTR": 5_000})
+def test_threshold_of_the_filing_country(world):
+    got = by_entities(detect_cash_structuring(world))
+    de = got[frozenset({("Person", "P20")})]
+    assert [r["filed_in"] for r in de.evidence["reports"]] == ["DE", "DE"]
+    assert de.evidence["thresholds"] == {"EUR": 10_000.0}
+    assert "10,000 EUR" in de.explanation
+    ca = got[frozenset({("Person", "P21")})]
+    assert ca.evidence["thresholds"] == {"CAD": 10_000.0}
+    nl = got[frozenset({("Person", "P22"), ("Person", "P23"), ("Person", "P24")})]
+    assert nl.evidence["accounts"] == ["NL91ABNA0417164300"] and len(nl.evidence["cash_reports"]) == 3
+    # a threshold changed by parameter: 5,000 EUR makes the German reports plainly above it
+    named = {e["id"] for a in detect_cash_structuring(world, thresholds={"USD": 10_000, "EUR": 5_000})
              for e in a.entities}
-    assert not named & {"P8", "P9", "T9"}
-    assert "P1" in named
+    assert "P20" not in named and "P1" in named
+    # without the jurisdictions every report is compared in its own currency (or USD): the CAD
+    # reports stay just below 10,000 CAD, the German EUR ones too
+    named = {e["id"] for a in detect_cash_structuring(world, jurisdictions={}) for e in a.entities}
+    assert {"P20", "P21"} <= named
 
 
 def test_empty():
