@@ -22,6 +22,7 @@ from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import col, iso_dates, num, text
+from graphiff.graph.features import usd_per_unit
 from graphiff.graph.tables import Tables
 from graphiff.model.values import country_lookup
 
@@ -94,9 +95,10 @@ def filing_country(tables: Tables, reports: pd.DataFrame) -> pd.Series:
     return out.where(out.notna(), None)
 
 
-def usd_per_unit(reports: pd.DataFrame) -> dict[str, float]:
-    """USD per unit of each currency, as the reports themselves convert it (the median of
-    ``amount_usd / amount`` over the reports in that currency)."""
+def report_rates(reports: pd.DataFrame) -> dict[str, float]:
+    """USD per unit of each currency as the reports themselves convert it (the median of
+    ``amount_usd / amount`` over the reports in that currency): the fallback where no ``Rate``
+    is loaded (:func:`graphiff.graph.features.usd_per_unit`)."""
     amt = num(col(reports, "amount"))
     usd = _amount_usd(reports)
     cur = text(col(reports, "currency"), upper=True)
@@ -115,7 +117,8 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
     maps a country to the currency of its threshold, ``thresholds`` a currency to the amount).
     The report's amount is compared in that currency: as filed when it is filed in that
     currency, else converted through USD at the rates the reports carry
-    (:func:`usd_per_unit`). A report whose filing country is unknown or has no threshold here
+    (the month's ``Rate``, :func:`graphiff.graph.features.usd_per_unit`, else
+    :func:`report_rates`). A report whose filing country is unknown or has no threshold here
     is compared with the threshold of its own currency when there is one, else with
     ``default_threshold_usd`` in USD. Returns columns ``country``, ``thr_currency``,
     ``threshold``, ``rel`` (amount / threshold; NaN when no amount can be compared)."""
@@ -125,13 +128,18 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
     cur = text(col(reports, "currency"), upper=True)
     amt = num(col(reports, "amount"))
     usd = _amount_usd(reports)
-    rates = usd_per_unit(reports)
+    fallback_rates = report_rates(reports)
     tc = country.map(lambda c: jur.get(c) if isinstance(c, str) else None)
     own = cur.map(lambda c: c if isinstance(c, str) and c in thr else None).astype(object)
     tc = tc.where(tc.map(lambda c: isinstance(c, str) and c in thr), own)
     threshold = tc.map(lambda c: thr.get(c) if isinstance(c, str) else None).astype("float64")
     same = (cur.astype(object) == tc).fillna(False).to_numpy(dtype=bool)
-    rate = tc.map(lambda c: rates.get(c) if isinstance(c, str) else None).astype("float64")
+    rate = tc.map(lambda c: fallback_rates.get(c) if isinstance(c, str) else None).astype("float64")
+    dates = col(reports, "date")
+    for c in {x for x in tc[~same].dropna()}:
+        rows = (tc == c).to_numpy(dtype=bool) & ~same
+        loaded = pd.Series(usd_per_unit(tables, c, dates[rows]), index=rate.index[rows])
+        rate[rows] = loaded.where(loaded.notna(), rate[rows])
     local = pd.Series(np.where(same, amt, usd / rate), index=reports.index, dtype="float64")
     rel = local / threshold
     fallback = rel.isna()
