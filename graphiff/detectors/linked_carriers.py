@@ -1,11 +1,12 @@
 """Linked carriers: carriers that look separate but are one, serving a closed circle of
-traders (README, "Detectors")."""
+traders (README, "Detectors"; FATF, Physical Transportation of Cash, 2015)."""
 from __future__ import annotations
 
 from collections import defaultdict
 from itertools import combinations
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
@@ -14,65 +15,103 @@ from graphiff.graph.columns import col, num, text_objects
 from graphiff.graph.features import carrier_use_table, identifier_links, officer_table
 from graphiff.graph.tables import Tables
 
-LINK_WEIGHTS = {"officer": 0.5, "phone": 0.4, "email": 0.4, "address": 0.3, "conveyance": 0.25, "container": 0.25}
+LINK_WEIGHTS = {"officer": 0.7, "phone": 0.6, "email": 0.6, "address": 0.5, "conveyance": 0.4, "container": 0.35}
 
 DEFAULTS: dict[str, Any] = {
     "link_kinds": sorted(LINK_WEIGHTS),
     "link_weights": LINK_WEIGHTS,
     "max_identifier_carriers": 10,
+    "min_link": 0.3,
     "min_pair_exclusivity": 0.2,
     "min_traders": 2,
     "max_traders": 50,
-    "threshold": 0.5,
+    "threshold": 0.45,
     "max_evidence": 200,
 }
 
 _ID_KIND = {"Address": "address", "Phone": "phone", "Email": "email"}
 
 
+def rarity(holders: pd.Series | np.ndarray) -> np.ndarray:
+    """How exclusive a shared identifier is: ``min(1, 2 / holders)`` - 1 when only the two
+    carriers hold it, 0.5 for four holders, 0.1 for twenty (a forwarding agent's phone, a
+    formation agent's address, a nominee director).
+
+    >>> rarity(np.array([2, 4, 20])).tolist()
+    [1.0, 0.5, 0.1]
+    """
+    h = np.asarray(holders, dtype="float64")
+    return np.minimum(1.0, 2.0 / np.maximum(h, 1.0))
+
+
 def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identifier_carriers: int = 10) -> pd.DataFrame:
-    """Pairs of carriers sharing something: rows ``(a, b, kind, value)`` with ``a < b``.
+    """Pairs of carriers sharing something: rows ``(a, b, kind, value, holders)`` with ``a < b``.
 
     Kinds: ``officer`` (the same person or company is OFFICER_OF both), ``phone``,
     ``address``, ``email`` (HAS_PHONE / LOCATED_AT / HAS_EMAIL to the same node),
     ``conveyance`` and ``container`` (declarations of both carriers name the same
     conveyance / container). An identifier shared by more than ``max_identifier_carriers``
-    carriers (a port office, a liner vessel) links nothing."""
+    carriers (a port office, a liner vessel) links nothing. ``holders`` says how widely the
+    identifier is shared: the companies (traders and carriers) holding the phone, address or
+    e-mail, the companies the officer is an officer of, the carriers naming the conveyance or
+    container (see :func:`rarity`)."""
     kinds = set(link_kinds)
     parts = []
-    ids = identifier_links(tables, labels=("Carrier",))
+    ids = identifier_links(tables)
     if len(ids):
-        parts.append(pd.DataFrame({"kind": ids["id_label"].map(_ID_KIND), "value": ids["id_key"],
-                                   "carrier": ids["key"]}))
+        comp = ids[ids["label"].isin(("Trader", "Carrier"))]
+        held = comp.groupby(["id_label", "id_key"])["key"].nunique()
+        car = ids[ids["label"] == "Carrier"]
+        h = pd.MultiIndex.from_arrays([car["id_label"], car["id_key"]]).map(held)
+        parts.append(pd.DataFrame({"kind": car["id_label"].map(_ID_KIND).to_numpy(), "value": car["id_key"].to_numpy(),
+                                   "carrier": car["key"].to_numpy(), "holders": np.asarray(h, dtype="float64")}))
     off = officer_table(tables)
     if len(off):
-        o = off[off["company_label"] == "Carrier"]
-        parts.append(pd.DataFrame({"kind": "officer", "value": o["officer_label"] + ":" + o["officer"],
-                                   "carrier": o["company"]}))
+        n_comp = off.groupby(["officer_label", "officer"])["company"].transform("nunique")
+        o = off[(off["company_label"] == "Carrier").to_numpy()]
+        parts.append(pd.DataFrame({"kind": "officer", "value": (o["officer_label"] + ":" + o["officer"]).to_numpy(),
+                                   "carrier": o["company"].to_numpy(),
+                                   "holders": n_comp[o.index].to_numpy(dtype="float64")}))
     d = tables.nodes("Declaration")
     if len(d):
         car = text_objects(col(d, "carrier_id"))
         conv = text_objects(col(d, "conveyance_id"))
         m = car.notna() & conv.notna()
-        parts.append(pd.DataFrame({"kind": "conveyance", "value": conv[m].str.upper(), "carrier": car[m]}))
+        parts.append(pd.DataFrame({"kind": "conveyance", "value": conv[m].str.upper(), "carrier": car[m],
+                                   "holders": np.nan}))
         cont = text_objects(col(d, "container_ids"))
         m = car.notna() & cont.notna()
         if m.any():
             c = pd.DataFrame({"carrier": car[m], "value": cont[m].astype(str).str.upper().str.split(r"[;,\s]+")})
             c = c.explode("value")
             c = c[c["value"].notna() & (c["value"] != "")]
-            parts.append(pd.DataFrame({"kind": "container", "value": c["value"], "carrier": c["carrier"]}))
+            parts.append(pd.DataFrame({"kind": "container", "value": c["value"], "carrier": c["carrier"],
+                                       "holders": np.nan}))
+    cols = ["a", "b", "kind", "value", "holders"]
     if not parts:
-        return pd.DataFrame(columns=["a", "b", "kind", "value"])
+        return pd.DataFrame(columns=cols)
     f = pd.concat(parts, ignore_index=True)
-    f = f[f["kind"].isin(kinds) & f["value"].notna() & f["carrier"].notna()].drop_duplicates()
+    f = f[f["kind"].isin(kinds) & f["value"].notna() & f["carrier"].notna()]
+    f = f.drop_duplicates(["kind", "value", "carrier"])
     n = f.groupby(["kind", "value"])["carrier"].transform("nunique")
+    f = f.assign(holders=f["holders"].fillna(n).clip(lower=n))
     f = f[(n >= 2) & (n <= max_identifier_carriers)]
     rows = []
     for (kind, value), grp in f.groupby(["kind", "value"], sort=True):
+        h = float(grp["holders"].max())
         for a, b in combinations(sorted(set(grp["carrier"])), 2):
-            rows.append((a, b, kind, value))
-    return pd.DataFrame(rows, columns=["a", "b", "kind", "value"])
+            rows.append((a, b, kind, value, h))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def link_strength(links: pd.DataFrame, weights: dict[str, float]) -> float:
+    """``1 - prod(1 - weight[kind] * rarity(holders))`` over the distinct identifiers of
+    ``links``: several exclusive identifiers make a strong link, one widely shared a weak one."""
+    if not len(links):
+        return 0.0
+    u = links.drop_duplicates(["kind", "value"])
+    w = u["kind"].map(lambda k: float(weights.get(k, 0.0))).to_numpy(dtype="float64") * rarity(u["holders"])
+    return float(1.0 - np.prod(1.0 - np.clip(w, 0.0, 1.0)))
 
 
 class _CashIndex:
@@ -133,36 +172,48 @@ class _CashIndex:
 def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
     """Linked carriers: ostensibly separate carriers tied together (shared officers, phones,
     addresses, emails, conveyances or containers) that serve one concentrated, exclusive
-    group of traders, optionally tied to cash couriers.
+    group of traders, optionally tied to cash couriers. Groups of two count.
 
-    Two linked carriers form a pair when their clienteles overlap: the pair's exclusivity is
-    the smaller of the two fractions "share of this carrier's traders that also use the
-    other", so a big carrier used by hundreds of traders never pairs with a small one, even
-    if they share a vessel or an address. Pairs at or above ``min_pair_exclusivity`` are
-    joined into groups (connected components); each group scores
+    Typology: front transport companies controlled by one organisation, moving goods (and
+    cash) for a closed circle of traders (FATF, *Money Laundering through the Physical
+    Transportation of Cash*, 2015: front and complicit transport companies, couriers tied to
+    them).
 
-    ``size * (0.3 link + 0.35 exclusivity + 0.2 dependency) + 0.15 cash``
+    Two carriers are **linked** by what they share, each identifier weighted by its kind
+    (``link_weights``) and by how exclusive it is (:func:`rarity`: 1 when only the two hold
+    it, 2/h for h holders), combined as ``1 - prod(1 - weight * rarity)``
+    (:func:`link_strength`). A pair counts when its link strength is at least ``min_link`` (a
+    single phone of a forwarding agent used by many links nothing) and its clienteles overlap:
+    the pair's exclusivity, the smaller of the two shares "traders of this carrier that also
+    use the other", is at least ``min_pair_exclusivity`` (a big carrier used by hundreds of
+    traders never pairs with a small one; two carriers serving disjoint markets never pair).
+    Pairs are joined into groups (connected components, two carriers or more); each scores
 
-    where ``link`` combines the kinds of links (``link_weights``, 1 - prod(1 - w)),
-    ``exclusivity`` is the mean over the carriers of the share of their traders that use
-    another carrier of the group, ``dependency`` the mean share of the group's traders'
-    shipments that go through the group, ``size`` = min(1, ``max_traders`` / traders) and
-    ``cash`` = 1 when persons tied to the carriers (officers, shared phone/address/email)
-    filed cash reports (CashReport FILED_BY Person).
+    ``size * (0.35 link + 0.35 exclusivity + 0.3 dependency) + 0.15 cash``
+
+    where ``link`` is the strength of all the group's links together, ``exclusivity`` the
+    mean over the carriers of the share of their traders that use another carrier of the
+    group, ``dependency`` the mean share of the group's traders' shipments that go through
+    the group, ``size`` = min(1, ``max_traders`` / traders) and ``cash`` = 1 when persons tied
+    to the carriers (officers, shared phone/address/email) filed cash reports (CashReport
+    FILED_BY Person).
 
     Parameters
     ----------
     tables : Tables
     link_kinds : list of str, default all of officer, phone, email, address, conveyance, container
     link_weights : dict, default :data:`LINK_WEIGHTS`
+        officer 0.7, phone and email 0.6, address 0.5, conveyance 0.4, container 0.35.
     max_identifier_carriers : int, default 10
         An identifier shared by more carriers than this links nothing.
+    min_link : float, default 0.3
+        Weakest link strength of a pair.
     min_pair_exclusivity : float, default 0.2
     min_traders : int, default 2
         Fewer traders served by the group: no alert.
     max_traders : int, default 50
         Above this many traders the score is scaled down (a clientele that is not concentrated).
-    threshold : float, default 0.5
+    threshold : float, default 0.45
     max_evidence : int, default 200
         Declarations listed in the evidence.
 
@@ -170,8 +221,8 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
     -------
     list of Alert
         ``entities``: the Carriers of the group; ``evidence``: ``links`` (carrier pair, kind,
-        shared value), ``carriers`` (traders served, exclusivity), ``traders``,
-        ``declarations``, ``persons`` and ``cash_reports``.
+        shared value, holders), ``link_strength``, ``carriers`` (traders served, exclusivity),
+        ``traders``, ``declarations``, ``persons`` and ``cash_reports``.
 
     Notes
     -----
@@ -187,14 +238,15 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
     use = carrier_use_table(tables)
     clients: dict[str, set[str]] = {c: set(g) for c, g in use.groupby("carrier_id")["trader_id"]} if len(use) else {}
     trader_total = use.groupby("trader_id")["shipments"].sum().to_dict() if len(use) else {}
-    pair_ex = {}
-    for a, b in {(a, b) for a, b in zip(links["a"], links["b"])}:
+    kept = set()
+    for (a, b), pl in links.groupby(["a", "b"], sort=True):
         ta, tb = clients.get(a, set()), clients.get(b, set())
         if not ta or not tb:
             continue
         ov = len(ta & tb)
-        pair_ex[(a, b)] = min(ov / len(ta), ov / len(tb))
-    kept = {k for k, v in pair_ex.items() if v >= float(p["min_pair_exclusivity"])}
+        if (min(ov / len(ta), ov / len(tb)) >= float(p["min_pair_exclusivity"])
+                and link_strength(pl, lw) >= float(p["min_link"])):
+            kept.add((a, b))
     if not kept:
         return []
     parent: dict[str, str] = {}
@@ -214,16 +266,14 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
     for x in list(parent):
         groups[find(x)].add(x)
 
+    kept_links = links[[(a, b) in kept for a, b in zip(links["a"], links["b"])]]
     cash_index = _CashIndex(tables)
     alerts = []
     for members in groups.values():
         K = sorted(members)
-        glinks = links[links["a"].isin(members) & links["b"].isin(members)]
+        glinks = kept_links[kept_links["a"].isin(members) & kept_links["b"].isin(members)]
         kinds = sorted(set(glinks["kind"]))
-        link = 1.0
-        for k in kinds:
-            link *= 1.0 - float(lw.get(k, 0.0))
-        link = 1.0 - link
+        link = link_strength(glinks, lw)
         S = set().union(*(clients.get(c, set()) for c in K))
         if len(S) < int(p["min_traders"]):
             continue
@@ -240,20 +290,22 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
         cash = cash_index.for_carriers(members)
         n_reports = sum(len(v) for v in cash.values())
         cash_usd = sum((r["amount_usd"] or 0.0) for v in cash.values() for r in v)
-        score = size * (0.3 * link + 0.35 * exclusivity + 0.2 * dep) + 0.15 * (1.0 if cash else 0.0)
+        score = size * (0.35 * link + 0.35 * exclusivity + 0.3 * dep) + 0.15 * (1.0 if cash else 0.0)
         if score < float(p["threshold"]):
             continue
         decls = sorted({k for ds in u["decls"] for k in ds})
         via_txt = ", ".join(
-            f"{k} {v}" for k, v in
-            glinks.drop_duplicates(["kind", "value"]).head(3)[["kind", "value"]].itertuples(index=False))
+            f"{k} {v}" + (f" (held by {h:.0f})" if h > 2 else "") for k, v, h in
+            glinks.drop_duplicates(["kind", "value"]).head(3)[["kind", "value", "holders"]].itertuples(index=False))
         expl = (f"{len(K)} carriers linked by shared {' / '.join(kinds)} ({via_txt}) serve {len(S)} traders; "
                 f"{exclusivity:.0%} of each carrier's traders also use a linked carrier and "
                 f"{dep:.0%} of those traders' shipments go through the group")
         if cash:
             expl += f"; {len(cash)} linked person(s) filed {n_reports} cash report(s) ({cash_usd:,.0f} USD)"
         evidence = {
-            "links": [{"carriers": [a, b], "kind": k, "value": v} for a, b, k, v in glinks.itertuples(index=False)],
+            "links": [{"carriers": [a, b], "kind": k, "value": v, "holders": int(h)}
+                      for a, b, k, v, h in glinks.itertuples(index=False)],
+            "link_strength": round(link, 4),
             "carriers": {c: {"traders": len(clients.get(c, ())), "exclusivity": round(excl[c], 4)} for c in K},
             "traders": sorted(S),
             "declarations": decls[: int(p["max_evidence"])],

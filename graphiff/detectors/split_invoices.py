@@ -21,7 +21,7 @@ import pandas as pd
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.columns import col, iso_dates, num, text, text_objects, upper_text
-from graphiff.graph.features import usd_per_unit
+from graphiff.graph.features import usd_per_unit, usd_rates
 from graphiff.graph.tables import Tables
 
 DEFAULTS: dict[str, Any] = {
@@ -61,35 +61,47 @@ def parse_threshold(spec: Any) -> tuple[float, str]:
 
 
 def _fold_name(s: pd.Series) -> pd.Series:
-    """Names compared loosely: upper case, letters and digits, legal forms dropped."""
-    v = upper_text(s).str.replace(r"[^0-9A-Z ]", " ", regex=True).str.replace(_LEGAL, " ", regex=True)
+    """Names compared loosely: upper case, letters and digits, legal forms dropped (each
+    distinct name folded once)."""
+    u = pd.Series(s.dropna().unique()).astype("string")
+    v = upper_text(u).str.replace(r"[^0-9A-Z ]", " ", regex=True).str.replace(_LEGAL, " ", regex=True)
     v = v.str.replace(r"\s+", " ", regex=True).str.strip()
-    return v.mask(v == "")
+    folded = dict(zip(u.astype(object), v.mask(v == "").astype(object)))
+    return s.map(folded).astype(object)
 
 
-def _party(ids: pd.Series, names: pd.Series) -> pd.Series:
+def _party(ids: pd.Series, names: pd.Series, all_ids: pd.Series, all_names: pd.Series) -> pd.Series:
     """A party's id; where the id is missing, the id most often given with the same (folded)
-    name elsewhere, else ``"name:<folded name>"``."""
-    i, n = text(ids), _fold_name(names)
-    known = pd.DataFrame({"i": i, "n": n}).dropna()
+    name in ``all_ids``/``all_names`` (every declaration), else ``"name:<folded name>"``."""
+    i = text_objects(ids)
+    miss = i.isna() & names.notna()
+    if not miss.any():
+        return i
+    n = _fold_name(names[miss])
+    wanted = set(n.dropna())
+    an = all_names[all_names.notna() & all_ids.notna()]
+    known = pd.DataFrame({"n": _fold_name(an), "i": text_objects(all_ids[an.index])})
+    known = known[known["n"].isin(wanted)]
+    fill = pd.Series(None, index=n.index, dtype="object")
     if len(known):
         top = known.groupby(["n", "i"]).size().reset_index(name="c").sort_values(["n", "c"], ascending=[True, False])
-        by_name = top.drop_duplicates("n").set_index("n")["i"]
-        fill = n.map(by_name)
-    else:
-        fill = pd.Series(pd.NA, index=n.index, dtype="object")
-    fill = fill.where(fill.notna(), ("name:" + n).where(n.notna()))
-    return i.astype(object).where(i.notna(), fill)
+        fill = n.map(top.drop_duplicates("n").set_index("n")["i"]).astype(object)
+    fill = fill.where(fill.notna(), ("name:" + n.astype("string")).astype(object).where(n.notna()))
+    i[miss] = fill
+    return i
 
 
-def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), goods_level: int = 6) -> pd.DataFrame:
+def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), goods_level: int = 6,
+                 max_usd: float | None = None, max_by_currency: dict[str, float] | None = None) -> pd.DataFrame:
     """Declarations as consignments: the items of one declaration summed, one row per
     ``(reporting country, declaration id)``: ``decl`` (declaration id), ``keys`` (its item
     keys), ``flow``, ``rc``, ``date`` (datetime), ``day`` (day number), ``importer``,
     ``seller`` (exporter; a missing id is taken from the name, see :func:`_party`),
     ``importer_name``, ``seller_name``, ``goods`` (the first ``goods_level`` HS digits of the
     item of highest value), ``value_usd``, ``invoice_value`` and ``currency`` (when all
-    items share one currency), ``invoice_no``. Cost: O(n log n)."""
+    items share one currency), ``invoice_no``. With ``max_usd`` only the consignments worth
+    at most that many USD (or invoiced in a currency of ``max_by_currency`` at most at that
+    amount) are kept. Cost: O(n) plus O(k log k) for the k consignments kept."""
     d = tables.nodes("Declaration")
     cols = ["decl", "keys", "flow", "rc", "date", "day", "importer", "seller", "importer_name", "seller_name",
             "goods", "value_usd", "invoice_value", "currency", "invoice_no"]
@@ -97,29 +109,52 @@ def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), 
         return pd.DataFrame(columns=cols)
     key = text(col(d, "key"))
     did = text(col(d, "declaration_id")).fillna(key.str.replace(r"/[^/]*$", "", regex=True))
-    hs = upper_text(col(d, "hs6")).fillna(upper_text(col(d, "hs_code"))).str.replace(r"\D", "", regex=True)
+    flow = upper_text(col(d, "flow"))
+    rc = upper_text(col(d, "reporting_country")).fillna("??")
     usd = num(col(d, "value_usd")).mask(text(col(d, "usd_status")).str.lower() == "unconvertible")
+    inv = num(col(d, "invoice_value"))
+    cur = upper_text(col(d, "currency"))
+    ok = (flow.isin([x.upper() for x in flows]) & did.notna() & key.notna()).fillna(False).to_numpy().copy()
+    if max_usd is not None:
+        # a consignment's value is the sum of its items: the declarations with an item under the
+        # cap (a cheap test on every row), then the sums over all the items of those
+        cand = ok & (usd.isna() | (usd <= float(max_usd))).fillna(True).to_numpy()
+        ok &= did.isin(set(did[cand].astype(object))).fillna(False).to_numpy()
+        sub = pd.DataFrame({"rc": rc[ok], "d": did[ok]})
+        gid = sub.groupby(["rc", "d"], sort=False).ngroup().to_numpy()
+        u, i_, cu = usd[ok].to_numpy(dtype="float64"), inv[ok].to_numpy(dtype="float64"), cur[ok]
+        keep = pd.Series(np.nan_to_num(u, nan=np.inf)).groupby(gid).transform("sum").to_numpy() <= float(max_usd)
+        for c, amount in (max_by_currency or {}).items():
+            own = (cu == c).fillna(False).to_numpy()
+            tot = pd.Series(np.where(own, np.nan_to_num(i_, nan=np.inf), np.inf)).groupby(gid).transform("sum")
+            keep |= tot.to_numpy() <= float(amount)
+        ok[np.flatnonzero(ok)[~keep]] = False
+    d = d[ok]
+    if not len(d):
+        return pd.DataFrame(columns=cols)
+    hs = upper_text(col(d, "hs6")).fillna(upper_text(col(d, "hs_code"))).str.replace(r"\D", "", regex=True)
+    full = tables.nodes("Declaration")
     f = pd.DataFrame({
-        "key": key, "decl": did, "flow": upper_text(col(d, "flow")), "rc": upper_text(col(d, "reporting_country")),
-        "date": iso_dates(col(d, "date")),
-        "importer": _party(col(d, "importer_id"), col(d, "importer_name")),
-        "seller": _party(col(d, "exporter_id"), col(d, "exporter_name")),
+        "key": key[ok], "decl": did[ok], "flow": flow[ok], "rc": rc[ok], "date": iso_dates(col(d, "date")),
+        "importer": _party(col(d, "importer_id"), col(d, "importer_name"), col(full, "importer_id"),
+                           col(full, "importer_name")),
+        "seller": _party(col(d, "exporter_id"), col(d, "exporter_name"), col(full, "exporter_id"),
+                         col(full, "exporter_name")),
         "importer_name": text_objects(col(d, "importer_name")), "seller_name": text_objects(col(d, "exporter_name")),
-        "goods": hs.str.slice(0, int(goods_level)), "value_usd": usd,
-        "invoice_value": num(col(d, "invoice_value")), "currency": upper_text(col(d, "currency")),
-        "invoice_no": text_objects(col(d, "invoice_no")),
+        "goods": hs.str.slice(0, int(goods_level)), "value_usd": usd[ok], "invoice_value": inv[ok],
+        "currency": cur[ok], "invoice_no": text_objects(col(d, "invoice_no")),
     })
-    ok = (f["flow"].isin([x.upper() for x in flows]) & f["date"].notna() & f["decl"].notna() & f["key"].notna()
-          & f["importer"].notna() & f["seller"].notna()).fillna(False).to_numpy()
-    f = f[ok]
+    f = f[(f["date"].notna() & f["importer"].notna() & f["seller"].notna()).to_numpy()]
     if not len(f):
         return pd.DataFrame(columns=cols)
-    f = f.assign(rc=f["rc"].fillna("??"), _v=f["value_usd"].fillna(-1.0))
+    f = f.assign(_v=f["value_usd"].fillna(-1.0))
     f = f.sort_values(["rc", "decl", "_v"], ascending=[True, True, False], kind="stable")
     g = f.groupby(["rc", "decl"], sort=False)
     ncur = g["currency"].nunique(dropna=True)
+    keys = f["key"].astype(str).tolist()
+    sizes = g.size().to_numpy()
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
     out = pd.DataFrame({
-        "keys": g["key"].agg(lambda s: tuple(sorted(s.astype(str)))),
         "flow": g["flow"].first(), "date": g["date"].min(), "importer": g["importer"].first(),
         "seller": g["seller"].first(), "importer_name": g["importer_name"].first(),
         "seller_name": g["seller_name"].first(), "goods": g["goods"].first(),
@@ -127,6 +162,7 @@ def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), 
         "invoice_value": g["invoice_value"].sum(min_count=1), "currency": g["currency"].first(),
         "invoice_no": g["invoice_no"].first(),
     })
+    out["keys"] = [tuple(sorted(keys[a:a + n])) for a, n in zip(starts.tolist(), sizes.tolist())]
     out["invoice_value"] = out["invoice_value"].where((ncur == 1).to_numpy())
     out["currency"] = out["currency"].where((ncur == 1).to_numpy())
     out = out.reset_index()
@@ -212,8 +248,16 @@ def detect_split_invoices(tables: Tables, **params: Any) -> list[Alert]:
     p = {**DEFAULTS, **params}
     thresholds = [parse_threshold(t) for t in p["thresholds"]]
     near, tol = float(p["near"]), float(p["over_tolerance"])
-    c = consignments(tables, tuple(p["flows"]), int(p["goods_level"]))
-    if not len(c) or not thresholds:
+    if not thresholds:
+        return []
+    rates = usd_rates(tables)
+    top = rates.groupby("currency")["usd_per_unit"].max().to_dict() if len(rates) else {}
+    cap_usd = max(a * (1.0 if cu == "USD" else float(top.get(cu, 0.0))) for a, cu in thresholds) * (1.0 + tol)
+    cap_own: dict[str, float] = {}
+    for a, cu in thresholds:
+        cap_own[cu] = max(cap_own.get(cu, 0.0), a * (1.0 + tol))
+    c = consignments(tables, tuple(p["flows"]), int(p["goods_level"]), max_usd=cap_usd, max_by_currency=cap_own)
+    if not len(c):
         return []
     c = c.reset_index(drop=True)
     dates = c["date"].dt.strftime("%Y-%m-%d")

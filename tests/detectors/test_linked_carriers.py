@@ -1,6 +1,8 @@
 """linked_carriers: two small carriers with one director and one phone serving the same closed
-circle of traders alert (with the director's cash reports noted); a global carrier sharing an
-address or a vessel with them, and two big carriers sharing vessels, do not."""
+circle of traders alert (with the director's cash reports noted), and so does a pair tied only by
+one address nobody else has; a global carrier sharing an address or a vessel with them, two big
+carriers sharing vessels, two carriers sharing a forwarding agent's phone that many companies
+give, and two carriers sharing a phone but serving disjoint markets do not."""
 from __future__ import annotations
 
 from _netkit import decl, entity_ids, make_tables
@@ -63,7 +65,7 @@ def test_projections():
 
 def test_links():
     links = carrier_links(world())
-    kinds = {(a, b, k) for a, b, k, _ in links.itertuples(index=False)}
+    kinds = set(zip(links["a"], links["b"], links["kind"]))
     assert ("KA", "KB", "officer") in kinds and ("KA", "KB", "phone") in kinds
     assert ("GL", "KA", "address") in kinds and ("GL", "KA", "conveyance") in kinds
     assert ("BIG1", "BIG2", "conveyance") in kinds
@@ -86,3 +88,46 @@ def test_big_carriers_need_concentration():
     alerts = linked_carriers(world(), threshold=0.3)
     assert {"BIG1", "BIG2"} not in [entity_ids(a) for a in alerts]
     assert all("GL" not in entity_ids(a) for a in alerts)
+
+
+def pair_world(agent_phone_holders: int = 0, overlap: bool = True):
+    """Two fronts F1, F2 serving four traders that mostly use them (and a legitimate line L1
+    now and then); F1 and F2 share one identifier."""
+    d = []
+    n = 0
+
+    def ship(exp, imp, carrier):
+        nonlocal n
+        n += 1
+        d.append(decl(f"D{n}", exp, imp, f"2024-{1 + n % 12:02d}-{1 + n % 27:02d}", carrier=carrier))
+
+    for i in range(4):
+        ship(f"X{i}", f"Y{i}", "F1")
+        ship(f"X{i}", f"Y{i}", "F1")
+        ship(f"X{i}" if overlap else f"U{i}", f"Y{i}" if overlap else f"V{i}", "F2")
+        ship(f"X{i}", f"Y{i}", "L1")
+    for i in range(40):
+        ship(f"G{i}", f"H{i}", "L1")
+    if agent_phone_holders:
+        phones = [("Carrier", "F1", "+4420700000"), ("Carrier", "F2", "+4420700000")]
+        phones += [("Trader", f"G{i}", "+4420700000") for i in range(agent_phone_holders)]
+        return make_tables(decls=d, carriers=["F1", "F2", "L1"], phones=phones)
+    return make_tables(decls=d, carriers=["F1", "F2", "L1"], located=[("Carrier", "F1", "7 QUAY LANE"),
+                                                                     ("Carrier", "F2", "7 QUAY LANE")])
+
+
+def test_pair_tied_by_one_exclusive_address():
+    alerts = linked_carriers(pair_world())
+    assert [entity_ids(a) for a in alerts] == [{"F1", "F2"}]
+    a = alerts[0]
+    assert a.evidence["links"] == [{"carriers": ["F1", "F2"], "kind": "address", "value": "7 QUAY LANE", "holders": 2}]
+    assert 0.45 <= a.score <= 1
+
+
+def test_widely_shared_identifier_or_disjoint_markets_link_nothing():
+    # a forwarding agent's phone that twenty companies give
+    links = carrier_links(pair_world(agent_phone_holders=20))
+    assert links["holders"].tolist() == [22.0]
+    assert linked_carriers(pair_world(agent_phone_holders=20)) == []
+    # an exclusive address, but the two serve disjoint markets
+    assert linked_carriers(pair_world(overlap=False)) == []
