@@ -81,7 +81,7 @@ def filing_country(tables: Tables, reports: pd.DataFrame) -> pd.Series:
     direction = text(col(reports, "direction"), upper=True)
     look = country_lookup()
     for dirn, column in (("OUT", "origin_country"), ("IN", "destination_country")):
-        c = text(col(reports, column), upper=True).map(lambda x: look.get(x) if isinstance(x, str) else None)
+        c = text(col(reports, column), upper=True).astype(object).map(look)
         fill = out.isna() & (direction == dirn).fillna(False) & c.notna()
         out = out.where(~fill.to_numpy(), c)
     acc = tables.nodes("BankAccount")
@@ -89,9 +89,8 @@ def filing_country(tables: Tables, reports: pd.DataFrame) -> pd.Series:
         keys = text(col(acc, "account_id")).fillna(text(col(acc, "key"))).str.upper().str.replace(" ", "", regex=False)
         bank = dict(zip(keys, text(col(acc, "bank_country"), upper=True)))
         a = text(col(reports, "account_id"), upper=True).str.replace(" ", "", regex=False)
-        c = a.map(lambda x: bank.get(x) if isinstance(x, str) else None)
-        c = c.map(lambda x: x if isinstance(x, str) else None)
-        out = out.where(out.notna(), c)
+        c = a.astype(object).map(bank).astype(object)
+        out = out.where(out.notna(), c.where(c.notna(), None))
     return out.where(out.notna(), None)
 
 
@@ -129,12 +128,12 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
     amt = num(col(reports, "amount"))
     usd = _amount_usd(reports)
     fallback_rates = report_rates(reports)
-    tc = country.map(lambda c: jur.get(c) if isinstance(c, str) else None)
-    own = cur.map(lambda c: c if isinstance(c, str) and c in thr else None).astype(object)
-    tc = tc.where(tc.map(lambda c: isinstance(c, str) and c in thr), own)
-    threshold = tc.map(lambda c: thr.get(c) if isinstance(c, str) else None).astype("float64")
-    same = (cur.astype(object) == tc).fillna(False).to_numpy(dtype=bool)
-    rate = tc.map(lambda c: fallback_rates.get(c) if isinstance(c, str) else None).astype("float64")
+    cur_o = cur.astype(object).where(cur.notna(), None)
+    tc = country.astype(object).map(jur)
+    tc = tc.where(tc.isin(list(thr)), cur_o.where(cur_o.isin(list(thr)), None)).astype(object)
+    threshold = tc.map(thr).astype("float64")
+    same = (cur_o == tc).to_numpy(dtype=bool)
+    rate = tc.map(fallback_rates).astype("float64")
     dates = col(reports, "date")
     for c in {x for x in tc[~same].dropna()}:
         rows = (tc == c).to_numpy(dtype=bool) & ~same
@@ -252,6 +251,23 @@ def detect_cash_structuring(
     if len(d) == 0:
         return []
     relevant = d[(d["rel"] >= near).to_numpy()].reset_index(drop=True)  # just below and above
+    # a just-below report sharing no subject with another one is a group of one: with
+    # min_reports >= 2 it cannot qualify, and reports above the threshold only matter for groups
+    is_below = (relevant["rel"] < 1.0).to_numpy()
+    links_ok = [c for c in link_by if c in ("person_id", "trader_id", "account_id")]
+    if int(min_reports) >= 2 and links_ok:
+        shared = np.zeros(len(relevant), dtype=bool)
+        kept_vals = {}
+        for c in links_ok:
+            n = relevant.loc[is_below, c].value_counts()
+            shared |= relevant[c].isin(n.index[(n >= 2).to_numpy()]).to_numpy(dtype=bool)
+        shared &= is_below
+        for c in links_ok:
+            kept_vals[c] = set(relevant.loc[shared, c].dropna())
+        near_kept = np.zeros(len(relevant), dtype=bool)
+        for c in links_ok:
+            near_kept |= relevant[c].isin(kept_vals[c]).to_numpy(dtype=bool)
+        relevant = relevant[shared | (~is_below & near_kept)].reset_index(drop=True)
     below = relevant["rel"] < 1.0
     if not below.any():
         return []
