@@ -1,11 +1,15 @@
-"""Shell intermediaries: pass-through traders (README, "Detectors").
+"""Shell intermediaries: pass-through and re-invoicing traders (README, "Detectors").
 
 A shell intermediary buys goods and resells the same goods within days, with money passing
 through its accounts just as fast, and shows the structural marks of a company with no real
 business: recently registered, no staff, an address shared with many companies, a director
-who directs many companies, a secrecy jurisdiction. Each indicator is in [0, 1]; the score is
-their weighted sum; an alert needs the pass-through indicator and a score at or above the
-threshold, so an established distributor (staff, slow stock turnover) is never flagged.
+who directs many companies, a secrecy jurisdiction. Often it is seen from one side only: an
+import declaration names it (in a third jurisdiction) as the seller while the goods are
+dispatched from the supplier's country, its own purchase is declared by no administration
+whose data is loaded, and the importer's money leaves its account within days. Each
+indicator is in [0, 1]; the score is their weighted sum; an alert needs the goods to pass
+through (both sides seen, or re-invoicing with the money passing through) and a score at or
+above the threshold, so an established distributor (staff, slow turnover) is never flagged.
 """
 from __future__ import annotations
 
@@ -55,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "money_days": 7,
     "money_tol": 1.5,
     "min_money_share": 0.3,
+    "min_reinvoiced": 2,
+    "min_flow_share": 0.5,
     "recent_days": 365,
     "max_employees": 2,
     "address_min_companies": 5,
@@ -128,6 +134,77 @@ def fast_money_pairs(tables: Tables, *, money_days: int = 7, money_tol: float = 
     m = m[(a > 0) & (b > 0) & (r <= money_tol)]
     m = m.sort_values(["out_payment", "days", "in_payment"]).drop_duplicates("out_payment")
     return m[cols].reset_index(drop=True)
+
+
+def reinvoiced_declarations(tables: Tables) -> pd.DataFrame:
+    """Declarations whose seller is not where the goods come from: the exporter's country
+    (as declared, else ``Trader.country``) differs from ``dispatch_country`` (else
+    ``origin_country`` when no dispatch country is given). One row per declaration item:
+    ``trader`` (the exporter), ``decl``, ``declaration_id``, ``importer``, ``date``, ``t``,
+    ``hs6``, ``value_usd``, ``seller_country``, ``dispatch_country``, ``flow``. Cost: O(D),
+    vectorised."""
+    cols = ["trader", "decl", "declaration_id", "importer", "date", "t", "hs6", "value_usd", "seller_country",
+            "dispatch_country", "flow"]
+    d = tables.nodes("Declaration")
+    if d is None or not len(d) or "exporter_id" not in d.columns:
+        return pd.DataFrame(columns=cols)
+    disp = text_objects(col(d, "dispatch_country"))
+    disp = disp.where(disp.notna(), text_objects(col(d, "origin_country")))
+    exp = text_objects(col(d, "exporter_id"))
+    seller = text_objects(col(d, "exporter_country"))
+    tr = tables.nodes("Trader")
+    if seller.isna().any() and len(tr) and "country" in tr.columns:
+        seller = seller.where(seller.notna(), exp.map(dict(zip(tr["key"].astype(str), text_objects(tr["country"])))))
+    differ = (disp.astype(object).str.upper() != seller.astype(object).str.upper()).fillna(False)
+    hit = (disp.notna() & seller.notna() & exp.notna() & differ).to_numpy(dtype=bool)
+    if not hit.any():
+        return pd.DataFrame(columns=cols)
+    sub = d[hit]
+    f = pd.DataFrame({
+        "trader": exp[hit].to_numpy(dtype=object), "decl": text_objects(col(sub, "key")).to_numpy(dtype=object),
+        "declaration_id": text_objects(col(sub, "declaration_id")).to_numpy(dtype=object),
+        "importer": text_objects(col(sub, "importer_id")).to_numpy(dtype=object),
+        "date": text_objects(col(sub, "date")).str.slice(0, 10).to_numpy(dtype=object),
+        "hs6": text_objects(col(sub, "hs6")).to_numpy(dtype=object),
+        "value_usd": num(col(sub, "value_usd")).to_numpy(dtype=float),
+        "seller_country": seller[hit].to_numpy(dtype=object), "dispatch_country": disp[hit].to_numpy(dtype=object),
+        "flow": text_objects(col(sub, "flow")).to_numpy(dtype=object),
+    })
+    f = f[f["date"].notna()].reset_index(drop=True)
+    f["t"] = day_numbers(f["date"])
+    return f[cols]
+
+
+def money_through(tables: Tables, holders: set[str], *, money_days: int = 7) -> pd.DataFrame:
+    """How much of the money a holder receives leaves again within ``money_days``: per holder
+    of ``holders``, ``in_usd`` (received from others), ``out_fast_usd`` (paid to others
+    within ``money_days`` after a receipt), ``share`` (``out_fast / in``, at most 1), ``n_in``,
+    ``n_out_fast``. Split or netted onward payments count, unlike the one-to-one pairs of
+    :func:`fast_money_pairs`. Cost: one windowed join of the holders' payments."""
+    cols = ["in_usd", "out_fast_usd", "share", "n_in", "n_out_fast"]
+    e = money_edges(tables)
+    if not len(e) or not holders:
+        return pd.DataFrame(columns=cols)
+    e = e[e["src_holder"].astype(object) != e["dst_holder"].astype(object)]
+    ins = e[e["dst_holder"].isin(holders)][["dst_holder", "t", "amount_usd"]].rename(
+        columns={"dst_holder": "holder", "t": "in_t", "amount_usd": "in_usd"})
+    outs = e[e["src_holder"].isin(holders)][["src_holder", "payment", "t", "amount_usd"]].rename(
+        columns={"src_holder": "holder", "t": "out_t", "amount_usd": "out_usd"})
+    if not len(ins):
+        return pd.DataFrame(columns=cols)
+    per = ins.groupby("holder").agg(in_usd=("in_usd", "sum"), n_in=("in_t", "size"))
+    per["out_fast_usd"] = 0.0
+    per["n_out_fast"] = 0
+    if len(outs):
+        m = window_join(outs, ins, ["holder"], "out_t", "in_t", int(money_days)).drop_duplicates("payment")
+        if len(m):
+            g = m.groupby("holder").agg(out_fast_usd=("out_usd", "sum"), n_out_fast=("payment", "size"))
+            per.loc[g.index, "out_fast_usd"] = g["out_fast_usd"].to_numpy()
+            per.loc[g.index, "n_out_fast"] = g["n_out_fast"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per["share"] = np.minimum(1.0, per["out_fast_usd"] / per["in_usd"].where(per["in_usd"] > 0))
+    per["share"] = per["share"].fillna(0.0)
+    return per[cols]
 
 
 def _company_counts(tables: Tables) -> tuple[dict[str, tuple[str, int]], dict[str, list[tuple[str, int]]]]:
@@ -216,17 +293,32 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     weights = {**WEIGHTS, **(p.get("weights") or {})}
     e = trade_edges(tables, hs_level=6)
     pairs = pass_through_pairs(e, resale_days=int(p["resale_days"]), mass_tol=float(p["mass_tol"]))
-    if not len(pairs):
-        return []
     n_sales = e.groupby("src").size()
-    per = pairs.groupby("trader").agg(n=("sell_edge", "size"))
-    per["sales"] = n_sales.reindex(per.index).fillna(0).astype(int)
-    per["share"] = per["n"] / per["sales"].clip(lower=1)
-    cand = per[(per["n"] >= int(p["min_pass_pairs"])) & (per["share"] >= float(p["min_pass_share"]))]
-    if not len(cand):
+    pass_ids: set[str] = set()
+    if len(pairs):
+        per = pairs.groupby("trader").agg(n=("sell_edge", "size"))
+        per["sales"] = n_sales.reindex(per.index).fillna(0).astype(int)
+        per["share"] = per["n"] / per["sales"].clip(lower=1)
+        pass_ids = set(per[(per["n"] >= int(p["min_pass_pairs"]))
+                           & (per["share"] >= float(p["min_pass_share"]))].index)
+    # seen from one side only: sold by a trader in one country, dispatched from another
+    reinv = reinvoiced_declarations(tables)
+    re_ids: set[str] = set()
+    re_count: dict[str, int] = {}
+    if len(reinv):
+        r = reinv.groupby("trader")["declaration_id"].nunique()
+        share = r / np.maximum(r.to_numpy(), n_sales.reindex(r.index).fillna(0).to_numpy())
+        ok = (r >= int(p["min_reinvoiced"])) & (share >= float(p["min_pass_share"]))
+        re_ids = set(r[ok].index) - pass_ids
+        re_count = {k: int(v) for k, v in r.items() if k in re_ids}
+    flow = money_through(tables, pass_ids | re_ids, money_days=int(p["money_days"]))
+    flow_ok = set(flow.index[flow["share"] >= float(p["min_flow_share"])]) if len(flow) else set()
+    re_ids &= flow_ok  # without its purchase in the data, the money must show the pass-through
+    cand_ids = pass_ids | re_ids
+    if not cand_ids:
         return []
-    cand_ids = set(cand.index)
     pairs = pairs[pairs["trader"].isin(cand_ids)]
+    reinv = reinv[reinv["trader"].isin(re_ids)] if len(reinv) else reinv
     first_t = pd.concat([e[["src", "t"]].rename(columns={"src": "k"}), e[["dst", "t"]].rename(columns={"dst": "k"})])
     first_t = first_t.groupby("k")["t"].min()
 
@@ -263,16 +355,29 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     INT_MIN = np.iinfo(np.int64).min
 
     pairs_by = {k: g for k, g in pairs.groupby("trader", sort=False)}
+    reinv_by = {k: g for k, g in reinv.groupby("trader", sort=False)} if len(reinv) else {}
     money_by = {k: g for k, g in money.groupby("holder", sort=False)}
     no_money = money.iloc[0:0]
+    no_pairs = pairs.iloc[0:0]
     alerts = []
     for trader in sorted(cand_ids):
-        tp = pairs_by[trader]
+        tp = pairs_by.get(trader, no_pairs)
+        ri = reinv_by.get(trader)
         ind: dict[str, dict] = {}
-        ind["pass_through"] = {"value": 1.0,
-                               "detail": f"{len(tp)} of {int(cand.at[trader, 'sales'])} sales resold within "
-                                         f"{int(tp['days'].max())} days of purchase "
-                                         f"(median {float(tp['days'].median()):g})"}
+        if trader in pass_ids:
+            ind["pass_through"] = {"value": 1.0,
+                                   "detail": f"{len(tp)} of {int(n_sales.get(trader, 0))} sales resold within "
+                                             f"{int(tp['days'].max())} days of purchase "
+                                             f"(median {float(tp['days'].median()):g})"}
+        else:
+            assert ri is not None
+            fr = flow.loc[trader]
+            ind["pass_through"] = {"value": 1.0,
+                                   "detail": f"invoiced {re_count[trader]} sales of goods dispatched from "
+                                             f"{', '.join(sorted(set(ri['dispatch_country'])))} while in "
+                                             f"{', '.join(sorted(set(ri['seller_country'])))}, its own purchase "
+                                             f"declared nowhere in the data; {float(fr['share']):.0%} of the money "
+                                             f"it received left within {int(p['money_days'])} days"}
         with np.errstate(divide="ignore", invalid="ignore"):
             r = (tp["sell_value"] / tp["buy_value"]).replace([np.inf, -np.inf], np.nan).dropna()
         r = r[r > 0]
@@ -290,9 +395,12 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
         tm = money_by.get(trader, no_money)
         no = int(n_out.get(trader, 0))
         share = len(tm) / no if no else 0.0
-        ind["fast_money"] = {"value": 1.0 if len(tm) and share >= float(p["min_money_share"]) else 0.0,
+        fshare = float(flow.at[trader, "share"]) if trader in flow.index else 0.0
+        fast = (len(tm) and share >= float(p["min_money_share"])) or fshare >= float(p["min_flow_share"])
+        ind["fast_money"] = {"value": 1.0 if fast else 0.0,
                              "detail": f"{len(tm)} of {no} outgoing payments within {int(p['money_days'])} days of a "
-                                       f"comparable incoming one"}
+                                       f"comparable incoming one; {fshare:.0%} of the money received left within "
+                                       f"{int(p['money_days'])} days"}
         info = tinfo.get(trader, {})
         reg_t = info.get("reg_t", INT_MIN)
         ft = int(first_t.get(trader, INT_MIN))
@@ -330,11 +438,18 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
         if score < float(p["threshold"]):
             continue
         tp_sorted = tp.sort_values(["sell_date", "sell_decl"])
-        hs = sorted(set(tp["hs6"]))
         red = [k for k, v in ind.items() if k != "pass_through" and v["value"] >= 1.0]
-        expl = (f"trader {trader}{' (' + country + ')' if country else ''} resold HS {', '.join(hs[:3])} "
-                f"{len(tp)} times within {int(tp['days'].max())} days of buying it"
-                + "".join("; " + ind[k]["detail"] for k in red))
+        where = f" ({country})" if country else ""
+        if ri is None:
+            hs = sorted(set(tp["hs6"]))
+            expl = (f"trader {trader}{where} resold HS {', '.join(hs[:3])} "
+                    f"{len(tp)} times within {int(tp['days'].max())} days of buying it")
+        else:
+            hs = sorted({h for h in ri["hs6"] if h})
+            expl = f"trader {trader}{where} re-invoiced HS {', '.join(hs[:3])}: {ind['pass_through']['detail']}"
+        expl += "".join("; " + ind[k]["detail"] for k in red)
+        ri_sorted = (ri.sort_values(["t", "decl"]).head(int(p["max_evidence_pairs"])) if ri is not None
+                     else None)
         evidence = {
             "indicators": ind,
             "pass_through": [
@@ -346,7 +461,13 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
                 for r in tp_sorted.head(int(p["max_evidence_pairs"])).itertuples(index=False)
             ],
             "n_pass_through": int(len(tp)),
-            "declarations": sorted(set(tp["buy_decl"]) | set(tp["sell_decl"])),
+            "re_invoiced": [] if ri_sorted is None else [
+                {"declaration": r.decl, "date": r.date, "importer": r.importer, "hs6": r.hs6,
+                 "value_usd": None if r.value_usd != r.value_usd else float(r.value_usd),
+                 "seller_country": r.seller_country, "dispatch_country": r.dispatch_country}
+                for r in ri_sorted.itertuples(index=False)],
+            "declarations": sorted(set(tp["buy_decl"]) | set(tp["sell_decl"])
+                                   | (set() if ri is None else set(ri["decl"]))),
             "payments": [{"in": r.in_payment, "out": r.out_payment, "in_date": r.in_date, "out_date": r.out_date,
                           "in_usd": float(r.in_usd), "out_usd": float(r.out_usd)}
                          for r in tm.head(int(p["max_evidence_pairs"])).itertuples(index=False)],
