@@ -146,16 +146,34 @@ def samples(
                                                           "own ids and spellings, some payments give an account by "
                                                           "its national number, look-alike decoys are added, and "
                                                           "truth.json gains the true clusters of ids."),
+    drawn: bool = typer.Option(False, "--drawn", help="A drawn world (docs/typologies.md): the seed draws every "
+                                                      "family's assumptions (cycle lengths, markups, delays, which "
+                                                      "legs are declared, amount decay, group sizes, thresholds, "
+                                                      "currencies) and the noise (missing fields, late filings, "
+                                                      "rounding, reused invoice numbers, typos); adds "
+                                                      "assumptions.json. Seeds 1-20 tune, 101-120 are held out. "
+                                                      "Not with --aliases."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Generate a synthetic world in the canonical layout with planted patterns of every detector family, decoys
-    that must not be flagged, and truth.json listing each planted instance."""
+    that must not be flagged, and truth.json listing each planted instance (--drawn: a world whose assumptions
+    are drawn from the seed, with assumptions.json)."""
+    from graphiff.errors import GraphiffError
     from graphiff.samples import generate_world
+    from graphiff.samples.drawn import generate_drawn_world
 
+    if drawn and aliases:
+        raise GraphiffError("--drawn and --aliases cannot be combined: a drawn world has no alias ids")
     with progress_bar(not as_json) as prog:
         task = prog.add_task("generating", total=None)
-        summary = generate_world(out, scale=scale, seed=seed, aliases=aliases,
-                                 progress=lambda what, frac: prog.update(task, description=f"generating {what}"))
+
+        def step(what: str, _frac: float) -> None:
+            prog.update(task, description=f"generating {what}")
+
+        if drawn:
+            summary = generate_drawn_world(out, scale=scale, seed=seed, progress=step)
+        else:
+            summary = generate_world(out, scale=scale, seed=seed, aliases=aliases, progress=step)
     if as_json:
         print_json(summary)
         return

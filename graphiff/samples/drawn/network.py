@@ -124,7 +124,7 @@ def plant_circular_trade(p: DrawnPlanter) -> None:
         for j in range(hops):
             g = int(sib[p.rng.integers(0, len(sib))]) if hs4 else hs
             a, b = tr[j % k], tr[(j + 1) % k]
-            prefer = str(p.rng.choice(["EX", "IM", "BOTH"], p=k_["seen_weights"]))
+            prefer = str(p.rng.choice(["EX", "IM", "BOTH"], p=np.array(k_["seen_weights"]) / sum(k_["seen_weights"])))
             seen = p.visible(a, b, prefer)
             seen_list.append(seen)
             p.shipment(a, b, g, int(days[j]), mass, seen=seen, pf=p.uniform(0.9, 1.12))
