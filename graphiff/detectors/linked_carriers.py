@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import combinations
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -21,8 +21,11 @@ DEFAULTS: dict[str, Any] = {
     "link_kinds": sorted(LINK_WEIGHTS),
     "link_weights": LINK_WEIGHTS,
     "max_identifier_carriers": 10,
-    "min_link": 0.3,
-    "min_pair_exclusivity": 0.2,
+    "min_link": 0.25,
+    "min_overlap": 0.1,
+    "min_pair_exclusivity": 0.1,
+    "min_dependency": 0.5,
+    "min_client_shipments": 2,
     "min_traders": 2,
     "max_traders": 50,
     "threshold": 0.45,
@@ -52,22 +55,25 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
     ``conveyance`` and ``container`` (declarations of both carriers name the same
     conveyance / container). An identifier shared by more than ``max_identifier_carriers``
     carriers (a port office, a liner vessel) links nothing. ``holders`` says how widely the
-    identifier is shared: the companies (traders and carriers) holding the phone, address or
-    e-mail, the companies the officer is an officer of, the carriers naming the conveyance or
-    container (see :func:`rarity`)."""
+    identifier is shared (see :func:`rarity`): the traders giving the phone, address or e-mail
+    or having the officer as their officer, plus the carriers sharing it (two, and a quarter
+    for each one beyond two: fronts of one group share among themselves)."""
     kinds = set(link_kinds)
     parts = []
     ids = identifier_links(tables)
     if len(ids):
-        comp = ids[ids["label"].isin(("Trader", "Carrier"))]
+        comp = ids[ids["label"] == "Trader"]
         held = comp.groupby(["id_label", "id_key"])["key"].nunique()
         car = ids[ids["label"] == "Carrier"]
         h = pd.MultiIndex.from_arrays([car["id_label"], car["id_key"]]).map(held)
         parts.append(pd.DataFrame({"kind": car["id_label"].map(_ID_KIND).to_numpy(), "value": car["id_key"].to_numpy(),
-                                   "carrier": car["key"].to_numpy(), "holders": np.asarray(h, dtype="float64")}))
+                                   "carrier": car["key"].to_numpy(),
+                                   "holders": np.nan_to_num(np.asarray(h, dtype="float64"), nan=0.0)}))
     off = officer_table(tables)
     if len(off):
-        n_comp = off.groupby(["officer_label", "officer"])["company"].transform("nunique")
+        is_tr = (off["company_label"] == "Trader").to_numpy()
+        n_comp = pd.Series(np.where(is_tr, off["company"].to_numpy(dtype=object), None), index=off.index).groupby(
+            [off["officer_label"], off["officer"]]).transform("nunique")
         o = off[(off["company_label"] == "Carrier").to_numpy()]
         parts.append(pd.DataFrame({"kind": "officer", "value": (o["officer_label"] + ":" + o["officer"]).to_numpy(),
                                    "carrier": o["company"].to_numpy(),
@@ -78,7 +84,7 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
         conv = text_objects(col(d, "conveyance_id"))
         m = car.notna() & conv.notna()
         parts.append(pd.DataFrame({"kind": "conveyance", "value": conv[m].str.upper(), "carrier": car[m],
-                                   "holders": np.nan}))
+                                   "holders": 0.0}))
         cont = text_objects(col(d, "container_ids"))
         m = car.notna() & cont.notna()
         if m.any():
@@ -86,7 +92,7 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
             c = c.explode("value")
             c = c[c["value"].notna() & (c["value"] != "")]
             parts.append(pd.DataFrame({"kind": "container", "value": c["value"], "carrier": c["carrier"],
-                                       "holders": np.nan}))
+                                       "holders": 0.0}))
     cols = ["a", "b", "kind", "value", "holders"]
     if not parts:
         return pd.DataFrame(columns=cols)
@@ -94,7 +100,10 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
     f = f[f["kind"].isin(kinds) & f["value"].notna() & f["carrier"].notna()]
     f = f.drop_duplicates(["kind", "value", "carrier"])
     n = f.groupby(["kind", "value"])["carrier"].transform("nunique")
-    f = f.assign(holders=f["holders"].fillna(n).clip(lower=n))
+    # holders: the other companies (traders) giving the identifier, plus the carriers sharing
+    # it, those beyond two counting a quarter each (four fronts at one address are one group)
+    others = f.groupby(["kind", "value"])["holders"].transform("max").fillna(0.0)
+    f = f.assign(holders=others + np.minimum(n, 2) + 0.25 * np.maximum(n - 2, 0))
     f = f[(n >= 2) & (n <= max_identifier_carriers)]
     rows = []
     for (kind, value), grp in f.groupby(["kind", "value"], sort=True):
@@ -183,20 +192,25 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
     (``link_weights``) and by how exclusive it is (:func:`rarity`: 1 when only the two hold
     it, 2/h for h holders), combined as ``1 - prod(1 - weight * rarity)``
     (:func:`link_strength`). A pair counts when its link strength is at least ``min_link`` (a
-    single phone of a forwarding agent used by many links nothing) and its clienteles overlap:
-    the pair's exclusivity, the smaller of the two shares "traders of this carrier that also
-    use the other", is at least ``min_pair_exclusivity`` (a big carrier used by hundreds of
-    traders never pairs with a small one; two carriers serving disjoint markets never pair).
-    Pairs are joined into groups (connected components, two carriers or more); each scores
+    single phone of a forwarding agent used by many links nothing) and they serve one
+    clientele. The **clientele** of a set of carriers is the traders that depend on it: at
+    least ``min_client_shipments`` of their shipments, and ``min_dependency`` of all their
+    shipments, go through these carriers (a trader shipping once with one of them is not).
+    A pair needs clients using both carriers, for at least ``min_overlap`` of its clientele's
+    shipments (two carriers serving disjoint markets never pair), and its exclusivity, the
+    smaller of the two shares "shipments of this carrier that are of the pair's clientele",
+    must be at least ``min_pair_exclusivity`` (a big carrier used by hundreds of traders never
+    pairs with a small one). Pairs are joined into
+    groups (connected components, two carriers or more); each scores
 
-    ``size * (0.35 link + 0.35 exclusivity + 0.3 dependency) + 0.15 cash``
+    ``size * (0.35 link + 0.25 exclusivity + 0.4 dependency) + 0.15 cash``
 
     where ``link`` is the strength of all the group's links together, ``exclusivity`` the
-    mean over the carriers of the share of their traders that use another carrier of the
-    group, ``dependency`` the mean share of the group's traders' shipments that go through
-    the group, ``size`` = min(1, ``max_traders`` / traders) and ``cash`` = 1 when persons tied
-    to the carriers (officers, shared phone/address/email) filed cash reports (CashReport
-    FILED_BY Person).
+    mean over the carriers of the share of their shipments that are of the clientele,
+    ``dependency`` the mean share of the clientele's shipments that go through the group,
+    ``size`` = min(1, ``max_traders`` / clientele) and ``cash`` = 1 when persons tied to the
+    carriers (officers, shared phone/address/email) filed cash reports (CashReport FILED_BY
+    Person).
 
     Parameters
     ----------
@@ -206,11 +220,18 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
         officer 0.7, phone and email 0.6, address 0.5, conveyance 0.4, container 0.35.
     max_identifier_carriers : int, default 10
         An identifier shared by more carriers than this links nothing.
-    min_link : float, default 0.3
-        Weakest link strength of a pair.
-    min_pair_exclusivity : float, default 0.2
+    min_link : float, default 0.25
+        Weakest link strength of a pair (one container no other carrier names: 0.35).
+    min_overlap : float, default 0.1
+        How much the two serve the same clients: the shipments the clients using both send
+        with each (the smaller of the two counts, summed) over all the shipments of the pair's
+        clientele. One client that tried the other carrier once is not a shared clientele.
+    min_pair_exclusivity : float, default 0.1
+    min_dependency : float, default 0.5
+    min_client_shipments : int, default 2
+        What makes a trader a client of a set of carriers (see above).
     min_traders : int, default 2
-        Fewer traders served by the group: no alert.
+        A smaller clientele: no alert.
     max_traders : int, default 50
         Above this many traders the score is scaled down (a clientele that is not concentrated).
     threshold : float, default 0.45
@@ -221,8 +242,9 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
     -------
     list of Alert
         ``entities``: the Carriers of the group; ``evidence``: ``links`` (carrier pair, kind,
-        shared value, holders), ``link_strength``, ``carriers`` (traders served, exclusivity),
-        ``traders``, ``declarations``, ``persons`` and ``cash_reports``.
+        shared value, holders), ``link_strength``, ``carriers`` (traders and shipments carried,
+        exclusivity), ``traders`` (the clientele), ``dependency``, ``declarations`` (of all the
+        traders the carriers carry for), ``persons`` and ``cash_reports``.
 
     Notes
     -----
@@ -236,15 +258,42 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
     if not len(links):
         return []
     use = carrier_use_table(tables)
-    clients: dict[str, set[str]] = {c: set(g) for c, g in use.groupby("carrier_id")["trader_id"]} if len(use) else {}
+    ships: dict[str, dict[str, int]] = defaultdict(dict)
+    for tr, ca, n in zip(use["trader_id"], use["carrier_id"], use["shipments"]):
+        ships[ca][tr] = int(n)
+    clients: dict[str, set[str]] = {c: set(v) for c, v in ships.items()}
+    carried = {c: sum(v.values()) for c, v in ships.items()}
     trader_total = use.groupby("trader_id")["shipments"].sum().to_dict() if len(use) else {}
+
+    def share_from(c: str, traders: set[str]) -> float:
+        """Share of carrier ``c``'s shipments that are of ``traders``."""
+        v = ships.get(c, {})
+        return sum(v.get(t, 0) for t in traders) / carried[c] if carried.get(c) else 0.0
+
+    def clientele(carriers: Iterable[str]) -> tuple[set[str], set[str]]:
+        """The traders that depend on ``carriers`` (at least ``min_client_shipments`` of their
+        shipments and ``min_dependency`` of all of them go through these carriers), and those of
+        them that use two of the carriers or more."""
+        via: dict[str, int] = defaultdict(int)
+        used: dict[str, int] = defaultdict(int)
+        for c in carriers:
+            for t, k in ships.get(c, {}).items():
+                via[t] += k
+                used[t] += 1
+        own = {t for t, k in via.items() if k >= int(p["min_client_shipments"])
+               and k >= float(p["min_dependency"]) * trader_total.get(t, k)}
+        return own, {t for t in own if used[t] >= 2}
+
     kept = set()
     for (a, b), pl in links.groupby(["a", "b"], sort=True):
-        ta, tb = clients.get(a, set()), clients.get(b, set())
-        if not ta or not tb:
+        own, shared = clientele((a, b))
+        if not shared:
             continue
-        ov = len(ta & tb)
-        if (min(ov / len(ta), ov / len(tb)) >= float(p["min_pair_exclusivity"])
+        va, vb = ships.get(a, {}), ships.get(b, {})
+        common = sum(min(va.get(t, 0), vb.get(t, 0)) for t in shared)
+        overlap = common / max(1, sum(va.get(t, 0) + vb.get(t, 0) for t in own))
+        if (overlap >= float(p["min_overlap"])
+                and min(share_from(a, own), share_from(b, own)) >= float(p["min_pair_exclusivity"])
                 and link_strength(pl, lw) >= float(p["min_link"])):
             kept.add((a, b))
     if not kept:
@@ -274,40 +323,38 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
         glinks = kept_links[kept_links["a"].isin(members) & kept_links["b"].isin(members)]
         kinds = sorted(set(glinks["kind"]))
         link = link_strength(glinks, lw)
-        S = set().union(*(clients.get(c, set()) for c in K))
-        if len(S) < int(p["min_traders"]):
+        core, _ = clientele(K)
+        if len(core) < int(p["min_traders"]):
             continue
-        excl = {}
-        for c in K:
-            others = set().union(*(clients.get(o, set()) for o in K if o != c))
-            tc = clients.get(c, set())
-            excl[c] = len(tc & others) / len(tc) if tc else 0.0
+        excl = {c: share_from(c, core) for c in K}
         exclusivity = sum(excl.values()) / len(K)
         u = use[use["carrier_id"].isin(members)]
-        via = u.groupby("trader_id")["shipments"].sum()
+        via = u[u["trader_id"].isin(core)].groupby("trader_id")["shipments"].sum()
         dep = float((via / via.index.map(trader_total).astype(float)).mean()) if len(via) else 0.0
-        size = min(1.0, int(p["max_traders"]) / len(S))
+        size = min(1.0, int(p["max_traders"]) / len(core))
         cash = cash_index.for_carriers(members)
         n_reports = sum(len(v) for v in cash.values())
         cash_usd = sum((r["amount_usd"] or 0.0) for v in cash.values() for r in v)
-        score = size * (0.35 * link + 0.35 * exclusivity + 0.3 * dep) + 0.15 * (1.0 if cash else 0.0)
+        score = size * (0.35 * link + 0.25 * exclusivity + 0.4 * dep) + 0.15 * (1.0 if cash else 0.0)
         if score < float(p["threshold"]):
             continue
         decls = sorted({k for ds in u["decls"] for k in ds})
         via_txt = ", ".join(
             f"{k} {v}" + (f" (held by {h:.0f})" if h > 2 else "") for k, v, h in
             glinks.drop_duplicates(["kind", "value"]).head(3)[["kind", "value", "holders"]].itertuples(index=False))
-        expl = (f"{len(K)} carriers linked by shared {' / '.join(kinds)} ({via_txt}) serve {len(S)} traders; "
-                f"{exclusivity:.0%} of each carrier's traders also use a linked carrier and "
+        expl = (f"{len(K)} carriers linked by shared {' / '.join(kinds)} ({via_txt}) serve {len(core)} traders in "
+                f"common; {exclusivity:.0%} of each carrier's shipments are theirs and "
                 f"{dep:.0%} of those traders' shipments go through the group")
         if cash:
             expl += f"; {len(cash)} linked person(s) filed {n_reports} cash report(s) ({cash_usd:,.0f} USD)"
         evidence = {
-            "links": [{"carriers": [a, b], "kind": k, "value": v, "holders": int(h)}
+            "links": [{"carriers": [a, b], "kind": k, "value": v, "holders": round(float(h), 2)}
                       for a, b, k, v, h in glinks.itertuples(index=False)],
             "link_strength": round(link, 4),
-            "carriers": {c: {"traders": len(clients.get(c, ())), "exclusivity": round(excl[c], 4)} for c in K},
-            "traders": sorted(S),
+            "carriers": {c: {"traders": len(clients.get(c, ())), "shipments": carried.get(c, 0),
+                             "exclusivity": round(excl[c], 4)} for c in K},
+            "traders": sorted(core),
+            "dependency": round(dep, 4),
             "declarations": decls[: int(p["max_evidence"])],
             "n_declarations": len(decls),
             "persons": sorted(cash),
