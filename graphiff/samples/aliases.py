@@ -555,13 +555,16 @@ class Aliases:
 
     def _choose_accounts(self) -> dict[str, str]:
         """IBAN -> BBAN of the accounts some payments give by their national number: 5 % (at
-        least 3) of the IBAN accounts that are a trader's main account (the background's payments
-        go between them) or pay or receive a planted payment."""
+        least 3) of the IBAN accounts that are a background trader's main account (the
+        background's payments go between them) or take part in several planted payments (an
+        account seen once would rarely show its national number)."""
         ctx, rng = self.ctx, self.ctx.rng("aliases/accounts")
         a = ctx.accounts
         acct = a["account_id"].to_numpy(dtype=object)
-        active = set(ctx.traders["_acct"].dropna())
-        active |= {p[k] for p in self.planter.pays for k in ("frm", "to")}
+        t = ctx.traders
+        active = set(t["_acct"][t["_tier"] >= 0].dropna())
+        ends = pd.Series([p[k] for p in self.planter.pays for k in ("frm", "to")], dtype=object).value_counts()
+        active |= set(ends.index[ends.to_numpy() >= 3])
         iban_cty = {c for c, v in COUNTRIES.items() if v[2]}
         known = set(acct)
         pool = np.array([x for x in acct if x in active and x[:2] in iban_cty and x[4:] not in known

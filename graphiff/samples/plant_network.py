@@ -1,11 +1,14 @@
 """Planted network patterns (and their decoys): circular trade, circular payments, shell
-intermediaries and linked carriers. Every planted trader is new, so a pattern never leaks
-into the background."""
+intermediaries and linked carriers, and (second phase) their variants: related-party round
+trips at a marked-up value, one-sided re-invoicing intermediaries, two-front carrier groups and
+shrinking, repeated payment cycles. Every planted trader is new, so a pattern never leaks into
+the background (a one-sided intermediary's supplier and a decoy depot's customers are
+background traders: they only take part in ordinary trade)."""
 from __future__ import annotations
 
 import numpy as np
 
-from graphiff.samples import ids
+from graphiff.samples import ids, rows
 from graphiff.samples.planter import Planter
 from graphiff.samples.reference import DAYS, EAC, SECRECY
 
@@ -236,3 +239,212 @@ def plant_linked_carriers(p: Planter) -> None:
     assert p.ctx.carriers is not None
     for big_c in np.flatnonzero(p.ctx.carriers["_big"].to_numpy(dtype=bool)):
         p.decoy("linked_carriers", "global_carrier", p.ents("Carrier", [p.ctx.carriers["carrier_id"].iat[big_c]]))
+
+
+# ---- second phase: variants of the network families (docs/typologies.md) ---------------------
+
+def plant_round_trips(p: Planter) -> None:
+    """Related-party round trips: goods go to a company abroad under the same owner and come
+    back 2-12 weeks later, declared at 2-3 times the value (profit shifting, capital flight)."""
+    for i in range(p.ctx.planted(3, 2)):
+        hs = p.hs()
+        c = _countries(p, 1, ["KE", "UG", "TZ", "RW"])[0]
+        a, b = p.traders([c, _countries(p, 1, ["AE", "MU", "SG", "HK", "CH", "GB"])[0]])
+        owner = p.persons([c])[0]
+        p.officer(owner, p.tid(a), "OWNER", "100")
+        p.officer(owner, p.tid(b), str(p.rng.choice(["OWNER", "UBO", "SHAREHOLDER"])),
+                  str(int(p.rng.integers(51, 101))))
+        day = p.day(0, DAYS - 120)
+        mass = p.mass_for(hs)
+        pf = float(p.rng.uniform(0.93, 1.07))
+        markup = float(p.rng.uniform(2.0, 3.0))
+        weeks = int(p.rng.integers(2, 13))
+        p.ship(a, b, hs, day, mass, pf=pf, carrier=_big_carrier(p), mirror=bool(p.rng.random() < 0.5),
+               delay=int(p.rng.integers(2, 7)))
+        p.ship(b, a, hs, day + 7 * weeks + int(p.rng.integers(0, 7)), mass * float(p.rng.uniform(0.97, 1.0)),
+               pf=pf * markup, carrier=_big_carrier(p), mirror=True, delay=int(p.rng.integers(2, 7)))
+        p.instance("circular_trade", p.ents("Trader", [p.tid(a), p.tid(b)]),
+                   f"related-party round trip: {p.tid(a)} ships HS {p.ctx.catalog.hs6[hs]} to {p.tid(b)} (same owner "
+                   f"{owner}), back about {weeks} weeks later declared at {markup:.2f}x the value",
+                   kind="related_party_round_trip")
+
+
+SHELL_FLAGS = ("agent_address", "nominee_director", "recent_registration", "no_staff", "secrecy_jurisdiction")
+
+
+def plant_shell_one_sided(p: Planter) -> None:
+    """Re-invoicing intermediaries seen from one side only: the importer's declaration names
+    the intermediary (a third jurisdiction) as exporter, the goods are dispatched from the real
+    supplier's country, nobody whose data we hold declares the intermediary's purchase, the
+    importer pays the intermediary and it pays the supplier within days; two to four structural
+    flags (:data:`SHELL_FLAGS`)."""
+    for i in range(p.ctx.planted(3, 2)):
+        flags = sorted(str(f) for f in p.rng.choice(SHELL_FLAGS, 2 + i % 3, replace=False))
+        secrecy = "secrecy_jurisdiction" in flags
+        cty = _countries(p, 1, list(SECRECY) if secrecy else ["HK", "SG", "GB", "CH", "NL"])[0]
+        x, _, hs = p.background_pair()  # the real supplier, with its own declared trade
+        while p.country(x) in (cty, *EAC):
+            x, _, hs = p.background_pair()
+        y = p.traders(_countries(p, 1, [c for c in ("KE", "UG", "TZ", "RW", "ZA") if c != p.country(x)]))[0]
+        first = p.day(0, DAYS - 240)
+        reg = first - int(p.rng.integers(20, 300) if "recent_registration" in flags
+                          else p.rng.integers(365 * 4, 365 * 12))
+        staff = 0 if "no_staff" in flags else int(p.rng.integers(4, 40))
+        boxes: list[int] = []
+        if "agent_address" in flags:  # a formation agent's address: many companies, one of them the intermediary
+            n_box = int(p.rng.integers(8, 14))
+            boxes = p.traders([cty], reg_day=first - int(p.rng.integers(400, 2000)), employees=0, account=False)
+            boxes += p.traders([cty] * (n_box - 1), reg_day=first - int(p.rng.integers(30, 1500)), employees=0,
+                               account=False, like=boxes[0], share=("address",))
+            s = p.traders([cty], reg_day=reg, employees=staff, like=boxes[0], share=("address",))[0]
+        else:
+            s = p.traders([cty], reg_day=reg, employees=staff)[0]
+        if "nominee_director" in flags:  # one person directs many companies
+            others = boxes or p.traders([cty] * int(p.rng.integers(7, 12)),
+                                        reg_day=first - int(p.rng.integers(60, 1500)), employees=0, account=False)
+            nominee = p.persons([cty])[0]
+            for b in others + [s]:
+                p.officer(nominee, p.tid(b), "DIRECTOR", start_day=min(reg, first - 400))
+        else:
+            p.officer(p.persons([cty])[0], p.tid(s), "DIRECTOR", start_day=reg)
+        markup = float(p.rng.uniform(1.02, 1.3))
+        day = first
+        for j in range(int(p.rng.integers(3, 6))):
+            mass = p.mass_for(hs)
+            pf = float(p.rng.uniform(0.9, 1.05))
+            delay = int(p.rng.integers(5, 20))
+            rec = p.ship(s, y, hs, day, mass, pf=pf * markup, carrier=_big_carrier(p), mirror=True, vratio=1.0,
+                         delay=delay, import_only=True, dispatch=p.country(x))
+            paid_in = day + delay + int(p.rng.integers(0, 8))
+            v_in = _value(p, hs, mass, pf * markup)
+            p.pay(p.acct(y), p.acct(s), paid_in, v_in, reference="Invoice " + rec["invoice_no"],
+                  invoice_no=rec["invoice_no"], declaration_id=rec["import_id"] if j % 2 else "")
+            own = rows.invoice_no1(p.ctx.serial.one("shipment"))  # the supplier's invoice: declared nowhere
+            p.pay(p.acct(s), p.acct(x), paid_in + int(p.rng.integers(1, 5)), v_in / markup,
+                  reference="Invoice " + own, invoice_no=own)
+            day += int(p.rng.integers(25, 60))
+        p.instance("shell_intermediary", p.ents("Trader", [p.tid(s)]),
+                   f"one-sided re-invoicing in {cty}: invoices {p.tid(y)} for HS {p.ctx.catalog.hs6[hs]} dispatched "
+                   f"from {p.country(x)}, pays supplier {p.tid(x)} within days; flags: {', '.join(flags)}",
+                   kind="one_sided_reinvoicing")
+    for j in range(2):  # a regional distributor invoicing goods shipped from its supplier: staff, years, own
+        d = p.traders(_countries(p, 1, ["SG", "HK", "GB", "NL"]), employees=int(p.rng.integers(50, 300)),
+                      reg_day=-int(p.rng.integers(365 * 6, 365 * 20)))[0]  # address, normal payment terms
+        p.officer(p.persons([p.country(d)])[0], p.tid(d), "DIRECTOR", start_day=-3000)
+        x, _, hs = p.background_pair()
+        while p.country(x) in (p.country(d), *EAC):
+            x, _, hs = p.background_pair()
+        y = p.traders(_countries(p, 1, ["KE", "UG", "TZ", "RW"]))[0]
+        day = p.day(0, 200)
+        for r in range(3):
+            mass = p.mass_for(hs)
+            delay = int(p.rng.integers(5, 20))
+            rec = p.ship(d, y, hs, day, mass, pf=1.15, carrier=_big_carrier(p), mirror=True, vratio=1.0,
+                         delay=delay, import_only=True, dispatch=p.country(x))
+            own = rows.invoice_no1(p.ctx.serial.one("shipment"))
+            p.pay(p.acct(d), p.acct(x), day - int(p.rng.integers(0, 10)), _value(p, hs, mass, 1.0),
+                  reference="Invoice " + own, invoice_no=own)  # pays its supplier at shipment
+            p.pay(p.acct(y), p.acct(d), day + delay + int(p.rng.integers(45, 90)), _value(p, hs, mass, 1.15),
+                  reference="Invoice " + rec["invoice_no"], invoice_no=rec["invoice_no"])
+            day += int(p.rng.integers(90, 150))
+        p.decoy("shell_intermediary", "regional_distributor_one_sided", p.ents("Trader", [p.tid(d)]),
+                "triangular trade through an established distributor: staff, years, own address, "
+                "supplier paid at shipment and the buyer weeks later")
+
+
+def _carrier_names(p: Planter, i: int, k: int) -> list[str]:
+    words = ["Freight", "Haulage", "Cargo", "Logistics", "Transporters", "Movers", "Express"]
+    serial = ids.scramble(p.ctx.serial.take("carrier_name", k), 5, salt=67)
+    return [f"{ids.PLACES[s % 50]} {ids.WORDS[(s // 50) % 50]} {words[(i + j) % len(words)]} Ltd"
+            for j, s in enumerate(serial)]
+
+
+def plant_carrier_pairs(p: Planter) -> None:
+    """Two fronts: two carriers linked by one shared officer, phone, address, conveyance or
+    container, serving the same few exclusive traders."""
+    for i in range(p.ctx.planted(3, 2)):
+        kind = str(p.rng.choice(["officer", "phone", "address", "conveyance", "container"]))
+        addr = ids.addresses(p.rng, p.ctx.serial.take("address", 1))[0] if kind == "address" else None
+        phone = ids.phones(np.array(["KE"]), p.ctx.serial.take("phone", 1))[0] if kind == "phone" else None
+        cs = p.carriers(_carrier_names(p, i, 2), ["ROAD", "ROAD"], _countries(p, 2, list(EAC)), address=addr,
+                        phone=phone)
+        assert p.ctx.carriers is not None  # p.carriers just added two
+        cids = [str(p.ctx.carriers["carrier_id"].iat[c]) for c in cs]
+        directors = p.persons(["KE"] * (1 if kind == "officer" else 2), role="carrier_director")
+        for j, cid in enumerate(cids):
+            p.officer(directors[0 if kind == "officer" else j], cid, "DIRECTOR", start_day=-2000)
+        plate = str(p.ctx.conveyances[cs[0]][0])
+        # a container number of its own series (the background's container serials stay as they were)
+        box = ids.strs("FRNU", ids.scramble(p.ctx.serial.take("front_container", 1), 7, salt=83), 7)[0]
+        exporters = p.traders(_countries(p, int(p.rng.integers(1, 3)), ["UG", "RW", "TZ"]))
+        importers = p.traders(["KE"] * int(p.rng.integers(1, 3)))
+        n_ship = int(p.rng.integers(6, 11))
+        for s in range(n_ship):
+            c = cs[s % 2]
+            extra = {}
+            if kind == "conveyance" and s < 4:
+                extra["conveyance"] = plate
+            if kind == "container" and s < 2:
+                extra["containers"] = box
+            hs = p.hs()
+            p.ship(exporters[s % len(exporters)], importers[s % len(importers)], hs, p.day(), p.mass_for(hs, 25_000),
+                   pf=float(p.rng.uniform(0.9, 1.1)), carrier=c, mirror=bool(p.rng.random() < 0.4), **extra)
+        p.instance("linked_carriers", p.ents("Carrier", cids),
+                   f"two fronts linked by one {kind}, serving {len(exporters) + len(importers)} exclusive traders in "
+                   f"{n_ship} shipments", kind="two_fronts")
+    for j in range(2):  # two carriers at one depot address, each with customers of its own
+        addr = ids.addresses(p.rng, p.ctx.serial.take("address", 1))[0]
+        cs = p.carriers(_carrier_names(p, j, 2), ["ROAD", "ROAD"], _countries(p, 2, list(EAC)), address=addr)
+        assert p.ctx.carriers is not None
+        for j2, c in enumerate(cs):
+            p.officer(p.persons(["KE"], role="carrier_director")[0], str(p.ctx.carriers["carrier_id"].iat[c]),
+                      "DIRECTOR", start_day=-3000)
+            for s in range(5):
+                e, m, hs = p.background_pair()
+                p.ship(e, m, hs, p.day(), p.mass_for(hs, 25_000), pf=float(p.rng.uniform(0.9, 1.1)), carrier=c)
+        p.decoy("linked_carriers", "shared_depot_own_customers",
+                p.ents("Carrier", [p.ctx.carriers["carrier_id"].iat[c] for c in cs]),
+                "two carriers at one depot address serving different ordinary traders")
+
+
+def _payment_holders(p: Planter, k: int) -> list[str]:
+    out = []
+    for c in _countries(p, k, ["AE", "GB", "DE", "NL", "CH", "MU", "VG", "SC", "KE", "UG", "HK", "SG"]):
+        out.append(p.acct(p.traders([c])[0]) if p.rng.random() < 0.5 else p.account(p.persons([c])[0], c))
+    return out
+
+
+def plant_shrinking_cycles(p: Planter) -> None:
+    """Payment cycles whose amounts shrink 2-8 % per hop (fees, cuts), repeated 2-3 times over
+    months: each turn in time order, the turns themselves not (they may overlap, start from
+    another account of the cycle)."""
+    refs = ["loan", "consultancy services", "investment", "refund of advance", "management fee", "commission"]
+    for i in range(p.ctx.planted(3, 2)):
+        k = 3 + i % 4
+        turns = 2 + i % 2
+        accts = _payment_holders(p, k)
+        cur = "EUR" if p.rng.random() < 0.3 else "USD"
+        base = float(np.exp(p.rng.uniform(np.log(20_000), np.log(400_000))))
+        start = p.day(0, DAYS - 300)
+        for t in range(turns):
+            amount = base * float(p.rng.uniform(0.7, 1.3))
+            first = int(p.rng.integers(0, k)) if i % 2 else 0
+            day = start
+            for j in range(k):
+                p.pay(accts[(first + j) % k], accts[(first + j + 1) % k], day, amount, cur=cur,
+                      reference=str(p.rng.choice(refs)))
+                amount *= float(p.rng.uniform(0.92, 0.98))
+                day += int(p.rng.integers(1, 12))
+            start += int(p.rng.integers(5, 120))
+        p.instance("circular_payment", p.ents("BankAccount", accts),
+                   f"{k} accounts pass money round a cycle {turns} times over months, 2-8 % less at each hop",
+                   kind="shrinking_repeated_cycle")
+    for j in range(2):  # a chain that shrinks the same way but never comes back
+        accts = _payment_holders(p, 4)
+        amount, day = float(p.rng.uniform(30_000, 200_000)), p.day(0, DAYS - 60)
+        for h in range(3):
+            p.pay(accts[h], accts[h + 1], day, amount, reference=str(p.rng.choice(refs)))
+            amount *= float(p.rng.uniform(0.92, 0.98))
+            day += int(p.rng.integers(1, 12))
+        p.decoy("circular_payment", "open_chain", p.ents("BankAccount", accts),
+                "amounts shrink along a chain that never returns")

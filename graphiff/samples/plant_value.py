@@ -1,5 +1,6 @@
 """Planted value and money patterns (and their decoys): under/over-valuation, mirror
-discrepancies, cash structuring and third-party payments.
+discrepancies, cash structuring and third-party payments; and (second phase) cash structuring
+under the EU threshold, filed in an EU country in EUR.
 
 Valuation, mirror and third-party plants reuse background trader pairs that could trade in
 the background (exporter of a lower tier, a popular HS6 of its lines), so they hide among
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphiff.samples.planter import Planter
-from graphiff.samples.reference import DAYS, RARE
+from graphiff.samples.reference import CUR_INDEX, DAYS, RARE
 
 
 def _carrier(p: Planter, exp: int) -> int:
@@ -149,3 +150,50 @@ def plant_third_party(p: Planter) -> None:
         p.pay(payer, p.acct(e), rec["day"] + int(p.rng.integers(5, 40)), _value(p, hs, mass),
               invoice_no=rec["invoice_no"], declaration_id=rec["import_id"])
         p.decoy("third_party_payment", kind, p.ents("BankAccount", [payer]))
+
+
+# ---- second phase: cash structuring under the threshold of the country of filing --------------
+
+EU_CASH = ("DE", "NL", "BE")  # reports filed there in EUR: the EU threshold is 10,000 EUR
+
+
+def plant_cash_eu(p: Planter) -> None:
+    """Smurfing under the EU threshold (10,000 EUR, Regulation 2018/1672), filed in an EU
+    country in EUR: 8,500-9,900 EUR each (more than 10,000 USD at times), adding up above it."""
+    eur = CUR_INDEX["EUR"]
+
+    def usd(amount_eur: float, day: int) -> float:
+        return amount_eur * float(p.ctx.rates.usd_per_unit(np.array([eur]), np.array([day]))[0])
+
+    for i in range(p.ctx.planted(3, 2)):
+        cty = str(p.rng.choice(EU_CASH))
+        start = p.day(0, DAYS - 20)
+        k = int(p.rng.integers(3, 6))
+        days = start + np.sort(p.rng.choice(15, k, replace=False))
+        if i % 3 != 2:  # one courier
+            person = p.persons([cty])[0]
+            acct = p.account(person, cty)
+            for d in days:
+                ctr = p.rng.random() < 0.4
+                p.report(person, int(d), usd(float(p.rng.uniform(8_500, 9_900)), int(d)),
+                         rtype="CTR" if ctr else "BORDER", cur="EUR", account_id=acct if ctr else "",
+                         direction="IN" if ctr else "OUT")
+            who = [person]
+        else:  # several couriers of one trader
+            t = p.traders([cty])[0]
+            who = p.persons([cty] * int(p.rng.integers(2, 4)))
+            for person in who:
+                p.officer(person, p.tid(t), "EMPLOYEE", start_day=-800)
+            for j, d in enumerate(days):
+                p.report(who[j % len(who)], int(d), usd(float(p.rng.uniform(8_500, 9_900)), int(d)), cur="EUR",
+                         trader_id=p.tid(t), direction=str(p.rng.choice(["IN", "OUT"])))
+        p.instance("cash_structuring", p.ents("Person", who),
+                   f"{k} reports of 8,500-9,900 EUR filed in {cty} within {int(days[-1] - days[0])} days",
+                   kind="eu_threshold")
+    for j in range(2):  # in the US, reports just above 10,000 USD: above the threshold where filed
+        person = p.persons(["US"])[0]
+        start = p.day(0, DAYS - 20)
+        for d in start + np.sort(p.rng.choice(15, int(p.rng.integers(3, 5)), replace=False)):
+            p.report(person, int(d), float(p.rng.uniform(10_100, 10_900)), direction=str(p.rng.choice(["IN", "OUT"])))
+        p.decoy("cash_structuring", "above_threshold_where_filed", p.ents("Person", [person]),
+                "reports just above 10,000 USD filed in the US (below 10,000 EUR, which does not apply there)")

@@ -5,6 +5,10 @@ Ids are handed out at once (scalar formulas, the same as the vectorised builders
 rows themselves are collected and built in one vectorised pass: entities by :meth:`finish`,
 records by the same builders as the background (:mod:`graphiff.samples.rows`). So planting
 costs the same at any scale.
+
+Planting comes in phases: each :meth:`finish` closes one (its entities built, its shipments'
+rows later built from a random stream of their own), so the plants of a later phase never
+change a row of an earlier one. :meth:`use_stream` gives a plant a random stream of its own.
 """
 from __future__ import annotations
 
@@ -45,10 +49,22 @@ class Planter:
         self._new_accounts: list[dict] = []
         self._new_officers: list[dict] = []
         self._nat: dict[str, str] = {}
+        self._n_bg = len(t)  # background traders (rows 0 .. _n_bg - 1 of ctx.traders)
+        self._phase = 0
+        self._cuts: list[int] = []  # len(self.ships) at the end of each finished phase
+
+    def use_stream(self, name: str) -> None:
+        """Draw from the random stream ``name`` from now on (a plant of its own stream changes
+        no other plant's draws)."""
+        self.rng = self.ctx.rng(name)
 
     # ---- truth ------------------------------------------------------------------------------
-    def instance(self, family: str, entities: list[ENT], note: str) -> None:
-        self.instances.append({"family": family, "entities": entities, "note": note})
+    def instance(self, family: str, entities: list[ENT], note: str, kind: str | None = None) -> None:
+        """A planted instance; ``kind`` names a variant of the family's typology."""
+        rec = {"family": family, "entities": entities, "note": note}
+        if kind:
+            rec["kind"] = kind
+        self.instances.append(rec)
 
     def decoy(self, family: str, kind: str, entities: list[ENT], note: str = "") -> None:
         self.decoys.append({"family": family, "kind": kind, "entities": entities, "note": note})
@@ -59,9 +75,13 @@ class Planter:
 
     # ---- entities ---------------------------------------------------------------------------
     def traders(self, countries: list[str], *, reg_day=None, employees=None, address: str | None = None,
-                city: str | None = None, postcode: str | None = None, account: bool = True) -> list[int]:
+                city: str | None = None, postcode: str | None = None, account: bool = True,
+                like: int | None = None, share: tuple[str, ...] = ()) -> list[int]:
         """New traders (established by default: registered 3-20 years ago, 20-300 staff,
-        unique contact details, an account); returns their future rows in ``ctx.traders``."""
+        unique contact details, an account); returns their future rows in ``ctx.traders``.
+        With ``like`` (a trader row planted earlier or in the background) they take that
+        trader's ``share`` contact details (``"address"``: address, city and postcode;
+        ``"phone"``; ``"email"``) when built."""
         n = len(countries)
         serial = self.ctx.serial.take("trader", n).tolist()
         reg = [reg_day] * n if reg_day is not None else self.rng.integers(-365 * 20, -365 * 3, n).tolist()
@@ -71,7 +91,7 @@ class Planter:
             idx.append(self._base + len(self._new_traders))
             self._new_traders.append({"serial": sr, "country": str(c), "reg": int(r), "emp": int(e),
                                       "address": address, "city": city, "postcode": postcode,
-                                      "id": f"{c}{sr:06d}", "acct": None})
+                                      "id": f"{c}{sr:06d}", "acct": None, "like": like, "share": tuple(share)})
         if account:
             for i in idx:
                 self.account(self.tid(i), self.country(i), trader_row=i)
@@ -132,8 +152,10 @@ class Planter:
         return list(range(start, start + len(names)))
 
     def finish(self) -> None:
-        """Build the planted traders, persons, accounts and officers into the context tables."""
-        ctx, rng = self.ctx, self.ctx.rng("planted/entities")
+        """Build the planted traders, persons, accounts and officers of this phase into the
+        context tables, and close the phase."""
+        ctx = self.ctx
+        rng = ctx.rng("planted/entities" if self._phase == 0 else f"planted/entities/{self._phase}")
         if self._new_traders:
             nt = pd.DataFrame(self._new_traders)
             f = trader_frame(ctx, rng, nt["country"].to_numpy(dtype=object), reg_day=nt["reg"].to_numpy(),
@@ -144,6 +166,7 @@ class Planter:
             f["_tier"], f["_weight"], f["_acct"] = -1, 0.0, nt["acct"].to_numpy(dtype=object)
             for c in ("_l0", "_l1", "_l2", "_c0", "_c1"):
                 f[c] = -1
+            self._copy_contacts(f, nt)
             ctx.traders = pd.concat([ctx.traders, f], ignore_index=True)
         if self._new_persons:
             npf = pd.DataFrame(self._new_persons)
@@ -154,6 +177,25 @@ class Planter:
         ctx.officers = pd.concat([ctx.officers, pd.DataFrame(self._new_officers)], ignore_index=True)
         self._new_traders, self._new_persons, self._new_accounts, self._new_officers = [], [], [], []
         self._base = len(ctx.traders)
+        t = ctx.traders
+        self._bg_ids = t["trader_id"].to_numpy(dtype=object)  # every built trader from now on
+        self._bg_cty = t["country"].to_numpy(dtype=object)
+        self._bg_acct = t["_acct"].to_numpy(dtype=object)
+        self._cuts.append(len(self.ships))
+        self._phase += 1
+
+    SHARED = {"address": ("address", "city", "postcode"), "phone": ("phone",), "email": ("email",)}
+
+    def _copy_contacts(self, f: pd.DataFrame, nt: pd.DataFrame) -> None:
+        """New traders planted ``like`` another take its shared contact details (in row order,
+        so a chain of likes resolves)."""
+        built = self.ctx.traders
+        for j in np.flatnonzero(nt["like"].notna().to_numpy()):
+            src = int(nt["like"].iat[j])
+            for what in nt["share"].iat[j]:
+                for col in self.SHARED[what]:
+                    value = built[col].iat[src] if src < self._base else f[col].iat[src - self._base]
+                    f.iat[j, f.columns.get_loc(col)] = value
 
     # ---- goods ------------------------------------------------------------------------------
     def popular_hs(self) -> np.ndarray:
@@ -182,8 +224,9 @@ class Planter:
         """(exporter, importer, HS row) of background traders that could trade in the
         background: exporter tier below importer tier, different countries, a popular HS of
         the exporter's lines."""
-        t = self.ctx.traders.iloc[: len(self._bg_ids)]
+        t = self.ctx.traders.iloc[: self._n_bg]
         tier = t["_tier"].to_numpy()
+        cty = self._bg_cty[: self._n_bg]
         lines_all = t[["_l0", "_l1", "_l2"]].to_numpy()
         popular = set(self.popular_hs().tolist())
         for _ in range(1000):
@@ -193,7 +236,7 @@ class Planter:
             lines = [int(x) for x in lines_all[e] if x in popular]
             if not lines:
                 continue
-            pool = np.flatnonzero((tier > tier[e]) & (self._bg_cty != self._bg_cty[e]))
+            pool = np.flatnonzero((tier > tier[e]) & (cty != cty[e]))
             if len(pool):
                 return e, int(pool[self.rng.integers(0, len(pool))]), lines[int(self.rng.integers(0, len(lines)))]
         raise RuntimeError("no background trade pair found")
@@ -205,7 +248,10 @@ class Planter:
     def ship(self, exp: int, imp: int, hs: int, day: int, mass: float, **kw) -> dict:
         """Plant one shipment (export declaration, and import declaration when ``mirror``);
         returns ``sid``, ``day``, ``invoice_no``, ``export_id``/``export`` (declaration id /
-        key) and, when mirrored, ``import_id``/``import``."""
+        key) and, when mirrored, ``import_id``/``import``. ``import_only=True`` (with
+        ``mirror``) drops the export declaration (filed where no data of ours comes from);
+        ``dispatch="CN"`` declares the goods dispatched from (and originating in) that country
+        instead of the exporter's."""
         sid = self.ctx.serial.one("shipment")
         rec = {"sid": sid, "exp": exp, "imp": imp, "hs": hs, "day": int(day), "mass": float(mass),
                "cur_e": CUR_INDEX[kw.pop("cur", "USD")], **kw}
@@ -248,7 +294,28 @@ class Planter:
 
     # ---- building (after :meth:`finish`) ----------------------------------------------------
     def declaration_rows(self) -> pd.DataFrame:
-        return rows.declarations(self.ctx, rows.spec(self.ships), self.ctx.rng("planted/declarations"))
+        """The planted shipments' declaration rows, phase by phase (each from its own stream)."""
+        parts, start = [], 0
+        for k, cut in enumerate(self._cuts + [len(self.ships)]):
+            if cut > start:
+                name = "planted/declarations" if k == 0 else f"planted/declarations/{k}"
+                parts.append(self._phase_rows(self.ships[start:cut], self.ctx.rng(name)))
+            start = max(start, cut)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def _phase_rows(self, ships: list[dict], rng: np.random.Generator) -> pd.DataFrame:
+        d = rows.declarations(self.ctx, rows.spec(ships), rng)
+        only = {r["sid"] for r in ships if r.get("import_only")}
+        dispatch = {r["sid"]: r["dispatch"] for r in ships if r.get("dispatch")}
+        if not only and not dispatch:
+            return d
+        sid = d["declaration_id"].str.slice(-8).astype("int64")
+        where = sid.map(dispatch)
+        has = where.notna().to_numpy()
+        for col in ("dispatch_country", "origin_country"):
+            d[col] = np.where(has, where.to_numpy(dtype=object), d[col].to_numpy(dtype=object))
+        keep = ~(sid.isin(only) & (d["flow"] == "EXPORT"))
+        return d[keep.to_numpy()].reset_index(drop=True)
 
     def payment_rows(self) -> pd.DataFrame:
         return rows.payments(self.ctx, pd.DataFrame(self.pays))

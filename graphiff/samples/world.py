@@ -9,7 +9,7 @@ from typing import Callable
 import pandas as pd
 
 from graphiff.model import model
-from graphiff.samples import background, entities, plant_network, plant_value, rows
+from graphiff.samples import background, entities, plant_customs, plant_flows, plant_network, plant_value, rows
 from graphiff.samples.aliases import Aliases
 from graphiff.samples.context import Ctx
 from graphiff.samples.planter import Planter
@@ -25,6 +25,19 @@ PLANTS = [
     ("mirror discrepancies", plant_value.plant_mirror),
     ("cash structuring", plant_value.plant_cash),
     ("third-party payments", plant_value.plant_third_party),
+]
+#: the second phase (docs/typologies.md): variants of the families above and the newer families,
+#: each on a random stream of its own, their rows built after the first phase's
+VARIANTS = [
+    ("related-party round trips", plant_network.plant_round_trips),
+    ("one-sided shell intermediaries", plant_network.plant_shell_one_sided),
+    ("two-front carriers", plant_network.plant_carrier_pairs),
+    ("shrinking payment cycles", plant_network.plant_shrinking_cycles),
+    ("cash structuring in the EU", plant_value.plant_cash_eu),
+    ("pass-through accounts", plant_flows.plant_pass_through),
+    ("scatter-gather", plant_flows.plant_scatter_gather),
+    ("split invoices", plant_customs.plant_split_invoices),
+    ("phoenix traders", plant_customs.plant_phoenix),
 ]
 
 
@@ -123,8 +136,15 @@ def generate_world(out: str | Path, *, scale: float = 1.0, seed: int = 7,
     background.plan(ctx)
 
     planter = Planter(ctx)
+    steps = PLANTS + VARIANTS
     for i, (name, plant) in enumerate(PLANTS):
-        say(f"planting {name}", 0.05 + 0.05 * i / len(PLANTS))
+        say(f"planting {name}", 0.05 + 0.05 * i / len(steps))
+        plant(planter)
+    planter.finish()
+    bg_cash = background.cash_spec(ctx)  # its serials before the second phase's
+    for i, (name, plant) in enumerate(VARIANTS, start=len(PLANTS)):
+        say(f"planting {name}", 0.05 + 0.05 * i / len(steps))
+        planter.use_stream("planted/" + name)
         plant(planter)
     planter.finish()
     alias = Aliases(ctx, planter) if aliases else None
@@ -147,7 +167,7 @@ def generate_world(out: str | Path, *, scale: float = 1.0, seed: int = 7,
     counts = {k: f.close() for k, f in files.items()}
 
     say("entity files", 0.95)
-    cash = pd.concat([rows.cash_reports(ctx, background.cash_spec(ctx)), planter.cash_rows()], ignore_index=True)
+    cash = pd.concat([rows.cash_reports(ctx, bg_cash), planter.cash_rows()], ignore_index=True)
     if alias is not None:
         cash = alias.cash_reports(cash)
     extra = alias.entity_rows() if alias is not None else {}
