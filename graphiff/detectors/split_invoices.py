@@ -29,8 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "near": 0.5,
     "over_tolerance": 0.02,
     "min_pieces": 2,
-    "max_gap_days": 7,
-    "window_days": 21,
+    "max_gap_days": 21,
+    "window_days": 35,
+    "burst_ratio": 0.33,
     "goods_level": 6,
     "flows": ["IMPORT", "EXPORT"],
 }
@@ -170,24 +171,33 @@ def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), 
     return out[cols]
 
 
+GROUP = ["flow", "rc", "importer", "seller", "goods"]
+
+
 def _bursts(c: pd.DataFrame, value: np.ndarray, amount: float, *, near: float, over_tolerance: float,
-            min_pieces: int, max_gap_days: int, window_days: int) -> pd.DataFrame:
+            min_pieces: int, max_gap_days: int, window_days: int, burst_ratio: float) -> pd.DataFrame:
     """Runs of in-band consignments of one group (flow, country, importer, seller, goods) whose
     consecutive dates are at most ``max_gap_days`` apart: the runs that qualify (enough pieces,
-    total above the threshold, within ``window_days``), with ``run`` numbering them."""
+    total above the threshold, within ``window_days``, and - when the group has other
+    consignments - far denser than the group's usual cadence), with ``run`` numbering them.
+    ``c`` carries ``g_n``, ``g_first``, ``g_last``: the group's consignments and dates."""
     band = (value >= near * amount) & (value <= amount * (1.0 + over_tolerance))
     b = c[band].assign(v=value[band])
     if len(b) < min_pieces:
         return b.iloc[0:0].assign(run=pd.Series(dtype="int64"))
-    b = b.sort_values(["flow", "rc", "importer", "seller", "goods", "day", "decl"], kind="stable")
-    grp = b.groupby(["flow", "rc", "importer", "seller", "goods"], sort=False).ngroup().to_numpy()
+    b = b.sort_values([*GROUP, "day", "decl"], kind="stable")
+    grp = b.groupby(GROUP, sort=False).ngroup().to_numpy()
     day = b["day"].to_numpy()
     new = np.r_[True, (grp[1:] != grp[:-1]) | (np.diff(day) > max_gap_days)]
     b = b.assign(run=np.cumsum(new))
     r = b.groupby("run")
-    n, total, span = r["v"].transform("size"), r["v"].transform("sum"), r["day"].transform("max") - r["day"].transform(
-        "min")
-    keep = (n >= min_pieces) & (total > amount) & (span <= window_days)
+    n, total = r["v"].transform("size"), r["v"].transform("sum")
+    span = r["day"].transform("max") - r["day"].transform("min")
+    # a regular flow is not a split: a run inside a longer series must be far denser than it
+    others = b["g_n"] - n
+    cadence = (b["g_last"] - b["g_first"]) / (b["g_n"] - 1).clip(lower=1)
+    dense = (others < 2) | (span / (n - 1).clip(lower=1) <= burst_ratio * cadence)
+    keep = (n >= min_pieces) & (total > amount) & (span <= window_days) & dense
     return b[keep.to_numpy()]
 
 
@@ -221,10 +231,16 @@ def detect_split_invoices(tables: Tables, **params: Any) -> list[Alert]:
         Rounding and exchange-rate slack above the threshold.
     min_pieces : int, default 2
         Fewest declarations in one split.
-    max_gap_days : int, default 7
-        Consecutive pieces at most this many days apart belong to one run ...
-    window_days : int, default 21
+    max_gap_days : int, default 21
+        Consecutive pieces at most this many days apart belong to one run (the pieces of one
+        consignment arrive within days, but declarations are filed late) ...
+    window_days : int, default 35
         ... and a run spanning more days than this is a regular flow, not one consignment.
+    burst_ratio : float, default 0.33
+        When the importer and seller have other small consignments of the same goods (two or
+        more besides the run), the run's mean gap must be at most this share of their usual
+        gap (the span of all of them over their number - 1): small shipments spread over
+        months are a regular flow, even when two of them fall close together.
     goods_level : int, default 6
         HS digits that make "the same goods".
     flows : list, default ["IMPORT", "EXPORT"]
@@ -260,6 +276,8 @@ def detect_split_invoices(tables: Tables, **params: Any) -> list[Alert]:
     if not len(c):
         return []
     c = c.reset_index(drop=True)
+    g = c.groupby(GROUP, sort=False)["day"]
+    c = c.assign(g_n=g.transform("size"), g_first=g.transform("min"), g_last=g.transform("max"))
     dates = c["date"].dt.strftime("%Y-%m-%d")
     runs = []
     for amount, cur in thresholds:
@@ -269,7 +287,8 @@ def detect_split_invoices(tables: Tables, **params: Any) -> list[Alert]:
                          c["value_usd"].to_numpy(dtype="float64") / rate)
         value = np.where(np.isfinite(value), value, np.nan)
         b = _bursts(c, value, amount, near=near, over_tolerance=tol, min_pieces=int(p["min_pieces"]),
-                    max_gap_days=int(p["max_gap_days"]), window_days=int(p["window_days"]))
+                    max_gap_days=int(p["max_gap_days"]), window_days=int(p["window_days"]),
+                    burst_ratio=float(p["burst_ratio"]))
         if len(b):
             runs.append(b.assign(amount=amount, cur=cur, run=b["run"].astype(str) + f"@{amount:g}{cur}"))
     if not runs:

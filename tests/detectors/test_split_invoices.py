@@ -1,7 +1,8 @@
 """split_invoices: one consignment split into declarations just below a threshold (in the
-threshold's currency, through the rates) alerts on the importer and the seller; regular small
-shipments over months, one genuine low-value shipment, small shipments of different goods or
-sellers, and an export with its mirrored import do not."""
+threshold's currency, through the rates; one piece filed late) alerts on the importer and the
+seller; regular small shipments over months (even two of them close together), one genuine
+low-value shipment, small shipments of different goods or sellers, and an export with its
+mirrored import do not."""
 from __future__ import annotations
 
 import pandas as pd
@@ -44,8 +45,14 @@ def world() -> Tables:
         decl("A1", "2024-03-20", 980, imp="IMP3", seller="SEL3", hs="851830", rc="AU", currency="AUD", usd=637),
         decl("A2", "2024-03-22", 990, imp=None, imp_name="Importer IMP3", seller="SEL3", hs="851830", rc="AU",
              currency="AUD", usd=643.5),
+        # planted: two pieces within days, the second declaration filed two weeks late
+        decl("L1", "2024-05-02", 2_400, imp="IMP10", seller="SEL10", hs="847130"),
+        decl("L2", "2024-05-18", 2_350, imp="IMP10", seller="SEL10", hs="847130"),
         # decoy: regular small shipments of the same goods spread over months
         *[decl(f"R{i}", f"2024-{1 + i:02d}-15", 780, imp="IMP4", seller="SEL4") for i in range(8)],
+        # decoy: the same, every six weeks or so, two of them 18 days apart
+        *[decl(f"Q{i}", d, 740, imp="IMP11", seller="SEL11") for i, d in enumerate(
+            ["2024-01-10", "2024-02-25", "2024-04-08", "2024-04-26", "2024-06-12", "2024-07-30"])],
         # decoy: one genuine low-value shipment
         decl("G1", "2024-03-05", 790, imp="IMP5", seller="SEL5"),
         # decoy: many small shipments within days, each of different goods or from a different seller
@@ -74,7 +81,8 @@ def test_registered_with_public_thresholds():
 def test_planted_splits_alert_and_decoys_do_not(world):
     alerts = detect_split_invoices(world)
     got = pairs(alerts)
-    assert got == {frozenset({"IMP1", "SEL1"}), frozenset({"IMP2", "SEL2"}), frozenset({"IMP3", "SEL3"})}
+    assert got == {frozenset({"IMP1", "SEL1"}), frozenset({"IMP2", "SEL2"}), frozenset({"IMP3", "SEL3"}),
+                   frozenset({"IMP10", "SEL10"})}
     for a in alerts:
         assert a.pattern == "split_invoices" and 0.5 <= a.score <= 1
         assert all(e["label"] == "Trader" for e in a.entities)
@@ -104,6 +112,10 @@ def test_parameters(world):
     # a narrower band ("just below" = 97 % of the threshold) keeps only the closest pieces
     got = pairs(detect_split_invoices(world, near=0.97))
     assert frozenset({"IMP3", "SEL3"}) in got and frozenset({"IMP1", "SEL1"}) not in got
+    # without the cadence test two close shipments of a regular flow look like a split
+    assert frozenset({"IMP11", "SEL11"}) in pairs(detect_split_invoices(world, burst_ratio=1.0))
+    # a strict window loses the late-filed piece
+    assert frozenset({"IMP10", "SEL10"}) not in pairs(detect_split_invoices(world, max_gap_days=7))
     # without the EUR thresholds the EU split is not seen
     got = pairs(detect_split_invoices(world, thresholds=["800 USD", "1000 AUD"]))
     assert frozenset({"IMP2", "SEL2"}) not in got
