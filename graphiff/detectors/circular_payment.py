@@ -30,7 +30,7 @@ from graphiff.graph.features import money_edges
 from graphiff.graph.tables import Tables
 
 DEFAULTS: dict[str, Any] = {
-    "max_len": 6,
+    "max_len": 10,
     "min_len": 2,
     "window_days": 90,
     "max_decay": 0.2,
@@ -303,7 +303,7 @@ def circular_payment(tables: Tables, **params) -> list[Alert]:
     Parameters
     ----------
     tables : Tables
-    max_len : int, default 6
+    max_len : int, default 10
         Longest cycle in payments (distinct accounts or holders).
     min_len : int, default 2
     window_days : int, default 90

@@ -23,10 +23,9 @@ from graphiff.graph.tables import Tables
 DEFAULTS: dict[str, Any] = {
     "min_senders": 3,
     "min_receivers": 3,
-    "min_flow_ratio": 0.8,
+    "min_flow_ratio": 0.85,
     "max_flow_ratio": 1.1,
-    "max_dwell_days": 7.0,
-    "max_residual": 0.2,
+    "max_dwell_days": 15.0,
     "min_total_usd": 0.0,
     "max_counterparties": 0,
     "max_evidence_payments": 60,
@@ -62,18 +61,22 @@ def flow_profile(f: pd.DataFrame) -> pd.DataFrame:
     ``n_in``, ``n_out``, ``in_usd``, ``out_usd``, ``flow_ratio`` (out / in), ``dwell_days``
     and ``residual``.
 
-    The balance is the running sum of in minus out, floored at zero (money paid out before any
-    came in is taken from an earlier balance the data does not show: a reflected walk,
-    ``S_k - min(0, min_{j<=k} S_j)``). ``dwell_days`` is its area over time divided by the money
-    in (Little's law: the mean number of days a dollar stays); ``residual`` is the balance
-    after the last payment divided by the money in. Cost: O(rows), vectorised.
+    ``dwell_days`` is the float: the running position (money in minus money out so far) is
+    compared with its typical level (its median), and the distance, integrated over the days
+    between payments, is divided by the money in - by Little's law the mean number of days a
+    dollar stays before it is passed on (or, when a payment out comes first, is advanced
+    before the money arrives: dates in payment files are booking dates, sometimes late). An
+    account that passes money through within days keeps its position near one level; one that
+    collects (a merchant) or pays from savings drifts for months. ``residual`` is the share of
+    the money in that did not go out (``1 - flow_ratio``, at least 0). Cost: O(rows),
+    vectorised.
     """
     acct = f["acct"]
     inc = f["amt"] > 0
     s = f["amt"].groupby(acct, sort=False).cumsum()
-    bal = s - s.groupby(acct, sort=False).cummin().clip(upper=0.0)
+    dev = (s - s.groupby(acct, sort=False).transform("median")).abs()
     nxt = f["t"].groupby(acct, sort=False).shift(-1)
-    area = (bal * (nxt - f["t"]).fillna(0)).groupby(acct, sort=True).sum()
+    area = (dev * (nxt - f["t"]).fillna(0)).groupby(acct, sort=True).sum()
     g_in = f[inc.to_numpy()].groupby("acct", sort=True)
     g_out = f[(~inc).to_numpy()].groupby("acct", sort=True)
     out = pd.DataFrame({
@@ -83,7 +86,7 @@ def flow_profile(f: pd.DataFrame) -> pd.DataFrame:
     }).fillna(0)
     out["flow_ratio"] = out["out_usd"] / out["in_usd"].where(out["in_usd"] > 0)
     out["dwell_days"] = area.reindex(out.index) / out["in_usd"].where(out["in_usd"] > 0)
-    out["residual"] = bal.groupby(acct, sort=True).last().reindex(out.index) / out["in_usd"].where(out["in_usd"] > 0)
+    out["residual"] = (1.0 - out["flow_ratio"]).clip(lower=0.0)
     return out
 
 
@@ -93,10 +96,9 @@ def detect_pass_through_account(
     *,
     min_senders: int = 3,
     min_receivers: int = 3,
-    min_flow_ratio: float = 0.8,
+    min_flow_ratio: float = 0.85,
     max_flow_ratio: float = 1.1,
-    max_dwell_days: float = 7.0,
-    max_residual: float = 0.2,
+    max_dwell_days: float = 15.0,
     min_total_usd: float = 0.0,
     max_counterparties: int = 0,
     max_evidence_payments: int = 60,
@@ -115,15 +117,13 @@ def detect_pass_through_account(
     min_senders, min_receivers : int, default 3, 3
         Fewest distinct accounts paying in and paid from the account. A payroll account (one or
         few in, many out) and a collection account that pays one or two (a merchant's) fall short.
-    min_flow_ratio, max_flow_ratio : float, default 0.8, 1.1
-        Money out divided by money in: near 1 means what comes in goes out (fees and a cut
-        stay behind; a little more out than in is an opening balance).
-    max_dwell_days : float, default 7
-        Mean days a dollar stays on the account (the balance, floored at zero, integrated over
-        time, divided by the money in). A business account paying suppliers from its sales
-        keeps money for weeks to months; a funnel for days.
-    max_residual : float, default 0.2
-        Balance after the last payment divided by the money in: a merchant's money stays.
+    min_flow_ratio, max_flow_ratio : float, default 0.85, 1.1
+        Money out divided by money in: near 1 means what comes in goes out and little stays
+        (a fee or cut stays behind; a little more out than in is an opening balance). A
+        merchant's money stays.
+    max_dwell_days : float, default 15
+        Mean days a dollar floats on the account (:func:`flow_profile`). A business account
+        paying suppliers from its sales keeps money for weeks to months; a funnel for days.
     min_total_usd : float, default 0
         Ignore accounts with less money in.
     max_counterparties : int, default 0
@@ -152,7 +152,7 @@ def detect_pass_through_account(
     prof = flow_profile(f)
     keep = ((prof["senders"] >= int(min_senders)) & (prof["receivers"] >= int(min_receivers))
             & prof["flow_ratio"].between(float(min_flow_ratio), float(max_flow_ratio))
-            & (prof["dwell_days"] <= float(max_dwell_days)) & (prof["residual"] <= float(max_residual))
+            & (prof["dwell_days"] <= float(max_dwell_days))
             & (prof["in_usd"] >= float(min_total_usd)))
     if int(max_counterparties) > 0:
         keep &= (prof["senders"] + prof["receivers"]) <= int(max_counterparties)
@@ -179,7 +179,7 @@ def detect_pass_through_account(
         expl = (f"Account {acct}{f' of {h}' if h else ''} received {r['in_usd']:,.0f} USD from "
                 f"{int(r['senders'])} senders and paid {r['out_usd']:,.0f} USD ({ratio:.0%}) to "
                 f"{int(r['receivers'])} receivers between {first} and {last}; money stayed "
-                f"{dwell:.1f} days on average and {float(r['residual']):.0%} was left")
+                f"{dwell:.1f} days on average")
         evidence = {
             "account": acct, "holder": h,
             "senders": sorted(set(g.loc[(g["amt"] > 0).to_numpy(), "cp"]))[:200],

@@ -23,7 +23,7 @@ from graphiff.graph.features import money_edges
 from graphiff.graph.tables import Tables
 
 DEFAULTS: dict[str, Any] = {
-    "min_intermediaries": 3,
+    "min_intermediaries": 2,
     "window_days": 30,
     "min_pass_ratio": 0.7,
     "max_pass_ratio": 1.05,
@@ -77,7 +77,7 @@ def scatter_gather_paths(tables: Tables, *, window_days: int = 30, min_pass_rati
 def detect_scatter_gather(
     tables: Tables,
     *,
-    min_intermediaries: int = 3,
+    min_intermediaries: int = 2,
     window_days: int = 30,
     min_pass_ratio: float = 0.7,
     max_pass_ratio: float = 1.05,
@@ -95,8 +95,9 @@ def detect_scatter_gather(
     tables : Tables
         Reads ``Payment`` through :func:`graphiff.graph.features.money_edges` (accounts, dates,
         USD amounts; payments without a USD amount are left out).
-    min_intermediaries : int, default 3
-        Fewest distinct intermediaries between one source and one gatherer in one episode.
+    min_intermediaries : int, default 2
+        Fewest distinct intermediaries between one source and one gatherer in one episode
+        (two already make the shape: the amount band and the window keep chance pairs out).
     window_days : int, default 30
         Each intermediary pays on 0..window days after it was paid, and one episode's
         scatter payments start within this many days of its first.
