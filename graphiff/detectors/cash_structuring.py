@@ -22,7 +22,7 @@ from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import col, iso_dates, num, text
-from graphiff.graph.features import usd_per_unit
+from graphiff.graph.features import officer_table, usd_per_unit
 from graphiff.graph.tables import Tables
 from graphiff.model.values import country_lookup
 
@@ -35,10 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "jurisdictions": {"US": "USD", "CA": "CAD", "AU": "AUD", **{c: "EUR" for c in EU}},
     "default_threshold_usd": 10000.0,
     "report_types": ("BORDER", "CTR"),
-    "near": 0.8,
+    "near": 0.7,
     "min_reports": 2,
     "window_days": 30,
-    "link_by": ("person_id", "trader_id", "account_id"),
+    "link_by": ("person_id", "trader_id", "account_id", "officers"),
     "min_below_share": 0.5,
 }
 
@@ -149,6 +149,43 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
                         index=reports.index)
 
 
+def _employers(tables: Tables, persons: set[str], max_officers: int = 50) -> dict[str, list[str]]:
+    """Person -> the traders it is an officer of (any role), for the persons given; companies
+    with more than ``max_officers`` officers (a large employer) link nobody."""
+    off = officer_table(tables)
+    if not len(off) or not persons:
+        return {}
+    off = off[(off["company_label"] == "Trader").to_numpy()]
+    size = off.groupby("company")["officer"].transform("nunique")
+    off = off[(off["officer_label"] == "Person").to_numpy() & off["officer"].isin(persons).to_numpy()
+              & (size <= max_officers).to_numpy()]
+    out: dict[str, list[str]] = {}
+    for p, c in zip(off["officer"], off["company"]):
+        out.setdefault(str(p), []).append(str(c))
+    return out
+
+
+def _subject_keys(d: pd.DataFrame, links: list[str], employers: dict[str, list[str]]) -> pd.DataFrame:
+    """Long table ``row, key`` of each report's subjects: ``(column, value)`` for the link
+    columns, ``("trader_id", company)`` for the companies its person is an officer of."""
+    parts = []
+    for c in links:
+        v = d[c].astype(object)
+        m = v.notna().to_numpy()
+        parts.append(pd.DataFrame({"row": np.flatnonzero(m), "key": [(c, x) for x in v[m]]}))
+    if employers:
+        rows, ks = [], []
+        for r, p in enumerate(d["person_id"].astype(object)):
+            for comp in employers.get(p, ()) if isinstance(p, str) else ():
+                rows.append(r)
+                ks.append(("trader_id", comp))
+        parts.append(pd.DataFrame({"row": np.asarray(rows, dtype=np.int64), "key": ks}))
+    parts = [x for x in parts if len(x)]
+    if not parts:
+        return pd.DataFrame({"row": np.zeros(0, dtype=np.int64), "key": []})
+    return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+
+
 @register("cash_structuring", defaults=dict(DEFAULTS))
 def detect_cash_structuring(
     tables: Tables,
@@ -157,10 +194,10 @@ def detect_cash_structuring(
     jurisdictions: Mapping[str, str] | None = None,
     default_threshold_usd: float = 10000.0,
     report_types: tuple[str, ...] | list[str] = ("BORDER", "CTR"),
-    near: float = 0.8,
+    near: float = 0.7,
     min_reports: int = 2,
     window_days: int = 30,
-    link_by: tuple[str, ...] | list[str] = ("person_id", "trader_id", "account_id"),
+    link_by: tuple[str, ...] | list[str] = ("person_id", "trader_id", "account_id", "officers"),
     min_below_share: float = 0.5,
 ) -> list[Alert]:
     """Cash reports by one person, or by persons tied to one trader or account, clustered just
@@ -192,17 +229,21 @@ def detect_cash_structuring(
         currency of ``thresholds``.
     report_types : tuple of str, default ("BORDER", "CTR")
         Report types considered (STR, suspicious transaction reports, have no threshold).
-    near : float, default 0.8
+    near : float, default 0.7
         "Just below" means ``near * threshold <= amount < threshold`` (in the threshold's
-        currency).
+        currency): couriers and smurfs carry 7,000-9,999 as well as 9,000-9,999; two such
+        reports within the window already add up above the threshold.
     min_reports : int, default 2
         Fewest just-below reports within one window. Two reports of 8,000+ in a month already
         add up to more than the threshold; raise it for noisier data.
     window_days : int, default 30
         Reports count together when they fall within this many days of the first.
-    link_by : tuple of str, default ("person_id", "trader_id", "account_id")
+    link_by : tuple of str, default ("person_id", "trader_id", "account_id", "officers")
         Reports sharing any of these values belong to one group (connected components), so
-        several couriers of the same trader or paying into the same account form one cluster.
+        several couriers of the same trader or paying into the same account form one cluster;
+        ``officers``: a person who is an officer (director, employee, signatory...) of a
+        trader counts as tied to it when the report does not say so (``OFFICER_OF``; companies
+        with more than 50 officers tie nobody).
     min_below_share : float, default 0.5
         Within the cluster's period, the just-below reports must be at least this share of
         the group's reports at or above ``near * threshold``: a group that mostly declares
@@ -251,49 +292,54 @@ def detect_cash_structuring(
     if len(d) == 0:
         return []
     relevant = d[(d["rel"] >= near).to_numpy()].reset_index(drop=True)  # just below and above
+    # the subjects of each report: its person, trader and account, and the companies its
+    # person is an officer of (couriers of one trader, when the report does not name it)
+    links = [c for c in link_by if c in ("person_id", "trader_id", "account_id")]
+    employers = _employers(tables, set(relevant["person_id"].dropna())) if "officers" in link_by else {}
+    keys = _subject_keys(relevant, links, employers)
     # a just-below report sharing no subject with another one is a group of one: with
     # min_reports >= 2 it cannot qualify, and reports above the threshold only matter for groups
     is_below = (relevant["rel"] < 1.0).to_numpy()
-    links_ok = [c for c in link_by if c in ("person_id", "trader_id", "account_id")]
-    if int(min_reports) >= 2 and links_ok:
+    if int(min_reports) >= 2 and len(keys):
+        kb = keys[is_below[keys["row"].to_numpy()]]
+        n = kb.groupby("key")["row"].nunique()
+        shared_keys = set(n.index[(n >= 2).to_numpy()])
         shared = np.zeros(len(relevant), dtype=bool)
-        kept_vals = {}
-        for c in links_ok:
-            n = relevant.loc[is_below, c].value_counts()
-            shared |= relevant[c].isin(n.index[(n >= 2).to_numpy()]).to_numpy(dtype=bool)
-        shared &= is_below
-        for c in links_ok:
-            kept_vals[c] = set(relevant.loc[shared, c].dropna())
-        near_kept = np.zeros(len(relevant), dtype=bool)
-        for c in links_ok:
-            near_kept |= relevant[c].isin(kept_vals[c]).to_numpy(dtype=bool)
-        relevant = relevant[shared | (~is_below & near_kept)].reset_index(drop=True)
+        shared[kb.loc[kb["key"].isin(shared_keys).to_numpy(), "row"].to_numpy()] = True
+        tied = np.zeros(len(relevant), dtype=bool)
+        tied[keys.loc[keys["key"].isin(set(kb.loc[shared[kb["row"].to_numpy()], "key"])).to_numpy(), "row"]
+             .to_numpy()] = True
+        keep = shared | (~is_below & tied)
+        old = np.flatnonzero(keep)
+        relevant = relevant[keep].reset_index(drop=True)
+        keys = keys[keep[keys["row"].to_numpy()]].copy()
+        keys["row"] = np.searchsorted(old, keys["row"].to_numpy())
     below = relevant["rel"] < 1.0
     if not below.any():
         return []
 
-    # groups: connected components of the just-below reports through the link fields; reports
+    # groups: connected components of the just-below reports through their subjects; reports
     # at/above the threshold join the group of a subject they share (for the below-share test)
     uf = UnionFind()
-    links = [c for c in link_by if c in ("person_id", "trader_id", "account_id")]
-    for row in relevant[below.to_numpy()].itertuples(index=False):
-        node = ("R", row.report_id)
-        uf.find(node)
-        for c in links:
-            v = getattr(row, c)
-            if v is not pd.NA and isinstance(v, str):
-                uf.union(node, (c, v))
+    rid = relevant["report_id"].to_numpy(dtype=object)
+    bmask = below.to_numpy()
+    for r in np.flatnonzero(bmask).tolist():
+        uf.find(("R", rid[r]))
+    kb = keys[bmask[keys["row"].to_numpy()]]
+    for r, k in zip(kb["row"].tolist(), kb["key"].tolist()):
+        uf.union(("R", rid[r]), k)
+    first_key: dict[int, Any] = {}
+    for r, k in zip(keys["row"].tolist(), keys["key"].tolist()):
+        if r not in first_key and k in uf.parent:
+            first_key[r] = k
 
-    def group_of(row: Any) -> Any:
-        for c in links:
-            v = getattr(row, c)
-            if isinstance(v, str) and (c, v) in uf.parent:
-                return uf.find((c, v))
-        if ("R", row.report_id) in uf.parent:
-            return uf.find(("R", row.report_id))
-        return None
+    def group_of(r: int) -> Any:
+        if ("R", rid[r]) in uf.parent:
+            return uf.find(("R", rid[r]))
+        k = first_key.get(r)
+        return uf.find(k) if k is not None else None
 
-    relevant["group"] = [group_of(r) for r in relevant.itertuples(index=False)]
+    relevant["group"] = [group_of(r) for r in range(len(relevant))]
     relevant = relevant[relevant["group"].notna().to_numpy()]
     relevant["group"] = relevant["group"].map(str)
 

@@ -98,7 +98,9 @@ def detect_third_party_payment(
     Matching: the settled declarations of :func:`graphiff.graph.features.settlements`
     (``SETTLES``: by ``declaration_id``, else by ``invoice_no``); of the declarations an
     invoice number names, only those within ``invoice_window_days`` count, and those whose
-    exporter holds the receiving account are preferred. Cost: hash joins plus a breadth-first
+    exporter holds the receiving account count (when the receiving account's holder is
+    unknown, only an invoice number naming one declaration counts: reused invoice numbers do
+    not make a payer a third party). Cost: hash joins plus a breadth-first
     search of ``related_hops`` per distinct importer, O(n + officers).
     """
     pay = tables.nodes("Payment")
@@ -174,14 +176,20 @@ def detect_third_party_payment(
         m = m[~by_inv | near].reset_index(drop=True)
         by_inv = (m["matched_on"] == "invoice_no").to_numpy()
     if by_inv.any():
-        # invoice numbers collide across traders: prefer declarations whose exporter is paid
+        # invoice numbers are not unique (reused, typed again, shared by unrelated traders): a
+        # payment matched by invoice number only settles a declaration whose seller it pays
+        # (the exporter holds the receiving account); when the payee's holder is unknown, only
+        # an invoice number that names a single declaration counts
         inv = m[by_inv]
+        payee = [holder.get(t) for t in inv["to_account"].to_numpy(dtype=object, na_value=None)]
         seller = np.zeros(len(m), dtype=bool)
-        seller[by_inv] = [holder.get(t) is not None and holder.get(t) == e
-                          for t, e in zip(inv["to_account"].to_numpy(dtype=object, na_value=None),
-                                          inv["exporter_id"].to_numpy(dtype=object, na_value=None))]
-        any_seller = pd.Series(seller).groupby(m["payment_id"].to_numpy()).transform("any").to_numpy(dtype=bool)
-        m = m[~by_inv | seller | ~any_seller].reset_index(drop=True)
+        unknown = np.zeros(len(m), dtype=bool)
+        seller[by_inv] = [h is not None and h == e
+                          for h, e in zip(payee, inv["exporter_id"].to_numpy(dtype=object, na_value=None))]
+        unknown[by_inv] = [h is None for h in payee]
+        n_decl = np.zeros(len(m), dtype=np.int64)
+        n_decl[by_inv] = inv.groupby("payment_id")["declaration"].transform("nunique").to_numpy()
+        m = m[~by_inv | seller | (unknown & (n_decl == 1))].reset_index(drop=True)
     if len(m) == 0:
         return []
 

@@ -114,7 +114,7 @@ def test_parameters(world):
     # a 100-day window catches P6
     named = {e["id"] for a in detect_cash_structuring(world, window_days=100) for e in a.entities}
     assert "P6" in named
-    assert REGISTRY["cash_structuring"].defaults["near"] == 0.8
+    assert REGISTRY["cash_structuring"].defaults["near"] == 0.7
 
 
 def test_threshold_of_the_filing_country(world):

@@ -41,11 +41,14 @@ def world() -> Tables:
         decl("D5", "KE5", inv="INV-5"), decl("D6", "KE6"), decl("D7", "KE1", inv="INV-7"),
         decl("D8", "KE2", exporter="CN2", inv="INV-7"),  # same invoice number, other seller
         decl("D9", "KE6"),
+        # one invoice number on two unrelated declarations (reused numbering, noise)
+        decl("D10", "KE3", exporter="CN1", inv="INV-R"), decl("D11", "KE4", exporter="CN3", inv="INV-R"),
     ])
     accounts = pd.DataFrame([
         acct("CNACC1", "CN1", "CN"), acct("KEACC1", "KE1", "KE"), acct("AEACC9", "AE9", "AE"),
         acct("PACC1", "PERS1", "KE"), acct("GRPACC", "GRP", "KE"), acct("SISACC", "SIS", "KE"),
         acct("KEACC99", "KE99", "KE"), acct("CNACC2", "CN2", "CN"),
+        acct("XACC1", "X1", "AE"), acct("XACC2", "X2", "AE"), acct("CNACC4", "CN4", "CN"),
     ])
     payments = pd.DataFrame([
         pay("PAY1", "KEACC1", decl_id="D1"),     # importer pays itself: fine
@@ -59,6 +62,10 @@ def world() -> Tables:
         pay("PAY8", "KEACC1", inv="INV-7", to="CNACC2"),
         pay("PAY9", "UNKNOWN", decl_id="D9"),    # unknown holder: not flagged by default
         pay("PAY10", "AEACC9"),                  # settles nothing
+        # matched only through the shared invoice number: to an account of unknown holder, and
+        # to a seller of neither declaration - neither settles D10 or D11
+        pay("PAY11", "XACC1", inv="INV-R", to="UNKNOWNPAYEE"),
+        pay("PAY12", "XACC2", inv="INV-R", to="CNACC4"),
     ])
     officers = pd.DataFrame([
         officer("PERS1", "KE3", "DIRECTOR"),
@@ -87,6 +94,11 @@ def test_planted_and_decoys(world):
     assert by_acct["KEACC1"].evidence["payments"] == ["PAY8"]
     for a in alerts:
         assert a.pattern == "third_party_payment" and 0 < a.score <= 1
+
+
+def test_reused_invoice_number_is_not_a_settlement(world):
+    ids = {a.entities[0]["id"] for a in detect_third_party_payment(world)}
+    assert not ids & {"XACC1", "XACC2"}
 
 
 def test_relation_depth(world):
