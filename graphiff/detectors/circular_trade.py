@@ -46,9 +46,10 @@ DEFAULTS = {
     "hs_level": 4,
     "ratio_tol": 1.5,
     "related_parties": True,
-    "related_roles": ["OWNER", "UBO", "DIRECTOR"],
+    "related_roles": ["OWNER", "UBO", "SHAREHOLDER", "DIRECTOR"],
     "max_related": 10,
     "related_markup": 4.0,
+    "import_lag_days": 14,
     "max_evidence_cycles": 20,
 }
 
@@ -101,12 +102,15 @@ def merge_one_sided(tables: Tables, e: pd.DataFrame, days: int = 60, early_days:
 
 
 def circular_trade_edges(tables: Tables, *, hs_level: int = 4, related_parties: bool = True,
-                         related_roles: Sequence[str] = ("OWNER", "UBO", "DIRECTOR"),
-                         max_related: int = 10) -> pd.DataFrame:
-    """The shipment edges the search runs on: :func:`graphiff.graph.features.trade_edges` plus
-    integer vertex ids ``u``/``v`` (of the trader, or of its related-party group when
-    ``related_parties``), ``hs_id`` (the goods at ``hs_level``) and ``related`` (True when
-    exporter and importer are related parties: one group)."""
+                         related_roles: Sequence[str] = ("OWNER", "UBO", "SHAREHOLDER", "DIRECTOR"),
+                         max_related: int = 10, import_lag_days: int = 14) -> pd.DataFrame:
+    """The shipment edges the search runs on: :func:`graphiff.graph.features.trade_edges`
+    (with :func:`merge_one_sided`) plus integer vertex ids ``u``/``v`` (of the trader, or of
+    its related-party group when ``related_parties``), ``hs_id`` (the goods at ``hs_level``),
+    ``related`` (True when exporter and importer are related parties: one group), ``ru``/``rv``
+    (for related hops: the group and the trader's country, so sister companies of one country
+    are one node and the affiliate abroad another) and ``lag`` (``import_lag_days`` for a
+    shipment known only from its import declaration, dated on arrival or filed late; else 0)."""
     e = merge_one_sided(tables, trade_edges(tables, hs_level=hs_level))
     groups = related_party_groups(tables, related_roles, max_related) if related_parties else {}
     e = e.copy()
@@ -116,6 +120,18 @@ def circular_trade_edges(tables: Tables, *, hs_level: int = 4, related_parties: 
     else:
         u, v = e["src"], e["dst"]
     e["related"] = (u.to_numpy(dtype=object) == v.to_numpy(dtype=object)) & (e["src"] != e["dst"]).to_numpy()
+    e["ru"], e["rv"] = None, None
+    if e["related"].any():
+        countries = trader_countries(tables)
+        rel = e["related"].to_numpy(dtype=bool)
+        for end, grp, out in (("src", u, "ru"), ("dst", v, "rv")):
+            ctry = e.loc[rel, end].map(countries)
+            e.loc[rel, out] = (grp[rel].astype(str) + "|" + ctry.astype(str)).where(ctry.notna(), e.loc[rel, end])
+    d = tables.nodes("Declaration")
+    flow = pd.Series(text_objects(col(d, "flow")).to_numpy(dtype=object), index=text_objects(col(d, "key")))
+    flow = flow[~flow.index.duplicated()]
+    imp_only = (e["decl"].map(flow) == "IMPORT").to_numpy(dtype=bool)
+    e["lag"] = np.where(imp_only, int(import_lag_days), 0).astype(np.int64)
     # graph vertex ids (integers) for the search: node and goods codes
     codes, _ = pd.factorize(pd.concat([u, v], ignore_index=True).to_numpy(dtype=object))
     e["u"], e["v"] = codes[: len(e)].astype(np.int64), codes[len(e):].astype(np.int64)
@@ -128,31 +144,36 @@ def search_params(p: dict) -> dict:
     detector parameters ``p`` (defaults merged)."""
     return {"max_len": int(p["max_len"]), "min_len": int(p["min_len"]), "window": int(p["window_days"]),
             "ratio_tol": float(p["ratio_tol"]), "measures": TRADE_MEASURES, "src_col": "u", "dst_col": "v",
-            "group_col": "hs_id"}
+            "group_col": "hs_id", "lag_col": "lag"}
 
 
 def related_search_params(p: dict) -> dict:
     """The keyword arguments of :func:`graphiff.graph.algorithms.temporal_cycles` for the
     related-party search: trader nodes, value allowed to move by up to ``related_markup``."""
     return {**search_params(p), "ratio_tol": max(float(p["ratio_tol"]), float(p["related_markup"])),
-            "src_col": "src", "dst_col": "dst"}
+            "src_col": "ru", "dst_col": "rv"}
 
 
 def find_cycles(e: pd.DataFrame, p: dict, search=temporal_cycles) -> set[tuple]:
     """Both searches over the edges of :func:`circular_trade_edges`: cycles of traders or
     groups with comparable hops, and cycles among related parties (the shipments between
     members of one group) where the value may jump by up to ``related_markup``."""
-    found = set(search(e, **search_params(p)))
+    found = list(search(e, **search_params(p)))
     rel = e[e["related"].to_numpy(dtype=bool)]
     if len(rel) and float(p["related_markup"]) > 0:
-        found |= set(search(rel, **related_search_params(p)))
-    return found
+        found += list(search(rel, **related_search_params(p)))
+    # one cycle per set of shipments (with import lags, a rotation of a cycle may be found too)
+    out: dict[frozenset, tuple] = {}
+    for c in sorted(found):
+        out.setdefault(frozenset(c), c)
+    return set(out.values())
 
 
 def edge_params(p: dict) -> dict:
     """The keyword arguments of :func:`circular_trade_edges` for the detector parameters ``p``."""
     return {"hs_level": int(p["hs_level"]), "related_parties": bool(p["related_parties"]),
-            "related_roles": tuple(p["related_roles"]), "max_related": int(p["max_related"])}
+            "related_roles": tuple(p["related_roles"]), "max_related": int(p["max_related"]),
+            "import_lag_days": int(p["import_lag_days"])}
 
 
 def circular_trade_cycles(tables: Tables, **params) -> set[tuple]:
@@ -240,13 +261,18 @@ def circular_trade(tables: Tables, **params) -> list[Alert]:
         Treat traders under common ownership or management (``related_roles`` in OFFICER_OF)
         as one node, so export by A and re-import by A's sister company close a cycle; and
         search the cycles among related parties with ``related_markup``.
-    related_roles : list of str, default ["OWNER", "UBO", "DIRECTOR"]
+    related_roles : list of str, default ["OWNER", "UBO", "SHAREHOLDER", "DIRECTOR"]
     max_related : int, default 10
         An officer of more companies than this (a nominee) links none of them.
     related_markup : float, default 4.0
         Between related parties the value may change by up to this factor hop to hop
         (transfer-pricing markups of 1.5-3.5x are the red flag); 0 switches the related-party
-        search off.
+        search off. Sister companies in one country count as one party there, so goods
+        exported by A and brought back by A's sister company close the round trip.
+    import_lag_days : int, default 14
+        A shipment known only from its import declaration (dated on arrival, or filed late)
+        may have left up to this many days before its date: the next hop must be later than
+        its date minus this lag.
     max_evidence_cycles : int, default 20
         Cycles listed in an alert's evidence (all hops are always listed).
 

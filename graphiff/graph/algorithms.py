@@ -35,26 +35,36 @@ BFS_BUDGET = 64
 
 
 def comparable(a: Sequence[float], b: Sequence[float], ratio_tol: float) -> bool:
-    """Two hops are comparable when, for the first measure known (> 0) on both (measures in
-    order of preference: value before mass before quantity), the larger is at most
-    ``ratio_tol`` times the smaller. A later measure only stands in for one missing on either
-    hop, so equal masses do not make incomparable values comparable. Nothing known in
-    common: not comparable.
+    """Two hops are comparable when, for at least one measure known (> 0) on both, the larger
+    is at most ``ratio_tol`` times the smaller, and no measure known on both differs by more
+    than ``ratio_tol`` squared (equal masses do not make a value 2.5 times larger
+    comparable, but a value drifting a little beyond ``ratio_tol`` with the same mass is).
+    Nothing known in common: not comparable.
 
-    >>> comparable((100.0, 5.0), (250.0, 5.0), 1.5), comparable((float("nan"), 5.0), (250.0, 6.0), 1.5)
+    >>> comparable((100.0, 5.0), (250.0, 5.0), 1.5), comparable((100.0, 5.0), (160.0, 5.0), 1.5)
     (False, True)
+    >>> comparable((float("nan"), 5.0), (250.0, 6.0), 1.5)
+    True
     """
+    ok = False
+    limit = ratio_tol * ratio_tol
     for x, y in zip(a, b):
         if x > 0 and y > 0:  # NaN compares False
-            return (x / y if x >= y else y / x) <= ratio_tol
-    return False
+            r = x / y if x >= y else y / x
+            if r > limit:
+                return False
+            ok = ok or r <= ratio_tol
+    return ok
 
 
 def _cycle_graph(edges: pd.DataFrame, src_col: str, dst_col: str, group_col: str | None,
-                 measures: Sequence[str]):
+                 measures: Sequence[str], lag_col: str | None = None):
     """The edge table as integer arrays for the search: ``(src node, dst node, t, edge id,
     measures matrix, group code)``, one node per ``(group, node)``, self-loops and edges with a
-    missing end dropped. O(E)."""
+    missing end dropped; with ``lag_col`` the measures matrix ends with the lag column (the
+    search splits it off). O(E)."""
+    if lag_col:
+        measures = (*measures, lag_col)
     n0 = len(edges)
 
     def values(c: str) -> np.ndarray:
@@ -86,7 +96,8 @@ def _cycle_graph(edges: pd.DataFrame, src_col: str, dst_col: str, group_col: str
 
 def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, window: int = 180,
                     ratio_tol: float = 1.5, measures: Sequence[str] = TRADE_MEASURES,
-                    src_col: str = "src", dst_col: str = "dst", group_col: str | None = "hs") -> list[tuple]:
+                    src_col: str = "src", dst_col: str = "dst", group_col: str | None = "hs",
+                    lag_col: str | None = None) -> list[tuple]:
     """Time-respecting directed simple cycles of a temporal multigraph.
 
     Parameters
@@ -100,6 +111,10 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
         Days from the first hop to the last, inclusive (default 180).
     ratio_tol : float
         Consecutive hops must be :func:`comparable` (default within a factor 1.5).
+    lag_col : str, optional
+        Days by which an edge may have started before its ``t`` (e.g. a shipment known only
+        from the import declaration, dated on arrival or filed late): the next hop must be
+        strictly later than ``t - lag`` of the previous one. None: no lag.
 
     Returns
     -------
@@ -122,7 +137,7 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
     """
     if not len(edges):
         return []
-    s, d, t, eid, m, _ = _cycle_graph(edges, src_col, dst_col, group_col, measures)
+    s, d, t, eid, m, _ = _cycle_graph(edges, src_col, dst_col, group_col, measures, lag_col)
     n_nodes = int(max(s.max(initial=-1), d.max(initial=-1))) + 1
     if n_nodes == 0:
         return []
@@ -164,6 +179,12 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
         pred[a].add(b)
     # per-edge values as Python lists (fast scalar access); measures only for edges kept
     tl, dl, el = t.tolist(), d.tolist(), eid.tolist()
+    if lag_col:  # the earliest start of each edge: t - lag
+        lag = np.nan_to_num(m[:, -1], nan=0.0).astype(np.int64)
+        m = m[:, :-1]
+        lo = (t - np.maximum(lag, 0)).tolist()
+    else:
+        lo = tl
     ml: list = [None] * len(t)
     for i, row in zip(keep.tolist(), m[keep].tolist()):
         ml[i] = tuple(row)
@@ -207,7 +228,7 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
             visited = {u0, v0}
             ts0 = out_t.get(v0, empty)
             # iterative DFS; a frame is [node, last edge, next position in node's out-edges]
-            stack = [[v0, e0, bisect_right(ts0, tl[e0])]]
+            stack = [[v0, e0, bisect_right(ts0, lo[e0])]]
             while stack:
                 frame = stack[-1]
                 cur, last, j = frame
@@ -235,13 +256,14 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
                     continue
                 path.append(e)
                 visited.add(w)
-                stack.append([w, e, bisect_right(out_t.get(w, empty), ts[j])])
+                stack.append([w, e, bisect_right(out_t.get(w, empty), lo[e])])
     return found
 
 
 def temporal_cycles_bruteforce(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, window: int = 180,
                                ratio_tol: float = 1.5, measures: Sequence[str] = TRADE_MEASURES,
-                               src_col: str = "src", dst_col: str = "dst", group_col: str | None = "hs") -> list[tuple]:
+                               src_col: str = "src", dst_col: str = "dst", group_col: str | None = "hs",
+                               lag_col: str | None = None) -> list[tuple]:
     """Reference implementation of :func:`temporal_cycles`: enumerate the static simple cycles
     of the whole graph with ``networkx.simple_cycles(G, length_bound=max_len)``, then, for
     every rotation of every cycle, keep the edge sequences that are time-respecting, within
@@ -258,10 +280,12 @@ def temporal_cycles_bruteforce(edges: pd.DataFrame, *, max_len: int = 6, min_len
     grp = e[group_col].astype(str).tolist() if group_col else [""] * len(e)
     ms = [pd.to_numeric(e[c], errors="coerce").tolist() if c in e.columns else [float("nan")] * len(e)
           for c in measures]
+    lags = (np.maximum(np.nan_to_num(pd.to_numeric(e[lag_col], errors="coerce").to_numpy(dtype=float), nan=0.0), 0)
+            .astype(np.int64).tolist() if lag_col else [0] * len(e))
     for i, (a, b, tt, ed) in enumerate(zip(e[src_col].astype(str), e[dst_col].astype(str), e["t"].tolist(),
                                             e["edge"].tolist())):
         G.add_edge(a, b)
-        bucket[(a, b)].append((int(tt), grp[i], tuple(float(x[i]) for x in ms), ed))
+        bucket[(a, b)].append((int(tt), grp[i], tuple(float(x[i]) for x in ms), ed, int(tt) - lags[i]))
     found: set[tuple] = set()
     for cyc in nx.simple_cycles(G, length_bound=max_len):
         L = len(cyc)
@@ -278,7 +302,7 @@ def temporal_cycles_bruteforce(edges: pd.DataFrame, *, max_len: int = 6, min_len
                         found.add(acc)
                         continue
                     for nxt in hops[h]:
-                        if (nxt[1] == first[1] and nxt[0] > prev[0] and nxt[0] <= first[0] + window
+                        if (nxt[1] == first[1] and nxt[0] > prev[4] and nxt[0] <= first[0] + window
                                 and comparable(prev[2], nxt[2], ratio_tol)):
                             stack.append((h + 1, nxt, acc + (nxt[3],)))
     return sorted(found)
