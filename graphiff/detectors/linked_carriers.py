@@ -71,13 +71,13 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
                                    "holders": np.nan_to_num(np.asarray(h, dtype="float64"), nan=0.0)}))
     off = officer_table(tables)
     if len(off):
-        is_tr = (off["company_label"] == "Trader").to_numpy()
-        n_comp = pd.Series(np.where(is_tr, off["company"].to_numpy(dtype=object), None), index=off.index).groupby(
-            [off["officer_label"], off["officer"]]).transform("nunique")
         o = off[(off["company_label"] == "Carrier").to_numpy()]
-        parts.append(pd.DataFrame({"kind": "officer", "value": (o["officer_label"] + ":" + o["officer"]).to_numpy(),
-                                   "carrier": o["company"].to_numpy(),
-                                   "holders": n_comp[o.index].to_numpy(dtype="float64")}))
+        who = (o["officer_label"] + ":" + o["officer"]).to_numpy(dtype=object)
+        t = off[(off["company_label"] == "Trader").to_numpy()]
+        t = t[(t["officer_label"] + ":" + t["officer"]).isin(set(who)).to_numpy()]
+        n_tr = t.groupby((t["officer_label"] + ":" + t["officer"]).to_numpy(dtype=object))["company"].nunique()
+        parts.append(pd.DataFrame({"kind": "officer", "value": who, "carrier": o["company"].to_numpy(),
+                                   "holders": pd.Series(who).map(n_tr).fillna(0.0).to_numpy(dtype="float64")}))
     d = tables.nodes("Declaration")
     if len(d):
         car = text_objects(col(d, "carrier_id"))
@@ -100,11 +100,12 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
     f = f[f["kind"].isin(kinds) & f["value"].notna() & f["carrier"].notna()]
     f = f.drop_duplicates(["kind", "value", "carrier"])
     n = f.groupby(["kind", "value"])["carrier"].transform("nunique")
+    keep = ((n >= 2) & (n <= max_identifier_carriers)).to_numpy()
+    f, n = f[keep], n[keep]
     # holders: the other companies (traders) giving the identifier, plus the carriers sharing
     # it, those beyond two counting a quarter each (four fronts at one address are one group)
     others = f.groupby(["kind", "value"])["holders"].transform("max").fillna(0.0)
     f = f.assign(holders=others + np.minimum(n, 2) + 0.25 * np.maximum(n - 2, 0))
-    f = f[(n >= 2) & (n <= max_identifier_carriers)]
     rows = []
     for (kind, value), grp in f.groupby(["kind", "value"], sort=True):
         h = float(grp["holders"].max())

@@ -20,7 +20,7 @@ from graphiff.graph.tables import Tables
 PAIR_DEFAULTS: dict[str, Any] = {
     "window_days": 60,
     "early_days": 3,
-    "match_on": ("transport_doc_no", "invoice_no", "container_ids"),
+    "match_on": ("transport_doc_no", "invoice_no", "container_ids", "parties"),
     "match_hs": "hs6",
     "match_parties": True,
 }
@@ -32,6 +32,12 @@ PAIR_COLUMNS = [
     "export_mass_kg", "import_mass_kg", "mass_diff", "export_quantity", "import_quantity",
     "quantity_unit", "quantity_diff",
 ]
+
+
+def _fold(s: pd.Series) -> pd.Series:
+    """Document numbers compared loosely: upper case, letters and digits only."""
+    v = upper_text(s).str.replace(r"[^0-9A-Z]", "", regex=True)
+    return v.mask(v == "")
 
 
 def _explode_containers(rid: np.ndarray, raw: pd.Series) -> pd.DataFrame:
@@ -46,7 +52,7 @@ def _explode_containers(rid: np.ndarray, raw: pd.Series) -> pd.DataFrame:
 
 def mirror_declarations(tables: Tables) -> pd.DataFrame:
     """The declaration columns mirror pairing reads, cleaned: one row per ``Declaration`` in
-    table order, ``rid`` (row number), ``key``, ``item_no`` (1 when missing), ``flow``, ``rc``
+    table order, ``rid`` (row number), ``key``, ``did`` (declaration id), ``item_no`` (1 when missing), ``flow``, ``rc``
     (reporting country), ``date`` (datetime), ``hs6``, parties, destination/dispatch/origin
     countries, ``value_usd`` (missing when unconvertible), ``mass``, ``qty``, ``qunit``,
     ``transport_doc_no``, ``invoice_no``, ``container_ids``. Computed once per ``Tables``
@@ -66,8 +72,10 @@ def _mirror_declarations(tables: Tables) -> pd.DataFrame:
     value = num(col(decl, "value_usd")).mask(
         text(col(decl, "usd_status")).str.lower() == "unconvertible")
     item = pd.to_numeric(col(decl, "item_no"), errors="coerce")
+    key = col(decl, "key").astype("string")
     out = pd.DataFrame({
-        "key": col(decl, "key").astype("string"),
+        "key": key,
+        "did": text(col(decl, "declaration_id")).fillna(key.str.replace(r"/[^/]*$", "", regex=True)),
         "item_no": item.fillna(1).astype("int64"),
         "flow": upper_text(col(decl, "flow")),
         "rc": upper_text(col(decl, "reporting_country")),
@@ -82,8 +90,8 @@ def _mirror_declarations(tables: Tables) -> pd.DataFrame:
         "mass": num(col(decl, "net_mass_kg")),
         "qty": num(col(decl, "quantity")),
         "qunit": upper_text(col(decl, "quantity_unit")),
-        "transport_doc_no": upper_text(col(decl, "transport_doc_no")),
-        "invoice_no": upper_text(col(decl, "invoice_no")),
+        "transport_doc_no": _fold(col(decl, "transport_doc_no")),
+        "invoice_no": _fold(col(decl, "invoice_no")),
         "container_ids": col(decl, "container_ids"),
     }).reset_index(drop=True)
     out.insert(0, "rid", np.arange(len(out), dtype="int64"))
@@ -92,18 +100,33 @@ def _mirror_declarations(tables: Tables) -> pd.DataFrame:
 
 def _candidates(d: pd.DataFrame, exp: pd.DataFrame, imp: pd.DataFrame, field: str, *, window_days: int,
                 early_days: int, match_hs: str | None, match_parties: bool) -> pd.DataFrame:
+    reused = None
     if field == "container_ids":
         e = _explode_containers(exp["rid"].to_numpy(), exp["container_ids"])
         i = _explode_containers(imp["rid"].to_numpy(), imp["container_ids"])
         if len(e) == 0 or len(i) == 0:
             return pd.DataFrame()
         m = e.merge(i, on="c", suffixes=("_e", "_i"))[["rid_e", "rid_i"]].drop_duplicates()
-    else:
-        e = exp.loc[exp[field].notna(), ["rid", field]]
-        i = imp.loc[imp[field].notna(), ["rid", field]]
+    elif field == "parties":
+        cols = ["rid", "exporter_id", "importer_id"]
+        e = exp.loc[exp["exporter_id"].notna() & exp["importer_id"].notna(), cols]
+        i = imp.loc[imp["exporter_id"].notna() & imp["importer_id"].notna(), cols]
         if len(e) == 0 or len(i) == 0:
             return pd.DataFrame()
-        m = e.merge(i, on=field, suffixes=("_e", "_i"))[["rid_e", "rid_i"]]
+        m = e.merge(i, on=["exporter_id", "importer_id"], suffixes=("_e", "_i"))[["rid_e", "rid_i"]]
+    else:
+        e = exp.loc[exp[field].notna(), ["rid", "did", field]]
+        i = imp.loc[imp[field].notna(), ["rid", "did", field]]
+        if len(e) == 0 or len(i) == 0:
+            return pd.DataFrame()
+        m = e.merge(i, on=field, suffixes=("_e", "_i"))
+        if field == "invoice_no" and len(m):
+            # an invoice number on several shipments (reused numbering, or one number for
+            # unrelated invoices) pairs nothing by itself: the parties must say the same
+            n_e = m.groupby(field)["did_e"].transform("nunique")
+            n_i = m.groupby(field)["did_i"].transform("nunique")
+            reused = ((n_e > 1) | (n_i > 1)).to_numpy()
+        m = m[["rid_e", "rid_i"]]
     if len(m) == 0:
         return pd.DataFrame()
     re_, ri = m["rid_e"].to_numpy(), m["rid_i"].to_numpy()
@@ -117,24 +140,48 @@ def _candidates(d: pd.DataFrame, exp: pd.DataFrame, imp: pd.DataFrame, field: st
     if match_hs:
         n = 4 if match_hs == "hs4" else 6
         a, b = at("hs6", re_).str.slice(0, n), at("hs6", ri).str.slice(0, n)
-        keep = keep & ((a == b) | a.isna() | b.isna()).fillna(True).to_numpy()
+        # on the parties alone, the goods must be named on both sides and agree
+        keep = keep & ((a == b) | ((a.isna() | b.isna()) & (field != "parties"))).fillna(False).to_numpy()
     if match_parties:
+        agree = np.zeros(len(keep), dtype=bool)
         for p in ("exporter_id", "importer_id"):
             a, b = at(p, re_), at(p, ri)
             keep = keep & ((a == b) | a.isna() | b.isna()).fillna(True).to_numpy()
+            agree |= (a == b).fillna(False).to_numpy()
+        if reused is not None:
+            keep = keep & (~reused | agree)
+    elif reused is not None:
+        keep = keep & ~reused
     re_, ri = re_[keep], ri[keep]
     days = days.to_numpy()[keep]
     # ranking among candidates: same item number, then closest dates, then closest masses
     # (never the closest value: that would hide the discrepancies being looked for)
     item = d["item_no"].to_numpy()
     mass = d["mass"].to_numpy(dtype="float64")
+    qty = d["qty"].to_numpy(dtype="float64")
+    qunit = d["qunit"].to_numpy(dtype=object, na_value=None)
     with np.errstate(divide="ignore", invalid="ignore"):
         mratio = np.abs(np.log(mass[ri] / mass[re_]))
+        # where a net mass is missing, the quantities in one unit tell the same
+        qratio = np.abs(np.log(qty[ri] / qty[re_]))
+    same_unit = np.array([a is not None and a == b for a, b in zip(qunit[re_], qunit[ri])], dtype=bool)
+    mratio = np.where(np.isfinite(mratio), mratio, np.where(same_unit, qratio, np.nan))
     return pd.DataFrame({
         "rid_e": re_, "rid_i": ri, "days": days.astype("int64"), "match_on": field,
         "_same_item": (item[re_] != item[ri]).astype(int), "_gap": np.abs(days),
         "_mass": np.nan_to_num(mratio, nan=10.0, posinf=10.0),
     })
+
+
+def _unambiguous(c: pd.DataFrame, mass_tol: float = 0.02) -> pd.DataFrame:
+    """Candidates paired on the parties and goods alone: with no shared document, only the
+    goods themselves say it is one shipment - the net masses (else the quantities in one
+    unit) agree within ``mass_tol`` (log ratio) - and only when no other candidate of the
+    export or of the import does so too."""
+    cc = c[c["_mass"] < mass_tol]
+    k_e = cc.groupby("rid_e")["rid_i"].transform("size")
+    k_i = cc.groupby("rid_i")["rid_e"].transform("size")
+    return cc[((k_e == 1) & (k_i == 1)).to_numpy()]
 
 
 def _one_to_one(c: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +200,7 @@ def pair_declarations(
     *,
     window_days: int = 60,
     early_days: int = 3,
-    match_on: Sequence[str] = ("transport_doc_no", "invoice_no", "container_ids"),
+    match_on: Sequence[str] = ("transport_doc_no", "invoice_no", "container_ids", "parties"),
     match_hs: str | None = "hs6",
     match_parties: bool = True,
 ) -> pd.DataFrame:
@@ -167,9 +214,17 @@ def pair_declarations(
         The import may be declared up to this many days after the export.
     early_days : int, default 3
         ... or up to this many days before it (declarations filed ahead of arrival, clocks).
-    match_on : sequence of str, default ("transport_doc_no", "invoice_no", "container_ids")
-        Shared identifiers tried in order; an export paired on one is not tried on the next.
-        ``container_ids`` pairs declarations sharing any container.
+    match_on : sequence of str, default ("transport_doc_no", "invoice_no", "container_ids", "parties")
+        Shared keys tried in order; an export paired on one is not tried on the next. Document
+        and invoice numbers are compared in upper case, letters and digits only;
+        ``container_ids`` pairs declarations sharing any container. An invoice number found
+        on several declarations of one side (reused numbering) pairs only where an exporter
+        or importer id is given on both declarations and equal. ``parties`` pairs what is
+        left on the exporter and importer ids (both given on both sides) and the goods (named
+        on both sides and equal) when the net masses (else the quantities in one unit) agree
+        within 2 % and no other candidate of either declaration's does: with no shared
+        document, the goods themselves identify the shipment (so such a pair can only show
+        a value discrepancy).
     match_hs : {"hs6", "hs4", None}, default "hs6"
         Goods must agree on this code where both declarations have one.
     match_parties : bool, default True
@@ -193,7 +248,7 @@ def pair_declarations(
     a few seconds per million declarations.
     """
     for field in match_on:
-        if field not in ("transport_doc_no", "invoice_no", "container_ids"):
+        if field not in ("transport_doc_no", "invoice_no", "container_ids", "parties"):
             raise ValueError(f"cannot match on {field!r}")
     ckey = ("graph.mirror", "pairs", int(window_days), int(early_days), tuple(match_on), match_hs,
             bool(match_parties))
@@ -216,6 +271,8 @@ def _pair(tables: Tables, *, window_days: int, early_days: int, match_on: Sequen
         imp = d[is_imp & ~done]
         c = _candidates(d, exp, imp, field, window_days=window_days, early_days=early_days,
                         match_hs=match_hs, match_parties=match_parties)
+        if len(c) and field == "parties":
+            c = _unambiguous(c)
         if len(c) == 0:
             continue
         best = _one_to_one(c)

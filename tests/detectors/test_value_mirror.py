@@ -118,3 +118,44 @@ def test_empty():
     assert detect_mirror_discrepancy(t) == []
     assert len(mirror_report(t)) == 0
     assert len(pair_declarations(t)) == 0
+
+
+def test_pairing_without_shared_documents():
+    """No document, invoice or container on the import: the parties, the goods and the same net
+    mass pair it (and its value gap alerts); the same parties' other shipment of other weight,
+    or two candidates of the same weight, pair nothing."""
+    rows = [
+        decl("E1", "EXPORT", "KE", "2024-03-01", 80_000, mass=26_340.57, doc="AWB-1", inv="INV-1"),
+        decl("I1", "IMPORT", "JP", "2024-03-12", 40_000, mass=26_340.57),
+        # the same trade, a month later: an export whose import was never declared ...
+        decl("E2", "EXPORT", "KE", "2024-04-02", 60_000, mass=12_000.0, doc="AWB-2"),
+        # ... and an import of another shipment of other weight
+        decl("I2", "IMPORT", "JP", "2024-04-20", 20_000, mass=4_000.0),
+        # two exports of the same weight within the window: which one is the import's?
+        decl("E3", "EXPORT", "KE", "2024-06-01", 50_000, mass=1_000.0, hs="090210"),
+        decl("E4", "EXPORT", "KE", "2024-06-05", 50_000, mass=1_000.0, hs="090210"),
+        decl("I3", "IMPORT", "JP", "2024-06-20", 10_000, mass=1_000.0, hs="090210"),
+    ]
+    t = Tables.from_frames(nodes={"Declaration": pd.DataFrame(rows)})
+    p = pair_declarations(t)
+    assert {(r.export_key, r.import_key, r.match_on) for r in p.itertuples()} == {("E1/1", "I1/1", "parties")}
+    assert pairs_of(detect_mirror_discrepancy(t)) == {("E1/1", "I1/1")}
+    # only on shared keys, as before
+    assert len(pair_declarations(t, match_on=("transport_doc_no", "invoice_no", "container_ids"))) == 0
+
+
+def test_reused_invoice_number_pairs_only_with_the_parties():
+    """One invoice number on many unrelated shipments pairs none of them by itself; where the
+    parties agree it still pairs the right two."""
+    rows = []
+    for k in range(4):
+        rows.append(decl(f"E{k}", "EXPORT", "CN", "2024-05-01", 10_000 * (k + 1), inv="INV 0001", dest="KE",
+                         exporter=f"CN{k}", importer=None, mass=100.0 * (k + 1)))
+        rows.append(decl(f"I{k}", "IMPORT", "KE", "2024-05-10", 3_000 * (k + 1), inv="inv-0001", dispatch="CN",
+                         exporter=None, importer=f"KE{k}", mass=50.0 * (k + 1)))
+    rows.append(decl("E9", "EXPORT", "CN", "2024-05-02", 70_000, inv="INV0001", exporter="CN9", importer="KE9"))
+    rows.append(decl("I9", "IMPORT", "KE", "2024-05-11", 20_000, inv="INV0001", exporter="CN9", importer="KE9"))
+    t = Tables.from_frames(nodes={"Declaration": pd.DataFrame(rows)})
+    p = pair_declarations(t)
+    assert {(r.export_key, r.import_key) for r in p.itertuples()} == {("E9/1", "I9/1")}
+    assert pairs_of(detect_mirror_discrepancy(t)) == {("E9/1", "I9/1")}
