@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "min_receivers": 3,
     "min_flow_ratio": 0.85,
     "max_flow_ratio": 1.1,
-    "max_dwell_days": 15.0,
+    "max_dwell_days": 20.0,
     "min_total_usd": 0.0,
     "max_counterparties": 0,
     "max_evidence_payments": 60,
@@ -98,7 +98,7 @@ def detect_pass_through_account(
     min_receivers: int = 3,
     min_flow_ratio: float = 0.85,
     max_flow_ratio: float = 1.1,
-    max_dwell_days: float = 15.0,
+    max_dwell_days: float = 20.0,
     min_total_usd: float = 0.0,
     max_counterparties: int = 0,
     max_evidence_payments: int = 60,
@@ -121,9 +121,10 @@ def detect_pass_through_account(
         Money out divided by money in: near 1 means what comes in goes out and little stays
         (a fee or cut stays behind; a little more out than in is an opening balance). A
         merchant's money stays.
-    max_dwell_days : float, default 15
+    max_dwell_days : float, default 20
         Mean days a dollar floats on the account (:func:`flow_profile`). A business account
-        paying suppliers from its sales keeps money for weeks to months; a funnel for days.
+        paying suppliers from its sales keeps money for a month to several; a funnel for days
+        (a couple of weeks when its payments out are not timed to the money in).
     min_total_usd : float, default 0
         Ignore accounts with less money in.
     max_counterparties : int, default 0

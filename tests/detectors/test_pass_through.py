@@ -72,7 +72,7 @@ def test_parameters(world):
     assert "TRADER" in ids and "SHOP" not in ids and "PAYROLL" not in ids
     # a cap on counterparties (a bank's clearing account) leaves the funnel out at 10
     assert detect_pass_through_account(world, max_counterparties=10) == []
-    assert REGISTRY["pass_through_account"].defaults["max_dwell_days"] == 15.0
+    assert REGISTRY["pass_through_account"].defaults["max_dwell_days"] == 20.0
 
 
 def test_empty():
