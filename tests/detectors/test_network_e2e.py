@@ -17,7 +17,8 @@ from graphiff.detectors.evaluate import evaluate  # noqa: E402
 from graphiff.ingest import load_paths  # noqa: E402
 from graphiff.stores import open_store  # noqa: E402
 
-FAMILIES = ["circular_trade", "circular_payment", "shell_intermediary", "linked_carriers"]
+FAMILIES = ["circular_trade", "circular_payment", "shell_intermediary", "linked_carriers", "pass_through_account",
+            "scatter_gather"]
 SCALE = 0.3
 
 
