@@ -50,17 +50,18 @@ WEIGHTS = {
 }
 
 DEFAULTS: dict[str, Any] = {
-    "resale_days": 14,
+    "resale_days": 30,
     "min_pass_pairs": 2,
     "min_pass_share": 0.5,
     "mass_tol": 1.5,
-    "close_tol": 1.15,
+    "close_tol": 1.25,
     "markup_ratio": 2.0,
-    "money_days": 7,
+    "money_days": 14,
     "money_tol": 1.5,
     "min_money_share": 0.3,
     "min_reinvoiced": 2,
     "min_flow_share": 0.5,
+    "import_lag_days": 14,
     "recent_days": 365,
     "max_employees": 2,
     "address_min_companies": 5,
@@ -72,13 +73,15 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def pass_through_pairs(edges: pd.DataFrame, *, resale_days: int = 14, mass_tol: float = 1.5) -> pd.DataFrame:
+def pass_through_pairs(edges: pd.DataFrame, *, resale_days: int = 30, mass_tol: float = 1.5) -> pd.DataFrame:
     """Buy-then-resell pairs: a trader's purchase (shipment into it) and a later sale
     (shipment out of it) of the same HS6 within ``resale_days``, with comparable net mass
     (within ``mass_tol``; value is used when a mass is missing, with the wider
-    ``mass_tol * 2`` to allow a markup). Each sale is paired with its closest earlier
-    purchase that fits. Columns: ``trader, hs6, buy_edge, sell_edge, buy_decl, sell_decl,
-    buy_date, sell_date, days, buy_value, sell_value, buy_mass, sell_mass, supplier, buyer``."""
+    ``mass_tol * 2`` to allow a markup). With a ``lag`` column (days), a purchase may be dated
+    up to its lag after the sale (a purchase known only from its import declaration, filed
+    late). Each sale is paired with its closest earlier purchase that fits. Columns:
+    ``trader, hs6, buy_edge, sell_edge, buy_decl, sell_decl, buy_date, sell_date, days,
+    buy_value, sell_value, buy_mass, sell_mass, supplier, buyer``."""
     cols = ["trader", "hs6", "buy_edge", "sell_edge", "buy_decl", "sell_decl", "buy_date", "sell_date", "days",
             "buy_value", "sell_value", "buy_mass", "sell_mass", "supplier", "buyer"]
     if not len(edges):
@@ -95,7 +98,12 @@ def pass_through_pairs(edges: pd.DataFrame, *, resale_days: int = 14, mass_tol: 
         return pd.DataFrame(columns=cols)
     buys = buys.merge(both)
     sells = sells.merge(both)
-    m = window_join(sells, buys, ["trader", "hs6"], "sell_t", "buy_t", resale_days)
+    lag = edges.set_index("edge")["lag"].reindex(buys["buy_edge"].to_numpy()).fillna(0).to_numpy(np.int64) \
+        if "lag" in edges.columns else np.zeros(len(buys), dtype=np.int64)
+    buys = buys.assign(buy_t0=buys["buy_t"].to_numpy(np.int64) - np.maximum(lag, 0))
+    m = window_join(sells, buys, ["trader", "hs6"], "sell_t", "buy_t0", int(resale_days) + int(lag.max(initial=0)))
+    m["days"] = (m["sell_t"] - m["buy_t"]).astype(np.int64)
+    m = m[(m["days"] <= int(resale_days)).to_numpy()]
     m = m[m["sell_edge"] != m["buy_edge"]]
     bm, sm = m["buy_mass"].to_numpy(float), m["sell_mass"].to_numpy(float)
     bv, sv = m["buy_value"].to_numpy(float), m["sell_value"].to_numpy(float)
@@ -106,7 +114,7 @@ def pass_through_pairs(edges: pd.DataFrame, *, resale_days: int = 14, mass_tol: 
     ok = np.where(have_mass, mr <= mass_tol, (bv > 0) & (sv > 0) & (vr <= mass_tol * 2))
     m = m[ok]
     # each sale with its closest earlier purchase
-    m = m.sort_values(["sell_edge", "days", "buy_edge"]).drop_duplicates("sell_edge")
+    m = m.assign(_gap=m["days"].abs()).sort_values(["sell_edge", "_gap", "buy_edge"]).drop_duplicates("sell_edge")
     return m[cols].reset_index(drop=True)
 
 
@@ -258,15 +266,27 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     Parameters
     ----------
     tables : Tables
-    resale_days : int, default 14
+    resale_days : int, default 30
+        Days from a purchase to the resale of the same goods (a sale known from the buyer's
+        import declaration is dated on arrival, days to weeks after it left).
     min_pass_pairs : int, default 2
     min_pass_share : float, default 0.5
     mass_tol : float, default 1.5
-    close_tol : float, default 1.15
+    close_tol : float, default 1.25
+        Resold within this factor of the purchase value: back-to-back invoicing (CIF/FOB and
+        a thin margin included).
     markup_ratio : float, default 2.0
-    money_days : int, default 7
+    money_days : int, default 14
     money_tol : float, default 1.5
     min_money_share : float, default 0.3
+    min_reinvoiced : int, default 2
+        Re-invoiced sales (seen from one side only) needed, at least ``min_pass_share`` of
+        the trader's sales.
+    min_flow_share : float, default 0.5
+        Share of the money received that leaves within ``money_days`` (re-invoicing needs it).
+    import_lag_days : int, default 14
+        A purchase known only from its import declaration (filed late) may be dated up to this
+        many days after the sale.
     recent_days : int, default 365
     max_employees : int, default 2
     address_min_companies : int, default 5
@@ -292,6 +312,11 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     p = {**DEFAULTS, **params}
     weights = {**WEIGHTS, **(p.get("weights") or {})}
     e = trade_edges(tables, hs_level=6)
+    d = tables.nodes("Declaration")
+    flow_of = pd.Series(text_objects(col(d, "flow")).to_numpy(dtype=object), index=text_objects(col(d, "key")))
+    flow_of = flow_of[~flow_of.index.duplicated()]
+    e = e.assign(lag=np.where((e["decl"].map(flow_of) == "IMPORT").to_numpy(dtype=bool),
+                              int(p["import_lag_days"]), 0))
     pairs = pass_through_pairs(e, resale_days=int(p["resale_days"]), mass_tol=float(p["mass_tol"]))
     n_sales = e.groupby("src").size()
     pass_ids: set[str] = set()
@@ -391,8 +416,21 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
                 vp, vdetail = 1.0, f"resold at {med:.2f}x the purchase value (profit moved)"
             else:
                 vdetail = f"resold at {med:.2f}x the purchase value"
-        ind["value_pattern"] = {"value": vp, "detail": vdetail}
         tm = money_by.get(trader, no_money)
+        if ri is not None and len(tm):
+            # no purchase values in the data: what it pays on against what it receives
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mr = (tm["in_usd"] / tm["out_usd"]).replace([np.inf, -np.inf], np.nan).dropna()
+            mr = mr[mr > 0]
+            if len(mr):
+                med = float(mr.median())
+                if max(med, 1 / med) <= float(p["close_tol"]):
+                    vp, vdetail = 1.0, f"paid on {1 / med:.2f}x what it received (back-to-back invoicing)"
+                elif med >= float(p["markup_ratio"]):
+                    vp, vdetail = 1.0, f"paid on {1 / med:.2f}x what it received (profit kept offshore)"
+                else:
+                    vdetail = f"paid on {1 / med:.2f}x what it received"
+        ind["value_pattern"] = {"value": vp, "detail": vdetail}
         no = int(n_out.get(trader, 0))
         share = len(tm) / no if no else 0.0
         fshare = float(flow.at[trader, "share"]) if trader in flow.index else 0.0

@@ -83,12 +83,14 @@ def one_sided(did: str, seller: str, seller_country: str, importer: str, date: s
 
 
 def test_registered_with_defaults():
-    assert REGISTRY["shell_intermediary"].defaults["resale_days"] == 14
+    assert REGISTRY["shell_intermediary"].defaults["resale_days"] == 30
 
 
 def test_pass_through_pairs():
-    pairs = pass_through_pairs(trade_edges(world()))
+    pairs = pass_through_pairs(trade_edges(world()), resale_days=14)
     assert set(pairs["trader"]) == {"SH", "FR"}
+    # at the default 30 days a distributor buying every month pairs too (its staff and age keep it out)
+    assert "DI" in set(pass_through_pairs(trade_edges(world()))["trader"])
     sh = pairs[pairs["trader"] == "SH"]
     assert len(sh) == 3 and sh["days"].max() <= 4
 
