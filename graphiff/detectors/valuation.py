@@ -14,6 +14,7 @@ benchmarks use to measure the method on labelled data.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -21,8 +22,10 @@ import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
-from graphiff.graph.columns import col, num, text, upper_text
+from graphiff.graph.columns import col, day_numbers, num, text, upper_text
+from graphiff.graph.features import trade_edges
 from graphiff.graph.mirror import pair_declarations
+from graphiff.graph.parties import officer_adjacency, within_hops
 from graphiff.graph.tables import Tables
 
 #: MAD -> standard deviation of a normal distribution.
@@ -33,9 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "peers": "hs6_origin",
     "min_peers": 10,
     "min_peers_origin": 30,
+    "min_peers_few": 4,
+    "mad_floor_few": 0.3,
     "z_threshold": 3.5,
     "min_factor": 3.0,
+    "min_factor_few": 4.0,
     "min_value_usd": 0.0,
+    "round_trip_days": 365,
     "mad_floor": 0.1,
     "score_scale": 5.0,
 }
@@ -43,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
 SCORE_COLUMNS = [
     "key", "declaration_id", "flow", "reporting_country", "date", "hs6", "origin_country",
     "value_usd", "measure", "unit", "unit_value", "peer_group", "peer_n", "peer_median",
-    "peer_mad", "robust_z", "factor", "direction", "score",
+    "peer_mad", "robust_z", "factor", "direction", "score", "peer_gap",
 ]
 
 def valuation_scores(
@@ -53,6 +60,8 @@ def valuation_scores(
     peers: str = "hs6_origin",
     min_peers: int = 10,
     min_peers_origin: int = 30,
+    min_peers_few: int = 4,
+    mad_floor_few: float = 0.3,
     tails: str = "both",
     mad_floor: float = 0.1,
     score_scale: float = 5.0,
@@ -76,6 +85,16 @@ def valuation_scores(
         Fewest other declarations in an HS6 group for a declaration to be scored.
     min_peers_origin : int, default 30
         Fewest other declarations in an HS6+origin group for it to be used.
+    min_peers_few : int, default 4
+        An HS6 group with at least this many but fewer than ``min_peers`` other declarations
+        is still scored, each declaration against the others only (median and MAD without
+        it nor the declarations of its own trading pair, such as its mirror; ``peer_group``
+        ``"hs6 (few)"``), with the spread floored at ``mad_floor_few``, and ``peer_gap`` says
+        how many times it is away from the nearest of them: a price ten times that of four or
+        five consistent peers is an outlier; within a handful of naturally spread prices
+        nothing is.
+    mad_floor_few : float, default 0.3
+        The floor of the robust standard deviation for those few-peer groups (log units).
     tails : {"both", "under", "over"}, default "both"
         Which deviations raise ``score`` (``robust_z`` is always signed).
     mad_floor : float, default 0.1
@@ -94,7 +113,8 @@ def valuation_scores(
         there are too few peers), ``peer_n`` (other declarations in the group),
         ``peer_median`` (USD per unit), ``peer_mad`` (MAD of the log unit values),
         ``robust_z``, ``factor`` (how many times above or below the median, >= 1),
-        ``direction`` (``"under"``/``"over"``) and ``score`` in [0, 1] (0 when unscored).
+        ``direction`` (``"under"``/``"over"``), ``score`` in [0, 1] (0 when unscored) and
+        ``peer_gap`` (few-peer groups only: times away from the nearest peer).
         Declarations with ``usd_status == "unconvertible"`` (no USD value) or no positive
         mass/quantity are left out. Every declaration of the HS6 is a peer, exports and
         imports alike (a mirrored shipment is two data points; each declaration is ranked on
@@ -161,12 +181,14 @@ def valuation_scores(
         "value_usd": value,
         "measure": measure,
         "unit": unit,
+        "_pair": text(col(decl, "exporter_id")) + "|" + text(col(decl, "importer_id")),
     })[ok.fillna(False).to_numpy()].reset_index(drop=True)
     if len(d) == 0:
         return pd.DataFrame(columns=SCORE_COLUMNS)
 
     d["unit_value"] = d["value_usd"] / d["measure"]
     logu = np.log(d["unit_value"].to_numpy(dtype="float64"))
+    pair = d["_pair"].astype(object).to_numpy()
     d["_logu"] = logu
 
     def stats(cols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -192,12 +214,25 @@ def valuation_scores(
         n = np.where(useo, no, n)
         group = np.where(useo, "hs6+origin", group)
 
-    sd = np.maximum(MAD_TO_SD * mad, mad_floor)
+    floor = np.full(len(d), float(mad_floor))
+    gap = np.full(len(d), np.nan)
+    few = (~use6) & (n6 >= max(1, int(min_peers_few)))
+    if few.any():
+        # a handful of peers: each declaration against the others only (leave one out), with
+        # a wider floor on the spread, since a few prices say little about it
+        mf, af, gf, nf = _leave_one_out(d.loc[few, ["hs6", "unit"]], logu[few], pair[few])
+        enough = nf >= max(1, int(min_peers_few))
+        med[few] = np.where(enough, mf, np.nan)
+        mad[few], n[few], gap[few] = af, nf, np.exp(gf)
+        group[few] = "hs6 (few)"
+        floor[few] = max(float(mad_floor), float(mad_floor_few))
+    sd = np.maximum(MAD_TO_SD * mad, floor)
     z = (logu - med) / sd
     d["peer_group"] = pd.Series(group, index=d.index, dtype="object")
     d["peer_n"] = pd.Series(n, index=d.index).astype("Int64")
     d["peer_median"] = np.exp(med)
     d["peer_mad"] = mad
+    d["peer_gap"] = gap
     d["robust_z"] = z
     d["factor"] = np.exp(np.abs(logu - med))
     d["direction"] = pd.Series(np.where(z < 0, "under", "over"), index=d.index).where(~np.isnan(z))
@@ -212,11 +247,73 @@ def valuation_scores(
     return d[SCORE_COLUMNS]
 
 
+def _leave_one_out(keys: pd.DataFrame, logu: np.ndarray, pair: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For each row of a small group: median and MAD of the *other* members' log unit values,
+    and the log distance to the nearest of them, leaving out the members of the same trading
+    pair ``pair`` (a mirrored shipment is one price, not two). A padded matrix of each group's
+    values; O(rows x largest group)."""
+    g = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
+    order = np.argsort(g, kind="stable")
+    gs = g[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    sizes = np.diff(np.r_[starts, len(gs)])
+    pos_sorted = np.arange(len(gs)) - np.repeat(starts, sizes)
+    pos = np.empty(len(g), dtype="int64")
+    pos[order] = pos_sorted
+    width = int(sizes.max())
+    m = np.full((int(g.max()) + 1, width), np.nan)
+    m[g, pos] = logu
+    who = np.full((int(g.max()) + 1, width), -1, dtype="int64")
+    pid = pd.factorize(pd.Series(pair, dtype="object"), use_na_sentinel=True)[0]
+    pid = np.where(pid < 0, -2 - np.arange(len(pid)), pid)  # unknown pair: never the same as another row
+    who[g, pos] = pid
+    others = m[g]
+    others[who[g] == pid[:, None]] = np.nan  # itself and its own trading pair
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(others, axis=1)
+        mad = np.nanmedian(np.abs(others - med[:, None]), axis=1)
+        gap = np.nanmin(np.abs(others - logu[:, None]), axis=1)
+    n = np.sum(~np.isnan(others), axis=1)
+    return med, mad, gap, n
+
+
 def _cached_scores(tables: Tables, params: dict[str, Any]) -> pd.DataFrame:
     key = tuple(sorted((k, params[k]) for k in ("basis", "peers", "min_peers", "min_peers_origin",
-                                                   "mad_floor", "score_scale")))
+                                                   "min_peers_few", "mad_floor_few", "mad_floor", "score_scale")))
     return tables.memo(("detectors.valuation", "scores", key),
                        lambda: valuation_scores(tables, tails="both", **dict(key)))
+
+
+def round_trip_returns(tables: Tables, keys: set[str], days: int = 365) -> set[str]:
+    """Of the declarations ``keys``, those that bring goods back: the importer, or a company
+    tied to it by an officer (common director, owner, parent: two hops in the officer graph),
+    shipped goods of the same HS heading (4 digits: the code often changes on the way back)
+    to the exporter within ``days`` before (goods that come back to where they started).
+    Their value, marked up or down against the outgoing leg, is the red flag of the round trip
+    that :mod:`graphiff.detectors.circular_trade` reports, not a price outlier among strangers.
+    Cost: one join of the few declarations asked about with the shipments."""
+    d = tables.nodes("Declaration")
+    if not keys or d is None or not len(d):
+        return set()
+    k = text(col(d, "key"))
+    m = k.isin(keys).fillna(False).to_numpy()
+    q = pd.DataFrame({"key": k[m].astype(object), "src": text(col(d, "importer_id"))[m].astype(object),
+                      "dst": text(col(d, "exporter_id"))[m].astype(object),
+                      "hs6": text(col(d, "hs6")).fillna(text(col(d, "hs_code")).str.slice(0, 6))[m].astype(object),
+                      "t": day_numbers(col(d, "date")[m])}).dropna(subset=["src", "dst", "hs6"])
+    e = trade_edges(tables, hs_level=4)
+    if not len(q) or not len(e):
+        return set()
+    q["hs"] = q["hs6"].str.slice(0, 4)
+    # ... from the importer or a company tied to it by an officer (a common director, owner
+    # or parent: within two hops of the officer graph)
+    adj = tables.memo(("detectors.valuation", "officer_adjacency"), lambda: officer_adjacency(tables))
+    circles = [sorted(within_hops(adj, imp, 2)) for imp in q["src"]]
+    q = q.assign(src=circles).explode("src")
+    j = q.merge(e[["src", "dst", "hs", "t"]].rename(columns={"t": "t_out"}), on=["src", "dst", "hs"])
+    j = j[(j["t_out"] < j["t"]) & (j["t_out"] >= j["t"] - int(days))]
+    return set(j["key"])
 
 
 def _shipment_groups(tables: Tables, keys: set[str]) -> dict[str, str]:
@@ -256,8 +353,13 @@ def _valuation_alerts(tables: Tables, direction: str, params: dict[str, Any]) ->
         & (z.abs() >= float(p["z_threshold"]))
         & (scores["factor"] >= float(p["min_factor"]))
         & (scores["value_usd"] >= float(p["min_value_usd"]))
+        # among a handful of peers, only what stands apart from every one of them
+        & ((scores["peer_group"] != "hs6 (few)") | (scores["peer_gap"] >= float(p["min_factor_few"])))
     ).fillna(False)
     flagged = scores[hit.to_numpy()]
+    if len(flagged) and int(p["round_trip_days"]) > 0:
+        back = round_trip_returns(tables, set(flagged["key"]), int(p["round_trip_days"]))
+        flagged = flagged[~flagged["key"].isin(back).to_numpy()]
     if len(flagged) == 0:
         return []
     ship = _shipment_groups(tables, set(flagged["key"]))
@@ -279,6 +381,7 @@ def _valuation_alerts(tables: Tables, direction: str, params: dict[str, Any]) ->
                 "peer_count": int(r.peer_n), "peer_median_usd": float(r.peer_median),
                 "peer_mad_log": float(r.peer_mad), "robust_z": round(float(r.robust_z), 3),
                 "factor": round(float(r.factor), 3),
+                **({"peer_gap": round(float(r.peer_gap), 3)} if r.peer_gap == r.peer_gap else {}),
             })
         r0 = recs[0]
         group_txt = f"HS {r0['hs6']}" + (f" from {r0['origin_country']}" if r0["peer_group"] == "hs6+origin" else "")
@@ -307,14 +410,25 @@ _DOC_PARAMS = """
     tables : Tables
         Reads ``Declaration`` (and pairs mirrored declarations with
         :func:`graphiff.graph.mirror.pair_declarations` to report a shipment once).
-    basis, peers, min_peers, min_peers_origin, mad_floor, score_scale
-        As in :func:`valuation_scores` (defaults ``"auto"``, ``"hs6_origin"``, 10, 30, 0.1, 5.0).
+    basis, peers, min_peers, min_peers_origin, min_peers_few, mad_floor_few, mad_floor, score_scale
+        As in :func:`valuation_scores` (defaults ``"auto"``, ``"hs6_origin"``, 10, 30, 4, 0.3, 0.1,
+        5.0).
     z_threshold : float, default 3.5
         Smallest ``|robust z|`` that alerts.
     min_factor : float, default 3.0
         The unit value must also be at least this many times below/above the peer median.
+    min_factor_few : float, default 4.0
+        Among a handful of peers (``peer_group`` ``"hs6 (few)"``) it must be at least this
+        many times away from *each* of them (``peer_gap``): one of five naturally spread
+        prices at the end of the spread is not an outlier.
     min_value_usd : float, default 0
         Ignore declarations worth less than this (USD).
+    round_trip_days : int, default 365
+        A declaration bringing back goods its importer (or a company tied to it by an
+        officer) shipped to its exporter (same HS4)
+        within this many days before is a round trip's return leg, reported by
+        ``circular_trade`` (whose red flag is that value jump), not here
+        (:func:`round_trip_returns`); 0 keeps them.
 
     Returns
     -------

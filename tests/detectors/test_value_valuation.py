@@ -40,10 +40,25 @@ def world() -> Tables:
     rows.append(decl("OVER", uv=600.0))                      # planted: 12x above
     rows.append(decl("MILD", uv=80.0))                       # decoy: 1.6x above, ordinary spread
     rows.append(decl("UNCONV", uv=0.5, value_usd=None, usd_status="unconvertible", currency="XXX"))
-    # a thin HS6: 5 declarations, one extreme - too few peers to judge
-    for i in range(5):
+    # a thin HS6: 3 declarations, one extreme - too few peers to judge
+    for i in range(3):
         rows.append(decl(f"T{i}", hs="010121", uv=1000.0))
     rows.append(decl("THIN", hs="010121", uv=10.0))
+    # a handful of peers: five consistent prices and one ten times theirs - an outlier ...
+    for i, uv in enumerate([40.0, 44.0, 38.0, 41.0, 45.0]):
+        rows.append(decl(f"F{i}", hs="871130", origin="IN", uv=uv))
+    rows.append(decl("FEW", hs="871130", origin="IN", uv=420.0))
+    # ... but among five naturally spread prices (paintings) none is
+    for i, uv in enumerate([300.0, 1200.0, 4000.0, 800.0, 9000.0]):
+        rows.append(decl(f"A{i}", hs="970110", origin="FR", uv=uv))
+    # goods coming back: KE exports to its related company abroad, which sends them back at
+    # twelve times the price - the round trip's red flag, reported by circular_trade, not here
+    rows.append(decl("OUT", flow="EXPORT", uv=50.0, exporter_id="KEH", importer_id="AEH", date="2024-01-10"))
+    rows.append(decl("BACK", uv=600.0, exporter_id="AEH", importer_id="KEH", date="2024-02-20"))
+    # ... also when they come back to a sister company (one director) under another HS6 of the heading
+    rows.append(decl("OUT2", flow="EXPORT", uv=50.0, hs="851718", exporter_id="KEA", importer_id="AEB",
+                     date="2024-05-10"))
+    rows.append(decl("BACK2", uv=650.0, exporter_id="AEB", importer_id="KEC", date="2024-06-20"))
     # mirrored shipment: export in CN and import in KE of the same undervalued goods -> one alert
     rows.append(decl("MX", flow="EXPORT", rc="CN", uv=3.0, transport_doc_no="BL-9", exporter_id="X1", importer_id="I1"))
     rows.append(decl("MI", flow="IMPORT", rc="KE", uv=3.3, transport_doc_no="BL-9", exporter_id="X1", importer_id="I1",
@@ -54,7 +69,9 @@ def world() -> Tables:
                          value_usd=float(400 * np.exp(rng.normal(0, 0.1)))))
     rows.append(decl("PCE", hs="640399", origin="IT", uv=1.0, mass=None, quantity=10.0, quantity_unit="PCE",
                      value_usd=40.0))
-    return Tables.from_frames(nodes={"Declaration": pd.DataFrame(rows)})
+    officers = pd.DataFrame({"src_label": "Person", "src": "DIR", "dst_label": "Trader", "dst": ["KEA", "KEC"],
+                             "role": "DIRECTOR", "share_pct": None})
+    return Tables.from_frames(nodes={"Declaration": pd.DataFrame(rows)}, rels={"OFFICER_OF": officers})
 
 
 def flagged(alerts) -> set[str]:
@@ -88,6 +105,8 @@ def test_decoys_not_flagged(world):
     assert "DMILD/1" not in got
     assert "DUNCONV/1" not in got
     assert "DTHIN/1" not in got
+    assert not {f"DA{i}/1" for i in range(5)} & got, "a handful of naturally spread prices"
+    assert "DBACK/1" not in got and "DBACK2/1" not in got
     assert not {f"DV{i}/1" for i in range(35)} & got, "cheaper origin is ordinary among its origin peers"
     assert not {f"DN{i}/1" for i in range(40)} & got
 
@@ -98,6 +117,15 @@ def test_mirrored_shipment_is_one_alert(world):
     assert len(mirror) == 1
     assert {e["id"] for e in mirror[0].entities} == {"DMX/1", "DMI/1"}
     assert not [a for a in under if {e["id"] for e in a.entities} == {"DMI/1"}]
+
+
+def test_few_peers_and_round_trips(world):
+    over = detect_overvaluation(world)
+    a = next(a for a in over if a.entities[0]["id"] == "DFEW/1")
+    assert a.evidence["items"][0]["peer_group"] == "hs6 (few)" and a.evidence["items"][0]["peer_count"] == 5
+    assert a.evidence["items"][0]["peer_median_usd"] == pytest.approx(41.0)
+    assert "DFEW/1" not in flagged(detect_overvaluation(world, min_peers_few=10))
+    assert {"DBACK/1", "DBACK2/1"} <= flagged(detect_overvaluation(world, round_trip_days=0))
 
 
 def test_per_declared_unit(world):
@@ -112,12 +140,12 @@ def test_scores_rank_every_declaration(world):
     assert s["score"].between(0, 1).all()
     thin = s.set_index("key").loc["DTHIN/1"]
     assert thin["score"] == 0 and pd.isna(thin["peer_group"])
-    top = s.sort_values("score", ascending=False)["key"].head(5).tolist()
+    top = s.sort_values("score", ascending=False)["key"].head(8).tolist()
     assert "DUNDER/1" in top and "DOVER/1" in top
     under_only = valuation_scores(world, tails="under").set_index("key")
     assert under_only.loc["DOVER/1", "score"] == 0
     hs6 = valuation_scores(world, peers="hs6").set_index("key")
-    assert (hs6["peer_group"].dropna() == "hs6").all()
+    assert set(hs6["peer_group"].dropna()) == {"hs6", "hs6 (few)"}
 
 
 def test_thresholds_are_parameters(world):
