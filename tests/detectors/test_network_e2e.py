@@ -18,7 +18,7 @@ from graphiff.ingest import load_paths  # noqa: E402
 from graphiff.stores import open_store  # noqa: E402
 
 FAMILIES = ["circular_trade", "circular_payment", "shell_intermediary", "linked_carriers", "pass_through_account",
-            "scatter_gather"]
+            "scatter_gather", "phoenix_trader"]
 SCALE = 0.3
 
 
