@@ -1,0 +1,26 @@
+"""The value and logistics typologies on drawn worlds nobody here wrote (issue 15,
+docs/typologies.md): linked_carriers, mirror_discrepancy, undervaluation, overvaluation and
+split_invoices keep recall and precision >= 0.8 and flag no decoy on a few tuning draws at small
+scale (the spread over all tuning draws is benchmarks/bench_detection_spread.py's). Tuning seeds
+only: 101-120 are held out."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("graphiff.samples.drawn")
+
+from _drawnkit import drawn_run  # noqa: E402
+
+FAMILIES = ("linked_carriers", "mirror_discrepancy", "undervaluation", "overvaluation", "split_invoices")
+SEEDS = (2, 9, 14)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_value_family_on_drawn_world(seed, family):
+    _, _, evaluation = drawn_run(seed, families=FAMILIES)
+    r = evaluation["families"].get(family)
+    assert r is not None and r["instances"] > 0, f"seed {seed} plants no {family}"
+    assert r["recall"] >= 0.8, (seed, family, r["missed"])
+    assert r["precision"] is not None and r["precision"] >= 0.8, (seed, family, r)
+    assert r["decoys_flagged"] == 0, (seed, family, r["flagged_decoys"])
