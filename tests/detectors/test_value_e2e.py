@@ -14,7 +14,8 @@ from graphiff.detectors import run_detectors  # noqa: E402
 from graphiff.detectors.evaluate import evaluate, read_truth  # noqa: E402
 from graphiff.graph.tables import Tables  # noqa: E402
 
-FAMILIES = ["undervaluation", "overvaluation", "mirror_discrepancy", "cash_structuring", "third_party_payment"]
+FAMILIES = ["undervaluation", "overvaluation", "mirror_discrepancy", "cash_structuring", "third_party_payment",
+            "split_invoices"]
 
 
 @pytest.fixture(scope="module")
