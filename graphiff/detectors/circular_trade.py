@@ -30,7 +30,6 @@ from graphiff.graph.algorithms import (
     temporal_cycles_bruteforce,
     window_join,
 )
-from graphiff.graph.columns import col, text_objects
 from graphiff.graph.features import trade_edges, trader_countries
 from graphiff.graph.parties import related_party_groups
 from graphiff.graph.tables import Tables
@@ -54,6 +53,29 @@ DEFAULTS = {
 }
 
 
+def declaration_flows(tables: Tables) -> pd.Series:
+    """Declaration key -> flow (``EXPORT`` / ``IMPORT``), computed once per Tables."""
+    def compute() -> pd.Series:
+        d = tables.nodes("Declaration")
+        if not len(d) or "flow" not in d.columns:
+            return pd.Series(dtype=object)
+        f = pd.Series(d["flow"].astype(object).to_numpy(dtype=object), index=d["key"].astype(str).to_numpy())
+        f = f[~f.index.duplicated()]
+        return f.where(f.isna(), f.astype(str).str.upper())
+    return tables.memo(("detectors.circular_trade", "declaration_flows"), compute)
+
+
+def import_lags(tables: Tables, e: pd.DataFrame, days: int) -> np.ndarray:
+    """Per shipment of ``e`` (:func:`graphiff.graph.features.trade_edges`): ``days`` when it
+    is known only from its import declaration (its representative declaration is an import:
+    the export side is preferred when there is one), else 0. Such a shipment is dated on
+    arrival or when the import was filed, which may be late: it left up to ``days`` earlier."""
+    if not len(e):
+        return np.zeros(0, dtype=np.int64)
+    imp_only = (e["decl"].map(declaration_flows(tables)) == "IMPORT").to_numpy(dtype=bool)
+    return np.where(imp_only, int(days), 0).astype(np.int64)
+
+
 def merge_one_sided(tables: Tables, e: pd.DataFrame, days: int = 60, early_days: int = 3,
                     ratio_tol: float = 1.5) -> pd.DataFrame:
     """The shipments ``e`` (:func:`graphiff.graph.features.trade_edges`) with the export and
@@ -69,12 +91,15 @@ def merge_one_sided(tables: Tables, e: pd.DataFrame, days: int = 60, early_days:
     dup = e.duplicated(["src", "dst", "hs6"], keep=False).to_numpy()
     if not dup.any():
         return e
-    d = tables.nodes("Declaration")
-    flow = dict(zip(text_objects(col(d, "key")), text_objects(col(d, "flow")).str.upper()))
+    flow = declaration_flows(tables)
     sub = e[dup]
-    kinds = sub["decls"].map(lambda ds: frozenset(flow.get(k) for k in ds))
-    ex = sub[(kinds == frozenset({"EXPORT"})).to_numpy()]
-    im = sub[(kinds == frozenset({"IMPORT"})).to_numpy()]
+    x = sub[["edge", "decls"]].explode("decls")
+    x["f"] = x["decls"].map(flow).fillna("?").to_numpy(dtype=object)
+    g = x.groupby("edge", sort=False)["f"]
+    one = g.nunique() == 1
+    kind = g.first().where(one).reindex(sub["edge"].to_numpy()).to_numpy(dtype=object)
+    ex = sub[kind == "EXPORT"]
+    im = sub[kind == "IMPORT"]
     if not len(ex) or not len(im):
         return e
     on = ["src", "dst", "hs6"]
@@ -127,11 +152,7 @@ def circular_trade_edges(tables: Tables, *, hs_level: int = 4, related_parties: 
         for end, grp, out in (("src", u, "ru"), ("dst", v, "rv")):
             ctry = e.loc[rel, end].map(countries)
             e.loc[rel, out] = (grp[rel].astype(str) + "|" + ctry.astype(str)).where(ctry.notna(), e.loc[rel, end])
-    d = tables.nodes("Declaration")
-    flow = pd.Series(text_objects(col(d, "flow")).to_numpy(dtype=object), index=text_objects(col(d, "key")))
-    flow = flow[~flow.index.duplicated()]
-    imp_only = (e["decl"].map(flow) == "IMPORT").to_numpy(dtype=bool)
-    e["lag"] = np.where(imp_only, int(import_lag_days), 0).astype(np.int64)
+    e["lag"] = import_lags(tables, e, import_lag_days)
     # graph vertex ids (integers) for the search: node and goods codes
     codes, _ = pd.factorize(pd.concat([u, v], ignore_index=True).to_numpy(dtype=object))
     e["u"], e["v"] = codes[: len(e)].astype(np.int64), codes[len(e):].astype(np.int64)

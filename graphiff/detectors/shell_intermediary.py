@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
+from graphiff.detectors.circular_trade import import_lags
 from graphiff.detectors.registry import register
 from graphiff.graph.algorithms import window_join
 from graphiff.graph.columns import col, day_numbers, num, text_objects
@@ -156,6 +157,13 @@ def reinvoiced_declarations(tables: Tables) -> pd.DataFrame:
     d = tables.nodes("Declaration")
     if d is None or not len(d) or "exporter_id" not in d.columns:
         return pd.DataFrame(columns=cols)
+    # a cheap superset first (raw columns), the exact test on the few rows left
+    rd, ro, rs = col(d, "dispatch_country"), col(d, "origin_country"), col(d, "exporter_country")
+    rdisp = rd.where(rd.notna(), ro)
+    pre = (rdisp.notna() & (rs.isna() | (rdisp.astype(object) != rs.astype(object)))).to_numpy(dtype=bool)
+    if not pre.any():
+        return pd.DataFrame(columns=cols)
+    d = d[pre]
     disp = text_objects(col(d, "dispatch_country"))
     disp = disp.where(disp.notna(), text_objects(col(d, "origin_country")))
     exp = text_objects(col(d, "exporter_id"))
@@ -312,11 +320,7 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     p = {**DEFAULTS, **params}
     weights = {**WEIGHTS, **(p.get("weights") or {})}
     e = trade_edges(tables, hs_level=6)
-    d = tables.nodes("Declaration")
-    flow_of = pd.Series(text_objects(col(d, "flow")).to_numpy(dtype=object), index=text_objects(col(d, "key")))
-    flow_of = flow_of[~flow_of.index.duplicated()]
-    e = e.assign(lag=np.where((e["decl"].map(flow_of) == "IMPORT").to_numpy(dtype=bool),
-                              int(p["import_lag_days"]), 0))
+    e = e.assign(lag=import_lags(tables, e, int(p["import_lag_days"])))
     pairs = pass_through_pairs(e, resale_days=int(p["resale_days"]), mass_tol=float(p["mass_tol"]))
     n_sales = e.groupby("src").size()
     pass_ids: set[str] = set()
