@@ -44,6 +44,10 @@ def _pair_params(params: dict[str, Any]) -> dict[str, Any]:
 def detect_mirror_discrepancy(tables: Tables, **params: Any) -> list[Alert]:
     """Export and import declarations of one shipment whose values or quantities disagree.
 
+    Typology: mirror analysis of the two administrations' records of one movement of goods
+    (WCO, *Illicit Financial Flows via Trade Mis-invoicing*, 2018; FATF, *Trade Based Money
+    Laundering*, 2006).
+
     Meaning: the exporting administration saw one value (FOB) or quantity and the importing one
     another. An import value well below the export value hides value from the importing
     country's duty and tax (under-invoicing); one far above it moves money out of the
@@ -54,8 +58,11 @@ def detect_mirror_discrepancy(tables: Tables, **params: Any) -> list[Alert]:
     tables : Tables
         Reads ``Declaration``.
     window_days, early_days, match_on, match_hs, match_parties
-        Pairing, as in :func:`graphiff.graph.mirror.pair_declarations` (defaults 60, 3, transport document ->
-        invoice -> containers, ``"hs6"``, True).
+        Pairing, as in :func:`graphiff.graph.mirror.pair_declarations` (defaults 60, 3, transport
+        document -> invoice -> containers -> parties and goods of the same net mass, ``"hs6"``,
+        True). A pair is made on whichever keys the two declarations share - none is assumed
+        always present - and an invoice number reused across shipments pairs only where the
+        parties agree.
     ratio_low : float, default 0.9
     ratio_high : float, default 1.3
         The normal CIF/FOB margin: import value / export value in ``[0.9, 1.3]`` is freight,

@@ -10,6 +10,10 @@ Two detectors share one computation (cached per :class:`~graphiff.graph.tables.T
 ``undervaluation`` (the low tail) and ``overvaluation`` (the high tail).
 :func:`valuation_scores` exposes the ranking itself (a score for every declaration), which the
 benchmarks use to measure the method on labelled data.
+
+References: WCO, *Illicit Financial Flows via Trade Mis-invoicing* (Study Report, 2018: price
+filters against the unit values of the same goods); FATF, *Trade Based Money Laundering* (2006:
+over- and under-invoicing of goods).
 """
 from __future__ import annotations
 
