@@ -109,7 +109,8 @@ def report_rates(reports: pd.DataFrame) -> dict[str, float]:
 
 
 def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mapping[str, float],
-                    jurisdictions: Mapping[str, str], default_threshold_usd: float) -> pd.DataFrame:
+                    jurisdictions: Mapping[str, str], default_threshold_usd: float,
+                    fallback_rates: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Each report's amount as a share of the threshold that applies to it.
 
     The threshold is the one of the filing country (:func:`filing_country`; ``jurisdictions``
@@ -127,7 +128,8 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
     cur = text(col(reports, "currency"), upper=True)
     amt = num(col(reports, "amount"))
     usd = _amount_usd(reports)
-    fallback_rates = report_rates(reports)
+    if fallback_rates is None:
+        fallback_rates = report_rates(reports)
     cur_o = cur.astype(object).where(cur.notna(), None)
     tc = country.astype(object).map(jur)
     tc = tc.where(tc.isin(list(thr)), cur_o.where(cur_o.isin(list(thr)), None)).astype(object)
@@ -155,10 +157,11 @@ def _employers(tables: Tables, persons: set[str], max_officers: int = 50) -> dic
     off = officer_table(tables)
     if not len(off) or not persons:
         return {}
-    off = off[(off["company_label"] == "Trader").to_numpy()]
-    size = off.groupby("company")["officer"].transform("nunique")
-    off = off[(off["officer_label"] == "Person").to_numpy() & off["officer"].isin(persons).to_numpy()
-              & (size <= max_officers).to_numpy()]
+    mine = off[(off["company_label"] == "Trader").to_numpy() & (off["officer_label"] == "Person").to_numpy()
+               & off["officer"].isin(persons).to_numpy()]
+    companies = set(mine["company"])
+    size = off[off["company"].isin(companies).to_numpy()].groupby("company")["officer"].nunique()
+    off = mine[mine["company"].map(size).le(max_officers).to_numpy()]
     out: dict[str, list[str]] = {}
     for p, c in zip(off["officer"], off["company"]):
         out.setdefault(str(p), []).append(str(c))
@@ -282,13 +285,22 @@ def detect_cash_structuring(
         "trader_id": text(col(rep, "trader_id")),
         "account_id": text(col(rep, "account_id"), upper=True),
     })
-    ratio = threshold_ratio(tables, rep, thresholds=thresholds or DEFAULTS["thresholds"],
+    thr_cur = {str(k).upper(): float(v) for k, v in (thresholds or DEFAULTS["thresholds"]).items()}
+    rates = report_rates(rep)
+    # far below every threshold (at half the lowest one's USD value, a wide margin for the rates
+    # of other months) nothing can be "just below": leave those reports out before the lookups
+    lowest = min([float(default_threshold_usd)] + [v * rates[c] for c, v in thr_cur.items() if c in rates])
+    keep = (d["report_type"].isin(types) & d["usd"].notna() & d["date"].notna() & d["report_id"].notna()
+            & (d["usd"] >= 0.5 * float(near) * lowest)).fillna(False).to_numpy()
+    d = d[keep].reset_index(drop=True)
+    if len(d) == 0:
+        return []
+    ratio = threshold_ratio(tables, rep[keep], thresholds=thr_cur,
                             jurisdictions=DEFAULTS["jurisdictions"] if jurisdictions is None else jurisdictions,
-                            default_threshold_usd=float(default_threshold_usd))
+                            default_threshold_usd=float(default_threshold_usd), fallback_rates=rates)
     for c in ratio.columns:
         d[c] = ratio[c].to_numpy()
-    d = d[(d["report_type"].isin(types) & d["usd"].notna() & d["date"].notna() & d["report_id"].notna()
-           & d["rel"].notna()).fillna(False).to_numpy()].reset_index(drop=True)
+    d = d[d["rel"].notna().to_numpy()].reset_index(drop=True)
     if len(d) == 0:
         return []
     relevant = d[(d["rel"] >= near).to_numpy()].reset_index(drop=True)  # just below and above
