@@ -27,7 +27,6 @@ import pandas as pd
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.columns import col, day_numbers, num, text, upper_text
-from graphiff.graph.features import trade_edges
 from graphiff.graph.mirror import pair_declarations
 from graphiff.graph.parties import officer_adjacency, within_hops
 from graphiff.graph.tables import Tables
@@ -296,18 +295,16 @@ def round_trip_returns(tables: Tables, keys: set[str], days: int = 365) -> set[s
     to the exporter within ``days`` before (goods that come back to where they started).
     Their value, marked up or down against the outgoing leg, is the red flag of the round trip
     that :mod:`graphiff.detectors.circular_trade` reports, not a price outlier among strangers.
-    Cost: one join of the few declarations asked about with the shipments."""
+    Cost: two membership tests over the declarations, then joins of a few rows."""
     d = tables.nodes("Declaration")
     if not keys or d is None or not len(d):
         return set()
-    k = text(col(d, "key"))
-    m = k.isin(keys).fillna(False).to_numpy()
-    q = pd.DataFrame({"key": k[m].astype(object), "src": text(col(d, "importer_id"))[m].astype(object),
-                      "dst": text(col(d, "exporter_id"))[m].astype(object),
-                      "hs6": text(col(d, "hs6")).fillna(text(col(d, "hs_code")).str.slice(0, 6))[m].astype(object),
-                      "t": day_numbers(col(d, "date")[m])}).dropna(subset=["src", "dst", "hs6"])
-    e = trade_edges(tables, hs_level=4)
-    if not len(q) or not len(e):
+    sub = d[col(d, "key").isin(keys).fillna(False).to_numpy()]
+    q = pd.DataFrame({"key": text(col(sub, "key")).astype(object), "src": text(col(sub, "importer_id")).astype(object),
+                      "dst": text(col(sub, "exporter_id")).astype(object),
+                      "hs6": text(col(sub, "hs6")).fillna(text(col(sub, "hs_code"))).astype(object),
+                      "t": day_numbers(col(sub, "date"))}).dropna(subset=["src", "dst", "hs6"])
+    if not len(q):
         return set()
     q["hs"] = q["hs6"].str.slice(0, 4)
     # ... from the importer or a company tied to it by an officer (a common director, owner
@@ -315,7 +312,16 @@ def round_trip_returns(tables: Tables, keys: set[str], days: int = 365) -> set[s
     adj = tables.memo(("detectors.valuation", "officer_adjacency"), lambda: officer_adjacency(tables))
     circles = [sorted(within_hops(adj, imp, 2)) for imp in q["src"]]
     q = q.assign(src=circles).explode("src")
-    j = q.merge(e[["src", "dst", "hs", "t"]].rename(columns={"t": "t_out"}), on=["src", "dst", "hs"])
+    # the outgoing legs: declarations from those companies to those exporters (a few rows)
+    m = (col(d, "exporter_id").isin(set(q["src"])) & col(d, "importer_id").isin(set(q["dst"]))).fillna(False)
+    out = d[m.to_numpy()]
+    if not len(out):
+        return set()
+    e = pd.DataFrame({"src": text(col(out, "exporter_id")).astype(object),
+                      "dst": text(col(out, "importer_id")).astype(object),
+                      "hs": text(col(out, "hs6")).fillna(text(col(out, "hs_code"))).str.slice(0, 4).astype(object),
+                      "t_out": day_numbers(col(out, "date"))})
+    j = q.merge(e, on=["src", "dst", "hs"])
     j = j[(j["t_out"] < j["t"]) & (j["t_out"] >= j["t"] - int(days))]
     return set(j["key"])
 
