@@ -41,7 +41,7 @@ from graphiff.graph.tables import Tables
 DEFAULTS = {
     "max_len": 6,
     "min_len": 2,
-    "window_days": 180,
+    "window_days": 240,
     "hs_level": 4,
     "ratio_tol": 1.5,
     "related_parties": True,
@@ -270,8 +270,9 @@ def circular_trade(tables: Tables, **params) -> list[Alert]:
         Longest cycle, in hops (distinct traders or related-party groups).
     min_len : int, default 2
         Shortest cycle (2 = A -> B -> A).
-    window_days : int, default 180
-        Days from the first hop to the last of one cycle.
+    window_days : int, default 240
+        Days from the first hop to the last of one cycle (a carousel of six traders with hops
+        weeks apart takes more than half a year).
     hs_level : int, default 4
         HS digits that define "the same goods" (4: the heading, so a cycle survives goods
         declared under neighbouring subheadings; 6 for a stricter match).

@@ -48,7 +48,7 @@ def world():
     rows += [decl("o1", "O1", "O2", "2024-01-10", hs="090111"), decl("o2", "O2", "O3", "2024-01-30", hs="090111"),
              decl("o3", "O3", "O1", "2024-01-20", hs="090111")]
     # decoy: goods come back after the window
-    rows += [decl("w1", "W1", "W2", "2024-01-01", hs="870323"), decl("w2", "W2", "W1", "2024-08-01", hs="870323")]
+    rows += [decl("w1", "W1", "W2", "2024-01-01", hs="870323"), decl("w2", "W2", "W1", "2024-10-01", hs="870323")]
     # decoy: not comparable (a sample sent back)
     rows += [decl("v1", "V1", "V2", "2024-01-01", hs="847130", value=900_000, mass=9_000),
              decl("v2", "V2", "V1", "2024-01-15", hs="847130", value=2_000, mass=15)]
@@ -89,7 +89,7 @@ def related_round_trip() -> list[dict]:
 
 def test_registered():
     assert "circular_trade" in REGISTRY
-    assert REGISTRY["circular_trade"].defaults["window_days"] == 180
+    assert REGISTRY["circular_trade"].defaults["window_days"] == 240
     assert REGISTRY["circular_trade"].defaults["max_len"] == 6
 
 
