@@ -77,29 +77,43 @@ def filing_country(tables: Tables, reports: pd.DataFrame) -> pd.Series:
     none is known. Cost: O(n) (one lookup per distinct location)."""
     loc = col(reports, "location")
     places = {v: _country_of_place(v) for v in pd.unique(loc.dropna())}
-    out = loc.map(places).astype(object)
-    direction = text(col(reports, "direction"), upper=True)
-    look = country_lookup()
-    for dirn, column in (("OUT", "origin_country"), ("IN", "destination_country")):
-        c = text(col(reports, column), upper=True).astype(object).map(look)
-        fill = out.isna() & (direction == dirn).fillna(False) & c.notna()
-        out = out.where(~fill.to_numpy(), c)
+    out = np.array(loc.map(places).astype(object).to_numpy(), dtype=object)
+    missing = pd.isna(out)
+    if missing.any():
+        look = country_lookup()
+        direction = col(reports, "direction").to_numpy(dtype=object)[missing]
+        for dirn, column in (("OUT", "origin_country"), ("IN", "destination_country")):
+            c = col(reports, column).to_numpy(dtype=object)[missing]
+            got = [look.get(x.strip().upper()) if isinstance(d, str) and d.strip().upper() == dirn
+                   and isinstance(x, str) else None for d, x in zip(direction, c)]
+            sub = out[missing]
+            sub[pd.isna(sub)] = np.asarray(got, dtype=object)[pd.isna(sub)]
+            out[missing] = sub
+        missing = pd.isna(out)
     acc = tables.nodes("BankAccount")
-    if out.isna().any() and len(acc) and "bank_country" in acc.columns:
-        keys = text(col(acc, "account_id")).fillna(text(col(acc, "key"))).str.upper().str.replace(" ", "", regex=False)
-        bank = dict(zip(keys, text(col(acc, "bank_country"), upper=True)))
-        a = text(col(reports, "account_id"), upper=True).str.replace(" ", "", regex=False)
-        c = a.astype(object).map(bank).astype(object)
-        out = out.where(out.notna(), c.where(c.notna(), None))
-    return out.where(out.notna(), None)
+    if missing.any() and len(acc) and "bank_country" in acc.columns:
+        ids = col(reports, "account_id").to_numpy(dtype=object)[missing]
+        if any(isinstance(x, str) for x in ids):
+            bc = col(acc, "bank_country").to_numpy(dtype=object)
+            bank: dict = {}
+            for name in ("key", "account_id"):
+                bank.update(zip(col(acc, name).to_numpy(dtype=object), bc))
+            got = []
+            for x in ids:
+                v = bank.get(x) if isinstance(x, str) else None
+                if v is None and isinstance(x, str):
+                    v = bank.get(x.replace(" ", "").upper())
+                got.append(v.strip().upper() if isinstance(v, str) and v.strip() else None)
+            out[missing] = np.asarray(got, dtype=object)
+    return pd.Series([None if pd.isna(x) else x for x in out], index=reports.index, dtype=object)
 
 
-def report_rates(reports: pd.DataFrame) -> dict[str, float]:
+def report_rates(reports: pd.DataFrame, usd: pd.Series | None = None) -> dict[str, float]:
     """USD per unit of each currency as the reports themselves convert it (the median of
     ``amount_usd / amount`` over the reports in that currency): the fallback where no ``Rate``
     is loaded (:func:`graphiff.graph.features.usd_per_unit`)."""
     amt = num(col(reports, "amount"))
-    usd = _amount_usd(reports)
+    usd = _amount_usd(reports) if usd is None else usd
     cur = text(col(reports, "currency"), upper=True)
     ok = (amt > 0) & (usd > 0) & cur.notna()
     r = (usd[ok] / amt[ok]).groupby(cur[ok].astype(str)).median()
@@ -110,7 +124,8 @@ def report_rates(reports: pd.DataFrame) -> dict[str, float]:
 
 def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mapping[str, float],
                     jurisdictions: Mapping[str, str], default_threshold_usd: float,
-                    fallback_rates: Mapping[str, float] | None = None) -> pd.DataFrame:
+                    fallback_rates: Mapping[str, float] | None = None,
+                    usd: pd.Series | None = None) -> pd.DataFrame:
     """Each report's amount as a share of the threshold that applies to it.
 
     The threshold is the one of the filing country (:func:`filing_country`; ``jurisdictions``
@@ -127,7 +142,7 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
     country = filing_country(tables, reports)
     cur = text(col(reports, "currency"), upper=True)
     amt = num(col(reports, "amount"))
-    usd = _amount_usd(reports)
+    usd = _amount_usd(reports) if usd is None else pd.Series(np.asarray(usd, dtype="float64"), index=reports.index)
     if fallback_rates is None:
         fallback_rates = report_rates(reports)
     cur_o = cur.astype(object).where(cur.notna(), None)
@@ -157,14 +172,21 @@ def _employers(tables: Tables, persons: set[str], max_officers: int = 50) -> dic
     off = officer_table(tables)
     if not len(off) or not persons:
         return {}
-    mine = off[(off["company_label"] == "Trader").to_numpy() & (off["officer_label"] == "Person").to_numpy()
-               & off["officer"].isin(persons).to_numpy()]
-    companies = set(mine["company"])
-    size = off[off["company"].isin(companies).to_numpy()].groupby("company")["officer"].nunique()
-    off = mine[mine["company"].map(size).le(max_officers).to_numpy()]
+    officer = off["officer"].to_numpy(dtype=object)
+    company = off["company"].to_numpy(dtype=object)
+    mine = np.flatnonzero(pd.Series(officer).isin(persons).to_numpy()
+                          & (off["company_label"].to_numpy(dtype=object) == "Trader")
+                          & (off["officer_label"].to_numpy(dtype=object) == "Person"))
+    if not len(mine):
+        return {}
+    companies = set(company[mine].tolist())
+    inco = np.flatnonzero(pd.Series(company).isin(companies).to_numpy())
+    size = pd.Series(officer[inco]).groupby(company[inco]).nunique()
+    small = set(size.index[(size <= max_officers).to_numpy()])
     out: dict[str, list[str]] = {}
-    for p, c in zip(off["officer"], off["company"]):
-        out.setdefault(str(p), []).append(str(c))
+    for p, c in zip(officer[mine].tolist(), company[mine].tolist()):
+        if c in small:
+            out.setdefault(str(p), []).append(str(c))
     return out
 
 
@@ -286,7 +308,7 @@ def detect_cash_structuring(
         "account_id": text(col(rep, "account_id"), upper=True),
     })
     thr_cur = {str(k).upper(): float(v) for k, v in (thresholds or DEFAULTS["thresholds"]).items()}
-    rates = report_rates(rep)
+    rates = report_rates(rep, d["usd"])
     # far below every threshold (at half the lowest one's USD value, a wide margin for the rates
     # of other months) nothing can be "just below": leave those reports out before the lookups
     lowest = min([float(default_threshold_usd)] + [v * rates[c] for c, v in thr_cur.items() if c in rates])
@@ -297,7 +319,8 @@ def detect_cash_structuring(
         return []
     ratio = threshold_ratio(tables, rep[keep], thresholds=thr_cur,
                             jurisdictions=DEFAULTS["jurisdictions"] if jurisdictions is None else jurisdictions,
-                            default_threshold_usd=float(default_threshold_usd), fallback_rates=rates)
+                            default_threshold_usd=float(default_threshold_usd), fallback_rates=rates,
+                            usd=d["usd"])
     for c in ratio.columns:
         d[c] = ratio[c].to_numpy()
     d = d[d["rel"].notna().to_numpy()].reset_index(drop=True)
@@ -307,7 +330,17 @@ def detect_cash_structuring(
     # the subjects of each report: its person, trader and account, and the companies its
     # person is an officer of (couriers of one trader, when the report does not name it)
     links = [c for c in link_by if c in ("person_id", "trader_id", "account_id")]
-    employers = _employers(tables, set(relevant["person_id"].dropna())) if "officers" in link_by else {}
+    is_below = (relevant["rel"] < 1.0).to_numpy()
+    if not is_below.any():
+        return []
+    employers = (_employers(tables, set(relevant.loc[is_below, "person_id"].dropna()))
+                 if "officers" in link_by else {})
+    # reports at or above the threshold matter only where they share a subject with one below
+    ties = np.zeros(len(relevant), dtype=bool)
+    for c in links:
+        ties |= relevant[c].isin(set(relevant.loc[is_below, c].dropna())).to_numpy(dtype=bool)
+    ties |= relevant["trader_id"].isin({x for v in employers.values() for x in v}).to_numpy(dtype=bool)
+    relevant = relevant[is_below | ties].reset_index(drop=True)
     keys = _subject_keys(relevant, links, employers)
     # a just-below report sharing no subject with another one is a group of one: with
     # min_reports >= 2 it cannot qualify, and reports above the threshold only matter for groups
