@@ -22,6 +22,7 @@ from graphiff.cli import serve  # noqa: F401  serve
 from graphiff.cli import alerts  # noqa: F401  alerts (show, set, export)
 from graphiff.cli import case  # noqa: F401  case (list, show, create, add, remove, note, close, reopen, export)
 from graphiff.cli import users  # noqa: F401  users (add, list, role, passwd, remove, token, tokens, revoke), audit
+from graphiff.cli import targeting  # noqa: F401  targeting (train, score, show)
 # (typer lists plain commands, e.g. audit, before the groups)
 # isort: on
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: the README's commands, in the order `graphiff --help` lists them
 COMMANDS = ["load", "status", "samples", "demo", "resolve", "judge", "why", "detect", "evaluate", "risk",
             "mirror-report", "explore", "path", "communities", "central", "chart", "package", "keygen",
-            "import-package", "serve", "audit", "alerts", "case", "users"]
+            "import-package", "serve", "audit", "alerts", "case", "users", "targeting"]
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
