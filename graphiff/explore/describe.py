@@ -21,7 +21,7 @@ SAME_AS_HOWS = ("-[SAME_AS]->", "<-[SAME_AS]-")
 #: The properties listed for a record, per label (others: ``date`` only).
 RECORD_FIELDS = {
     "Declaration": ("date", "flow", "reporting_country", "hs6", "exporter_id", "importer_id", "carrier_id",
-                    "value_usd", "invoice_value", "currency"),
+                    "value_usd", "invoice_value", "currency", "target_score", "target_reasons"),
     "Payment": ("date", "from_account", "to_account", "amount", "currency", "amount_usd", "invoice_no",
                 "declaration_id"),
     "CashReport": ("date", "report_type", "person_id", "trader_id", "account_id", "amount", "currency",

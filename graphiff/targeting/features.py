@@ -349,10 +349,11 @@ def alert_history(decl: pd.DataFrame, role: str, days: np.ndarray, events: pd.Da
         return out
     ev = ev.sort_values(["day"], kind="stable")
     ev = ev.assign(cnt=ev.groupby("id").cumcount() + 1.0, best=ev.groupby("id")["score"].cummax())
-    rows = pd.DataFrame({"row": np.arange(n), "id": ent.astype(object).to_numpy(), "day": days})
-    rows = rows[rows["id"].notna() & ~np.isnan(days)].sort_values("day", kind="stable")
-    m = pd.merge_asof(rows, ev[["id", "day", "cnt", "best"]].astype({"id": object}), on="day", by="id",
-                      allow_exact_matches=False, direction="backward")
+    rows = pd.DataFrame({"row": np.arange(n), "id": ent.to_numpy(), "day": days})
+    rows = rows[ent.notna().to_numpy() & ~np.isnan(days)].sort_values("day", kind="stable")
+    rows["id"] = rows["id"].astype(str)
+    right = ev[["id", "day", "cnt", "best"]].assign(id=ev["id"].astype(str))
+    m = pd.merge_asof(rows, right, on="day", by="id", allow_exact_matches=False, direction="backward")
     out.loc[m["row"].to_numpy(), f"{role}_alerts_prev"] = m["cnt"].fillna(0.0).to_numpy()
     out.loc[m["row"].to_numpy(), f"{role}_alert_score_prev"] = m["best"].fillna(0.0).to_numpy()
     return out

@@ -113,10 +113,10 @@ def triage_labels(decl: pd.DataFrame, book: Book) -> pd.Series:
             who = {str(e.get("id")) for e in alert.get("entities") or [] if e.get("label") in ("Trader", "Carrier")}
             if not who or not parties:
                 continue
-            mask = decl[parties].astype("string").isin(who).any(axis=1).to_numpy()
+            mask = decl[parties].astype("string").isin(who).any(axis=1).to_numpy(dtype=bool, copy=True)
             found = sorted(v[:10] for v in named if len(v) >= 10 and v[:4].isdigit() and v[4:5] == "-")
             if found and dates is not None:
-                mask &= ((dates >= found[0]) & (dates <= found[-1])).fillna(False).to_numpy()
+                mask &= ((dates >= found[0]) & (dates <= found[-1])).fillna(False).to_numpy(dtype=bool)
             rows = np.flatnonzero(mask)
         current = y.iloc[rows].to_numpy()
         y.iloc[rows] = np.where(np.isnan(current), label, np.fmax(current, label))

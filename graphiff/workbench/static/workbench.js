@@ -946,6 +946,14 @@
       });
     }
     var props = n.properties || {};
+    if (typeof props.target_score === "number") {   // graphiff targeting score: the learned risk score and why
+      var tgt = el("div", "Targeting score " + props.target_score.toFixed(2), "flag-note");
+      tgt.setAttribute("data-testid", "detail-target");
+      var why = el("ul", null, "small");
+      String(props.target_reasons || "").split(" | ").forEach(function (r) { if (r) { why.appendChild(el("li", r)); } });
+      tgt.appendChild(why);
+      flags.appendChild(tgt);
+    }
     var keys = Object.keys(props).filter(function (k) { return !PROV_KEYS[k]; }).sort();
     if (keys.length) {
       $("detail-props-head").hidden = false;
