@@ -22,7 +22,7 @@ from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import col, iso_dates, num, text
-from graphiff.graph.features import officer_table, usd_per_unit
+from graphiff.graph.features import usd_per_unit
 from graphiff.graph.tables import Tables
 from graphiff.model.values import country_lookup
 
@@ -168,23 +168,24 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
 
 def _employers(tables: Tables, persons: set[str], max_officers: int = 50) -> dict[str, list[str]]:
     """Person -> the traders it is an officer of (any role), for the persons given; companies
-    with more than ``max_officers`` officers (a large employer) link nobody."""
-    off = officer_table(tables)
-    if not len(off) or not persons:
+    with more than ``max_officers`` officers (a large employer) link nobody. Cost: two
+    membership tests over ``OFFICER_OF``, then work on the rows of those persons' companies."""
+    r = tables.rels("OFFICER_OF")
+    if r is None or not len(r) or not persons:
         return {}
-    officer = off["officer"].to_numpy(dtype=object)
-    company = off["company"].to_numpy(dtype=object)
-    mine = np.flatnonzero(pd.Series(officer).isin(persons).to_numpy()
-                          & (off["company_label"].to_numpy(dtype=object) == "Trader")
-                          & (off["officer_label"].to_numpy(dtype=object) == "Person"))
+    src, dst = col(r, "src"), col(r, "dst")
+    mine = np.flatnonzero((src.isin(persons) & (col(r, "dst_label") == "Trader")
+                           & (col(r, "src_label") == "Person")).fillna(False).to_numpy(dtype=bool))
     if not len(mine):
         return {}
-    companies = set(company[mine].tolist())
-    inco = np.flatnonzero(pd.Series(company).isin(companies).to_numpy())
-    size = pd.Series(officer[inco]).groupby(company[inco]).nunique()
+    officer = src.iloc[mine].astype(str).to_numpy(dtype=object)
+    company = dst.iloc[mine].astype(str).to_numpy(dtype=object)
+    inco = np.flatnonzero(dst.isin(set(company.tolist())).fillna(False).to_numpy(dtype=bool))
+    size = pd.Series(src.iloc[inco].astype(str).to_numpy(dtype=object)).groupby(
+        dst.iloc[inco].astype(str).to_numpy(dtype=object)).nunique()
     small = set(size.index[(size <= max_officers).to_numpy()])
     out: dict[str, list[str]] = {}
-    for p, c in zip(officer[mine].tolist(), company[mine].tolist()):
+    for p, c in zip(officer.tolist(), company.tolist()):
         if c in small:
             out.setdefault(str(p), []).append(str(c))
     return out
@@ -295,6 +296,14 @@ def detect_cash_structuring(
     rep = tables.nodes("CashReport")
     if rep is None or len(rep) == 0:
         return []
+    thr_cur = {str(k).upper(): float(v) for k, v in (thresholds or DEFAULTS["thresholds"]).items()}
+    usd = _amount_usd(rep)
+    rates = report_rates(rep, usd)
+    # far below every threshold (at half the lowest one's USD value, a wide margin for the rates
+    # of other months) nothing can be "just below": leave those reports out before the lookups
+    lowest = min([float(default_threshold_usd)] + [v * rates[c] for c, v in thr_cur.items() if c in rates])
+    keep = (usd >= 0.5 * float(near) * lowest).fillna(False).to_numpy(dtype=bool)
+    rep = rep[keep]
     rid = text(col(rep, "report_id")).fillna(text(col(rep, "key")))
     d = pd.DataFrame({
         "report_id": rid,
@@ -302,18 +311,12 @@ def detect_cash_structuring(
         "date": iso_dates(col(rep, "date")),
         "amount": pd.to_numeric(col(rep, "amount"), errors="coerce"),
         "currency": text(col(rep, "currency"), upper=True),
-        "usd": _amount_usd(rep),
+        "usd": usd[keep],
         "person_id": text(col(rep, "person_id")),
         "trader_id": text(col(rep, "trader_id")),
         "account_id": text(col(rep, "account_id"), upper=True),
     })
-    thr_cur = {str(k).upper(): float(v) for k, v in (thresholds or DEFAULTS["thresholds"]).items()}
-    rates = report_rates(rep, d["usd"])
-    # far below every threshold (at half the lowest one's USD value, a wide margin for the rates
-    # of other months) nothing can be "just below": leave those reports out before the lookups
-    lowest = min([float(default_threshold_usd)] + [v * rates[c] for c, v in thr_cur.items() if c in rates])
-    keep = (d["report_type"].isin(types) & d["usd"].notna() & d["date"].notna() & d["report_id"].notna()
-            & (d["usd"] >= 0.5 * float(near) * lowest)).fillna(False).to_numpy()
+    keep = (d["report_type"].isin(types) & d["date"].notna() & d["report_id"].notna()).fillna(False).to_numpy()
     d = d[keep].reset_index(drop=True)
     if len(d) == 0:
         return []
