@@ -33,12 +33,13 @@ def circular_trade(w: World) -> None:
                 ccs = ccs[:1] + [r.choice(FOREIGN)] + ccs[1:]   # a foreign hop between two administrations
             ts = [w.new_trader(c) for c in ccs]
             mass = math.exp(r.gauss(math.log(8000), 0.7))
-            usd = mass * w.unit_price(w.hs4_of[hs4][0])
+            z0 = r.gauss(0, 1)   # the goods keep their place among peers at every hop
             d = w.day(0, 200)
             for _ in range(r.randint(2, 3)):
                 for k in range(len(ts)):
                     a, b = ts[k], ts[(k + 1) % len(ts)]
                     hs6 = r.choice(w.hs4_of[hs4])
+                    usd = mass * w.unit_price(hs6, z=z0)
                     s = w.ship(a, b, hs6, mass * r.uniform(0.97, 1.03), usd * r.uniform(0.88, 1.12), d)
                     w.settle(w.acct(b), a, s, delay=(0, 20))
                     d = _d(d, r.randint(8, 35))
@@ -74,7 +75,7 @@ def circular_trade(w: World) -> None:
                 mass = r.uniform(2000, 9000)
                 w.ship(home, abroad, w.hs4_of[hs_a][0], mass, mass * w.unit_price(w.hs4_of[hs_a][0]), d)
                 s = w.ship(abroad, home, w.hs4_of[hs_b][0], mass * 0.8,
-                           mass * w.unit_price(w.hs4_of[hs_a][0]) * 2.5, _d(d, r.randint(30, 60)))
+                           mass * 0.8 * w.unit_price(w.hs4_of[hs_b][0]), _d(d, r.randint(30, 60)))
                 w.settle(w.acct(home), abroad, s)
                 d = _d(d, 70)
             w.decoy("circular_trade", "outward_processing", [("Trader", home), ("Trader", abroad)],
@@ -599,7 +600,7 @@ def split_invoices(w: World) -> None:
                 usd = thr * w.rate(cur, d) * r.uniform(0.8, 0.99)
                 line = r.choice([c for c in w.lines if w.carrier_kind[c] == "EXPRESS"])
                 w.ship(sel, imp, hs6, usd / w.unit_price(hs6, z=0), usd, _d(d, r.randint(0, 3)), sides=("IMPORT",),
-                       carrier=line, mode="EXPRESS", currency=cur)
+                       carrier=line, mode="EXPRESS", currency=cur, import_factor=1.0)
             d = _d(d, r.randint(30, 90))
         w.instance("split_invoices", "below_threshold_split", [("Trader", imp), ("Trader", sel)],
                    f"{n} parcels each just under {thr} {cur} within days")
