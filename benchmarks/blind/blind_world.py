@@ -346,7 +346,8 @@ class World:
             cont = ";".join(self.container(line) for _ in range(r.randint(1, 3))) if kind == "SEA" else ""
             return line, conv, cont, kind
         fw = r.choice(self.pref.setdefault(exp, r.sample(self.forwarders, 2)))
-        return fw, f"TRK-{r.randint(100, 999)}", self.container(fw) if r.random() < 0.3 else "", "ROAD"
+        # a forwarder's own vehicles: plates are not shared by chance between unrelated carriers
+        return fw, f"{fw[1:3]}-{fw[3:]}-{r.randint(1, 30):02d}", self.container(fw) if r.random() < 0.3 else "", "ROAD"
 
     def container(self, owner: str) -> str:
         r = self.r
