@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,9 @@ import pandas as pd
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.columns import col, day_numbers, num, text, upper_text
+from graphiff.graph.features import officer_table
 from graphiff.graph.mirror import pair_declarations
-from graphiff.graph.parties import officer_adjacency, within_hops
+from graphiff.graph.parties import within_hops
 from graphiff.graph.tables import Tables
 
 #: MAD -> standard deviation of a normal distribution.
@@ -172,7 +174,8 @@ def valuation_scores(
         measure = measure.where(~use_qty, qty)
         unit = unit.where(~use_qty, qunit)
 
-    ok = (value > 0) & (measure > 0) & hs6.notna() & unit.notna()
+    ok = ((value > 0) & (measure > 0) & hs6.notna() & unit.notna()).fillna(False).to_numpy(dtype=bool)
+    rows = np.flatnonzero(ok)  # positions in the Declaration table
     d = pd.DataFrame({
         "key": col(decl, "key").astype("string"),
         "declaration_id": col(decl, "declaration_id").astype("string"),
@@ -184,14 +187,12 @@ def valuation_scores(
         "value_usd": value,
         "measure": measure,
         "unit": unit,
-        "_pair": text(col(decl, "exporter_id")) + "|" + text(col(decl, "importer_id")),
-    })[ok.fillna(False).to_numpy()].reset_index(drop=True)
+    })[ok].reset_index(drop=True)
     if len(d) == 0:
         return pd.DataFrame(columns=SCORE_COLUMNS)
 
     d["unit_value"] = d["value_usd"] / d["measure"]
     logu = np.log(d["unit_value"].to_numpy(dtype="float64"))
-    pair = d["_pair"].astype(object).to_numpy()
     d["_logu"] = logu
 
     def stats(cols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -223,7 +224,10 @@ def valuation_scores(
     if few.any():
         # a handful of peers: each declaration against the others only (leave one out), with
         # a wider floor on the spread, since a few prices say little about it
-        mf, af, gf, nf = _leave_one_out(d.loc[few, ["hs6", "unit"]], logu[few], pair[few])
+        # the trading pair of each of those few rows (read for them only)
+        at = rows[few]
+        pair = (text(col(decl, "exporter_id").iloc[at]) + "|" + text(col(decl, "importer_id").iloc[at]))
+        mf, af, gf, nf = _leave_one_out(d.loc[few, ["hs6", "unit"]], logu[few], pair.astype(object).to_numpy())
         enough = nf >= max(1, int(min_peers_few))
         med[few] = np.where(enough, mf, np.nan)
         mad[few], n[few], gap[few] = af, nf, np.exp(gf)
@@ -295,7 +299,8 @@ def round_trip_returns(tables: Tables, keys: set[str], days: int = 365) -> set[s
     to the exporter within ``days`` before (goods that come back to where they started).
     Their value, marked up or down against the outgoing leg, is the red flag of the round trip
     that :mod:`graphiff.detectors.circular_trade` reports, not a price outlier among strangers.
-    Cost: two membership tests over the declarations, then joins of a few rows."""
+    Cost: two membership tests over the declarations and two over ``OFFICER_OF`` (the officer
+    neighbourhoods of those importers only), then joins of a few rows."""
     d = tables.nodes("Declaration")
     if not keys or d is None or not len(d):
         return set()
@@ -309,7 +314,7 @@ def round_trip_returns(tables: Tables, keys: set[str], days: int = 365) -> set[s
     q["hs"] = q["hs6"].str.slice(0, 4)
     # ... from the importer or a company tied to it by an officer (a common director, owner
     # or parent: within two hops of the officer graph)
-    adj = tables.memo(("detectors.valuation", "officer_adjacency"), lambda: officer_adjacency(tables))
+    adj = _officer_adjacency_near(tables, set(q["src"]), 2)
     circles = [sorted(within_hops(adj, imp, 2)) for imp in q["src"]]
     q = q.assign(src=circles).explode("src")
     # the outgoing legs: declarations from those companies to those exporters (a few rows)
@@ -324,6 +329,27 @@ def round_trip_returns(tables: Tables, keys: set[str], days: int = 365) -> set[s
     j = q.merge(e, on=["src", "dst", "hs"])
     j = j[(j["t_out"] < j["t"]) & (j["t_out"] >= j["t"] - int(days))]
     return set(j["key"])
+
+
+def _officer_adjacency_near(tables: Tables, starts: set[str], hops: int) -> dict[str, set[str]]:
+    """The part of :func:`graphiff.graph.parties.officer_adjacency` (every role) that
+    :func:`graphiff.graph.parties.within_hops` walks from ``starts`` in ``hops`` hops: the
+    relationships of the parties fewer than ``hops`` hops away. Cost: ``hops`` membership
+    tests over ``OFFICER_OF``, then a dict of the few rows found."""
+    off = officer_table(tables)
+    adj: dict[str, set[str]] = defaultdict(set)
+    if not len(off) or not starts:
+        return adj
+    officer = off["officer"].to_numpy(dtype=object)
+    company = off["company"].to_numpy(dtype=object)
+    near, at = set(starts), np.zeros(0, dtype=np.int64)
+    for _ in range(max(0, int(hops))):
+        at = np.flatnonzero(pd.Series(officer).isin(near).to_numpy() | pd.Series(company).isin(near).to_numpy())
+        near |= set(officer[at].tolist()) | set(company[at].tolist())
+    for a, b in zip(officer[at].tolist(), company[at].tolist()):
+        adj[a].add(b)
+        adj[b].add(a)
+    return adj
 
 
 def _shipment_groups(tables: Tables, keys: set[str]) -> dict[str, str]:
@@ -352,24 +378,43 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+def _flagged(tables: Tables, p: dict[str, Any]) -> pd.DataFrame:
+    """The declarations that alert in either tail (``direction`` tells which), round-trip
+    return legs left out: computed once for both detectors on the same Tables. The numeric
+    tests run on the whole score table, the others on the few rows that pass them."""
+    key = tuple(sorted((k, p[k]) for k in ("basis", "peers", "min_peers", "min_peers_origin", "min_peers_few",
+                                           "mad_floor_few", "mad_floor", "score_scale", "z_threshold",
+                                           "min_factor", "min_factor_few", "min_value_usd", "round_trip_days")))
+
+    def compute() -> pd.DataFrame:
+        scores = _cached_scores(tables, p)
+        if len(scores) == 0:
+            return scores
+        z = scores["robust_z"].to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            cand = np.flatnonzero((np.abs(z) >= float(p["z_threshold"]))
+                                  & (scores["factor"].to_numpy(dtype="float64") >= float(p["min_factor"]))
+                                  & (scores["value_usd"].to_numpy(dtype="float64") >= float(p["min_value_usd"])))
+        flagged = scores.iloc[cand]
+        hit = (
+            flagged["direction"].notna()
+            # among a handful of peers, only what stands apart from every one of them
+            & ((flagged["peer_group"] != "hs6 (few)") | (flagged["peer_gap"] >= float(p["min_factor_few"])))
+        ).fillna(False)
+        flagged = flagged[hit.to_numpy()]
+        if len(flagged) and int(p["round_trip_days"]) > 0:
+            back = round_trip_returns(tables, set(flagged["key"]), int(p["round_trip_days"]))
+            flagged = flagged[~flagged["key"].isin(back).to_numpy()]
+        return flagged
+
+    return tables.memo(("detectors.valuation", "flagged", key), compute)
+
+
 def _valuation_alerts(tables: Tables, direction: str, params: dict[str, Any]) -> list[Alert]:
     p = {**DEFAULTS, **params}
-    scores = _cached_scores(tables, p)
-    if len(scores) == 0:
-        return []
-    z = scores["robust_z"]
-    hit = (
-        (scores["direction"] == direction)
-        & (z.abs() >= float(p["z_threshold"]))
-        & (scores["factor"] >= float(p["min_factor"]))
-        & (scores["value_usd"] >= float(p["min_value_usd"]))
-        # among a handful of peers, only what stands apart from every one of them
-        & ((scores["peer_group"] != "hs6 (few)") | (scores["peer_gap"] >= float(p["min_factor_few"])))
-    ).fillna(False)
-    flagged = scores[hit.to_numpy()]
-    if len(flagged) and int(p["round_trip_days"]) > 0:
-        back = round_trip_returns(tables, set(flagged["key"]), int(p["round_trip_days"]))
-        flagged = flagged[~flagged["key"].isin(back).to_numpy()]
+    flagged = _flagged(tables, p)
+    if len(flagged):
+        flagged = flagged[(flagged["direction"] == direction).fillna(False).to_numpy()]
     if len(flagged) == 0:
         return []
     ship = _shipment_groups(tables, set(flagged["key"]))
@@ -450,8 +495,9 @@ _DOC_PARAMS = """
 
     Notes
     -----
-    Cost: one :func:`valuation_scores` pass (shared by both detectors on the same Tables) plus
-    the mirror pairing of the flagged declarations; O(n log n).
+    Cost: one :func:`valuation_scores` pass and one round-trip test of the declarations that
+    pass the thresholds (both shared by the two detectors on the same Tables), plus the mirror
+    pairing of the flagged declarations; O(n log n).
 """
 
 
