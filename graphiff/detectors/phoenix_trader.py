@@ -41,12 +41,16 @@ DEFAULTS: dict[str, Any] = {
 LINK_STRENGTH = {"officer": 1.0, "Phone": 1.0, "Email": 1.0, "Address": 0.8, "big Address": 0.3}
 
 
-def trader_activity(e: pd.DataFrame, hs_level: int = 4) -> pd.DataFrame:
+def trader_activity(e: pd.DataFrame, hs_level: int = 4, traders: set[str] | None = None) -> pd.DataFrame:
     """Per trader (exporter or importer of the shipments ``e``, a
-    :func:`graphiff.graph.features.trade_edges` table): ``first_t``, ``last_t``, ``n``
-    (shipments), ``partners`` (frozenset of counterparties), ``goods`` (frozenset of HS codes
-    at ``hs_level``), ``goods_n`` (shipments per HS code, a dict). Cost: O(E log E)."""
+    :func:`graphiff.graph.features.trade_edges` table; only those in ``traders`` when given):
+    ``first_t``, ``last_t``, ``n`` (shipments), ``partners`` (frozenset of counterparties),
+    ``goods`` (frozenset of HS codes at ``hs_level``), ``goods_n`` (shipments per HS code, a
+    dict). Cost: O(E log E) for the E shipments of those traders (two membership tests over
+    all shipments when ``traders`` is given)."""
     cols = ["trader", "first_t", "last_t", "n", "partners", "goods", "goods_n"]
+    if traders is not None and len(e):
+        e = e[e["src"].isin(traders).to_numpy() | e["dst"].isin(traders).to_numpy()]
     if not len(e):
         return pd.DataFrame(columns=cols).set_index("trader")
     hs = e["hs6"].astype(str).str[: int(hs_level)]
@@ -57,6 +61,8 @@ def trader_activity(e: pd.DataFrame, hs_level: int = 4) -> pd.DataFrame:
                       "t": e["t"].to_numpy(), "hs": hs.to_numpy(dtype=object), "edge": e["edge"].to_numpy()}),
     ], ignore_index=True)
     side = side[side["trader"] != side["partner"]]
+    if traders is not None:
+        side = side[side["trader"].isin(traders).to_numpy()]
     g = side.groupby("trader", sort=True)
     out = pd.DataFrame({"first_t": g["t"].min(), "last_t": g["t"].max(), "n": g["edge"].nunique()})
     out["partners"] = g["partner"].agg(frozenset)
@@ -210,14 +216,17 @@ def phoenix_trader(tables: Tables, **params: Any) -> list[Alert]:
     e = trade_edges(tables, hs_level=6)
     if not len(e):
         return []
-    act = trader_activity(e, int(p["hs_level"]))
     links = trader_links(tables, int(p["max_link_companies"]))
     if not len(links):
         return []
+    t_end = int(e["t"].max())
+    # only traders with a link can be old or new: their shipments alone are read from here on
+    linked = set(links["a"]) | set(links["b"])
+    e = e[e["src"].isin(linked).to_numpy() | e["dst"].isin(linked).to_numpy()]
+    act = trader_activity(e, int(p["hs_level"]), traders=linked)
     links = links[links["a"].isin(act.index) & links["b"].isin(act.index)]
     if not len(links):
         return []
-    t_end = int(e["t"].max())
     tr = tables.nodes("Trader")
     reg: dict[str, int] = {}
     reg_txt: dict[str, str] = {}
