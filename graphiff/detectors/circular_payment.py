@@ -10,22 +10,26 @@ Money Laundering* (2018) (layering through circular transfers); FATF & Egmont Gr
 originator); the AMLSim typologies (IBM, 2018).
 
 The search is the bounded time-respecting cycle search of
-:mod:`graphiff.graph.algorithms` (peeling, strongly connected components, a depth-first walk
-pruned by distances back to the start), with a directed amount band instead of a symmetric
-ratio, and same-day hops allowed (a payment file often has dates, not times).
+:func:`graphiff.graph.algorithms.temporal_cycles` (peeling, strongly connected components, a
+depth-first walk pruned by distances back to the start), with a directed amount band as its
+hop test instead of a symmetric ratio, and same-day hops allowed (a lag of one day: a payment
+file often has dates, not times).
 """
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections import defaultdict
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
-from graphiff.graph.algorithms import disjoint_turns, group_cycles
+from graphiff.graph.algorithms import (
+    disjoint_turns,
+    group_cycles,
+    temporal_cycles,
+    temporal_cycles_bruteforce,
+)
 from graphiff.graph.features import money_edges
 from graphiff.graph.tables import Tables
 
@@ -40,10 +44,6 @@ DEFAULTS: dict[str, Any] = {
     "min_amount_usd": 0.0,
     "max_evidence_cycles": 20,
 }
-
-#: edges a pruning BFS may scan before it stops (as in graphiff.graph.algorithms)
-_BFS_BUDGET = 64
-
 
 def circular_payment_edges(tables: Tables, *, by: str = "account", min_amount_usd: float = 0.0) -> pd.DataFrame:
     """Payment edges with integer vertex ids ``u``/``v``: of the accounts (``by="account"``)
@@ -78,196 +78,48 @@ def in_band(prev: float, nxt: float, max_decay: float, max_growth: float) -> boo
     return prev * (1.0 - max_decay) <= nxt <= prev * (1.0 + max_growth)
 
 
-def decaying_cycles(e: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, window: int = 90,
-                    max_decay: float = 0.2, max_growth: float = 0.05, same_day: bool = True) -> list[tuple]:
-    """Time-respecting payment cycles whose amounts shrink (or stay) hop to hop.
+def band_hop(max_decay: float, max_growth: float) -> Callable[[tuple, tuple], bool]:
+    """The hop test of the cycle search (``hop_ok`` of
+    :func:`graphiff.graph.algorithms.temporal_cycles`, on the ``(amount_usd,)`` of two
+    consecutive payments): :func:`in_band`.
 
-    Parameters
-    ----------
-    e : DataFrame
-        ``edge`` (id), ``u``, ``v`` (int vertex ids), ``t`` (day), ``amount_usd``.
-    max_len, min_len : int
-        Cycle length bounds in hops (= distinct vertices).
-    window : int
-        Days from the first hop to the last, inclusive.
-    max_decay, max_growth : float
-        Each hop's amount within :func:`in_band` of the previous one's (the closing hop too).
-    same_day : bool
-        A hop may be on the same day as the previous one (dates without times); False asks
-        for strictly later days.
-
-    Returns
-    -------
-    list of tuple
-        Each cycle once, as the tuple of its edge ids in hop order, from its first hop.
-
-    Notes
-    -----
-    Cost: peeling and one strongly-connected-components pass, O(V + E), then a depth-first
-    walk bounded by ``max_len`` from each edge inside a component over later edges within the
-    window and the amount band, pruned by breadth-first distances back to the start vertex.
+    >>> band_hop(0.15, 0.02)((100.0,), (88.0,)), band_hop(0.15, 0.02)((100.0,), (80.0,))
+    (True, False)
     """
-    if not len(e):
-        return []
-    s = e["u"].to_numpy(np.int64)
-    d = e["v"].to_numpy(np.int64)
-    t = e["t"].to_numpy(np.int64)
-    eid = e["edge"].to_numpy()
-    amt = e["amount_usd"].to_numpy(float)
-    n_nodes = int(max(s.max(initial=-1), d.max(initial=-1))) + 1
-    if n_nodes <= 0:
-        return []
-    import igraph as ig
-
-    alive = np.ones(len(s), dtype=bool)
-    for _ in range(4):
-        indeg = np.bincount(d[alive], minlength=n_nodes)
-        outdeg = np.bincount(s[alive], minlength=n_nodes)
-        nxt = alive & (indeg[s] > 0) & (outdeg[d] > 0)
-        if nxt.sum() == alive.sum():
-            break
-        alive = nxt
-    cand = np.flatnonzero(alive)
-    if not len(cand):
-        return []
-    g = ig.Graph(n=n_nodes, directed=True)
-    g.add_edges(np.column_stack([s[cand], d[cand]]))
-    memb = np.asarray(ig.GraphBase.connected_components(g, "strong"))
-    keep = cand[memb[s[cand]] == memb[d[cand]]]
-    if not len(keep):
-        return []
-    order = keep[np.lexsort((eid[keep], t[keep], s[keep]))]
-    so = s[order]
-    starts = np.flatnonzero(np.r_[True, so[1:] != so[:-1]])
-    ends = np.r_[starts[1:], len(so)]
-    order_l, t_sorted = order.tolist(), t[order].tolist()
-    out_e: dict[int, list[int]] = {}
-    out_t: dict[int, list[int]] = {}
-    for node, a, b in zip(so[starts].tolist(), starts.tolist(), ends.tolist()):
-        out_e[node] = order_l[a:b]
-        out_t[node] = t_sorted[a:b]
-    pred: dict[int, set[int]] = defaultdict(set)
-    for a, b in zip(d[keep].tolist(), s[keep].tolist()):
-        pred[a].add(b)
-    tl, dl, el, al = t.tolist(), d.tolist(), eid.tolist(), amt.tolist()
     lo_f, hi_f = 1.0 - float(max_decay), 1.0 + float(max_growth)
-    big = max_len + 1
-    empty: list[int] = []
 
-    def next_pos(ts: list[int], day: int) -> int:
-        return bisect_left(ts, day) if same_day else bisect_left(ts, day + 1)
+    def hop_ok(prev: tuple, nxt: tuple) -> bool:
+        pa = prev[0]
+        return pa * lo_f <= nxt[0] <= pa * hi_f
 
-    def bfs(u0: int) -> tuple[dict[int, int], int]:
-        dist = {u0: 0}
-        frontier = [u0]
-        depth = 0
-        scanned = 0
-        while frontier and depth < max_len - 1:
-            nxt_f = []
-            for x in frontier:
-                ps = pred.get(x, ())
-                scanned += len(ps)
-                if scanned > _BFS_BUDGET:
-                    return dist, depth
-                for p in ps:
-                    if p not in dist:
-                        dist[p] = depth + 1
-                        nxt_f.append(p)
-            frontier = nxt_f
-            depth += 1
-        if not frontier:
-            depth = max_len
-        return dist, depth
-
-    found: dict[frozenset, tuple] = {}
-    for u0 in sorted(out_e):
-        dist, known = bfs(u0)
-        for e0 in out_e[u0]:
-            v0 = dl[e0]
-            if max_len - 1 <= known and dist.get(v0, big) > max_len - 1:
-                continue
-            tmax = tl[e0] + window
-            path = [e0]
-            visited = {u0, v0}
-            stack = [[v0, e0, next_pos(out_t.get(v0, empty), tl[e0])]]
-            while stack:
-                frame = stack[-1]
-                cur, last, j = frame
-                ts = out_t.get(cur, empty)
-                if j >= len(ts) or ts[j] > tmax:
-                    stack.pop()
-                    if stack:
-                        path.pop()
-                        visited.discard(cur)
-                    continue
-                frame[2] = j + 1
-                x = out_e[cur][j]
-                pa, xa = al[last], al[x]
-                if not (pa * lo_f <= xa <= pa * hi_f):
-                    continue
-                w = dl[x]
-                depth = len(path)
-                if w == u0:
-                    if depth + 1 >= min_len:
-                        cyc = tuple(path) + (x,)
-                        key = frozenset(cyc)
-                        if key not in found:
-                            found[key] = tuple(el[y] for y in cyc)
-                    continue
-                if w in visited or depth + 1 >= max_len:
-                    continue
-                left = max_len - depth - 1
-                if left <= known and dist.get(w, big) > left:
-                    continue
-                path.append(x)
-                visited.add(w)
-                stack.append([w, x, next_pos(out_t.get(w, empty), ts[j])])
-    return list(found.values())
+    return hop_ok
 
 
-def decaying_cycles_bruteforce(e: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, window: int = 90,
-                               max_decay: float = 0.2, max_growth: float = 0.05, same_day: bool = True) -> list[tuple]:
-    """Reference for :func:`decaying_cycles`: the static simple cycles of
-    ``networkx.simple_cycles(G, length_bound=max_len)``, every rotation and every choice of
-    payments per hop, kept when in time order, within the window and the amount band. Same
-    output (as a set of edge sets, each cycle once). For tests only."""
-    import networkx as nx
+def find_cycles(e: pd.DataFrame, p: dict, search: Callable[..., list[tuple]] = temporal_cycles) -> list[tuple]:
+    """Time-respecting payment cycles whose amounts shrink (or stay) hop to hop, over the
+    edges of :func:`circular_payment_edges` (``edge``, ``u``, ``v``, ``t``, ``amount_usd``),
+    for the detector parameters ``p`` (defaults merged).
 
-    if not len(e):
-        return []
-    G = nx.DiGraph()
-    bucket: dict[tuple, list[tuple]] = defaultdict(list)
-    for a, b, tt, amt, ed in zip(e["u"].tolist(), e["v"].tolist(), e["t"].tolist(), e["amount_usd"].tolist(),
-                                 e["edge"].tolist()):
-        if a != b:
-            G.add_edge(a, b)
-            bucket[(a, b)].append((int(tt), float(amt), ed))
-    found: dict[frozenset, tuple] = {}
-    for cyc in nx.simple_cycles(G, length_bound=max_len):
-        L = len(cyc)
-        if L < min_len:
-            continue
-        for r in range(L):
-            seq = cyc[r:] + cyc[:r]
-            hops = [bucket[(seq[i], seq[(i + 1) % L])] for i in range(L)]
-            for first in hops[0]:
-                stack: list[tuple[int, tuple, tuple]] = [(1, first, (first[2],))]
-                while stack:
-                    h, prev, acc = stack.pop()
-                    if h == L:
-                        found.setdefault(frozenset(acc), acc)
-                        continue
-                    for nx_ in hops[h]:
-                        later = nx_[0] >= prev[0] if same_day else nx_[0] > prev[0]
-                        if later and nx_[0] <= first[0] + window and in_band(prev[1], nx_[1], max_decay, max_growth):
-                            stack.append((h + 1, nx_, acc + (nx_[2],)))
-    return list(found.values())
+    The bounded cycle search :func:`graphiff.graph.algorithms.temporal_cycles` (``search``;
+    :func:`graphiff.graph.algorithms.temporal_cycles_bruteforce` for the reference) on the
+    account (or holder) nodes, one group: cycles of ``min_len``..``max_len`` payments within
+    ``window_days`` of the first, each amount within :func:`in_band` of the previous one (the
+    closing payment too), each payment on a later day than the previous one or, with
+    ``same_day``, on the same day (a lag of one day on every edge).
 
-
-def _search_params(p: dict) -> dict:
-    return {"max_len": int(p["max_len"]), "min_len": int(p["min_len"]), "window": int(p["window_days"]),
-            "max_decay": float(p["max_decay"]), "max_growth": float(p["max_growth"]),
-            "same_day": bool(p["same_day"])}
+    Returns each cycle once (one per set of payments; of the rotations that same-day hops make
+    time-respecting, the one from the earliest payment) as the tuple of its edge ids in hop
+    order; the reference ``search`` lists every rotation. Cost: that of the search.
+    """
+    kw: dict[str, Any] = {"max_len": int(p["max_len"]), "min_len": int(p["min_len"]), "window": int(p["window_days"]),
+                          "measures": ("amount_usd",), "src_col": "u", "dst_col": "v", "group_col": None,
+                          "hop_ok": band_hop(float(p["max_decay"]), float(p["max_growth"]))}
+    if bool(p["same_day"]):
+        e = e.assign(same_day_lag=1)
+        kw["lag_col"] = "same_day_lag"
+    if search is temporal_cycles:
+        kw["unique_sets"] = True
+    return search(e, **kw)
 
 
 def circular_payment_cycles(tables: Tables, **params) -> set[frozenset]:
@@ -275,14 +127,15 @@ def circular_payment_cycles(tables: Tables, **params) -> set[frozenset]:
     :func:`graphiff.graph.features.money_edges`)."""
     p = {**DEFAULTS, **params}
     e = circular_payment_edges(tables, by=p["by"], min_amount_usd=float(p["min_amount_usd"]))
-    return {frozenset(c) for c in decaying_cycles(e, **_search_params(p))}
+    return {frozenset(c) for c in find_cycles(e, p)}
 
 
 def circular_payment_bruteforce(tables: Tables, **params) -> set[frozenset]:
-    """Reference for :func:`circular_payment_cycles` via ``networkx.simple_cycles``."""
+    """Reference for :func:`circular_payment_cycles` via ``networkx.simple_cycles``
+    (:func:`graphiff.graph.algorithms.temporal_cycles_bruteforce`)."""
     p = {**DEFAULTS, **params}
     e = circular_payment_edges(tables, by=p["by"], min_amount_usd=float(p["min_amount_usd"]))
-    return {frozenset(c) for c in decaying_cycles_bruteforce(e, **_search_params(p))}
+    return {frozenset(c) for c in find_cycles(e, p, temporal_cycles_bruteforce)}
 
 
 @register("circular_payment", defaults=DEFAULTS)
@@ -336,11 +189,11 @@ def circular_payment(tables: Tables, **params) -> list[Alert]:
     Notes
     -----
     Cost: O(P log P) for P payments to build the edge table, then the bounded search of
-    :func:`decaying_cycles`.
+    :func:`find_cycles`.
     """
     p = {**DEFAULTS, **params}
     e = circular_payment_edges(tables, by=p["by"], min_amount_usd=float(p["min_amount_usd"]))
-    cycles = decaying_cycles(e, **_search_params(p))
+    cycles = find_cycles(e, p)
     if not cycles:
         return []
     row, by_set, start = group_cycles(e, cycles)

@@ -11,18 +11,23 @@ reference and the benchmark baseline), :func:`temporal_cycles`
    edge can only continue with the same goods) and keeps only the edges inside a strongly
    connected component, since no other edge can lie on a cycle;
 2. walks, from every edge taken as the first hop, only time-respecting paths: each next edge
-   leaves the current node strictly later than the previous hop, within the window counted
-   from the first hop, with a comparable value or mass; a path that cannot get back to its
-   start node in the hops left (breadth-first distances to the start) is cut early.
+   leaves the current node strictly later than the previous hop (or than its start, when
+   edges carry a lag), within the window counted from the first hop, passing a hop test (by
+   default a comparable value or mass, :func:`comparable`; an amount band for payments); a
+   path that cannot get back to its start node in the hops left (breadth-first distances to
+   the start) is cut early.
 
 Because dates strictly increase along a cycle, each cycle is found once, from its earliest
-edge; that is its canonical form (the tuple of edge ids in hop order).
+edge; that is its canonical form (the tuple of edge ids in hop order). With lags (e.g. a lag
+of one day: same-day hops) a rotation of a cycle may be time-respecting too;
+``unique_sets=True`` keeps one per set of edges.
 """
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from typing import Any, Hashable, Iterable, Sequence
+from functools import partial
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -97,7 +102,8 @@ def _cycle_graph(edges: pd.DataFrame, src_col: str, dst_col: str, group_col: str
 def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, window: int = 180,
                     ratio_tol: float = 1.5, measures: Sequence[str] = TRADE_MEASURES,
                     src_col: str = "src", dst_col: str = "dst", group_col: str | None = "hs",
-                    lag_col: str | None = None) -> list[tuple]:
+                    lag_col: str | None = None, hop_ok: Callable[[tuple, tuple], bool] | None = None,
+                    unique_sets: bool = False) -> list[tuple]:
     """Time-respecting directed simple cycles of a temporal multigraph.
 
     Parameters
@@ -110,23 +116,35 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
     window : int
         Days from the first hop to the last, inclusive (default 180).
     ratio_tol : float
-        Consecutive hops must be :func:`comparable` (default within a factor 1.5).
+        Consecutive hops must be :func:`comparable` (default within a factor 1.5); used only
+        when ``hop_ok`` is None.
     lag_col : str, optional
         Days by which an edge may have started before its ``t`` (e.g. a shipment known only
         from the import declaration, dated on arrival or filed late): the next hop must be
-        strictly later than ``t - lag`` of the previous one. None: no lag.
+        strictly later than ``t - lag`` of the previous one. None: no lag. A lag of 1 on every
+        edge allows same-day hops (dates without times).
+    hop_ok : callable, optional
+        ``hop_ok(prev, next) -> bool`` on the tuples of ``measures`` of two consecutive hops
+        (the closing hop too): whether the path may continue. Directed (e.g. an amount that
+        may only shrink by a fee). None: ``comparable(prev, next, ratio_tol)``.
+    unique_sets : bool, default False
+        Each set of edges once: of the rotations of one cycle found (possible with lags),
+        keep the one that starts with the earliest hop (day, then edge id). False: every
+        time-respecting rotation, as :func:`temporal_cycles_bruteforce` lists them.
 
     Returns
     -------
     list of tuple
         Each cycle as the tuple of its edge ids in hop order, starting with the earliest hop
-        (hop dates strictly increase). Self-loops are never part of a cycle.
+        (hop dates strictly increase; with lags, from each hop a rotation may start from,
+        unless ``unique_sets``). Self-loops are never part of a cycle.
 
     Notes
     -----
     Cost: one strongly-connected-components pass, O(V + E), then a depth-first search bounded
     by ``max_len`` from each edge inside a component, visiting only later edges within the
-    window, pruned by breadth-first distances to the start node.
+    window, pruned by breadth-first distances to the start node; ``hop_ok`` is called once per
+    step of the walk that survives the pruning.
 
     Examples
     --------
@@ -189,6 +207,8 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
     for i, row in zip(keep.tolist(), m[keep].tolist()):
         ml[i] = tuple(row)
     found: list[tuple] = []
+    first_hop: dict[frozenset, tuple[tuple[int, Any], int]] = {}  # unique_sets: set -> (earliest, index)
+    ok = partial(comparable, ratio_tol=ratio_tol) if hop_ok is None else hop_ok
     big = max_len + 1
     bfs_budget = BFS_BUDGET
 
@@ -244,15 +264,26 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
                 w = dl[e]
                 depth = len(path)
                 if w == u0:
-                    if depth + 1 >= min_len and comparable(ml[last], ml[e], ratio_tol):
-                        found.append(tuple(el[x] for x in path) + (el[e],))
+                    if depth + 1 >= min_len and ok(ml[last], ml[e]):
+                        cyc = tuple(el[x] for x in path) + (el[e],)
+                        if unique_sets:
+                            key = frozenset(cyc)
+                            when = (tl[path[0]], cyc[0])
+                            had = first_hop.get(key)
+                            if had is not None:
+                                if when < had[0]:
+                                    found[had[1]] = cyc
+                                    first_hop[key] = (when, had[1])
+                                continue
+                            first_hop[key] = (when, len(found))
+                        found.append(cyc)
                     continue
                 if w in visited or depth + 1 >= max_len:
                     continue
                 left = max_len - depth - 1  # hops left after this one
                 if left <= known and dist.get(w, big) > left:
                     continue
-                if not comparable(ml[last], ml[e], ratio_tol):
+                if not ok(ml[last], ml[e]):
                     continue
                 path.append(e)
                 visited.add(w)
@@ -263,12 +294,14 @@ def temporal_cycles(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, 
 def temporal_cycles_bruteforce(edges: pd.DataFrame, *, max_len: int = 6, min_len: int = 2, window: int = 180,
                                ratio_tol: float = 1.5, measures: Sequence[str] = TRADE_MEASURES,
                                src_col: str = "src", dst_col: str = "dst", group_col: str | None = "hs",
-                               lag_col: str | None = None) -> list[tuple]:
+                               lag_col: str | None = None,
+                               hop_ok: Callable[[tuple, tuple], bool] | None = None) -> list[tuple]:
     """Reference implementation of :func:`temporal_cycles`: enumerate the static simple cycles
     of the whole graph with ``networkx.simple_cycles(G, length_bound=max_len)``, then, for
     every rotation of every cycle, keep the edge sequences that are time-respecting, within
-    the window, of one goods group and comparable hop to hop. Same parameters and output
-    (cycles in canonical form). Cost: exponential in the number of static cycles; for tests
+    the window, of one goods group and passing the hop test hop to hop (``hop_ok``, default
+    :func:`comparable`). Same parameters and output (cycles in canonical form, every
+    time-respecting rotation). Cost: exponential in the number of static cycles; for tests
     and the benchmark baseline only."""
     import networkx as nx
 
@@ -286,6 +319,7 @@ def temporal_cycles_bruteforce(edges: pd.DataFrame, *, max_len: int = 6, min_len
                                             e["edge"].tolist())):
         G.add_edge(a, b)
         bucket[(a, b)].append((int(tt), grp[i], tuple(float(x[i]) for x in ms), ed, int(tt) - lags[i]))
+    ok = partial(comparable, ratio_tol=ratio_tol) if hop_ok is None else hop_ok
     found: set[tuple] = set()
     for cyc in nx.simple_cycles(G, length_bound=max_len):
         L = len(cyc)
@@ -303,7 +337,7 @@ def temporal_cycles_bruteforce(edges: pd.DataFrame, *, max_len: int = 6, min_len
                         continue
                     for nxt in hops[h]:
                         if (nxt[1] == first[1] and nxt[0] > prev[4] and nxt[0] <= first[0] + window
-                                and comparable(prev[2], nxt[2], ratio_tol)):
+                                and ok(prev[2], nxt[2])):
                             stack.append((h + 1, nxt, acc + (nxt[3],)))
     return sorted(found)
 

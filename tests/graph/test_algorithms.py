@@ -69,3 +69,30 @@ def test_union_find_roots_are_smallest():
     for a, b in [("d", "c"), ("b", "a"), ("c", "b")]:
         uf.union(a, b)
     assert {x: uf.find(x) for x in "abcd"} == dict.fromkeys("abcd", "a")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edges=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 12),
+                                st.sampled_from([100.0, 95.0, 90.0, 70.0, 104.0])), max_size=22),
+       k=st.integers(2, 5), window=st.integers(0, 15), lag=st.sampled_from([None, 1, 3]))
+def test_hop_test_lags_and_unique_sets_equal_networkx_bruteforce(edges, k, window, lag):
+    """A directed hop test (an amount that may shrink by up to 10 % or grow by 2 %) and lags
+    (1: same-day hops): the search equals the brute force; ``unique_sets`` keeps one rotation
+    per set of edges, the one from the earliest hop."""
+    e = pd.DataFrame([{"edge": i, "src": a, "dst": b, "t": t, "amount": v, "lag": lag}
+                      for i, (a, b, t, v) in enumerate(edges)], columns=["edge", "src", "dst", "t", "amount", "lag"])
+
+    def band(prev, nxt):
+        return prev[0] * 0.9 <= nxt[0] <= prev[0] * 1.02
+
+    kw = {"max_len": k, "window": window, "measures": ("amount",), "group_col": None, "hop_ok": band,
+          "lag_col": "lag" if lag else None}
+    fast = temporal_cycles(e, **kw)
+    brute = temporal_cycles_bruteforce(e, **kw)
+    assert set(fast) == set(brute)
+    once = temporal_cycles(e, unique_sets=True, **kw)
+    assert len({frozenset(c) for c in once}) == len(once)
+    assert {frozenset(c) for c in once} == {frozenset(c) for c in brute}
+    t = dict(zip(e["edge"], e["t"]))
+    for c in once:
+        assert min((t[r[0]], r[0]) for r in brute if frozenset(r) == frozenset(c)) == (t[c[0]], c[0])
