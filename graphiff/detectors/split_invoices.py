@@ -8,7 +8,9 @@ of Digital Platforms in the Collection of VAT/GST on Online Sales* (2019: splitt
 consignments to benefit from low-value exemptions). The thresholds are public facts of the
 jurisdictions (docs/typologies.md): 150 EUR (EU customs-duty relief), 800 USD (US Section 321),
 2,500 USD (US formal entry), 1,000 EUR (EU simplified / oral declarations), 1,000 AUD
-(Australia low-value imports).
+(Australia low-value imports). A threshold is the importing administration's: it applies
+only to the consignments entering its jurisdiction (the US values to imports into the US, the
+EU values to imports into an EU member state, the AUD value to imports into Australia).
 """
 from __future__ import annotations
 
@@ -24,8 +26,12 @@ from graphiff.graph.columns import col, iso_dates, num, text, text_objects, uppe
 from graphiff.graph.features import usd_per_unit, usd_rates
 from graphiff.graph.tables import Tables
 
+EU = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+      "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE")
+
 DEFAULTS: dict[str, Any] = {
     "thresholds": ["150 EUR", "800 USD", "2500 USD", "1000 EUR", "1000 AUD"],
+    "jurisdictions": {"US": "USD", "CA": "CAD", "AU": "AUD", **{c: "EUR" for c in EU}},
     "near": 0.5,
     "over_tolerance": 0.02,
     "min_pieces": 2,
@@ -93,18 +99,23 @@ def _party(ids: pd.Series, names: pd.Series, all_ids: pd.Series, all_names: pd.S
 
 
 def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), goods_level: int = 6,
-                 max_usd: float | None = None, max_by_currency: dict[str, float] | None = None) -> pd.DataFrame:
+                 max_usd: float | None = None, max_by_currency: dict[str, float] | None = None,
+                 parties: tuple[set, set] | None = None) -> pd.DataFrame:
     """Declarations as consignments: the items of one declaration summed, one row per
     ``(reporting country, declaration id)``: ``decl`` (declaration id), ``keys`` (its item
-    keys), ``flow``, ``rc``, ``date`` (datetime), ``day`` (day number), ``importer``,
+    keys), ``flow``, ``rc``, ``dest`` (the importing country: the reporting country of an
+    import, the destination - else the importer's - country of an export), ``date``
+    (datetime), ``day`` (day number), ``importer``,
     ``seller`` (exporter; a missing id is taken from the name, see :func:`_party`),
     ``importer_name``, ``seller_name``, ``goods`` (the first ``goods_level`` HS digits of the
     item of highest value), ``value_usd``, ``invoice_value`` and ``currency`` (when all
     items share one currency), ``invoice_no``. With ``max_usd`` only the consignments worth
     at most that many USD (or invoiced in a currency of ``max_by_currency`` at most at that
-    amount) are kept. Cost: O(n) plus O(k log k) for the k consignments kept."""
+    amount) are kept. With ``parties`` (importer ids, seller ids) only the declarations whose
+    importer and exporter ids are among them (or missing) are read. Cost: O(n) plus O(k log k)
+    for the k consignments kept."""
     d = tables.nodes("Declaration")
-    cols = ["decl", "keys", "flow", "rc", "date", "day", "importer", "seller", "importer_name", "seller_name",
+    cols = ["decl", "keys", "flow", "rc", "dest", "date", "day", "importer", "seller", "importer_name", "seller_name",
             "goods", "value_usd", "invoice_value", "currency", "invoice_no"]
     if d is None or not len(d):
         return pd.DataFrame(columns=cols)
@@ -116,6 +127,9 @@ def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), 
     inv = num(col(d, "invoice_value"))
     cur = upper_text(col(d, "currency"))
     ok = (flow.isin([x.upper() for x in flows]) & did.notna() & key.notna()).fillna(False).to_numpy().copy()
+    if parties is not None:
+        ii, xi = text_objects(col(d, "importer_id")), text_objects(col(d, "exporter_id"))
+        ok &= ((ii.isna() | ii.isin(parties[0])) & (xi.isna() | xi.isin(parties[1]))).to_numpy()
     if max_usd is not None:
         # a consignment's value is the sum of its items: the declarations with an item under the
         # cap (a cheap test on every row), then the sums over all the items of those
@@ -136,7 +150,10 @@ def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), 
     hs = upper_text(col(d, "hs6")).fillna(upper_text(col(d, "hs_code"))).str.replace(r"\D", "", regex=True)
     full = tables.nodes("Declaration")
     f = pd.DataFrame({
-        "key": key[ok], "decl": did[ok], "flow": flow[ok], "rc": rc[ok], "date": iso_dates(col(d, "date")),
+        "key": key[ok], "decl": did[ok], "flow": flow[ok], "rc": rc[ok],
+        "dest": rc[ok].where(flow[ok] == "IMPORT", upper_text(col(d, "destination_country")).fillna(
+            upper_text(col(d, "importer_country")))).astype(object),
+        "date": iso_dates(col(d, "date")),
         "importer": _party(col(d, "importer_id"), col(d, "importer_name"), col(full, "importer_id"),
                            col(full, "importer_name")),
         "seller": _party(col(d, "exporter_id"), col(d, "exporter_name"), col(full, "exporter_id"),
@@ -156,7 +173,8 @@ def consignments(tables: Tables, flows: tuple[str, ...] = ("IMPORT", "EXPORT"), 
     sizes = g.size().to_numpy()
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     out = pd.DataFrame({
-        "flow": g["flow"].first(), "date": g["date"].min(), "importer": g["importer"].first(),
+        "flow": g["flow"].first(), "dest": g["dest"].first(), "date": g["date"].min(),
+        "importer": g["importer"].first(),
         "seller": g["seller"].first(), "importer_name": g["importer_name"].first(),
         "seller_name": g["seller_name"].first(), "goods": g["goods"].first(),
         "value_usd": g["value_usd"].sum(min_count=1).where(g["value_usd"].count() == g["key"].size()),
@@ -225,6 +243,15 @@ def detect_split_invoices(tables: Tables, **params: Any) -> list[Alert]:
         when it is invoiced in that currency, else its USD value converted with the rate of
         the threshold's currency in the declaration's month (the nearest month loaded; a
         currency without any rate is compared only with declarations invoiced in it).
+    jurisdictions : dict, default US: USD, CA: CAD, AU: AUD, the 27 EU member states: EUR
+        Importing country -> the currency of its thresholds. A threshold applies only to the
+        consignments entering a country whose thresholds are in its currency (the importing
+        administration's rule: 800 USD is the US de minimis, not Ireland's; Canada's are in
+        CAD, none of the defaults). The importing country is the reporting country of an
+        import and the destination (else the importer's) country of an export; a consignment
+        entering a country not listed here has none of these thresholds, one whose importing
+        country is unknown is compared with all of them (and all of them apply everywhere
+        when this is empty).
     near : float, default 0.5
         "Just below": ``near * threshold <= value <= threshold * (1 + over_tolerance)``.
     over_tolerance : float, default 0.02
@@ -237,10 +264,10 @@ def detect_split_invoices(tables: Tables, **params: Any) -> list[Alert]:
     window_days : int, default 35
         ... and a run spanning more days than this is a regular flow, not one consignment.
     burst_ratio : float, default 0.33
-        When the importer and seller have other small consignments of the same goods (two or
-        more besides the run), the run's mean gap must be at most this share of their usual
-        gap (the span of all of them over their number - 1): small shipments spread over
-        months are a regular flow, even when two of them fall close together.
+        When the importer and seller have other consignments of the same goods (two or more
+        besides the run, of any value), the run's mean gap must be at most this share of their
+        usual gap (the span of all of them over their number - 1): shipments spread over
+        months are a regular flow, even when two small ones fall close together.
     goods_level : int, default 6
         HS digits that make "the same goods".
     flows : list, default ["IMPORT", "EXPORT"]
@@ -276,16 +303,32 @@ def detect_split_invoices(tables: Tables, **params: Any) -> list[Alert]:
     if not len(c):
         return []
     c = c.reset_index(drop=True)
-    g = c.groupby(GROUP, sort=False)["day"]
-    c = c.assign(g_n=g.transform("size"), g_first=g.transform("min"), g_last=g.transform("max"))
+    # the usual cadence of a group counts all its consignments, small or not: a pair that ships
+    # the same goods every month or two, some above the threshold, is a regular flow
+    many = c.groupby(GROUP, sort=False)["day"].transform("size").to_numpy() >= int(p["min_pieces"])
+    every = consignments(tables, tuple(p["flows"]), int(p["goods_level"]),
+                         parties=(set(c.loc[many, "importer"]), set(c.loc[many, "seller"]))) if many.any() else c
+    g = every.groupby(GROUP, sort=False)["day"]
+    stats = pd.DataFrame({"g_n": g.size(), "g_first": g.min(), "g_last": g.max()}).reset_index()
+    c = c.merge(stats, on=GROUP, how="left")
+    g2 = c.groupby(GROUP, sort=False)["day"]
+    c["g_n"] = c["g_n"].fillna(g2.transform("size")).astype("int64")
+    c["g_first"] = c["g_first"].fillna(g2.transform("min")).astype("int64")
+    c["g_last"] = c["g_last"].fillna(g2.transform("max")).astype("int64")
     dates = c["date"].dt.strftime("%Y-%m-%d")
+    # the currency of the thresholds of each consignment's importing country ("" where none of
+    # them applies; NaN where the country is unknown: every threshold applies)
+    jur = {str(k).upper(): str(v).upper() for k, v in (p["jurisdictions"] or {}).items()}
+    dest = c["dest"].astype(object)
+    known = dest.notna().to_numpy() & (dest != "??").to_numpy() & bool(jur)
+    dest_cur = np.array([jur.get(x, "") for x in dest.tolist()], dtype=object)
     runs = []
     for amount, cur in thresholds:
         own = (c["currency"] == cur).fillna(False).to_numpy() & c["invoice_value"].notna().to_numpy()
         rate = usd_per_unit(tables, cur, dates)
         value = np.where(own, c["invoice_value"].to_numpy(dtype="float64"),
                          c["value_usd"].to_numpy(dtype="float64") / rate)
-        value = np.where(np.isfinite(value), value, np.nan)
+        value = np.where(np.isfinite(value) & (~known | (dest_cur == cur)), value, np.nan)
         b = _bursts(c, value, amount, near=near, over_tolerance=tol, min_pieces=int(p["min_pieces"]),
                     max_gap_days=int(p["max_gap_days"]), window_days=int(p["window_days"]),
                     burst_ratio=float(p["burst_ratio"]))

@@ -125,3 +125,32 @@ def test_parameters(world):
 
 def test_empty():
     assert detect_split_invoices(Tables.from_frames()) == []
+
+
+def test_threshold_is_the_importing_administrations():
+    # pieces just below 800 USD / 2,500 USD / 1,000 AUD entering Ireland or Canada: no US or
+    # Australian threshold applies there (Ireland's 150 / 1,000 EUR do, Canada's are in CAD)
+    rows = [decl("I1", "2024-03-01", 760, rc="IE"), decl("I2", "2024-03-02", 745, rc="IE"),
+            decl("C1", "2024-03-01", 2_400, imp="IMPC", rc="CA"), decl("C2", "2024-03-03", 2_300, imp="IMPC", rc="CA"),
+            decl("U1", "2024-03-01", 900, imp="IMPU", rc="IE", currency="AUD", usd=585),
+            decl("U2", "2024-03-02", 950, imp="IMPU", rc="IE", currency="AUD", usd=617.5),
+            # an export from the US to Turkey: the US thresholds are for what enters the US
+            {**decl("T1", "2024-03-01", 2_400, imp="IMPT", flow="EXPORT"), "destination_country": "TR"},
+            {**decl("T2", "2024-03-04", 2_300, imp="IMPT", flow="EXPORT"), "destination_country": "TR"},
+            # planted: pieces entering Ireland just below its 150 EUR
+            decl("E1", "2024-03-01", 160, imp="IMPE", rc="IE"), decl("E2", "2024-03-02", 158, imp="IMPE", rc="IE")]
+    thresholds = ["150 EUR", "800 USD", "2500 USD", "1000 AUD"]
+    assert pairs(detect_split_invoices(tables(rows), thresholds=thresholds)) == {frozenset({"IMPE", "SEL1"})}
+    # every threshold applies where no jurisdiction is given
+    got = pairs(detect_split_invoices(tables(rows), thresholds=thresholds, jurisdictions={}))
+    assert {frozenset({"IMP1", "SEL1"}), frozenset({"IMPC", "SEL1"}), frozenset({"IMPT", "SEL1"})} <= got
+
+
+def test_regular_flow_counts_shipments_above_the_threshold():
+    # the same goods every six weeks, mostly above 2,500 USD; two of them fall in the band 18 days apart
+    rows = [decl(f"F{i}", d, v, imp="IMPF", seller="SELF") for i, (d, v) in enumerate(
+        [("2024-01-05", 3_400), ("2024-02-20", 2_300), ("2024-03-09", 1_930), ("2024-04-25", 2_700),
+         ("2024-06-10", 3_100)])]
+    assert detect_split_invoices(tables(rows)) == []
+    # the same two pieces with no other shipment of the pair are a split
+    assert pairs(detect_split_invoices(tables(rows[1:3]))) == {frozenset({"IMPF", "SELF"})}
