@@ -72,7 +72,8 @@ def import_lags(tables: Tables, e: pd.DataFrame, days: int) -> np.ndarray:
     arrival or when the import was filed, which may be late: it left up to ``days`` earlier."""
     if not len(e):
         return np.zeros(0, dtype=np.int64)
-    imp_only = (e["decl"].map(declaration_flows(tables)) == "IMPORT").to_numpy(dtype=bool)
+    flow = e["flow"] if "flow" in e.columns else e["decl"].map(declaration_flows(tables))
+    imp_only = (flow == "IMPORT").to_numpy(dtype=bool)
     return np.where(imp_only, int(days), 0).astype(np.int64)
 
 
@@ -91,13 +92,15 @@ def merge_one_sided(tables: Tables, e: pd.DataFrame, days: int = 60, early_days:
     dup = e.duplicated(["src", "dst", "hs6"], keep=False).to_numpy()
     if not dup.any():
         return e
-    flow = declaration_flows(tables)
     sub = e[dup]
-    x = sub[["edge", "decls"]].explode("decls")
-    x["f"] = x["decls"].map(flow).fillna("?").to_numpy(dtype=object)
-    g = x.groupby("edge", sort=False)["f"]
-    one = g.nunique() == 1
-    kind = g.first().where(one).reindex(sub["edge"].to_numpy()).to_numpy(dtype=object)
+    if "one_flow" in sub.columns:  # trade_edges says it
+        kind = sub["one_flow"].to_numpy(dtype=object)
+    else:
+        x = sub[["edge", "decls"]].explode("decls")
+        x["f"] = x["decls"].map(declaration_flows(tables)).fillna("?").to_numpy(dtype=object)
+        g = x.groupby("edge", sort=False)["f"]
+        one = g.nunique() == 1
+        kind = g.first().where(one).reindex(sub["edge"].to_numpy()).to_numpy(dtype=object)
     ex = sub[kind == "EXPORT"]
     im = sub[kind == "IMPORT"]
     if not len(ex) or not len(im):

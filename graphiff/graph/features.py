@@ -78,8 +78,11 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
     Returns columns ``edge`` (0..n-1), ``src``, ``dst`` (trader keys), ``decl`` (the
     representative declaration key), ``decls`` (all keys merged, a tuple), ``date`` (ISO),
     ``t`` (day number), ``hs`` (first ``hs_level`` digits), ``hs6``, ``net_mass_kg``,
-    ``value_usd``, ``quantity``, ``carrier_id``, ``src_country``, ``dst_country``, sorted by
-    ``(t, decl)``. Declarations without both parties or a date are left out.
+    ``value_usd``, ``quantity``, ``carrier_id``, ``src_country``, ``dst_country``, ``flow``
+    (the representative declaration's flow, upper case), ``one_flow`` (the flow all the
+    shipment's declarations share, None when they differ or one has none: ``EXPORT`` or
+    ``IMPORT`` for a shipment declared on one side only), sorted by ``(t, decl)``.
+    Declarations without both parties or a date are left out.
     """
     e = _shipments(tables)
     if int(hs_level) < 6 and len(e):
@@ -91,10 +94,12 @@ def trade_edges(tables: Tables, hs_level: int = 6) -> pd.DataFrame:
 def _shipments(tables: Tables) -> pd.DataFrame:
     d = tables.nodes("Declaration")
     cols = ["edge", "src", "dst", "decl", "decls", "date", "t", "hs", "hs6", "net_mass_kg", "value_usd",
-            "quantity", "carrier_id", "src_country", "dst_country"]
+            "quantity", "carrier_id", "src_country", "dst_country", "flow", "one_flow"]
     if d is None or not len(d):
         return pd.DataFrame(columns=cols)
     key = text_objects(col(d, "key"))
+    flow = col(d, "flow").astype(object)
+    flow = flow.where(flow.isna(), flow.astype(str).str.upper())
     exp = text_objects(col(d, "exporter_id"))
     imp = text_objects(col(d, "importer_id"))
     if "exporter_id" not in d.columns or "importer_id" not in d.columns:
@@ -112,6 +117,7 @@ def _shipments(tables: Tables) -> pd.DataFrame:
     f = pd.DataFrame({
         "key": key, "src": exp, "dst": imp, "hs6": hs6, "doc": doc, "date": date,
         "flow_rank": text_objects(col(d, "flow")).map({"EXPORT": 0, "IMPORT": 1}).fillna(2).astype("int64"),
+        "flow_u": flow,
         "value_usd": num(col(d, "value_usd")), "net_mass_kg": num(col(d, "net_mass_kg")),
         "quantity": num(col(d, "quantity")), "carrier_id": text_objects(col(d, "carrier_id")),
         "src_country": text_objects(col(d, "exporter_country")),
@@ -135,6 +141,10 @@ def _shipments(tables: Tables) -> pd.DataFrame:
     ends = np.r_[starts[1:], len(sh)]
     keys = f["key"].tolist()
     decls = [tuple(keys[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    # the flow all declarations of each shipment share (None when they differ or one is missing)
+    fq = f["flow_u"].fillna("?").to_numpy(dtype=object)
+    all_same = np.logical_and.reduceat(fq == np.repeat(fq[starts], ends - starts), starts) if len(fq) else fq
+    one_flow = np.where(all_same & (fq[starts] != "?"), fq[starts], None) if len(fq) else fq
     # the preferred side (export, else import) of each shipment
     first_flow = np.repeat(f["flow_rank"].to_numpy()[starts], ends - starts)
     side = f[f["flow_rank"].to_numpy() == first_flow]
@@ -150,11 +160,14 @@ def _shipments(tables: Tables) -> pd.DataFrame:
         "src_country": g["src_country"].first(), "dst_country": g["dst_country"].first(),
     })
     agg["decls"] = pd.Series(decls, index=sh[starts], dtype=object).reindex(agg.index)
+    head = side.drop_duplicates("ship")  # each shipment's representative declaration
+    agg["flow"] = pd.Series(head["flow_u"].to_numpy(dtype=object), index=head["ship"].to_numpy()).reindex(agg.index)
+    agg["one_flow"] = pd.Series(one_flow, index=sh[starts], dtype=object).reindex(agg.index)
     agg["date"] = (agg["t"].to_numpy().astype("datetime64[D]")).astype(str)
     agg["hs"] = agg["hs6"]
     agg = agg.sort_values(["t", "decl"], kind="stable").reset_index(drop=True)
     agg["edge"] = np.arange(len(agg), dtype="int64")
-    for c in ("src", "dst", "decl", "hs", "hs6", "carrier_id", "src_country", "dst_country"):
+    for c in ("src", "dst", "decl", "hs", "hs6", "carrier_id", "src_country", "dst_country", "flow", "one_flow"):
         agg[c] = agg[c].astype(object).where(agg[c].notna(), None)
     return agg[cols]
 
