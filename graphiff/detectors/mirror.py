@@ -57,12 +57,13 @@ def detect_mirror_discrepancy(tables: Tables, **params: Any) -> list[Alert]:
     ----------
     tables : Tables
         Reads ``Declaration``.
-    window_days, early_days, match_on, match_hs, match_parties
-        Pairing, as in :func:`graphiff.graph.mirror.pair_declarations` (defaults 60, 3, transport
-        document -> invoice -> containers -> parties and goods of the same net mass, ``"hs6"``,
-        True). A pair is made on whichever keys the two declarations share - none is assumed
-        always present - and an invoice number reused across shipments pairs only where the
-        parties agree.
+    window_days, early_days, late_days, match_on, match_hs, match_parties
+        Pairing, as in :func:`graphiff.graph.mirror.pair_declarations` (defaults 60, 3, 120,
+        transport document -> invoice -> containers -> parties and goods of the same net mass,
+        ``"hs6"``, True). A pair is made on whichever keys the two declarations share - none is
+        assumed always present - and an invoice number reused across shipments pairs only where
+        the parties agree; an import filed up to ``late_days`` after the export pairs when the
+        transport document, invoice number, exporter and importer all agree (a late filing).
     ratio_low : float, default 0.9
     ratio_high : float, default 1.3
         The normal CIF/FOB margin: import value / export value in ``[0.9, 1.3]`` is freight,

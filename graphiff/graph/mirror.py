@@ -20,6 +20,7 @@ from graphiff.graph.tables import Tables
 PAIR_DEFAULTS: dict[str, Any] = {
     "window_days": 60,
     "early_days": 3,
+    "late_days": 120,
     "match_on": ("transport_doc_no", "invoice_no", "container_ids", "parties"),
     "match_hs": "hs6",
     "match_parties": True,
@@ -99,7 +100,7 @@ def _mirror_declarations(tables: Tables) -> pd.DataFrame:
 
 
 def _candidates(d: pd.DataFrame, exp: pd.DataFrame, imp: pd.DataFrame, field: str, *, window_days: int,
-                early_days: int, match_hs: str | None, match_parties: bool) -> pd.DataFrame:
+                early_days: int, match_hs: str | None, match_parties: bool, late_days: int = 0) -> pd.DataFrame:
     reused = None
     if field == "container_ids":
         e = _explode_containers(exp["rid"].to_numpy(), exp["container_ids"])
@@ -136,7 +137,15 @@ def _candidates(d: pd.DataFrame, exp: pd.DataFrame, imp: pd.DataFrame, field: st
 
     keep = (at("rc", re_) != at("rc", ri)).fillna(False).to_numpy()
     days = (at("date", ri) - at("date", re_)).dt.days
-    keep = keep & ((days >= -early_days) & (days <= window_days)).fillna(False).to_numpy()
+    window = days <= window_days
+    if late_days > window_days and field != "parties":
+        # a late filing: one transport document and one invoice number for the same exporter
+        # and importer identify the shipment however late the import is declared
+        same = np.ones(len(re_), dtype=bool)
+        for k in ("transport_doc_no", "invoice_no", "exporter_id", "importer_id"):
+            same &= (at(k, re_) == at(k, ri)).fillna(False).to_numpy()
+        window = window | (same & (days <= late_days))
+    keep = keep & ((days >= -early_days) & window).fillna(False).to_numpy()
     if match_hs:
         n = 4 if match_hs == "hs4" else 6
         a, b = at("hs6", re_).str.slice(0, n), at("hs6", ri).str.slice(0, n)
@@ -200,6 +209,7 @@ def pair_declarations(
     *,
     window_days: int = 60,
     early_days: int = 3,
+    late_days: int = 120,
     match_on: Sequence[str] = ("transport_doc_no", "invoice_no", "container_ids", "parties"),
     match_hs: str | None = "hs6",
     match_parties: bool = True,
@@ -214,6 +224,11 @@ def pair_declarations(
         The import may be declared up to this many days after the export.
     early_days : int, default 3
         ... or up to this many days before it (declarations filed ahead of arrival, clocks).
+    late_days : int, default 120
+        ... and up to this many days after it when the two declarations name the same
+        transport document and the same invoice number, and the same exporter and importer
+        ids: a declaration filed weeks late is still the partner's of the same shipment when
+        all four agree (one key alone keeps to ``window_days``).
     match_on : sequence of str, default ("transport_doc_no", "invoice_no", "container_ids", "parties")
         Shared keys tried in order; an export paired on one is not tried on the next. Document
         and invoice numbers are compared in upper case, letters and digits only;
@@ -250,14 +265,15 @@ def pair_declarations(
     for field in match_on:
         if field not in ("transport_doc_no", "invoice_no", "container_ids", "parties"):
             raise ValueError(f"cannot match on {field!r}")
-    ckey = ("graph.mirror", "pairs", int(window_days), int(early_days), tuple(match_on), match_hs,
+    ckey = ("graph.mirror", "pairs", int(window_days), int(early_days), int(late_days), tuple(match_on), match_hs,
             bool(match_parties))
     return tables.memo(ckey, lambda: _pair(tables, window_days=window_days, early_days=early_days,
-                                           match_on=match_on, match_hs=match_hs, match_parties=match_parties))
+                                           late_days=late_days, match_on=match_on, match_hs=match_hs,
+                                           match_parties=match_parties))
 
 
 def _pair(tables: Tables, *, window_days: int, early_days: int, match_on: Sequence[str],
-          match_hs: str | None, match_parties: bool) -> pd.DataFrame:
+          match_hs: str | None, match_parties: bool, late_days: int = 0) -> pd.DataFrame:
     d = mirror_declarations(tables)
     if len(d) == 0:
         return pd.DataFrame(columns=PAIR_COLUMNS)
@@ -270,7 +286,7 @@ def _pair(tables: Tables, *, window_days: int, early_days: int, match_on: Sequen
         exp = d[is_exp & ~done]
         imp = d[is_imp & ~done]
         c = _candidates(d, exp, imp, field, window_days=window_days, early_days=early_days,
-                        match_hs=match_hs, match_parties=match_parties)
+                        match_hs=match_hs, match_parties=match_parties, late_days=late_days)
         if len(c) and field == "parties":
             c = _unambiguous(c)
         if len(c) == 0:

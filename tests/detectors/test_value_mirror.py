@@ -159,3 +159,21 @@ def test_reused_invoice_number_pairs_only_with_the_parties():
     p = pair_declarations(t)
     assert {(r.export_key, r.import_key) for r in p.itertuples()} == {("E9/1", "I9/1")}
     assert pairs_of(detect_mirror_discrepancy(t)) == {("E9/1", "I9/1")}
+
+
+def test_late_filing_pairs_on_document_invoice_and_parties():
+    rows = [
+        # planted: the import filed 80 days after the export, one document, invoice and parties: export overstated
+        decl("EL", "EXPORT", "CA", "2024-01-05", 168_000, doc="AWB5338", inv="19", dest="IE", exporter="CA1",
+             importer="IE1"),
+        decl("IL", "IMPORT", "IE", "2024-03-25", 64_000, doc="AWB5338", inv="19", dispatch="CA", exporter="CA1",
+             importer="IE1"),
+        # decoy: the same delay on the document number alone - not paired
+        decl("ED", "EXPORT", "CA", "2024-01-05", 100_000, doc="AWB9999", dest="IE", exporter="CA2", importer="IE2"),
+        decl("ID", "IMPORT", "IE", "2024-03-25", 10_000, doc="AWB9999", dispatch="CA", exporter="CA2",
+             importer="IE2"),
+    ]
+    t = Tables.from_frames(nodes={"Declaration": pd.DataFrame(rows)})
+    assert {(r.export_key, r.import_key) for r in pair_declarations(t).itertuples()} == {("EL/1", "IL/1")}
+    assert pairs_of(detect_mirror_discrepancy(t)) == {("EL/1", "IL/1")}
+    assert len(pair_declarations(t, late_days=60)) == 0
