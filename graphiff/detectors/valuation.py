@@ -121,9 +121,11 @@ def valuation_scores(
         ``direction`` (``"under"``/``"over"``), ``score`` in [0, 1] (0 when unscored) and
         ``peer_gap`` (few-peer groups only: times away from the nearest peer).
         Declarations with ``usd_status == "unconvertible"`` (no USD value) or no positive
-        mass/quantity are left out. Every declaration of the HS6 is a peer, exports and
-        imports alike (a mirrored shipment is two data points; each declaration is ranked on
-        its own).
+        mass/quantity are left out. Every declaration of the HS6 is scored, exports and
+        imports alike (each declaration is ranked on its own), but the peer median, MAD and
+        ``peer_n`` count shipments: the rows of a group with the same measure, exporter and
+        importer (the items of one declaration, a mirrored shipment's two declarations) are
+        one peer price, so copies of one price do not narrow the spread.
 
     Notes
     -----
@@ -195,14 +197,24 @@ def valuation_scores(
     logu = np.log(d["unit_value"].to_numpy(dtype="float64"))
     d["_logu"] = logu
 
+    parties = (text(col(decl, "exporter_id")) + "|" + text(col(decl, "importer_id")))[ok].reset_index(drop=True)
+    shipment = parties.astype(object).where(parties.notna(), d["key"].astype(object))
+
     def stats(cols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        keys = [d[c] for c in cols]
-        g = d.groupby(keys, dropna=False, sort=False)["_logu"]
-        med = g.transform("median").to_numpy(dtype="float64")
-        dev = pd.Series(np.abs(logu - med), index=d.index)
-        mad = dev.groupby(keys, dropna=False, sort=False).transform("median").to_numpy(dtype="float64")
-        n = g.transform("size").to_numpy(dtype="float64") - 1.0
-        return med, mad, n
+        # a shipment is one peer price: the rows of one group with the same measure, exporter
+        # and importer (the items of a declaration, its mirror declaration in the partner
+        # administration) count once, at their median, so copies of one price do not shrink
+        # the spread; a row without both party ids is a shipment of its own
+        ship = d.groupby([*(d[c] for c in cols), d["measure"], shipment], dropna=False, sort=False)
+        sid = ship.ngroup().to_numpy()
+        one = pd.DataFrame({c: ship[c].first() for c in cols}).reset_index(drop=True)
+        su = ship["_logu"].median().to_numpy(dtype="float64")
+        g = one.groupby(cols, dropna=False, sort=False)
+        smed = pd.Series(su).groupby([one[c] for c in cols], dropna=False, sort=False).transform("median")
+        sdev = pd.Series(np.abs(su - smed.to_numpy(dtype="float64")))
+        smad = sdev.groupby([one[c] for c in cols], dropna=False, sort=False).transform("median")
+        sn = g[cols[0]].transform("size").to_numpy(dtype="float64") - 1.0
+        return smed.to_numpy(dtype="float64")[sid], smad.to_numpy(dtype="float64")[sid], sn[sid]
 
     med6, mad6, n6 = stats(["hs6", "unit"])
     use6 = n6 >= min_peers

@@ -177,3 +177,22 @@ def test_scores_bounded_and_currency_invariant(prices, scale):
     b = valuation_scores(tables(scale)).set_index("key")
     assert a["score"].between(0, 1).all()
     assert np.allclose(a["robust_z"].to_numpy(dtype=float), b["robust_z"].to_numpy(dtype=float), atol=1e-6)
+
+
+def test_copies_of_one_shipment_are_one_peer_price():
+    # twelve shipments of widely spread prices; four of them declared in three items each and
+    # mirrored (six rows of one price): counted once, they do not narrow the spread, and a price
+    # 3.5x the median stays within it (counted six times each, the spread would shrink)
+    prices = [4.0, 5.0, 6.5, 8.0, 9.0, 10.0, 10.0, 10.0, 10.0, 12.0, 16.0, 20.0, 26.0]
+    rows = []
+    for i, uv in enumerate(prices):
+        copies = 6 if uv == 10.0 else 1
+        for k in range(copies):
+            rows.append(decl(f"{i}-{k}", uv=uv, mass=100.0 + i, exporter_id=f"X{i}", importer_id=f"M{i}",
+                             flow="EXPORT" if k % 2 else "IMPORT"))
+    rows.append(decl("P", uv=35.0, mass=77.0, exporter_id="XP", importer_id="MP"))
+    t = Tables.from_frames(nodes={"Declaration": pd.DataFrame(rows)})
+    s = valuation_scores(t).set_index("key")
+    assert s.loc["DP/1", "peer_n"] == len(prices)
+    assert abs(s.loc["DP/1", "robust_z"]) < 3.5
+    assert "DP/1" not in flagged(detect_overvaluation(t))
