@@ -36,6 +36,21 @@ def _summary(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "model"}
 
 
+def _print_choice(doc: dict[str, Any]) -> None:
+    c = doc.get("choice")
+    if not c:
+        return
+    auc = c.get("inner_auc", {})
+
+    def f(v: Any) -> str:
+        return "n/a" if v is None or v != v else f"{v:.3f}"
+
+    console.print(f"features: {'own + graph' if c['graph'] else 'own only (no graph features)'}, chosen by "
+                  f"{esc(c['by'])}; inner split AUC (fit on the training months before "
+                  f"{esc(c.get('inner_split', {}).get('validate_from', '?'))}, validated on the rest): own "
+                  f"{f(auc.get('own'))}, own + graph {f(auc.get('own+graph'))}", highlight=False)
+
+
 def _print_metrics(doc: dict[str, Any]) -> None:
     m, tr, te = doc["metrics"], doc["train"], doc["test"]
     t = Table(title=f"held-out later period: {te['from']} .. {te['to']} (trained on {tr['from']} .. {tr['to']})")
@@ -55,8 +70,10 @@ def train_cmd(
                                             help="Hold out the labelled declarations from this day on to measure "
                                                  "the model (YYYY-MM-DD; default: the last quarter of the labelled "
                                                  "period)."),
-    no_graph: bool = typer.Option(False, "--no-graph", help="Without the graph features (the parties' history and "
-                                                            "network): the declaration's own features only."),
+    graph: Optional[bool] = typer.Option(None, "--graph/--no-graph", show_default=False,
+                                         help="With / without the graph features (the parties' history and "
+                                              "network). Default: chosen on an inner time split of the training "
+                                              "months (the feature set with the higher validation AUC)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the model (JSON) to this file."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
@@ -75,12 +92,13 @@ def train_cmd(
             err_console.print(f"[dim]{esc(msg)}...[/]", highlight=False)
 
     with store_from(store, database) as st:
-        doc = train(st, labels, test_from=test_from, graph=not no_graph, progress=step, user=acting_user())
+        doc = train(st, labels, test_from=test_from, graph=graph, progress=step, user=acting_user())
     if out is not None:
         out.write_text(json.dumps(doc, ensure_ascii=False, default=str), encoding="utf-8")
     if as_json:
         print_json({**_summary(doc), "out": str(out) if out else None})
         return
+    _print_choice(doc)
     _print_metrics(doc)
     console.print(f"final model: {doc['final']['n']:,} labelled declarations ({doc['final']['positives']:,} positive) "
                   f"from {doc['final']['from']} to {doc['final']['to']}, {len(doc['features'])} features"
@@ -144,5 +162,6 @@ def show_cmd(
         return
     console.print(f"labels: {esc(doc['labels'])}; trained {esc(doc.get('trained_at'))} by {esc(doc.get('trained_by'))}"
                   f"; scored {esc(doc.get('scored_at') or 'never')}", highlight=False)
+    _print_choice(doc)
     _print_metrics(doc)
     console.print("features: " + esc(", ".join(doc["features"])), highlight=False)

@@ -66,8 +66,15 @@ PAIRS: dict[str, tuple[str, str]] = {
 }
 #: Values whose earlier fraud rate is a feature: name -> declaration column.
 VALUE_RATES: dict[str, str] = {"hs6": "hs6", "origin": "origin_country", "office": "office"}
-#: Pseudo-declarations at the earlier overall fraud rate added to every smoothed rate.
-SMOOTHING = 5.0
+#: Pseudo-declarations at the earlier overall fraud rate added to every smoothed rate: a party
+#: with 3 earlier inspections, all frauds, reads 0.33 at a 22 % prior, not 1.0.
+SMOOTHING = 20.0
+#: The trailing window (days) of the activity counts the model reads.
+WINDOW = 90.0
+#: Count columns kept for the reasons only, not given to the model: they grow with the calendar
+#: (a party's earlier declarations in November outnumber those in March), so trees trained on
+#: earlier months split on values the later months never show (docs/targeting.md).
+DISPLAY_ONLY = re.compile(r"(_n_prev|_days_first|_partners_prev|_labelled_prev|_fraud_prev|_alerts_prev)$")
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -78,7 +85,9 @@ class Features:
 
     ``frame``: one row per declaration, the feature columns; ``keys``: the declarations' keys;
     ``days``: their dates as day numbers (days since 1970-01-01); ``categorical``: the columns
-    LightGBM treats as categories; ``context``: raw values the reasons quote (party ids, HS6...).
+    LightGBM treats as categories; ``context``: raw values the reasons quote (party ids, HS6...);
+    ``display``: the cumulative counts the reasons quote but the model does not read
+    (:data:`DISPLAY_ONLY`).
     """
 
     frame: pd.DataFrame
@@ -86,6 +95,7 @@ class Features:
     days: np.ndarray
     categorical: list[str] = field(default_factory=list)
     context: pd.DataFrame = field(default_factory=pd.DataFrame)
+    display: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def columns(self) -> list[str]:
@@ -185,6 +195,50 @@ def earlier_sums(group: np.ndarray, days: np.ndarray, values: Mapping[str, np.nd
     return out
 
 
+def window_sums(group: np.ndarray, days: np.ndarray, values: Mapping[str, np.ndarray],
+                window: float = 90.0) -> pd.DataFrame:
+    """For each row, the sums of ``values`` over the rows of the same ``group`` dated in the
+    ``window`` days before the row's day (``day - window <= d < day``; the row's own day left
+    out). Unlike :func:`earlier_sums`, the result does not grow with the calendar: a party seen
+    as often in March as in November has the same count, which is what a model trained on
+    earlier months and applied to later ones needs. NaN for a missing group or day.
+
+    Cost: one sort of the (group, day) cells, a grouped cumulative sum and two binary searches
+    per row: O(n log n).
+
+    >>> g = np.array([0, 0, 0, 0]); d = np.array([1.0, 2.0, 50.0, 100.0])
+    >>> window_sums(g, d, {"x": np.ones(4)}, window=60)["x"].tolist()
+    [0.0, 1.0, 2.0, 1.0]
+    """
+    n = len(group)
+    ok = (group >= 0) & ~np.isnan(days)
+    names = list(values)
+    out = pd.DataFrame(np.nan, index=range(n), columns=names)
+    if not ok.any():
+        return out
+    cells = pd.DataFrame({"g": group[ok], "d": days[ok], **{k: np.asarray(v, dtype="float64")[ok]
+                                                             for k, v in values.items()}})
+    agg = cells.groupby(["g", "d"], sort=True).sum()
+    gl = agg.index.get_level_values(0).to_numpy().astype(np.float64)
+    dl = agg.index.get_level_values(1).to_numpy()
+    d0 = float(np.min(dl)) - window - 2.0
+    span = float(np.max(dl)) - d0 + window + 4.0
+    cell_key = gl * span + (dl - d0)
+    inclusive = agg.groupby(level=0, sort=False).cumsum().to_numpy()
+    padded = np.vstack([np.zeros((1, len(names))), inclusive])
+    gr, dr = group[ok].astype(np.float64), days[ok]
+
+    def before(t: np.ndarray) -> np.ndarray:
+        """The group's inclusive sums at its last cell dated before ``t`` (0 when none)."""
+        pos = np.searchsorted(cell_key, gr * span + (t - d0), side="left")   # first cell >= (g, t)
+        prev = pos - 1
+        same = (prev >= 0) & (gl[np.clip(prev, 0, None)] == gr)
+        return np.where(same[:, None], padded[prev + 1], 0.0)
+
+    out.loc[np.flatnonzero(ok), names] = before(dr) - before(dr - window)
+    return out
+
+
 def _codes(*cols: pd.Series) -> np.ndarray:
     """One integer code per distinct value (tuple) of the columns; -1 where any is missing."""
     if len(cols) == 1:
@@ -230,10 +284,13 @@ def entity_history(decl: pd.DataFrame, role: str, days: np.ndarray, fraud: np.nd
                 & ~pd.DataFrame({"p": pair, "d": days}).duplicated().to_numpy()).astype(float)
     s = earlier_sums(g, days, {"n": np.ones(n), "partners": new_pair, "labelled": known.astype(float),
                                "fraud": fraud * known})
+    w = window_sums(g, days, {"n": np.ones(n), "partners": new_pair}, WINDOW)
     out = pd.DataFrame({
         f"{role}_n_prev": s["n"].to_numpy(),
+        f"{role}_n_{int(WINDOW)}d": w["n"].to_numpy(),
+        f"{role}_partners_{int(WINDOW)}d": w["partners"].to_numpy(),
         f"{role}_days_first": days - s["first"].to_numpy(),
-        f"{role}_days_last": days - s["last"].to_numpy(),
+        f"{role}_days_last": np.minimum(days - s["last"].to_numpy(), WINDOW),
         f"{role}_partners_prev": s["partners"].to_numpy(),
         f"{role}_labelled_prev": s["labelled"].to_numpy(),
         f"{role}_fraud_prev": s["fraud"].to_numpy(),
@@ -451,7 +508,10 @@ def build_features(decl: pd.DataFrame, labels: pd.Series | None = None, *, known
         if links is not None and len(links):
             parts.append(shared_identifier_features(decl, links, days, fraud, known, prior))
     frame = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
+    shown = [c for c in frame.columns if DISPLAY_ONLY.search(c)]
+    display = frame[shown]
+    frame = frame.drop(columns=shown)
     ctx_cols = [c for c in ("importer_id", "declarant_id", "exporter_id", "carrier_id", "hs6", "origin_country",
                             "office", "date") if c in decl.columns]
     return Features(frame=frame, keys=decl["key"].astype(str).reset_index(drop=True), days=days,
-                    categorical=cats, context=decl[ctx_cols].reset_index(drop=True))
+                    categorical=cats, context=decl[ctx_cols].reset_index(drop=True), display=display)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import zlib
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
@@ -26,7 +27,8 @@ from graphiff.targeting.labels import TRIAGE, column_labels, triage_labels
 from graphiff.targeting.reasons import SEPARATOR, top_reasons
 
 __all__ = ["KIND", "MODEL_ID", "MIN_LABELS", "MIN_CLASS", "FRACTIONS", "GRID", "BASE_PARAMS", "roc_auc",
-           "precision_at", "metrics", "labels_of", "features_of", "choose_params", "fit", "train",
+           "precision_at", "metrics", "labels_of", "features_of", "choose_params", "choose_features", "own_only",
+           "fit", "train",
            "kept_model", "read_model_file", "reasons_count", "score"]
 
 #: The case-book document kind of the model, and its id.
@@ -150,6 +152,37 @@ def choose_params(feats: Features, y: np.ndarray, rows: np.ndarray, *, grid: Seq
     return params, int(rounds * len(rows) / max(1, len(fit_rows))), auc
 
 
+def own_only(feats: Features) -> Features:
+    """The same features without the graph's: the declaration's own columns only."""
+    cols = [c for c in feats.frame.columns if c in feats.categorical or not _is_graph(c)]
+    return replace(feats, frame=feats.frame[cols], categorical=[c for c in feats.categorical if c in cols])
+
+
+def _is_graph(column: str) -> bool:
+    from graphiff.targeting.features import PAIRS, ROLES, VALUE_RATES
+
+    return column.startswith(tuple(f"{p}_" for p in (*ROLES, *PAIRS, *VALUE_RATES)))
+
+
+def choose_features(held: Features, inner: Features, y: np.ndarray, rows: np.ndarray, graph: bool | None
+                    ) -> tuple[bool, dict[str, Any], int, dict[str, float]]:
+    """Whether to use the graph features, and the hyperparameters: both feature sets (the
+    declaration's own, and own + graph) are fitted on the inner time split of ``rows`` (the
+    training months; :func:`choose_params`), and the one with the higher validation AUC is
+    kept (the own features on a tie: fewer columns). ``graph`` True / False forces the choice
+    (both are still measured and reported). Returns ``(graph, params, rounds, inner_auc)``,
+    ``inner_auc`` by feature set (``own``, ``own+graph``)."""
+    found: dict[str, tuple[dict[str, Any], int, float]] = {}
+    found["own"] = choose_params(own_only(held), y, rows, inner=own_only(inner))
+    found["own+graph"] = choose_params(held, y, rows, inner=inner)
+    scores = {k: v[2] for k, v in found.items()}
+    if graph is None:
+        g, o = scores["own+graph"], scores["own"]
+        graph = bool(np.isfinite(g) and (not np.isfinite(o) or g > o))
+    params, rounds, _ = found["own+graph" if graph else "own"]
+    return graph, params, rounds, scores
+
+
 def fit(feats: Features, y: np.ndarray, rows: np.ndarray, params: dict[str, Any], rounds: int) -> Any:
     """A LightGBM booster trained on ``rows``. Cost: ``rounds`` boosting rounds."""
     import lightgbm as lgb
@@ -184,7 +217,7 @@ def _unpack(text: str) -> Any:
         raise GraphiffError(f"the kept targeting model cannot be read ({exc}); train it again") from None
 
 
-def train(store: Store | Tables, labels: str, *, test_from: str | None = None, graph: bool = True,
+def train(store: Store | Tables, labels: str, *, test_from: str | None = None, graph: bool | None = None,
           keep: bool = True, progress: Callable[[str], None] | None = None, user: str | None = None
           ) -> dict[str, Any]:
     """Measure on a time split, train the final model and keep it with the store.
@@ -198,8 +231,10 @@ def train(store: Store | Tables, labels: str, *, test_from: str | None = None, g
     test_from : str, optional
         ``YYYY-MM-DD``: the labelled declarations from this day on are held out to measure.
         Default: the last quarter of the labelled period.
-    graph : bool
-        False: without the graph features (the declaration's own features only).
+    graph : bool, optional
+        None (default): the inner time split of the training months chooses between the
+        declaration's own features and own + graph features (:func:`choose_features`); True /
+        False forces the choice.
     keep : bool
         Write the model into the store's case book (kind :data:`KIND`, id :data:`MODEL_ID`).
     progress : callable, optional
@@ -212,9 +247,11 @@ def train(store: Store | Tables, labels: str, *, test_from: str | None = None, g
     dict
         The model document: ``labels``, ``graph``, ``features``, ``categorical``, ``params``,
         ``rounds``, ``train`` / ``test`` windows and counts, ``metrics`` (held-out ``auc``,
-        ``p_at_1/5/10``, ``base_rate``), ``validation_auc`` (inner split), ``seconds``,
-        ``trained_at``, ``model`` (the booster, compressed). Cost: two feature builds, two
-        parameter searches over :data:`GRID`, three fits; about 20 s for 37k declarations.
+        ``p_at_1/5/10``, ``base_rate``), ``validation_auc`` (inner split, the set kept),
+        ``choice`` (``graph``, ``by``: ``inner split`` or ``--graph`` / ``--no-graph``,
+        ``inner_auc`` of both feature sets), ``seconds``, ``trained_at``, ``model`` (the
+        booster, compressed). Cost: three feature builds, four parameter fits on the inner
+        split (two feature sets over :data:`GRID`), two fits; about 30 s for 37k declarations.
 
     Raises
     ------
@@ -250,12 +287,18 @@ def train(store: Store | Tables, labels: str, *, test_from: str | None = None, g
 
     # 1. measure: features blind to the held-out labels; parameters from the training months only
     say(f"features (labels known before {_iso(cut)})")
-    held = features_of(tables, decl, yser, known_before=cut, graph=graph)
+    held = features_of(tables, decl, yser, known_before=cut, graph=True)
     tr_days = days[tr]
     inner_cut = float(np.nanmin(tr_days) + 0.75 * (np.nanmax(tr_days) - np.nanmin(tr_days)))
-    inner = features_of(tables, decl, yser, known_before=inner_cut, graph=graph) if graph else held
-    say("choosing parameters on an inner time split of the training months")
-    params, rounds, val_auc = choose_params(held, y, tr, inner=inner)
+    inner = features_of(tables, decl, yser, known_before=inner_cut, graph=True)
+    say("choosing the features and parameters on an inner time split of the training months")
+    chosen, params, rounds, inner_auc = choose_features(held, inner, y, tr, graph)
+    by = "inner split" if graph is None else ("--graph" if graph else "--no-graph")
+    val_auc = inner_auc["own+graph" if chosen else "own"]
+    say(f"{'own + graph' if chosen else 'own'} features ({by}; inner AUC own {inner_auc['own']:.3f}, "
+        f"own + graph {inner_auc['own+graph']:.3f})")
+    if not chosen:
+        held = own_only(held)
     say(f"training on {len(tr):,} declarations, measuring on {len(te):,}")
     booster = fit(held, y, tr, params, rounds)
     order = te[np.lexsort((decl["key"].astype(str).to_numpy()[te],))]
@@ -264,16 +307,19 @@ def train(store: Store | Tables, labels: str, *, test_from: str | None = None, g
 
     # 2. the final model: every label, the same parameters, rounds scaled to the rows
     say(f"final model on all {len(labelled):,} labelled declarations")
-    final_feats = features_of(tables, decl, yser, known_before=None, graph=graph)
+    final_feats = features_of(tables, decl, yser, known_before=None, graph=chosen)
     final_rounds = int(rounds * len(labelled) / max(1, len(tr)))
     final = fit(final_feats, y, labelled, params, final_rounds)
     doc: dict[str, Any] = {
-        "id": MODEL_ID, "labels": labels, "graph": graph, "features": final_feats.columns,
+        "id": MODEL_ID, "labels": labels, "graph": chosen, "features": final_feats.columns,
         "categorical": final_feats.categorical, "params": params, "rounds": final_rounds,
         "train": {"from": _iso(lo), "to": _iso(cut - 1), "n": len(tr), "positives": int(np.sum(y[tr]))},
         "test": {"from": _iso(cut), "to": _iso(hi), "n": len(te), "positives": int(np.sum(y[te]))},
         "final": {"from": _iso(lo), "to": _iso(hi), "n": len(labelled), "positives": int(np.sum(y[labelled]))},
-        "metrics": measured, "validation_auc": val_auc, "lightgbm": lgb.__version__,
+        "metrics": measured, "validation_auc": val_auc,
+        "choice": {"graph": chosen, "by": by, "inner_auc": inner_auc,
+                   "inner_split": {"fit_to": _iso(inner_cut - 1), "validate_from": _iso(inner_cut)}},
+        "lightgbm": lgb.__version__,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "trained_by": user,
         "seconds": round(time.perf_counter() - t0, 2), "model": _pack(final),
     }
@@ -357,7 +403,8 @@ def score(store: Store, *, doc: dict[str, Any] | None = None, write: bool = True
     if k:
         contrib[explain] = np.asarray(booster.predict(frame.iloc[explain], pred_contrib=True))
     why: list[list[str]] = [[] for _ in range(len(frame))]
-    for i, r in zip(explain.tolist(), top_reasons(frame, feats.context, contrib, top=reasons, rows=explain)):
+    for i, r in zip(explain.tolist(), top_reasons(frame, feats.context, contrib, top=reasons, rows=explain,
+                                                             display=feats.display)):
         why[i] = r
     done = np.zeros(len(frame), dtype=bool)
     done[explain] = True

@@ -156,12 +156,14 @@ def _say(group: str, row: dict[str, Any], ctx: dict[str, Any]) -> str:
 
 
 def top_reasons(frame: pd.DataFrame, context: pd.DataFrame, contrib: np.ndarray, *, top: int = 3,
-                rows: Sequence[int] | np.ndarray | None = None) -> list[list[str]]:
+                rows: Sequence[int] | np.ndarray | None = None, display: pd.DataFrame | None = None
+                ) -> list[list[str]]:
     """The reasons of the rows ``rows`` (default all): the ``top`` groups of features whose
     summed contributions raised the score most (only those that raised it), each in words.
 
     ``contrib``: LightGBM's ``pred_contrib`` (rows x (features + 1), the last column the
-    expected value). Cost: one matrix product, then a few string formats per row.
+    expected value). ``display``: the counts the reasons quote that the model does not read
+    (:attr:`graphiff.targeting.features.Features.display`). Cost: one matrix product, then a few string formats per row.
     """
     columns = list(frame.columns)
     groups, m = group_matrix(columns)
@@ -170,6 +172,10 @@ def top_reasons(frame: pd.DataFrame, context: pd.DataFrame, contrib: np.ndarray,
     order = np.argsort(-g, axis=1, kind="stable")[:, :top]
     out: list[list[str]] = []
     records = frame.iloc[sel].to_dict("records")
+    if display is not None and len(display.columns):
+        for rec, extra in zip(records, display.iloc[sel].to_dict("records")):
+            for k, v in extra.items():
+                rec.setdefault(k, v)
     ctxs = context.iloc[sel].to_dict("records") if len(context.columns) else [{}] * len(sel)
     for j, (row, ctx) in enumerate(zip(records, ctxs)):
         out.append([_say(groups[k], row, ctx) for k in order[j] if g[j, k] > 0])

@@ -64,6 +64,11 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 # ---- features ------------------------------------------------------------------------------
+def every(feats) -> pd.DataFrame:
+    """The model's columns and the counts kept for the reasons, side by side."""
+    return pd.concat([feats.frame, feats.display], axis=1)
+
+
 def hand() -> pd.DataFrame:
     return pd.DataFrame({
         "key": ["a", "b", "c", "d", "e", "f"],
@@ -78,7 +83,7 @@ def hand() -> pd.DataFrame:
 
 def test_history_features_on_a_hand_made_table():
     y = pd.Series([1, 0, 1, 0, 1, np.nan])
-    f = build_features(hand(), y).frame
+    f = every(build_features(hand(), y))
     # importer I1: a, b on day 1 (see nothing), c on day 3 sees a+b, d on day 5 sees a, b, c, f sees a..d
     assert f["importer_n_prev"].tolist() == [0, 0, 2, 3, 0, 4]
     assert f["importer_fraud_prev"].tolist() == [0, 0, 1, 2, 0, 2]
@@ -101,14 +106,14 @@ def test_history_features_on_a_hand_made_table():
 def test_no_leakage_later_rows_and_same_day_labels_change_nothing():
     base = hand()
     y = pd.Series([1, 0, 1, 0, 1, np.nan])
-    before = build_features(base, y).frame
+    before = every(build_features(base, y))
     # other labels on the same day and later, and more rows later: the history of rows a..d does not move
     y2 = pd.Series([1, 1, 1, 1, 0, 1])               # b (same day as a) and d, e (same day, later) flipped
     extra = pd.DataFrame({"key": ["g", "h"], "date": ["2024-01-05", "2024-02-01"], "importer_id": ["I1", "I1"],
                           "exporter_id": ["S9", "S1"], "declarant_id": ["B1", "B1"], "hs6": ["730890"] * 2,
                           "value_usd": [1.0, 1.0], "net_mass_kg": [1.0, 1.0]})
-    after = build_features(pd.concat([base, extra], ignore_index=True), pd.concat([y2, pd.Series([1, 1])],
-                                                                                  ignore_index=True)).frame
+    after = every(build_features(pd.concat([base, extra], ignore_index=True),
+                                 pd.concat([y2, pd.Series([1, 1])], ignore_index=True)))
     hist = [c for c in before.columns if c.startswith(("importer_", "seller_", "declarant_", "hs6_fraud"))]
     # row a sees nothing and row b only rows of its own day: unchanged whatever the labels of that day
     pd.testing.assert_frame_equal(before.loc[:1, hist], after.loc[:1, hist])
@@ -117,15 +122,15 @@ def test_no_leakage_later_rows_and_same_day_labels_change_nothing():
     # with the first two labels fixed, rows c and d are unchanged by later and same-day changes
     y3 = y2.copy()
     y3[:2] = y[:2]
-    again = build_features(pd.concat([base, extra], ignore_index=True),
-                           pd.concat([y3, pd.Series([1, 1])], ignore_index=True)).frame
+    again = every(build_features(pd.concat([base, extra], ignore_index=True),
+                                 pd.concat([y3, pd.Series([1, 1])], ignore_index=True)))
     pd.testing.assert_frame_equal(before.loc[:3, hist], again.loc[:3, hist])
 
 
 def test_labels_held_out_are_not_seen():
     y = pd.Series([1, 1, 1, 1, 1, 1])
     cut = float(day_numbers(pd.Series(["2024-01-03"]))[0])
-    f = build_features(hand(), y, known_before=cut).frame
+    f = every(build_features(hand(), y, known_before=cut))
     # c (day 3) sees a, b (before the cut); f (day 9) sees a..d but only a, b are known
     assert f.loc[2, "importer_fraud_prev"] == 2 and f.loc[5, "importer_fraud_prev"] == 2
     assert f.loc[5, "importer_n_prev"] == 4
@@ -138,14 +143,14 @@ def test_alerts_count_only_when_their_evidence_ended_before():
               evidence={"note": "no date"})
     events = alert_events([a, b])
     assert len(events) == 1                                      # b cannot be placed in time
-    f = build_features(hand(), None, events=events).frame
+    f = every(build_features(hand(), None, events=events))
     assert f["importer_alerts_prev"].tolist() == [0, 0, 0, 1, 0, 1]   # day 3 itself does not see it
     assert f.loc[3, "importer_alert_score_prev"] == 0.8
 
 
 def test_shared_identifiers():
     links = pd.DataFrame({"id_key": ["addr1", "addr1", "ph2"], "key": ["I1", "I2", "I3"]})
-    f = build_features(hand(), pd.Series([1, 0, 1, 0, 1, 0]), links=links).frame
+    f = every(build_features(hand(), pd.Series([1, 0, 1, 0, 1, 0]), links=links))
     assert f["importer_shared_ids"].tolist() == [1, 1, 1, 1, 1, 1]
     # I2's group (I1, I2) on day 5: a, b, c of I1 were labelled before, 2 frauds
     assert f.loc[4, "importer_group_fraud_rate"] > f.loc[0, "importer_group_fraud_rate"]
@@ -164,13 +169,21 @@ def test_train_and_score_from_the_cli(store_uri, world_dir, tmp_path):
     with open_store(store_uri, create=True) as st:
         load_paths(st, [world_dir], quarantine_dir=tmp_path / "q")
     model_file = tmp_path / "model.json"
-    r = run("targeting", "train", "--labels", "fraud", "--store", store_uri, "--out", str(model_file), "--json")
+    r = run("targeting", "train", "--labels", "fraud", "--graph", "--store", store_uri, "--out", str(model_file),
+            "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
+    # --graph forces the graph features; both feature sets are still measured on the inner split
+    assert doc["graph"] and doc["choice"]["by"] == "--graph"
+    assert set(doc["choice"]["inner_auc"]) == {"own", "own+graph"}
     assert doc["test"]["from"] > doc["train"]["to"] and doc["train"]["from"] == "2024-01-01"
     assert 0.5 < doc["metrics"]["auc"] <= 1 and {"p_at_1", "p_at_5", "p_at_10"} <= set(doc["metrics"])
     assert "importer_fraud_rate" in doc["features"] and "model" not in doc
     assert read_model_file(str(model_file))["features"] == doc["features"]
+
+    r = run("targeting", "show", "--store", store_uri)
+    assert r.returncode == 0, r.stderr
+    assert "chosen by --graph" in r.stdout and "inner split AUC" in r.stdout and "own + graph" in r.stdout
 
     r = run("targeting", "score", "--store", store_uri, "--top", "5", "--json")
     assert r.returncode == 0, r.stderr
@@ -227,14 +240,47 @@ def test_score_reuses_the_kept_model_and_a_model_file(tmp_path, world_dir):
     with open_store(uri, create=True) as st:
         load_paths(st, [world_dir], quarantine_dir=tmp_path / "q")
         doc = train(st, "fraud", test_from="2024-05-01", graph=False)
-        assert doc["test"]["from"] == "2024-05-01" and not doc["graph"]
-        assert "importer_fraud_rate" not in doc["features"]
+        assert doc["test"]["from"] == "2024-05-01" and not doc["graph"] and doc["choice"]["by"] == "--no-graph"
+        assert "importer_fraud_rate" not in doc["features"] and "hs6_fraud_rate" not in doc["features"]
+        assert "origin_country" in doc["features"]
     with open_store(uri) as st:                     # another process: the model comes from the case book
         kept = kept_model(st)
         assert kept["trained_at"] == doc["trained_at"] and kept["model"] == doc["model"]
         first = score(st, write=False)
         second = score(st, doc=json.loads(json.dumps(doc)), write=False)
         pd.testing.assert_frame_equal(first, second)
+
+
+def test_the_inner_split_chooses_the_features(tmp_path, world_dir):
+    uri = str(tmp_path / "c.duckdb")
+    with open_store(uri, create=True) as st:
+        load_paths(st, [world_dir], quarantine_dir=tmp_path / "q")
+        doc = train(st, "fraud", keep=False)
+    c = doc["choice"]
+    assert c["by"] == "inner split" and c["inner_split"]["validate_from"] < doc["test"]["from"]
+    auc = c["inner_auc"]
+    assert doc["graph"] == (auc["own+graph"] > auc["own"]) == c["graph"]
+    assert doc["validation_auc"] == auc["own+graph" if doc["graph"] else "own"]
+    assert ("importer_fraud_rate" in doc["features"]) == doc["graph"]
+
+
+def test_no_cumulative_count_reaches_the_model():
+    """Counts that grow with the calendar are for the reasons only (docs/targeting.md)."""
+    f = build_features(hand(), pd.Series([1, 0, 1, 0, 1, np.nan]))
+    assert not [c for c in f.frame.columns if c.endswith(("_n_prev", "_days_first", "_partners_prev",
+                                                          "_labelled_prev", "_fraud_prev", "_alerts_prev"))]
+    assert {"importer_n_90d", "importer_partners_90d", "importer_days_last", "importer_fraud_rate"} <= set(f.columns)
+    assert "importer_n_prev" in f.display.columns
+
+
+def test_window_counts_forget_old_activity():
+    decl = pd.DataFrame({"key": list("abcd"), "date": ["2024-01-01", "2024-01-02", "2024-03-01", "2024-07-01"],
+                         "importer_id": ["I1"] * 4, "exporter_id": ["S1", "S2", "S1", "S3"], "hs6": ["730890"] * 4})
+    f = every(build_features(decl, None))
+    assert f["importer_n_90d"].tolist() == [0, 1, 2, 0]          # d: the others are over 90 days before
+    assert f["importer_n_prev"].tolist() == [0, 1, 2, 3]
+    assert f["importer_partners_90d"].tolist() == [0, 1, 2, 0]
+    assert f["importer_days_last"].tolist()[1:] == [1.0, 59.0, 90.0]     # capped at 90 days
 
 
 def test_score_without_a_model_is_one_line(tmp_path, world_dir):
