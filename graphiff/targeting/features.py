@@ -13,24 +13,29 @@ declarations given) and these columns (``{role}`` is ``importer``, ``declarant``
 
 - declaration categoricals (:data:`CATEGORICAL`, plus ``hs4``, ``hs2``): LightGBM categoricals;
 - declaration numbers (:data:`NUMERIC`, ``unit_value_usd``, their logs);
-- ``{role}_n_prev``: earlier declarations of the party; ``{role}_days_first`` /
-  ``{role}_days_last``: days since it was first / last seen (empty when never seen);
-  ``{role}_partners_prev``: distinct partners so far (its degree in the trade graph: an
+- ``{role}_n_90d``: the party's declarations in the :data:`WINDOW` days before;
+  ``{role}_days_last``: days since it was last seen, capped at :data:`WINDOW` (empty when never
+  seen); ``{role}_partners_90d``: new partners in the window (its growth in the trade graph: an
   importer's sellers, a seller's, declarant's or carrier's importers);
-- ``{role}_labelled_prev`` / ``{role}_fraud_prev`` / ``{role}_fraud_rate``: earlier labelled
-  declarations, how many of them were frauds, and the rate smoothed towards the earlier overall
-  rate (:data:`SMOOTHING` pseudo-declarations);
+- ``{role}_fraud_rate``: its earlier frauds over its earlier labelled declarations, smoothed
+  towards the earlier overall rate (:data:`SMOOTHING` pseudo-declarations);
 - ``{role}_nb_fraud_rate``: the neighbours' earlier frauds: over the party's earlier
   declarations, the frauds of their partners (the importers a seller, declarant or carrier
   served; the sellers an importer bought from) known at the time, smoothed;
-- ``{pair}_n_prev``, ``{pair}_first`` (1: the pair was never seen before), ``{pair}_fraud_rate``
+- ``{pair}_first`` (1: the pair was never seen before), ``{pair}_fraud_rate``
   for ``importer_seller``, ``importer_declarant``, ``importer_hs6``;
 - ``hs6_fraud_rate``, ``origin_fraud_rate``, ``office_fraud_rate``: the earlier fraud rate of
   the declaration's goods, origin and office;
-- ``{role}_alerts_prev`` / ``{role}_alert_score_prev``: stored detector alerts naming the party
-  whose evidence ends before the declaration's day, and the highest score among them;
+- ``{role}_alert_score_prev``: the highest score of the stored detector alerts naming the party
+  whose evidence ends before the declaration's day;
 - ``{role}_shared_ids``, ``{role}_group_fraud_rate``: other traders sharing an address, phone
   or email with the party, and the earlier fraud rate of that group of traders.
+
+Counts that grow with the calendar (:data:`DISPLAY_ONLY`: ``{role}_n_prev``, ``_days_first``,
+``_partners_prev``, ``_labelled_prev``, ``_fraud_prev``, ``_nb_*_prev``, ``{pair}_n_prev``,
+``{value}_labelled_prev``, ``_alerts_prev``) are computed for the reasons to quote and returned
+in :attr:`Features.display`, not in the model's frame: trained on earlier months and applied
+to later ones, trees would split on values the later months never show.
 """
 from __future__ import annotations
 
