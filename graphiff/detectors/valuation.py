@@ -197,24 +197,33 @@ def valuation_scores(
     logu = np.log(d["unit_value"].to_numpy(dtype="float64"))
     d["_logu"] = logu
 
-    parties = (text(col(decl, "exporter_id")) + "|" + text(col(decl, "importer_id")))[ok].reset_index(drop=True)
-    shipment = parties.astype(object).where(parties.notna(), d["key"].astype(object))
+    # the trading pair of each row as one integer (factorised ids, no string building); a row
+    # without both party ids gets a code of its own (negative)
+    exp_code = np.asarray(pd.factorize(text(col(decl, "exporter_id")).iloc[rows], use_na_sentinel=True)[0])
+    imp_code, imp_ids = pd.factorize(text(col(decl, "importer_id")).iloc[rows], use_na_sentinel=True)
+    imp_code = np.asarray(imp_code)
+    both = (exp_code >= 0) & (imp_code >= 0)
+    shipment = np.where(both, exp_code.astype(np.int64) * (len(imp_ids) + 1) + imp_code,
+                        -1 - np.arange(len(rows), dtype=np.int64))
+
+    measure_code = pd.factorize(d["measure"].to_numpy(dtype="float64"))[0]
 
     def stats(cols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # a shipment is one peer price: the rows of one group with the same measure, exporter
         # and importer (the items of a declaration, its mirror declaration in the partner
         # administration) count once, at their median, so copies of one price do not shrink
-        # the spread; a row without both party ids is a shipment of its own
-        ship = d.groupby([*(d[c] for c in cols), d["measure"], shipment], dropna=False, sort=False)
-        sid = ship.ngroup().to_numpy()
-        one = pd.DataFrame({c: ship[c].first() for c in cols}).reset_index(drop=True)
-        su = ship["_logu"].median().to_numpy(dtype="float64")
-        g = one.groupby(cols, dropna=False, sort=False)
-        smed = pd.Series(su).groupby([one[c] for c in cols], dropna=False, sort=False).transform("median")
-        sdev = pd.Series(np.abs(su - smed.to_numpy(dtype="float64")))
-        smad = sdev.groupby([one[c] for c in cols], dropna=False, sort=False).transform("median")
-        sn = g[cols[0]].transform("size").to_numpy(dtype="float64") - 1.0
-        return smed.to_numpy(dtype="float64")[sid], smad.to_numpy(dtype="float64")[sid], sn[sid]
+        # the spread; a row without both party ids is a shipment of its own. Integer codes
+        # throughout: one grouping by the text columns, the rest on numbers.
+        gk = d.groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
+        sid = pd.DataFrame({"g": gk, "m": measure_code, "s": shipment}).groupby(
+            ["g", "m", "s"], sort=False).ngroup().to_numpy()
+        su = pd.Series(logu).groupby(sid).median().to_numpy(dtype="float64")  # per shipment, by sid
+        sg = np.empty(len(su), dtype=np.int64)
+        sg[sid] = gk
+        smed = pd.Series(su).groupby(sg).transform("median").to_numpy(dtype="float64")
+        smad = pd.Series(np.abs(su - smed)).groupby(sg).transform("median").to_numpy(dtype="float64")
+        sn = np.bincount(sg)[sg].astype("float64") - 1.0
+        return smed[sid], smad[sid], sn[sid]
 
     med6, mad6, n6 = stats(["hs6", "unit"])
     use6 = n6 >= min_peers
@@ -236,10 +245,7 @@ def valuation_scores(
     if few.any():
         # a handful of peers: each declaration against the others only (leave one out), with
         # a wider floor on the spread, since a few prices say little about it
-        # the trading pair of each of those few rows (read for them only)
-        at = rows[few]
-        pair = (text(col(decl, "exporter_id").iloc[at]) + "|" + text(col(decl, "importer_id").iloc[at]))
-        mf, af, gf, nf = _leave_one_out(d.loc[few, ["hs6", "unit"]], logu[few], pair.astype(object).to_numpy())
+        mf, af, gf, nf = _leave_one_out(d.loc[few, ["hs6", "unit"]], logu[few], shipment[few])
         enough = nf >= max(1, int(min_peers_few))
         med[few] = np.where(enough, mf, np.nan)
         mad[few], n[few], gap[few] = af, nf, np.exp(gf)
