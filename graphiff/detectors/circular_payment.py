@@ -14,6 +14,15 @@ The search is the bounded time-respecting cycle search of
 depth-first walk pruned by distances back to the start), with a directed amount band as its
 hop test instead of a symmetric ratio, and same-day hops allowed (a lag of one day: a payment
 file often has dates, not times).
+
+Ordinary two-way trade also closes such rings: A buys goods from B and pays B, B buys other
+goods from A and pays A, and the two invoices happen to fall within the band weeks apart. A
+payment that settles a declaration (``Payment -[:SETTLES]-> Declaration``, see
+:func:`graphiff.graph.features.settlements`) of a shipment from the payee to the payer is a
+**trade settlement**: the money pays for goods that went the other way. A ring made only of
+trade settlements is trade, not layering, unless its amounts track each other tightly
+(``trade_match``), as when invoices are made up to carry the money round (FATF & Egmont Group
+2020: over- and under-invoicing, "phantom" shipments).
 """
 from __future__ import annotations
 
@@ -30,7 +39,8 @@ from graphiff.graph.algorithms import (
     temporal_cycles,
     temporal_cycles_bruteforce,
 )
-from graphiff.graph.features import money_edges
+from graphiff.graph.columns import col, num, text_objects
+from graphiff.graph.features import money_edges, settlements
 from graphiff.graph.tables import Tables
 
 DEFAULTS: dict[str, Any] = {
@@ -43,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "by": "account",
     "min_amount_usd": 0.0,
     "max_evidence_cycles": 20,
+    "trade_match": 0.03,
 }
 
 def circular_payment_edges(tables: Tables, *, by: str = "account", min_amount_usd: float = 0.0) -> pd.DataFrame:
@@ -122,12 +133,56 @@ def find_cycles(e: pd.DataFrame, p: dict, search: Callable[..., list[tuple]] = t
     return search(e, **kw)
 
 
+def trade_settlements(tables: Tables, e: pd.DataFrame) -> np.ndarray:
+    """Which payments of ``e`` (:func:`circular_payment_edges`) are trade settlements: the
+    payment settles (:func:`graphiff.graph.features.settlements`) a declaration of a shipment
+    with a positive declared value whose exporter holds the receiving account and whose importer
+    holds the paying account - the payee sold the payer the goods. A payment whose accounts
+    have no known holder is never one. Cost: O(P + D + settlements)."""
+    out = np.zeros(len(e), dtype=bool)
+    s = settlements(tables)
+    d = tables.nodes("Declaration")
+    if not len(e) or not len(s) or d is None or not len(d):
+        return out
+    dd = pd.DataFrame({"declaration": text_objects(col(d, "key")), "exporter": text_objects(col(d, "exporter_id")),
+                       "importer": text_objects(col(d, "importer_id")), "value": num(col(d, "value_usd"))})
+    dd = dd[dd["exporter"].notna() & dd["importer"].notna() & (dd["value"] > 0)]
+    m = s.merge(dd, on="declaration")
+    if not len(m):
+        return out
+    sold = set(zip(m["payment"], m["exporter"], m["importer"]))
+    out[:] = [(pay, payee, payer) in sold for pay, payee, payer in
+              zip(e["payment"].to_numpy(dtype=object), e["dst_holder"].to_numpy(dtype=object),
+                  e["src_holder"].to_numpy(dtype=object))]
+    return out
+
+
+def drop_trade_cycles(tables: Tables, e: pd.DataFrame, cycles: list[tuple], trade_match: float | None) -> list[tuple]:
+    """The ``cycles`` (edge ids of ``e`` in hop order) that are not ordinary trade: a cycle made
+    only of :func:`trade_settlements` is dropped unless each amount is within ``trade_match``
+    (a share) of the previous one; ``trade_match=None`` keeps every cycle."""
+    if trade_match is None or not cycles:
+        return cycles
+    trade = trade_settlements(tables, e)
+    if not trade.any():
+        return cycles
+    amt = e["amount_usd"].to_numpy(dtype=float)
+    tol = float(trade_match)
+
+    def keep(c: tuple) -> bool:
+        if not trade[list(c)].all():
+            return True
+        return all(abs(amt[b] / amt[a] - 1.0) <= tol for a, b in zip(c, c[1:]))
+
+    return [c for c in cycles if keep(c)]
+
+
 def circular_payment_cycles(tables: Tables, **params) -> set[frozenset]:
     """The payment cycles of :func:`circular_payment` (as sets of payment edge ids, see
     :func:`graphiff.graph.features.money_edges`)."""
     p = {**DEFAULTS, **params}
     e = circular_payment_edges(tables, by=p["by"], min_amount_usd=float(p["min_amount_usd"]))
-    return {frozenset(c) for c in find_cycles(e, p)}
+    return {frozenset(c) for c in drop_trade_cycles(tables, e, find_cycles(e, p), p["trade_match"])}
 
 
 def circular_payment_bruteforce(tables: Tables, **params) -> set[frozenset]:
@@ -135,7 +190,8 @@ def circular_payment_bruteforce(tables: Tables, **params) -> set[frozenset]:
     (:func:`graphiff.graph.algorithms.temporal_cycles_bruteforce`)."""
     p = {**DEFAULTS, **params}
     e = circular_payment_edges(tables, by=p["by"], min_amount_usd=float(p["min_amount_usd"]))
-    return {frozenset(c) for c in find_cycles(e, p, temporal_cycles_bruteforce)}
+    cycles = drop_trade_cycles(tables, e, find_cycles(e, p, temporal_cycles_bruteforce), p["trade_match"])
+    return {frozenset(c) for c in cycles}
 
 
 @register("circular_payment", defaults=DEFAULTS)
@@ -175,6 +231,15 @@ def circular_payment(tables: Tables, **params) -> list[Alert]:
     min_amount_usd : float, default 0
         Ignore payments below this amount. Payments without a USD amount are left out.
     max_evidence_cycles : int, default 20
+    trade_match : float or None, default 0.03
+        Two-way trade is not a cycle: a payment that settles a declaration
+        (``Payment -[:SETTLES]-> Declaration``) of a shipment, with a declared value, from the
+        payee (exporter, holder of the receiving account) to the payer (importer) is a trade
+        settlement, and a cycle made only of trade settlements - goods going round the other
+        way, each payment paying for them - is dropped unless every amount is within this
+        share of the previous one (invoices made up to carry the money round track each other
+        tightly; real two-way trade rarely does). ``None`` keeps such cycles (FATF & Egmont
+        Group 2020, over- and under-invoicing).
 
     Returns
     -------
@@ -193,7 +258,7 @@ def circular_payment(tables: Tables, **params) -> list[Alert]:
     """
     p = {**DEFAULTS, **params}
     e = circular_payment_edges(tables, by=p["by"], min_amount_usd=float(p["min_amount_usd"]))
-    cycles = find_cycles(e, p)
+    cycles = drop_trade_cycles(tables, e, find_cycles(e, p), p["trade_match"])
     if not cycles:
         return []
     row, by_set, start = group_cycles(e, cycles)

@@ -3,7 +3,7 @@ alerts once per ring with all its turns (also when turns overlap, on one day, ro
 supplier payments, growing or collapsing amounts, out-of-order and too-slow cycles do not."""
 from __future__ import annotations
 
-from _netkit import account, entity_ids, make_tables, payment
+from _netkit import account, decl, entity_ids, make_tables, payment
 
 from graphiff.detectors.circular_payment import (
     circular_payment,
@@ -99,3 +99,26 @@ def test_matches_bruteforce():
     for params in ({}, {"by": "holder"}, {"window_days": 5}, {"max_decay": 0.02}, {"same_day": False},
                    {"max_growth": 0.5, "max_decay": 0.9}):
         assert circular_payment_cycles(world(), **params) == circular_payment_bruteforce(world(), **params)
+
+
+def _two_way_trade(settled: bool, second: float = 42_000):
+    """T1 (account A1) buys goods from T2 (A2) and pays; T2 buys other goods from T1 and pays
+    back weeks later, an amount within the band; with ``settled`` each payment names its
+    declaration (the goods went from the payee to the payer)."""
+    accounts = [account("A1", "T1"), account("A2", "T2")]
+    decls = [decl("D1", "T2", "T1", "2024-03-01", value=45_000), decl("D2", "T1", "T2", "2024-03-20", value=second)]
+    pays = [payment("p1", "A1", "A2", "2024-03-05", 45_000), payment("p2", "A2", "A1", "2024-03-25", second)]
+    if settled:
+        pays[0]["declaration_id"], pays[1]["declaration_id"] = "D1", "D2"
+    return make_tables(payments=pays, accounts=accounts, decls=decls)
+
+
+def test_two_way_trade_settlements_are_not_a_cycle():
+    # each payment settles a shipment from its payee to its payer: trade, not a cycle
+    assert circular_payment(_two_way_trade(True)) == []
+    assert circular_payment_cycles(_two_way_trade(True)) == circular_payment_bruteforce(_two_way_trade(True)) == set()
+    # the same accounts cycling the money with no settled shipment still alert
+    assert [entity_ids(a) for a in circular_payment(_two_way_trade(False))] == [{"A1", "A2"}]
+    # amounts that track each other tightly (2 %) still alert, settled or not; the rule can be off
+    assert len(circular_payment(_two_way_trade(True, second=44_100))) == 1
+    assert len(circular_payment(_two_way_trade(True), trade_match=None)) == 1
