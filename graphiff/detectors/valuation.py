@@ -28,7 +28,6 @@ import pandas as pd
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.columns import col, day_numbers, num, text, upper_text
-from graphiff.graph.features import officer_table
 from graphiff.graph.mirror import pair_declarations
 from graphiff.graph.parties import within_hops
 from graphiff.graph.tables import Tables
@@ -206,7 +205,9 @@ def valuation_scores(
     shipment = np.where(both, exp_code.astype(np.int64) * (len(imp_ids) + 1) + imp_code,
                         -1 - np.arange(len(rows), dtype=np.int64))
 
-    measure_code = pd.factorize(d["measure"].to_numpy(dtype="float64"))[0]
+    measure_code = pd.factorize(d["measure"].to_numpy(dtype="float64"))[0].astype(np.int64)
+    shipment_code = pd.factorize(shipment)[0].astype(np.int64)  # dense: fewer codes than rows
+    n_codes = np.int64(len(d) + 1)
 
     def stats(cols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # a shipment is one peer price: the rows of one group with the same measure, exporter
@@ -214,9 +215,11 @@ def valuation_scores(
         # administration) count once, at their median, so copies of one price do not shrink
         # the spread; a row without both party ids is a shipment of its own. Integer codes
         # throughout: one grouping by the text columns, the rest on numbers.
-        gk = d.groupby(cols, dropna=False, sort=False).ngroup().to_numpy()
-        sid = pd.DataFrame({"g": gk, "m": measure_code, "s": shipment}).groupby(
-            ["g", "m", "s"], sort=False).ngroup().to_numpy()
+        gk = d.groupby(cols, dropna=False, sort=False).ngroup().to_numpy().astype(np.int64)
+        # (group, measure, shipment) as one dense code, two keys at a time: every code is
+        # below rows + 1, so a pair fits in int64 up to ~3 billion rows
+        gm = pd.factorize(gk * n_codes + measure_code)[0].astype(np.int64)
+        sid = pd.factorize(gm * n_codes + shipment_code)[0]
         su = pd.Series(logu).groupby(sid).median().to_numpy(dtype="float64")  # per shipment, by sid
         sg = np.empty(len(su), dtype=np.int64)
         sg[sid] = gk
@@ -354,12 +357,12 @@ def _officer_adjacency_near(tables: Tables, starts: set[str], hops: int) -> dict
     :func:`graphiff.graph.parties.within_hops` walks from ``starts`` in ``hops`` hops: the
     relationships of the parties fewer than ``hops`` hops away. Cost: ``hops`` membership
     tests over ``OFFICER_OF``, then a dict of the few rows found."""
-    off = officer_table(tables)
+    rels = tables.rels("OFFICER_OF")  # its two ends only: no need for the whole officer_table
     adj: dict[str, set[str]] = defaultdict(set)
-    if not len(off) or not starts:
+    if rels is None or not len(rels) or not starts:
         return adj
-    officer = off["officer"].to_numpy(dtype=object)
-    company = off["company"].to_numpy(dtype=object)
+    officer = rels["src"].astype(str).to_numpy(dtype=object)
+    company = rels["dst"].astype(str).to_numpy(dtype=object)
     near, at = set(starts), np.zeros(0, dtype=np.int64)
     for _ in range(max(0, int(hops))):
         at = np.flatnonzero(pd.Series(officer).isin(near).to_numpy() | pd.Series(company).isin(near).to_numpy())
