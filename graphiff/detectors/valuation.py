@@ -209,13 +209,19 @@ def valuation_scores(
     shipment_code = pd.factorize(shipment)[0].astype(np.int64)  # dense: fewer codes than rows
     n_codes = np.int64(len(d) + 1)
 
-    def stats(cols: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # the peer groups as integer codes: HS6 x unit, and that x origin (a missing origin is a
+    # group of its own); one factorisation per text column, the rest on numbers
+    hs_code = pd.factorize(d["hs6"])[0].astype(np.int64)
+    unit_code = pd.factorize(d["unit"])[0].astype(np.int64)
+    origin_code = pd.factorize(d["origin_country"], use_na_sentinel=True)[0].astype(np.int64) + 1
+    group_hs6 = pd.factorize(hs_code * n_codes + unit_code)[0].astype(np.int64)
+    group_origin = pd.factorize(group_hs6 * n_codes + origin_code)[0].astype(np.int64)
+
+    def stats(gk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # a shipment is one peer price: the rows of one group with the same measure, exporter
         # and importer (the items of a declaration, its mirror declaration in the partner
         # administration) count once, at their median, so copies of one price do not shrink
-        # the spread; a row without both party ids is a shipment of its own. Integer codes
-        # throughout: one grouping by the text columns, the rest on numbers.
-        gk = d.groupby(cols, dropna=False, sort=False).ngroup().to_numpy().astype(np.int64)
+        # the spread; a row without both party ids is a shipment of its own.
         # (group, measure, shipment) as one dense code, two keys at a time: every code is
         # below rows + 1, so a pair fits in int64 up to ~3 billion rows
         gm = pd.factorize(gk * n_codes + measure_code)[0].astype(np.int64)
@@ -228,19 +234,20 @@ def valuation_scores(
         sn = np.bincount(sg)[sg].astype("float64") - 1.0
         return smed[sid], smad[sid], sn[sid]
 
-    med6, mad6, n6 = stats(["hs6", "unit"])
+    med6, mad6, n6 = stats(group_hs6)
     use6 = n6 >= min_peers
     med = np.where(use6, med6, np.nan)
     mad = np.where(use6, mad6, np.nan)
     n = np.where(use6, n6, np.nan)
-    group = np.where(use6, "hs6", None).astype(object)  # type: ignore[call-overload]  # numpy stubs reject None
+    groups = np.array([None, "hs6", "hs6+origin", "hs6 (few)"], dtype=object)  # the peer_group names
+    group = np.where(use6, 1, 0).astype(np.int8)  # positions in groups
     if peers == "hs6_origin":
-        medo, mado, no = stats(["hs6", "unit", "origin_country"])
+        medo, mado, no = stats(group_origin)
         useo = (no >= min_peers_origin) & d["origin_country"].notna().to_numpy()
         med = np.where(useo, medo, med)
         mad = np.where(useo, mado, mad)
         n = np.where(useo, no, n)
-        group = np.where(useo, "hs6+origin", group)
+        group = np.where(useo, np.int8(2), group)
 
     floor = np.full(len(d), float(mad_floor))
     gap = np.full(len(d), np.nan)
@@ -252,18 +259,19 @@ def valuation_scores(
         enough = nf >= max(1, int(min_peers_few))
         med[few] = np.where(enough, mf, np.nan)
         mad[few], n[few], gap[few] = af, nf, np.exp(gf)
-        group[few] = "hs6 (few)"
+        group[few] = 3
         floor[few] = max(float(mad_floor), float(mad_floor_few))
     sd = np.maximum(MAD_TO_SD * mad, floor)
     z = (logu - med) / sd
-    d["peer_group"] = pd.Series(group, index=d.index, dtype="object")
+    d["peer_group"] = pd.Series(groups[group], index=d.index, dtype="object")
     d["peer_n"] = pd.Series(n, index=d.index).astype("Int64")
     d["peer_median"] = np.exp(med)
     d["peer_mad"] = mad
     d["peer_gap"] = gap
     d["robust_z"] = z
     d["factor"] = np.exp(np.abs(logu - med))
-    d["direction"] = pd.Series(np.where(z < 0, "under", "over"), index=d.index).where(~np.isnan(z))
+    direction = np.array(["over", "under", np.nan], dtype=object)  # z >= 0, z < 0, no z
+    d["direction"] = pd.Series(direction[np.where(np.isnan(z), 2, (z < 0).astype(np.int8))], index=d.index)
     if tails == "both":
         dev_z = np.abs(z)
     elif tails == "under":

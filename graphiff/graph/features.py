@@ -7,7 +7,8 @@ tolerated: small in-memory examples only need the columns they use.
 
 * :func:`trade_edges`: shipments exporter -> importer (mirror declarations merged);
 * :func:`money_edges`: payments account -> account, with their holders;
-* :func:`settlements`: which declaration(s) a payment settles (the ``SETTLES`` rule);
+* :func:`settlements`: which declaration(s) a payment settles (the ``SETTLES`` rule;
+  :func:`settlements_of` for a few payments);
 * :func:`account_holders`, :func:`trader_countries`, :func:`carrier_use_table`,
   :func:`identifier_links`, :func:`officer_table`.
 
@@ -18,6 +19,7 @@ officer neighbourhoods) in :mod:`graphiff.graph.parties`, the igraph builders in
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from typing import Any, Callable
 
 import numpy as np
@@ -291,14 +293,29 @@ def settlements(tables: Tables) -> pd.DataFrame:
         (``"declaration_id"`` or ``"invoice_no"``), one row per distinct pair, sorted by
         payment then declaration key. Cost: one hash join per lookup property, O(P + D + matches).
     """
+    return settlements_of(tables)
+
+
+def settlements_of(tables: Tables, payments: Collection[str] | None = None) -> pd.DataFrame:
+    """:func:`settlements` of the payments whose keys are in ``payments`` (all with ``None``),
+    for callers that need a few payments only: only the declarations sharing a lookup value
+    with those payments enter the join. Not memoised. Cost: one pass over the key and lookup
+    columns, O(P + D), plus the joins of the selected rows."""
     p, d = tables.nodes("Payment"), tables.nodes("Declaration")
     if p is None or d is None or not len(p) or not len(d):
         return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
     props = _settles_lookup()
-    pay = pd.DataFrame({"key": text_objects(col(p, "key")), **{c: text_objects(col(p, c)) for c in props}})
-    pay = pay[pay["key"].notna()].reset_index(drop=True)
+    pkey = text_objects(col(p, "key"))
+    chosen = (pkey.notna() if payments is None else pkey.isin(set(payments))).to_numpy()
+    pay = pd.DataFrame({"key": pkey[chosen], **{c: text_objects(col(p, c)[chosen]) for c in props}})
+    pay = pay.reset_index(drop=True)
     dec = pd.DataFrame({"key": text_objects(col(d, "key")), **{c: text_objects(col(d, c)) for c in props}})
     dec = dec[dec["key"].notna()]
+    if payments is not None:
+        near = np.zeros(len(dec), dtype=bool)
+        for c in props:
+            near |= dec[c].isin(set(pay[c].dropna())).to_numpy()
+        dec = dec[near]
     hit = match_by_lookup(pay, dec, props)
     if not len(hit):
         return pd.DataFrame(columns=SETTLEMENT_COLUMNS)

@@ -10,6 +10,7 @@ from graphiff.graph.features import (
     money_edges,
     officer_table,
     settlements,
+    settlements_of,
     trade_edges,
 )
 from graphiff.graph.graphs import ownership_and_identifiers, trade_graph
@@ -88,3 +89,8 @@ def test_settlements_by_declaration_id_else_invoice():
         ("P1", "D2/1", "declaration_id"),
         ("P2", "D1/1", "invoice_no"), ("P2", "D1/2", "invoice_no"), ("P2", "D2/1", "invoice_no")]
     assert settlements(Tables.from_frames()).empty
+    t = Tables.from_frames(nodes={"Declaration": decls, "Payment": pays})
+    # a few payments: the same pairs as the whole table's, for those payments only
+    assert list(settlements_of(t, {"P1"}).itertuples(index=False, name=None)) == [("P1", "D2/1", "declaration_id")]
+    assert settlements_of(t, {"P2", "P3"}).equals(s[s["payment"] != "P1"].reset_index(drop=True))
+    assert settlements_of(t, set()).empty
