@@ -14,10 +14,13 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from graphiff.casework.users import os_user_name
 from graphiff.errors import GraphiffError
@@ -120,11 +123,35 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def rows_per_second(rows: float, seconds: float | None) -> str:
+    """A rate as the progress display shows it: whole rows per second, ``""`` while no time has passed.
+
+    >>> rows_per_second(1_234_567, 2), rows_per_second(10, 0), rows_per_second(5, None)
+    ('617,284 rows/s', '', '')
+    """
+    return f"{rows / seconds:,.0f} rows/s" if seconds and seconds > 0 else ""
+
+
+class RowRateColumn(ProgressColumn):
+    """Rows per second of a task: its completed rows over the seconds in its ``seconds`` field
+    (the time the command spent on it: a command loading several kinds in turn keeps it), else over
+    the task's elapsed time."""
+
+    def render(self, task: Task) -> Text:
+        seconds = task.fields.get("seconds")
+        return Text(rows_per_second(task.completed, task.elapsed if seconds is None else seconds),
+                    style="progress.data.speed")
+
+
 @contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[Progress]:
-    """A rich progress display on stderr (silent when ``enabled`` is False, e.g. with --json)."""
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+def progress_bar(enabled: bool = True, *, rates: bool = False) -> Iterator[Progress]:
+    """A rich progress display on stderr (silent when ``enabled`` is False, e.g. with --json);
+    ``rates`` adds a rows/s column (:class:`RowRateColumn`)."""
+    columns: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                     TextColumn("{task.completed:,.0f} rows")]
+    if rates:
+        columns.append(RowRateColumn())
+    progress = Progress(*columns, TimeElapsedColumn(),
                         console=Console(stderr=True), disable=not enabled, transient=False)
     with progress:
         yield progress

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -57,13 +58,21 @@ def load(
     from graphiff.ingest.validate import WARNINGS
 
     qdir = quarantine_dir or default_quarantine_dir(store)
-    with store_from(store, database, create=True) as st, progress_bar(not as_json) as prog:
+    with store_from(store, database, create=True) as st, progress_bar(not as_json, rates=True) as prog:
         tasks: dict[str, TaskID] = {}
+        seconds: dict[str, float] = {}
+        last = time.perf_counter()
 
         def on_progress(kind: str, n: int) -> None:
+            # the time since the previous chunk goes to this chunk's kind (for its rows/s); the
+            # first kind's also holds the set-up before the first chunk (finding files, header checks, the load id)
+            nonlocal last
+            now = time.perf_counter()
+            seconds[kind] = seconds.get(kind, 0.0) + now - last
+            last = now
             if kind not in tasks:
                 tasks[kind] = prog.add_task(f"loading {kind}", total=None)
-            prog.advance(tasks[kind], n)
+            prog.update(tasks[kind], advance=n, seconds=seconds[kind])
 
         result = load_paths(st, paths, mappings=mapping, quarantine_dir=qdir, progress=on_progress, kind=kind)
     if as_json:

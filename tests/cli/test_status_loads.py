@@ -4,10 +4,12 @@ and, for a package, its purpose, marking, partner alerts and collisions -- data 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 from _clikit import run_cli
+from typer.testing import CliRunner
 
 from graphiff.ingest import load_paths
 from graphiff.stores import open_store
@@ -70,3 +72,26 @@ def test_status_json_still_lists_the_load_records(tmp_path):
     (files,) = loads.values()
     assert files["skipped"] == [] and files["files"] == [{"file": "traders_[b]x.csv", "kind": "traders",
                                                           "loaded": 1, "warnings": {}}]
+
+
+def test_load_shows_rows_and_rows_per_second_per_file_kind(tmp_path):
+    """While loading, the progress display shows each file kind's rows and rows/s (stderr; its final
+    state stays on screen); --json prints no progress."""
+    from graphiff.cli import app
+
+    data = tmp_path / "in"
+    data.mkdir()
+    pd.DataFrame([{"trader_id": f"T{i}", "name": f"Trader {i}", "country": "KE"} for i in range(1, 1201)]
+                 ).to_csv(data / "traders.csv", index=False)
+    pd.DataFrame([{"person_id": "P1", "name": "Ann Lee", "nationality": "KE"}]).to_csv(data / "persons.csv",
+                                                                                         index=False)
+    store = str(tmp_path / "s.duckdb")
+    res = CliRunner().invoke(app, ["load", str(data), "--store", store], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    shown = {m.group(1): m for m in re.finditer(r"loading (\w+) .*? ([\d,]+) rows\s+([\d,]+) rows/s", res.output)}
+    assert set(shown) == {"traders", "persons"}, res.output
+    assert shown["traders"].group(2) == "1,200" and int(shown["traders"].group(3).replace(",", "")) > 0
+    # --json stays one JSON object: no progress display
+    res = CliRunner().invoke(app, ["load", str(data), "--store", store, "--json"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "rows/s" not in res.output and json.loads(res.output)["loaded"]["traders"] == 1200
