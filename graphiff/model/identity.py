@@ -17,6 +17,8 @@ import math
 from typing import Any, Iterable, Sequence
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Provenance columns of every node and relationship row: source file (or partner package),
 #: line, load id and load time.
@@ -54,18 +56,28 @@ def rel_ident(values: Iterable[Any]) -> str:
 def rel_ids(rel_type: str, frame: pd.DataFrame, identity: Sequence[str] = ()) -> pd.Series:
     """:func:`rel_id` of every row of ``frame`` (columns :data:`REL_ENDS` and ``identity``), as
     the stores key relationships: the ends as text, the identity values joined as
-    :func:`rel_ident` joins them. Cost: a few vectorised string operations per column.
+    :func:`rel_ident` joins them. Cost: one Arrow string join over the rows.
 
     >>> f = pd.DataFrame({"src_label": ["Person"] * 2, "src": ["P1", "P2"], "dst_label": ["Trader"] * 2,
     ...                   "dst": ["T1", "T1"], "role": ["director", None]})
     >>> rel_ids("OFFICER_OF", f, ["role"]).tolist()
     ['Person:P1|OFFICER_OF|Trader:T1|director', 'Person:P2|OFFICER_OF|Trader:T1|']
     """
-    sl, s, dl, d = (frame[c].astype(str) for c in REL_ENDS)
-    rid = sl + ":" + s + f"|{rel_type}|" + dl + ":" + d + "|"
+    text = pa.large_string()
+
+    def column(s: pd.Series) -> pa.Array:
+        return pa.array(s.array).cast(text)
+
+    def lit(v: str) -> pa.Scalar:
+        return pa.scalar(v, text)
+
+    sl, s, dl, d = (column(frame[c].astype(str)) for c in REL_ENDS)
+    parts: list[pa.Array | pa.Scalar] = [sl, lit(":"), s, lit(f"|{rel_type}|"), dl, lit(":"), d, lit("|")]
     for i, c in enumerate(identity):
-        rid = rid + ("|" if i else "") + frame[c].astype("string").fillna("").astype(str)
-    return rid.astype(str)
+        parts += [lit("|")] if i else []
+        parts.append(column(frame[c].astype("string").fillna("")))
+    rid = pc.binary_join_element_wise(*parts, lit(""))  # one pass: no intermediate strings
+    return pd.Series(pd.array(rid, dtype=pd.StringDtype("pyarrow")), index=frame.index).astype(str)
 
 
 def node_id(label: str, key: str) -> str:

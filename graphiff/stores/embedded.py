@@ -147,8 +147,9 @@ class EmbeddedStore(Store):
         writes before it (:meth:`_flush`)."""
         if frame.empty:
             return 0
-        if not frame[pk].is_unique:
-            frame = frame.drop_duplicates(subset=[pk], keep="last")
+        repeated = frame[pk].duplicated(keep="last").to_numpy()
+        if repeated.any():
+            frame = frame[~repeated]
         types = {c: sql_type(frame[c]) for c in frame.columns}
         incoming = to_arrow(frame, types)
         ends = ([(end, str(label)) for end in ("src", "dst") for label in frame[f"{end}_label"].unique()]

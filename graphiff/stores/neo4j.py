@@ -221,7 +221,8 @@ class Neo4jStore(Store):
             raise GraphiffError(f"on_conflict must be 'update' or 'keep', not {on_conflict!r}")
         if rows.empty:
             return 0
-        frame = rows if rows["key"].is_unique else rows.drop_duplicates(subset=["key"], keep="last")
+        repeated = rows["key"].duplicated(keep="last").to_numpy()
+        frame = rows[~repeated] if repeated.any() else rows
         incoming = {c: sql_type(frame[c]) for c in frame.columns}
         types = self._register(f"node:{label}", {"key": "VARCHAR"}, incoming)
         table = to_arrow(frame, incoming)
@@ -253,7 +254,8 @@ class Neo4jStore(Store):
             model().node(label)
         # identity: the ends, the type and the schema's identity properties
         rows.insert(0, "rid", rel_ids(rel_type, rows, rt.identity))
-        frame = rows if rows["rid"].is_unique else rows.drop_duplicates(subset=["rid"], keep="last")
+        repeated = rows["rid"].duplicated(keep="last").to_numpy()
+        frame = rows[~repeated] if repeated.any() else rows
         # end nodes first (missing ones bare, as in the embedded store), so the relationship
         # batches only MATCH them: no two batches race to create the same node
         ends = pd.concat([frame[["src_label", "src"]].set_axis(["label", "key"], axis=1),
