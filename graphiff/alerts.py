@@ -13,7 +13,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import pandas as pd
 
@@ -56,6 +56,23 @@ class Alert:
             pattern=d["pattern"], score=d["score"], entities=list(d["entities"]),
             explanation=d.get("explanation", ""), evidence=dict(d.get("evidence", {})), id=d.get("id", ""),
         )
+
+
+def evidence_strings(value: Any, depth: int = 6) -> Iterator[str]:
+    """Every text in an alert's evidence (nested mappings and lists, at most ``depth`` levels
+    deep): the ids, keys and dates it names.
+
+    >>> sorted(evidence_strings({"decls": ["D1", {"date": "2024-01-02"}], "n": 3}))
+    ['2024-01-02', 'D1']
+    """
+    if isinstance(value, str):
+        yield value
+    elif depth > 0 and isinstance(value, Mapping):
+        for v in value.values():
+            yield from evidence_strings(v, depth - 1)
+    elif depth > 0 and isinstance(value, (list, tuple)):
+        for v in value:
+            yield from evidence_strings(v, depth - 1)
 
 
 def make_alert_id(pattern: str, entities: list[dict[str, str]], evidence: dict[str, Any] | None = None) -> str:

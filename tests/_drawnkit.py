@@ -68,3 +68,14 @@ def drawn_run(seed: int, scale: float = 0.2, families: list[str] | tuple[str, ..
     restricted to those families. Cached per (seed, scale, families); the world and its store
     per (seed, scale)."""
     return _run(int(seed), float(scale), tuple(sorted(families)) if families else None)
+
+
+def holds_on_drawn_world(seed: int, family: str, families: tuple[str, ...]) -> dict:
+    """The evaluation of ``family`` on the drawn world of ``seed`` (detectors of ``families``
+    run), asserted planted there and found with recall and precision >= 0.8; returns it."""
+    _, _, evaluation = drawn_run(seed, families=families)
+    r = evaluation["families"].get(family)
+    assert r is not None and r["instances"] > 0, f"seed {seed} plants no {family}"
+    assert r["recall"] >= 0.8, (seed, family, r["missed"])
+    assert r["precision"] is not None and r["precision"] >= 0.8, (seed, family, r)
+    return r

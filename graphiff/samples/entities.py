@@ -241,3 +241,12 @@ def build_accounts(ctx: Ctx) -> None:
     ctx.persons["_acct"] = None
     ctx.persons.loc[has, "_acct"] = pers["account_id"].to_numpy()
     ctx.accounts = pd.concat([first, second, pers], ignore_index=True)
+
+
+def build_all(ctx: Ctx) -> None:
+    """Every party of a world, in the order each needs the one before: traders, persons and
+    their officer roles, carriers, bank accounts."""
+    build_traders(ctx)
+    build_persons_officers(ctx)
+    build_carriers(ctx)
+    build_accounts(ctx)

@@ -129,10 +129,7 @@ def generate_world(out: str | Path, *, scale: float = 1.0, seed: int = 7,
     ctx = Ctx(int(seed), float(scale)).setup()
 
     say("entities", 0.0)
-    entities.build_traders(ctx)
-    entities.build_persons_officers(ctx)
-    entities.build_carriers(ctx)
-    entities.build_accounts(ctx)
+    entities.build_all(ctx)
     background.plan(ctx)
 
     planter = Planter(ctx)

@@ -46,6 +46,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from graphiff.alerts import evidence_strings
+
 __all__ = ["CATEGORICAL", "NUMERIC", "ROLES", "PAIRS", "SMOOTHING", "Features", "day_numbers",
            "declaration_features", "earlier_sums", "entity_history", "pair_history", "neighbour_frauds",
            "value_history", "alert_history", "alert_events", "shared_identifier_features", "build_features"]
@@ -358,20 +360,6 @@ def neighbour_frauds(decl: pd.DataFrame, role: str, days: np.ndarray, partner_fr
     })
 
 
-def _dates_in(value: Any, found: list[str], depth: int = 0) -> None:
-    if depth > 6:
-        return
-    if isinstance(value, str):
-        if _DATE.match(value):
-            found.append(value[:10])
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            _dates_in(v, found, depth + 1)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _dates_in(v, found, depth + 1)
-
-
 def alert_events(alerts: Iterable[Any]) -> pd.DataFrame:
     """Stored alerts as dated events per entity they name: ``label, id, day, score, pattern``.
     An alert's day is the latest date in its evidence (when what it describes was complete);
@@ -385,8 +373,7 @@ def alert_events(alerts: Iterable[Any]) -> pd.DataFrame:
     """
     rows: list[tuple[str, str, str, float, str]] = []
     for a in alerts:
-        found: list[str] = []
-        _dates_in(a.evidence, found)
+        found = [v[:10] for v in evidence_strings(a.evidence) if _DATE.match(v)]
         if not found:
             continue
         latest = max(found)

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from graphiff.alerts import evidence_strings
 from graphiff.casework.triage import DECISIONS
 from graphiff.errors import GraphiffError
 from graphiff.stores.book import Book
@@ -61,19 +62,6 @@ def column_labels(decl: pd.DataFrame, column: str) -> pd.Series:
     return y
 
 
-def _strings(value: Any, out: set[str], depth: int = 0) -> None:
-    if depth > 6:
-        return
-    if isinstance(value, str):
-        out.add(value)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _strings(v, out, depth + 1)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _strings(v, out, depth + 1)
-
-
 def _decided(book: Book) -> Iterable[tuple[dict[str, Any], float]]:
     """(alert as last found, label) of every alert an analyst escalated or dismissed."""
     docs = {d["id"]: d for d in book.docs("alert")}
@@ -105,8 +93,7 @@ def triage_labels(decl: pd.DataFrame, book: Book) -> pd.Series:
     parties = [c for c in ("importer_id", "exporter_id", "declarant_id", "carrier_id") if c in decl.columns]
     dates = decl["date"].astype("string").str.slice(0, 10) if "date" in decl.columns else None
     for alert, label in _decided(book):
-        named: set[str] = set()
-        _strings(alert.get("evidence"), named)
+        named = set(evidence_strings(alert.get("evidence")))
         named |= {str(e.get("id")) for e in alert.get("entities") or [] if e.get("label") == "Declaration"}
         rows = np.flatnonzero((keys.isin(named) | ids.isin(named)).to_numpy())
         if not len(rows):

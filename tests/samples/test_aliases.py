@@ -18,7 +18,8 @@ from rapidfuzz import fuzz
 from graphiff.ingest import load_paths
 from graphiff.model.values import clean_account, clean_address, clean_email, clean_phone, looks_like_iban
 from graphiff.samples import generate_world
-from graphiff.samples.aliases import JUNK_TINS, LEGAL_ONLY, PLACEHOLDER_TIN, name_variant, name_variants
+from graphiff.samples.aliases import JUNK_TINS, LEGAL_ONLY, PLACEHOLDER_TIN
+from graphiff.samples.spellings import name_variant, name_variants
 from graphiff.stores.embedded import EmbeddedStore
 
 SCALE, SEED = 0.2, 11

@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -30,7 +28,7 @@ import pandas as pd
 import pytest
 
 from graphiff.samples import generate_world
-from tests._browserkit import BROWSER_MARKS
+from tests._browserkit import BROWSER_MARKS, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = BROWSER_MARKS
@@ -93,42 +91,10 @@ def world(tmp_path_factory) -> dict:
             "hostile_plain": names[hostile], "rtl": rtl}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(world) -> str:
     """``graphiff serve`` on the world, as an analyst starts it; yields its origin."""
-    port = _free_port()
-    log = open(world["base"] / "serve.log", "w", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "graphiff.cli", "serve", "--store", world["store"],
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    origin = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail("graphiff serve exited:\n" + (world["base"] / "serve.log").read_text(encoding="utf-8"))
-            try:
-                with urllib.request.urlopen(origin + "/api/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("graphiff serve did not answer in 120 s")
-            time.sleep(0.3)
-        yield origin
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    yield from serve(world["store"], world["base"] / "serve.log")
 
 
 def _get(origin: str, path: str, **params) -> dict:

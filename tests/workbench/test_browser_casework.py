@@ -15,23 +15,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from graphiff.casework import audit, users
 from graphiff.samples import generate_world
 from graphiff.stores import open_book, open_store
-from tests._browserkit import BROWSER_MARKS
+from tests._browserkit import BROWSER_MARKS, serve
 
 pytestmark = BROWSER_MARKS
 
@@ -68,53 +63,16 @@ def stores(tmp_path_factory) -> dict:
     return {"base": base, "signed": str(signed), "local": str(base / "local" / "graph.duckdb")}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(store: str, log_path: Path):
-    """``graphiff serve`` on ``store`` (127.0.0.1, a free port); yields its origin."""
-    port = _free_port()
-    log = open(log_path, "w", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "graphiff.cli", "serve", "--store", store, "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    origin = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail("graphiff serve exited:\n" + log_path.read_text(encoding="utf-8"))
-            try:
-                with urllib.request.urlopen(origin + "/api/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("graphiff serve did not answer in 120 s")
-            time.sleep(0.3)
-        yield origin
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def signed_server(stores) -> str:
     """The workbench of the store with users (every request needs a login)."""
-    yield from _serve(stores["signed"], stores["base"] / "serve-signed.log")
+    yield from serve(stores["signed"], stores["base"] / "serve-signed.log")
 
 
 @pytest.fixture(scope="module")
 def local_server(stores) -> str:
     """The workbench of the store without users, on 127.0.0.1 (the single local user)."""
-    yield from _serve(stores["local"], stores["base"] / "serve-local.log")
+    yield from serve(stores["local"], stores["base"] / "serve-local.log")
 
 
 def _status_without_cookie(origin: str, path: str) -> int:

@@ -3,20 +3,13 @@
 declaration's detail panel shows its "Targeting score" note with the reasons, one per line."""
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from graphiff.ingest import load_paths
 from graphiff.stores import open_store
-from tests._browserkit import BROWSER_MARKS
+from tests._browserkit import BROWSER_MARKS, serve
 
 pytestmark = BROWSER_MARKS
 
@@ -56,36 +49,8 @@ def scored(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def server(scored):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log_path: Path = scored["base"] / "serve.log"
-    log = open(log_path, "w", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "graphiff.cli", "serve", "--store", scored["uri"], "--port",
-                             str(port)], stdout=log, stderr=subprocess.STDOUT)
-    origin = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail("graphiff serve exited:\n" + log_path.read_text(encoding="utf-8"))
-            try:
-                with urllib.request.urlopen(origin + "/api/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("graphiff serve did not answer in 120 s")
-            time.sleep(0.3)
-        yield origin
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    """``graphiff serve`` on the scored store; yields its origin."""
+    yield from serve(scored["uri"], scored["base"] / "serve.log")
 
 
 def test_declaration_detail_shows_the_targeting_score_and_reasons(scored, server, browser):

@@ -15,7 +15,7 @@ import pandas as pd
 from graphiff.model import model
 from graphiff.samples import background, entities, rows
 from graphiff.samples.context import Ctx
-from graphiff.samples.drawn import money, network, noise, value
+from graphiff.samples.drawn import fronts, money, network, noise, value
 from graphiff.samples.drawn.kit import TRADE_COUNTRIES, DrawnPlanter, Draws, plain, rates_frame
 from graphiff.samples.reference import COUNTRIES
 
@@ -26,7 +26,7 @@ PLANTS: list[tuple[str, Callable[[DrawnPlanter], None]]] = [
     ("circular trade", network.plant_circular_trade),
     ("circular payments", money.plant_circular_payment),
     ("shell intermediaries", network.plant_shell),
-    ("linked carriers", network.plant_linked_carriers),
+    ("linked carriers", fronts.plant_linked_carriers),
     ("valuation", value.plant_valuation),
     ("mirror discrepancies", value.plant_mirror),
     ("cash structuring", money.plant_cash),
@@ -34,7 +34,7 @@ PLANTS: list[tuple[str, Callable[[DrawnPlanter], None]]] = [
     ("pass-through accounts", money.plant_pass_through),
     ("scatter-gather", money.plant_scatter_gather),
     ("split invoices", value.plant_split_invoices),
-    ("phoenix traders", network.plant_phoenix),
+    ("phoenix traders", fronts.plant_phoenix),
 ]
 ORDER = ["traders", "persons", "officers", "carriers", "declarations", "accounts", "payments", "cash_reports", "rates"]
 
@@ -123,10 +123,7 @@ def generate_drawn_world(out: str | Path, *, seed: int, scale: float = 0.3, prog
     kn = noise.draw(_rng(seed, "noise"))
 
     say("entities", 0.0)
-    entities.build_traders(ctx)
-    entities.build_persons_officers(ctx)
-    entities.build_carriers(ctx)
-    entities.build_accounts(ctx)
+    entities.build_all(ctx)
     background.plan(ctx)
 
     p = DrawnPlanter(ctx, held, draws, float(scale))
