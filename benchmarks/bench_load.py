@@ -19,7 +19,10 @@ embedded store in a child process and reports:
 Then, unless --skip-baseline, a second child process times DuckDB reading each CSV file of the
 world on its own (``CREATE TEMP TABLE t AS SELECT * FROM read_csv(?, all_varchar=true,
 header=true)``, a fresh in-memory connection per file) and the ratio loader rows/s / DuckDB rows/s
-is printed, overall and per kind. --json FILE writes every figure as JSON.
+is printed, overall and per kind; and a third times DuckDB writing the node and relationship
+rows the load wrote (read from the loaded store into memory first, then written into a fresh
+file in one transaction): a bound on any loader that writes this graph through DuckDB here.
+--json FILE writes every figure as JSON.
 """
 from __future__ import annotations
 
@@ -124,6 +127,30 @@ print(json.dumps({"files": files, "threads": threads, "duckdb": duckdb.__version
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
+#: DuckDB writing the rows the load wrote: every node and relationship table of the loaded store
+#: read into memory as Arrow (not timed), then written into a fresh database file in one
+#: transaction (timed, with the commit): what the writes cost with no Python in between.
+WRITE_FLOOR = r"""
+import json, sys, time
+import duckdb
+
+store, out = sys.argv[1:3]
+src = duckdb.connect(store, read_only=True)
+names = [r[0] for r in src.execute("SELECT table_name FROM information_schema.tables").fetchall()
+         if r[0].startswith(("n_", "r_"))]
+tables = {n: src.sql(f'SELECT * FROM "{n}"').to_arrow_table() for n in names}
+src.close()
+con = duckdb.connect(out)
+t0 = time.perf_counter()
+con.execute("BEGIN TRANSACTION")
+for n, _batch in tables.items():
+    con.execute(f'CREATE TABLE "{n}" AS SELECT * FROM _batch')
+con.execute("COMMIT")
+secs = time.perf_counter() - t0
+con.close()
+print(json.dumps({"tables": len(tables), "rows": sum(t.num_rows for t in tables.values()), "seconds": secs}))
+"""
+
 
 def _child(code: str, *args: str) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
@@ -141,10 +168,15 @@ def _n(value: float | None, fmt: str = ",.0f") -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def run_loader(world: Path) -> dict[str, Any]:
+def run_loader(world: Path, write_floor: bool = True) -> dict[str, Any]:
+    """The load in a child process; with ``write_floor``, also :data:`WRITE_FLOOR` on its store
+    (``r["write_floor"]``)."""
     tmp = Path(tempfile.mkdtemp(prefix="graphiff-bench-"))
     try:
-        return _child(CHILD, str(world), str(tmp / "g.duckdb"), str(tmp / "q"))
+        r = _child(CHILD, str(world), str(tmp / "g.duckdb"), str(tmp / "q"))
+        if write_floor:
+            r["write_floor"] = _child(WRITE_FLOOR, str(tmp / "g.duckdb"), str(tmp / "floor.duckdb"))
+        return r
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -166,10 +198,12 @@ def run_baseline(world: Path) -> dict[str, Any]:
 def report(args: argparse.Namespace, world: Path, r: dict[str, Any], b: dict[str, Any] | None) -> dict[str, Any]:
     rows = sum(r["loaded"].values()) + sum(r["quarantined"].values())
     rate = rows / r["seconds"]
+    drawn = json.loads((world / "truth.json").read_text()) if (world / "truth.json").exists() else {}
+    scale, seed = drawn.get("scale", args.scale), drawn.get("seed", args.seed)  # a given world says its own
     out: dict[str, Any] = {
         "machine": {"arch": platform.machine(), "cores": os.cpu_count(),
                     "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)},
-        "scale": args.scale, "seed": args.seed, "world": world.name,
+        "scale": scale, "seed": seed, "world": world.name,
         "input_rows": rows, "seconds": r["seconds"], "rows_per_s": rate, "peak_rss_mb": r["peak_rss_mb"],
         "targets": {"rows_per_s": TARGET_ROWS_PER_S, "peak_rss_mb": BUDGET_PEAK_MB},
         "loader": r,
@@ -177,7 +211,7 @@ def report(args: argparse.Namespace, world: Path, r: dict[str, Any], b: dict[str
     m = out["machine"]
     print(f"| machine | {m['arch']}, {m['cores']} cores, {m['memory_gb']} GB |")
     print("|---|---|")
-    print(f"| scale | {args.scale:g} |")
+    print(f"| scale, seed | {scale:g}, {seed} |")
     print(f"| declaration rows | {r['loaded'].get('declarations', 0):,} |")
     print(f"| input rows (all files) | {rows:,} |")
     print(f"| seconds | {r['seconds']:.1f} |")
@@ -235,6 +269,13 @@ def report(args: argparse.Namespace, world: Path, r: dict[str, Any], b: dict[str
         out["baseline"] = b
         out["loader_vs_duckdb"] = ratio
         out["load_paths_vs_duckdb"] = load_ratio
+    w = r.get("write_floor")
+    if w:
+        floor = _rate(rows, w["seconds"])
+        print(f"\nDuckDB writing the graph the load wrote ({w['tables']} tables, {w['rows']:,} node and relationship "
+              f"rows, from memory, one transaction): {w['seconds']:.1f} s, i.e. at most {_n(floor)} input rows/s "
+              "for any loader that writes these rows through DuckDB on this machine")
+        out["write_floor"] = w | {"input_rows_per_s": floor}
     print(json.dumps(r["loaded"]), file=sys.stderr)
     return out
 
@@ -245,7 +286,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--world", type=Path, default=None, help="world folder (default: a temp folder per scale)")
     ap.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write every figure as JSON")
-    ap.add_argument("--skip-baseline", action="store_true", help="do not time DuckDB's read_csv on the files")
+    ap.add_argument("--skip-baseline", action="store_true",
+                    help="do not time DuckDB's read_csv on the files nor its write of the loaded graph")
     args = ap.parse_args()
     world = args.world or Path(tempfile.gettempdir()) / f"graphiff-bench-world-{args.scale:g}-{args.seed}"
     if not (world / "truth.json").exists():
@@ -254,7 +296,7 @@ def main() -> None:
         t0 = time.perf_counter()
         generate_world(world, scale=args.scale, seed=args.seed)
         print(f"generated world in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    r = run_loader(world)
+    r = run_loader(world, write_floor=not args.skip_baseline)
     b = None if args.skip_baseline else run_baseline(world)
     out = report(args, world, r, b)
     if args.json:
