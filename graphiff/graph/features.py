@@ -34,8 +34,8 @@ from graphiff.graph.columns import (
     text_objects,
 )
 from graphiff.graph.tables import Tables
-from graphiff.ingest.writer import match_by_lookup
 from graphiff.model import model, values
+from graphiff.model.lookup import match_by_lookup
 
 
 def _memoised(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -278,7 +278,7 @@ def settlements(tables: Tables) -> pd.DataFrame:
 
     One rule, declared once in the input contract (``model/files.yaml``: the payments row's
     ``SETTLES`` with ``lookup: [declaration_id, invoice_no]``) and applied by one function,
-    :func:`graphiff.ingest.writer.match_by_lookup`: a payment naming a ``declaration_id``
+    :func:`graphiff.model.lookup.match_by_lookup`: a payment naming a ``declaration_id``
     settles every item (Declaration node) of that declaration; a payment naming none settles
     the declarations with its ``invoice_no``. Ingest writes the ``SETTLES`` relationships
     with it; this feature applies it to the stored ``Payment`` and ``Declaration`` properties,

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.errors import InvalidInput
+from graphiff.ingest.first_lines import FirstLines
 from graphiff.ingest.mapping import Mapping, load_mapping
 from graphiff.ingest.quarantine import Quarantine
 from graphiff.ingest.readers import SUFFIXES, Chunk, file_format, header, read_chunks
@@ -165,14 +166,12 @@ def load_paths(store: Store, paths: Iterable[str | Path], *, mappings: Iterable[
         with store.atomic(load_id):
             ctx = _CountingContext(store, load_id, now)
             for s in sources:
-                ctx.new_file()
                 loaded = 0
-                seen: dict[str, int] = {}
-                for chunk in read_chunks(s.path):
-                    n = _load_chunk(ctx, s, chunk, quarantine, seen)
-                    loaded += n
-                    if progress:
-                        progress(s.kind, len(chunk.frame) + len(chunk.bad_rows))
+                with FirstLines() as seen:
+                    for chunk in read_chunks(s.path):
+                        loaded += _load_chunk(ctx, s, chunk, quarantine, seen)
+                        if progress:
+                            progress(s.kind, len(chunk.frame) + len(chunk.bad_rows))
                 result.loaded[s.kind] = result.loaded.get(s.kind, 0) + loaded
                 result.files.append({"file": s.path.name, "kind": s.kind, "loaded": loaded,
                                      "warnings": dict(s.warnings)})
@@ -239,7 +238,7 @@ def key_of(kind: FileKind, df: pd.DataFrame) -> pd.Series:
     return key
 
 
-def _load_chunk(ctx: _CountingContext, s: _Source, chunk: Chunk, q: Quarantine, seen: dict[str, int]) -> int:
+def _load_chunk(ctx: _CountingContext, s: _Source, chunk: Chunk, q: Quarantine, seen: FirstLines) -> int:
     file = s.path.name
     for b in chunk.bad_rows:
         q.add(file, s.kind, b.line, b.column, b.text, b.reason)
@@ -260,19 +259,14 @@ def _load_chunk(ctx: _CountingContext, s: _Source, chunk: Chunk, q: Quarantine, 
     good[errs["row"].to_numpy(dtype=np.int64)] = False
     # duplicate keys within one file: the first row counts, later ones are quarantined
     keys = key_of(kind, norm).to_numpy(dtype=object)
-    dup_rows, dup_keys, dup_first = [], [], []
-    lines = chunk.lines
-    for i in np.flatnonzero(good):
-        k = keys[i]
-        first = seen.setdefault(k, int(lines[i]))
-        if first != lines[i]:
-            dup_rows.append(i)
-            dup_keys.append(k)
-            dup_first.append(first)
-    if dup_rows:
-        errs = pd.concat([errs, pd.DataFrame({"row": dup_rows, "column": kind.key[0], "value": dup_keys,
-                                              "reason": [f"duplicate key (first at line {f})" for f in dup_first]})],
-                         ignore_index=True)
+    kept = np.flatnonzero(good)
+    first = seen.first(keys[kept], chunk.lines[kept])
+    repeated = first != np.asarray(chunk.lines[kept], dtype=np.int64)
+    if repeated.any():
+        dup_rows = kept[repeated]
+        reasons = [f"duplicate key (first at line {f})" for f in first[repeated]]
+        errs = pd.concat([errs, pd.DataFrame({"row": dup_rows, "column": kind.key[0], "value": keys[dup_rows],
+                                              "reason": reasons})], ignore_index=True)
         good[dup_rows] = False
     q.add_frame(file, s.kind, errs, chunk.lines)
     rows = norm.loc[good].reset_index(drop=True)

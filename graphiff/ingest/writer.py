@@ -129,39 +129,24 @@ def write_rels(store: Store, rel_type: str, frame: pd.DataFrame, prov: Provenanc
 # ---- the generic writer: file rows -> nodes and relationships, as files.yaml declares ------
 
 class LoadContext:
-    """What a load's writes need across files: the store, the load's id and time, the
-    exchange rates and lookups of stored nodes (read once per file)."""
+    """What a load's writes need across files: the store, the load's id and time and the
+    exchange rates. Lookups of stored nodes (end labels, ``lookup:`` ends) are asked of the
+    store for each chunk (:meth:`Store.known_keys`, :meth:`Store.lookup_nodes`): each sees every
+    write before it."""
 
     def __init__(self, store: Store, load_id: str, loaded_at: str):
         self.store = store
         self.load_id = load_id
         self.loaded_at = loaded_at
         self._rates: dict[tuple[str, str], float] | None = None
-        self._cache: dict[object, object] = {}
 
     def provenance(self, source: str) -> Provenance:
         """The provenance of rows of the file ``source`` in this load."""
         return Provenance(source, self.load_id, self.loaded_at)
 
-    def new_file(self) -> None:
-        """Forget lookups read from the store (a file may change what the next one sees)."""
-        self._cache.clear()
-
     def forget_rates(self) -> None:
         """Re-read the exchange rates at the next conversion (rates were written)."""
         self._rates = None
-
-    def node_keys(self, label: str) -> pd.Index:
-        """The keys of ``label`` in the store (a hashed index), read once per file."""
-        if ("keys", label) not in self._cache:
-            self._cache[("keys", label)] = pd.Index(self.store.nodes(label, [])["key"].to_numpy(dtype=object))
-        return self._cache[("keys", label)]
-
-    def node_props(self, label: str, props: tuple[str, ...]) -> pd.DataFrame:
-        """Keys of ``label`` with the properties ``props``, read once per file."""
-        if ("props", label, props) not in self._cache:
-            self._cache[("props", label, props)] = self.store.nodes(label, list(props))
-        return self._cache[("props", label, props)]
 
     def rates(self) -> dict[tuple[str, str], float]:
         """USD per unit by ``(currency, month)``, from the stored Rate nodes."""
@@ -240,7 +225,7 @@ def _end_labels(ctx: LoadContext, end: End, keys: pd.Series) -> object:
         return end.labels[0]
     out = pd.Series(None, index=keys.index, dtype=object)
     for label in end.labels:
-        known = pd.Series(ctx.node_keys(label).get_indexer(keys.to_numpy(dtype=object)) >= 0, index=keys.index)
+        known = pd.Series(ctx.store.known_keys(label, keys.to_numpy(dtype=object)), index=keys.index)
         out = out.where(out.notna() | ~known, label)
     return out.fillna(end.labels[0]).to_numpy()
 
@@ -293,56 +278,10 @@ def _rel_props(kind: FileKind, emit: Emit, rows: pd.DataFrame) -> dict[str, pd.S
     return props
 
 
-def match_by_lookup(rows: pd.DataFrame, stored: pd.DataFrame, props: tuple[str, ...]) -> pd.DataFrame:
-    """The lookup rule of the input contract (``lookup:`` in files.yaml): match each row to the
-    stored nodes whose property equals the row's, trying ``props`` in order and using a later
-    property only for rows that have none of the earlier ones (``SETTLES``: a payment's
-    ``declaration_id``, else its ``invoice_no``). Ingest writes ``SETTLES`` with it and
-    :func:`graphiff.graph.features.settlements` reads settlements with it.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        ``key`` plus (some of) ``props``; missing values are ``None``/NA.
-    stored : DataFrame
-        ``key`` plus (some of) ``props`` of the stored nodes.
-    props : tuple of str
-        The properties to match on, in order of preference.
-
-    Returns
-    -------
-    DataFrame
-        ``row`` (position in ``rows``), ``key`` (matched stored key), ``matched_on`` (the
-        property), one row per distinct (row, key), in order of ``props``. Cost: one hash join
-        per property, O(R + S + matches).
-
-    >>> rows = pd.DataFrame({"key": ["P1", "P2"], "declaration_id": ["D1", None], "invoice_no": ["I9", "I9"]})
-    >>> stored = pd.DataFrame({"key": ["D1/1", "D2/1"], "declaration_id": ["D1", "D2"], "invoice_no": [None, "I9"]})
-    >>> match_by_lookup(rows, stored, ("declaration_id", "invoice_no")).values.tolist()
-    [[0, 'D1/1', 'declaration_id'], [1, 'D2/1', 'invoice_no']]
-    """
-    earlier = np.zeros(len(rows), dtype=bool)
-    links = []
-    for prop in props:
-        if prop not in rows:
-            continue
-        has = rows[prop].notna().to_numpy()
-        if prop in stored and has.any():
-            m = pd.DataFrame({"row": np.flatnonzero(has & ~earlier), prop: rows[prop].to_numpy()[has & ~earlier]})
-            hit = m.merge(stored[["key", prop]].dropna(), on=prop)[["row", "key"]]
-            links.append(hit.assign(matched_on=prop))
-        earlier |= has
-    if not links:
-        return pd.DataFrame({"row": pd.Series(dtype="int64"), "key": pd.Series(dtype=object),
-                             "matched_on": pd.Series(dtype=object)})
-    return pd.concat(links, ignore_index=True).drop_duplicates(["row", "key"], ignore_index=True)
-
-
 def _write_lookup(ctx: LoadContext, emit: Emit, rows: pd.DataFrame, prov: Provenance) -> None:
-    """Relationships to stored nodes matched by property (:func:`match_by_lookup`)."""
+    """Relationships to stored nodes matched by property (:meth:`Store.lookup_nodes`)."""
     end = emit.target
-    stored = ctx.node_props(end.labels[0], end.lookup)
-    hit = match_by_lookup(rows.reset_index(drop=True), stored, end.lookup)
+    hit = ctx.store.lookup_nodes(end.labels[0], rows.reset_index(drop=True), end.lookup)
     if len(hit):
         pos = hit["row"].to_numpy()
         lk = pd.DataFrame({"p": rows["key"].to_numpy()[pos], "key": hit["key"].to_numpy(),

@@ -15,11 +15,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, Sequence
 
+import numpy as np
 import pandas as pd
 
 from graphiff.errors import StoreError
+from graphiff.model.lookup import match_by_lookup
 from graphiff.stores.book import Book
 
 
@@ -99,6 +101,29 @@ class Store(ABC):
     def book(self) -> Book:
         """The store's case book (:mod:`graphiff.stores.book`: alert triage, cases, users, the
         audit log), opened on first use and closed with the store."""
+
+    # ---- what a load asks of the stored graph ------------------------------------------
+    def known_keys(self, label: str, keys: Sequence[str]) -> np.ndarray:
+        """Which of ``keys`` are keys of stored ``label`` nodes (the unit's own writes
+        included): one bool per key.
+
+        A load asks this for every chunk (multi-label ends). The default reads every key of
+        ``label`` (cost O(nodes of label) per call); a backend that can answer with a query of
+        the keys overrides it (memory bounded by the call).
+        """
+        stored = pd.Index(self.nodes(label, [])["key"].to_numpy(dtype=object))
+        return np.asarray(stored.get_indexer(np.asarray(keys, dtype=object)) >= 0, dtype=bool)
+
+    def lookup_nodes(self, label: str, rows: pd.DataFrame, props: tuple[str, ...]) -> pd.DataFrame:
+        """The stored ``label`` nodes each row names by property, by the lookup rule of the
+        input contract (:func:`graphiff.model.lookup.match_by_lookup`, whose result this is:
+        ``row``, ``key``, ``matched_on``).
+
+        A load asks this for every chunk (``lookup:`` ends). The default reads ``key`` and
+        ``props`` of every ``label`` node (cost O(nodes of label) per call); a backend that can
+        answer with a query of the rows overrides it (memory bounded by the call).
+        """
+        return match_by_lookup(rows, self.nodes(label, list(props)), props)
 
     # ---- shared steps ------------------------------------------------------------------
     def __enter__(self) -> "Store":

@@ -14,9 +14,10 @@ import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, Sequence
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -27,6 +28,11 @@ from graphiff.stores.base import Store, load_order, stamped
 from graphiff.stores.book import Book
 from graphiff.stores.book_sqlite import SqliteBook, book_path
 from graphiff.stores.columns import sql_type, to_arrow
+
+#: DuckDB's memory cap while a unit of work (a load) is open: what the load writes beyond it goes
+#: to the store file and its temporary folder, so a file of any length loads in the same memory.
+#: Reads outside a load keep DuckDB's default (80% of the machine's memory).
+LOAD_MEMORY_LIMIT = "1GB"
 
 
 def _q(name: str) -> str:
@@ -59,6 +65,11 @@ def _reading(path: Path, what: str) -> Iterator[None]:
         yield
     except duckdb.Error as exc:
         raise _store_error(path, what, exc) from None
+
+
+def _text(values: pd.Series) -> pa.Array:
+    """``values`` as an Arrow string array, missing values (None, NaN, NA) as nulls."""
+    return pa.array(values.astype("string"), type=pa.string(), from_pandas=True)
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -139,15 +150,16 @@ class EmbeddedStore(Store):
     def _upsert(self, table: str, pk: str, frame: pd.DataFrame, on_conflict: str) -> int:
         """Merge ``frame`` into ``table`` on ``pk``: rows with new keys are inserted (anti-join),
         rows with known keys update their columns with the new non-null values (``update``) or
-        are left alone (``keep``). The last row of a repeated key wins, as in a sequence of
-        MERGEs. One transaction per call.
+        are left alone (``keep``). Of a repeated key, the last row wins an update and the first
+        a keep, as in a sequence of MERGEs (so a file read in chunks writes what it writes
+        whole). One transaction per call.
 
         The frame is turned into Arrow here; the SQL runs on the store's writer thread, in call
         order, so the caller can prepare the next batch meanwhile. Every read waits for the
         writes before it (:meth:`_flush`)."""
         if frame.empty:
             return 0
-        repeated = frame[pk].duplicated(keep="last").to_numpy()
+        repeated = frame[pk].duplicated(keep="first" if on_conflict == "keep" else "last").to_numpy()
         if repeated.any():
             frame = frame[~repeated]
         types = {c: sql_type(frame[c]) for c in frame.columns}
@@ -208,10 +220,19 @@ class EmbeddedStore(Store):
     def _begin_unit(self, load_id: str) -> None:
         self._flush()
         try:
+            self.con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
             self.con.execute("BEGIN TRANSACTION")
         except duckdb.Error as exc:
+            self._reset_memory()
             raise StoreError(f"embedded store {self.path}: cannot start the load: {_first_line(exc)}") from None
         self._in_unit = True
+
+    def _reset_memory(self) -> None:
+        """DuckDB's default memory cap again (the unit of work is over)."""
+        try:
+            self.con.execute("RESET memory_limit")
+        except duckdb.Error:
+            pass  # the connection is gone: nothing to reset
 
     def _commit_unit(self, load_id: str) -> None:
         try:
@@ -224,6 +245,7 @@ class EmbeddedStore(Store):
                                  f"{_first_line(exc)}") from None
             raise
         self._in_unit = False
+        self._reset_memory()
 
     def _rollback_unit(self, load_id: str) -> None:
         self._aborting = True
@@ -239,6 +261,7 @@ class EmbeddedStore(Store):
             except duckdb.Error:
                 pass  # no transaction open (e.g. the commit itself failed and ended it)
         finally:
+            self._reset_memory()
             self._aborting = False
             self._in_unit = False
             self._failed = None
@@ -270,6 +293,52 @@ class EmbeddedStore(Store):
         # identity: the ends, the type and the schema's identity properties
         rows.insert(0, "rid", rel_ids(rel_type, rows, rt.identity))
         return self._upsert(f"r_{rel_type}", "rid", rows, "update")
+
+    def known_keys(self, label: str, keys: Sequence[str]) -> np.ndarray:
+        """Which of ``keys`` are keys of stored ``label`` nodes: one query (a semi-join of the
+        keys against ``n_<label>``), memory bounded by ``keys``."""
+        self._flush()
+        model().node(label)
+        asked = _text(pd.Series(np.asarray(keys, dtype=object)))
+        out = np.zeros(len(asked), dtype=bool)
+        if not len(asked) or f"n_{label}" not in self._tables():
+            return out
+        _asked = pa.table({"i": pa.array(np.arange(len(asked), dtype=np.int64)), "key": asked})  # noqa: F841
+        with _reading(self.path, f"looking up {label} keys"):
+            hit = self.con.execute(f"SELECT a.i FROM _asked a WHERE a.key IN (SELECT key FROM {_q('n_' + label)})"
+                                   ).fetchnumpy()["i"]
+        out[np.asarray(hit, dtype=np.int64)] = True
+        return out
+
+    def lookup_nodes(self, label: str, rows: pd.DataFrame, props: tuple[str, ...]) -> pd.DataFrame:
+        """The lookup rule (:func:`graphiff.model.lookup.match_by_lookup`) as one query: a join
+        of the rows against ``n_<label>`` per property, each for the rows that have none of the
+        earlier properties; memory bounded by ``rows`` and the matches."""
+        self._flush()
+        model().node(label)
+        table = f"n_{label}"
+        have = self._columns(table) if table in self._tables() else {}
+        present = [p for p in props if p in rows.columns]
+        parts: list[str] = []
+        earlier: list[str] = []
+        for i, p in enumerate(present):
+            if p in have:
+                stored = _q(p) if have[p] == "VARCHAR" else f"CAST({_q(p)} AS VARCHAR)"
+                cond = " AND ".join([f"r.{_q(p)} IS NOT NULL"] + [f"r.{_q(e)} IS NULL" for e in earlier])
+                parts.append(f"SELECT r._row AS row, n.key, {i} AS o FROM _rows r "
+                             f"JOIN (SELECT key, {stored} AS v FROM {_q(table)} WHERE {_q(p)} IS NOT NULL) n "
+                             f"ON n.v = r.{_q(p)} WHERE {cond}")
+            earlier.append(p)
+        if not parts or not len(rows):
+            return pd.DataFrame({"row": pd.Series(dtype="int64"), "key": pd.Series(dtype=object),
+                                 "matched_on": pd.Series(dtype=object)})
+        _rows = pa.table({"_row": pa.array(np.arange(len(rows), dtype=np.int64)),  # noqa: F841
+                          **{p: _text(rows[p]) for p in present}})
+        with _reading(self.path, f"looking up {label} nodes"):
+            hit = self.con.execute(" UNION ALL ".join(parts) + " ORDER BY o, row, key").df()
+        hit["matched_on"] = np.asarray(present, dtype=object)[hit["o"].to_numpy()]
+        return (hit[["row", "key", "matched_on"]].astype({"row": "int64", "key": object})
+                .drop_duplicates(["row", "key"], ignore_index=True))
 
     def nodes(self, label: str, columns: list[str] | None = None) -> pd.DataFrame:
         self._flush()

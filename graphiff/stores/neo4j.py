@@ -221,7 +221,8 @@ class Neo4jStore(Store):
             raise GraphiffError(f"on_conflict must be 'update' or 'keep', not {on_conflict!r}")
         if rows.empty:
             return 0
-        repeated = rows["key"].duplicated(keep="last").to_numpy()
+        # a repeated key: the last row wins an update, the first a keep (as a sequence of MERGEs)
+        repeated = rows["key"].duplicated(keep="first" if on_conflict == "keep" else "last").to_numpy()
         frame = rows[~repeated] if repeated.any() else rows
         incoming = {c: sql_type(frame[c]) for c in frame.columns}
         types = self._register(f"node:{label}", {"key": "VARCHAR"}, incoming)
