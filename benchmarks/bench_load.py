@@ -12,6 +12,7 @@ embedded store in a child process and reports:
 * per file kind: rows, seconds and rows/s, timed with the loader's progress callback (the time
   between two consecutive callbacks goes to the kind of the later one; rows are summed per kind),
   split into reading (inside ``read_chunks``: parsing the file) and validating + writing;
+* the resident memory after each chunk (a file's memory should not grow with its length);
 * where the rest of the time goes: opening the store, the set-up before the first chunk is read
   (discovering files, header checks, hashing the files for the load id), the finish after the
   last chunk (the load record and the commit), counts and close.
@@ -21,7 +22,9 @@ world on its own (``CREATE TEMP TABLE t AS SELECT * FROM read_csv(?, all_varchar
 header=true)``, a fresh in-memory connection per file) and the ratio loader rows/s / DuckDB rows/s
 is printed, overall and per kind; and a third times DuckDB writing the node and relationship
 rows the load wrote (read from the loaded store into memory first, then written into a fresh
-file in one transaction): a bound on any loader that writes this graph through DuckDB here.
+file in one transaction): a bound on any loader that writes this graph through DuckDB here; then
+the same with narrower rows (no relationship ids, no provenance strings, neither nor end labels),
+what the stored columns cost.
 --json FILE writes every figure as JSON.
 """
 from __future__ import annotations
@@ -58,6 +61,7 @@ _read_chunks = getattr(_loader, "read_chunks", None)
 if _read_chunks is not None:
     def _timed_read_chunks(*a, **kw):
         t = clock()
+        stage["name"] = str(a[0]).replace("\\", "/").rsplit("/", 1)[-1]  # the file being loaded
         if state["first_read"] is None:
             state["first_read"] = t
         it = iter(_read_chunks(*a, **kw))
@@ -73,8 +77,29 @@ if _read_chunks is not None:
             yield chunk
     _loader.read_chunks = _timed_read_chunks
 
+_PAGE_MB = __import__("os").sysconf("SC_PAGE_SIZE") / 2**20
+curve = []  # [input rows so far, kind, resident MB] after each chunk: does memory grow with the file?
+
+def resident_mb():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * _PAGE_MB
+
+# the highest resident memory seen by a sampler thread (every 0.2 s) while each stage runs:
+# a file (from its first read to the next file's), then the commit, then counts and close
+stage = {"name": "set-up", "peaks": {}}
+
+def _sample():
+    while True:
+        mb = resident_mb()
+        peaks = stage["peaks"]
+        peaks[stage["name"]] = max(peaks.get(stage["name"], 0), round(mb))
+        time.sleep(0.2)
+
+__import__("threading").Thread(target=_sample, daemon=True).start()
+
 def progress(kind, n):
     now = clock()
+    curve.append([(curve[-1][0] if curve else 0) + n, kind, round(resident_mb())])
     start = state["last"] or state["first_read"] or state["load_start"]
     k = kinds.setdefault(kind, {"rows": 0, "seconds": 0.0, "read_seconds": 0.0, "chunks": 0})
     k["rows"] += n
@@ -88,8 +113,14 @@ t0 = clock()
 with EmbeddedStore(store) as st:
     t_open = clock()
     state["load_start"] = t_open
+    _commit = st._commit_unit
+    def _timed_commit(*a, **kw):
+        stage["name"] = "load record and commit"
+        return _commit(*a, **kw)
+    st._commit_unit = _timed_commit
     res = load_paths(st, [world], quarantine_dir=q, progress=progress)
     t_loaded = clock()
+    stage["name"] = "counts and close"
     counts = st.counts()
 t_end = clock()
 first = state["first_read"]
@@ -103,7 +134,7 @@ phases = {
 }
 print(json.dumps({"seconds": t_end - t0, "load_seconds": t_loaded - t_open, "loaded": res.loaded,
                   "quarantined": res.quarantined, "counts": counts, "kinds": kinds, "phases": phases,
-                  "reader_timed": _read_chunks is not None,
+                  "reader_timed": _read_chunks is not None, "rss_curve": curve, "rss_peaks": stage["peaks"],
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -129,26 +160,44 @@ print(json.dumps({"files": files, "threads": threads, "duckdb": duckdb.__version
 
 #: DuckDB writing the rows the load wrote: every node and relationship table of the loaded store
 #: read into memory as Arrow (not timed), then written into a fresh database file in one
-#: transaction (timed, with the commit): what the writes cost with no Python in between.
+#: transaction (timed, with the commit): what the writes cost with no Python in between. Then the
+#: same with narrower rows, to show what the stored columns cost: without the relationship ids
+#: (``rid``), without the provenance strings (``_source``, ``_load_id``, ``_loaded_at``), and
+#: without both and the relationship end labels.
 WRITE_FLOOR = r"""
-import json, sys, time
+import json, os, sys, time
 import duckdb
 
 store, out = sys.argv[1:3]
+VARIANTS = {"as stored": (), "without rid": ("rid",),
+            "without provenance strings": ("_source", "_load_id", "_loaded_at"),
+            "without rid, provenance strings and end labels":
+                ("rid", "_source", "_load_id", "_loaded_at", "src_label", "dst_label")}
 src = duckdb.connect(store, read_only=True)
 names = [r[0] for r in src.execute("SELECT table_name FROM information_schema.tables").fetchall()
          if r[0].startswith(("n_", "r_"))]
-tables = {n: src.sql(f'SELECT * FROM "{n}"').to_arrow_table() for n in names}
+result = {}
+for variant, dropped in VARIANTS.items():
+    tables = {}
+    for n in names:
+        cols = [r[0] for r in src.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                          [n]).fetchall() if r[0] not in dropped]
+        tables[n] = src.sql("SELECT " + ", ".join(f'"{c}"' for c in cols) + f' FROM "{n}"').to_arrow_table()
+    for p in (out, out + ".wal"):
+        if os.path.exists(p):
+            os.remove(p)
+    con = duckdb.connect(out)
+    t0 = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    for n, _batch in tables.items():
+        con.execute(f'CREATE TABLE "{n}" AS SELECT * FROM _batch')
+    con.execute("COMMIT")
+    result[variant] = time.perf_counter() - t0
+    con.close()
+    rows = sum(t.num_rows for t in tables.values())
+    del tables
 src.close()
-con = duckdb.connect(out)
-t0 = time.perf_counter()
-con.execute("BEGIN TRANSACTION")
-for n, _batch in tables.items():
-    con.execute(f'CREATE TABLE "{n}" AS SELECT * FROM _batch')
-con.execute("COMMIT")
-secs = time.perf_counter() - t0
-con.close()
-print(json.dumps({"tables": len(tables), "rows": sum(t.num_rows for t in tables.values()), "seconds": secs}))
+print(json.dumps({"tables": len(names), "rows": rows, "seconds": result["as stored"], "variants": result}))
 """
 
 
@@ -229,6 +278,23 @@ def report(args: argparse.Namespace, world: Path, r: dict[str, Any], b: dict[str
     if not r.get("reader_timed"):
         print("\n(the loader has no read_chunks to time: the first kind's seconds include the set-up)")
 
+    curve = r.get("rss_curve") or []
+    if curve:
+        print("\nresident memory along the load (after a chunk; ten samples, evenly spaced by chunk)\n")
+        print("| input rows so far | file kind | resident MB |")
+        print("|---:|---|---:|")
+        step = max(1, len(curve) // 10)
+        for rows_done, kind, mb in curve[::step] + ([curve[-1]] if (len(curve) - 1) % step else []):
+            print(f"| {rows_done:,} | {kind} | {mb:,} |")
+
+    peaks = r.get("rss_peaks") or {}
+    if peaks:
+        print("\nhighest resident memory per stage (sampled every 0.2 s)\n")
+        print("| stage | peak resident MB |")
+        print("|---|---:|")
+        for name, mb in peaks.items():
+            print(f"| {name} | {mb:,} |")
+
     duck_kind: dict[str, dict[str, float]] = {}
     if b:
         for f in b["files"]:
@@ -276,6 +342,10 @@ def report(args: argparse.Namespace, world: Path, r: dict[str, Any], b: dict[str
               f"rows, from memory, one transaction): {w['seconds']:.1f} s, i.e. at most {_n(floor)} input rows/s "
               "for any loader that writes these rows through DuckDB on this machine")
         out["write_floor"] = w | {"input_rows_per_s": floor}
+        print("\n| DuckDB writing the loaded graph | seconds | input rows/s bound |")
+        print("|---|---:|---:|")
+        for variant, secs in w.get("variants", {}).items():
+            print(f"| {variant} | {secs:.1f} | {_n(_rate(rows, secs))} |")
     print(json.dumps(r["loaded"]), file=sys.stderr)
     return out
 

@@ -29,10 +29,11 @@ from graphiff.stores.book import Book
 from graphiff.stores.book_sqlite import SqliteBook, book_path
 from graphiff.stores.columns import sql_type, to_arrow
 
-#: DuckDB's memory cap while a unit of work (a load) is open: what the load writes beyond it goes
-#: to the store file and its temporary folder, so a file of any length loads in the same memory.
-#: Reads outside a load keep DuckDB's default (80% of the machine's memory).
-LOAD_MEMORY_LIMIT = "1GB"
+#: DuckDB's memory cap while a unit of work (a load) is open and while its commit is checkpointed
+#: into the file: what the load writes beyond it goes to the store file and its temporary folder,
+#: so a file of any length loads in the same memory. Reads outside a load keep DuckDB's default
+#: (80% of the machine's memory).
+LOAD_MEMORY_LIMIT = "512MB"
 
 
 def _q(name: str) -> str:
@@ -245,6 +246,10 @@ class EmbeddedStore(Store):
                                  f"{_first_line(exc)}") from None
             raise
         self._in_unit = False
+        try:  # write the load into the file now, still under the load's memory cap
+            self.con.execute("CHECKPOINT")
+        except duckdb.Error:
+            pass  # the load is committed in the write-ahead log; DuckDB checkpoints it at the next open
         self._reset_memory()
 
     def _rollback_unit(self, load_id: str) -> None:
