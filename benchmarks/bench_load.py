@@ -45,7 +45,7 @@ TARGET_ROWS_PER_S = 200_000
 BUDGET_PEAK_MB = 3 * 1024
 
 CHILD = r"""
-import json, sys, time, resource
+import json, os, sys, threading, time, resource
 from graphiff.ingest import load_paths
 from graphiff.ingest import loader as _loader
 from graphiff.stores.embedded import EmbeddedStore
@@ -54,6 +54,9 @@ world, store, q = sys.argv[1:4]
 clock = time.perf_counter
 state = {"first_read": None, "last": None, "pending_read": 0.0}
 kinds = {}
+# the highest resident memory seen by a sampler thread (every 0.2 s) while each stage runs:
+# a file (from its first read to the next file's), then the commit, then counts and close
+stage = {"name": "set-up", "peaks": {}}
 
 # time spent inside the file reader (parsing), given to the kind of the next progress callback;
 # the loader module itself is not changed: its reader is wrapped for this process only
@@ -77,16 +80,12 @@ if _read_chunks is not None:
             yield chunk
     _loader.read_chunks = _timed_read_chunks
 
-_PAGE_MB = __import__("os").sysconf("SC_PAGE_SIZE") / 2**20
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 curve = []  # [input rows so far, kind, resident MB] after each chunk: does memory grow with the file?
 
 def resident_mb():
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * _PAGE_MB
-
-# the highest resident memory seen by a sampler thread (every 0.2 s) while each stage runs:
-# a file (from its first read to the next file's), then the commit, then counts and close
-stage = {"name": "set-up", "peaks": {}}
 
 def _sample():
     while True:
@@ -95,7 +94,7 @@ def _sample():
         peaks[stage["name"]] = max(peaks.get(stage["name"], 0), round(mb))
         time.sleep(0.2)
 
-__import__("threading").Thread(target=_sample, daemon=True).start()
+threading.Thread(target=_sample, daemon=True).start()
 
 def progress(kind, n):
     now = clock()

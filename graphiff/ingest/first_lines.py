@@ -36,7 +36,6 @@ class FirstLines:
         self._con = duckdb.connect(str(folder / "keys.duckdb"),
                                    config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(folder / "spill")})
         self._con.execute("CREATE TABLE seen (key VARCHAR, line BIGINT)")
-        self._empty = True
 
     def first(self, keys: np.ndarray, lines: np.ndarray) -> np.ndarray:
         """The line each key was first seen at, for rows ``keys`` read at ``lines`` (in file
@@ -48,18 +47,14 @@ class FirstLines:
         new = ~frame["key"].duplicated().to_numpy()
         _batch = pa.table({"key": pa.array(frame["key"].to_numpy()[new], type=pa.string()),  # noqa: F841
                            "line": pa.array(frame["line"].to_numpy()[new])})
-        if not self._empty:
-            earlier = self._con.execute("SELECT b.key, s.line FROM _batch b JOIN seen s ON s.key = b.key").df()
-            if len(earlier):
-                at = pd.Series(earlier["line"].to_numpy(dtype=np.int64), index=earlier["key"].to_numpy())
-                hit = frame["key"].map(at)
-                known = hit.notna().to_numpy()
-                first[known] = hit.to_numpy()[known].astype(np.int64)
-            self._con.execute("INSERT INTO seen SELECT b.key, b.line FROM _batch b "
-                              "WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.key = b.key)")
-        else:
-            self._con.execute("INSERT INTO seen SELECT key, line FROM _batch")
-        self._empty = self._empty and not len(frame)
+        earlier = self._con.execute("SELECT b.key, s.line FROM _batch b JOIN seen s ON s.key = b.key").df()
+        if len(earlier):
+            at = pd.Series(earlier["line"].to_numpy(dtype=np.int64), index=earlier["key"].to_numpy())
+            hit = frame["key"].map(at)
+            known = hit.notna().to_numpy()
+            first[known] = hit.to_numpy()[known].astype(np.int64)
+        self._con.execute("INSERT INTO seen SELECT b.key, b.line FROM _batch b "
+                          "WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.key = b.key)")
         return first
 
     def close(self) -> None:

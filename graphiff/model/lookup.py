@@ -47,6 +47,12 @@ def match_by_lookup(rows: pd.DataFrame, stored: pd.DataFrame, props: tuple[str, 
             links.append(hit.assign(matched_on=prop))
         earlier |= has
     if not links:
-        return pd.DataFrame({"row": pd.Series(dtype="int64"), "key": pd.Series(dtype=object),
-                             "matched_on": pd.Series(dtype=object)})
+        return no_matches()
     return pd.concat(links, ignore_index=True).drop_duplicates(["row", "key"], ignore_index=True)
+
+
+def no_matches() -> pd.DataFrame:
+    """The result of :func:`match_by_lookup` when no row matches: ``row``, ``key``,
+    ``matched_on`` with no rows."""
+    return pd.DataFrame({"row": pd.Series(dtype="int64"), "key": pd.Series(dtype=object),
+                         "matched_on": pd.Series(dtype=object)})

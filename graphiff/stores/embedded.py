@@ -24,6 +24,7 @@ import pyarrow as pa
 from graphiff.errors import StoreError
 from graphiff.model import model
 from graphiff.model.identity import REL_ENDS, rel_ids
+from graphiff.model.lookup import no_matches
 from graphiff.stores.base import Store, load_order, stamped
 from graphiff.stores.book import Book
 from graphiff.stores.book_sqlite import SqliteBook, book_path
@@ -335,8 +336,7 @@ class EmbeddedStore(Store):
                              f"ON n.v = r.{_q(p)} WHERE {cond}")
             earlier.append(p)
         if not parts or not len(rows):
-            return pd.DataFrame({"row": pd.Series(dtype="int64"), "key": pd.Series(dtype=object),
-                                 "matched_on": pd.Series(dtype=object)})
+            return no_matches()
         _rows = pa.table({"_row": pa.array(np.arange(len(rows), dtype=np.int64)),  # noqa: F841
                           **{p: _text(rows[p]) for p in present}})
         with _reading(self.path, f"looking up {label} nodes"):
