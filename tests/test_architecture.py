@@ -28,7 +28,7 @@ LAYERS: dict[str, int] = {
     "ingest": 3,
     "graph": 4, "alerts": 4, "casework": 4,
     "detectors": 5, "explore": 5, "charts": 5, "share": 5, "resolve": 5, "search": 5, "targeting": 5,
-    "samples": 6, "demo": 6, "workbench": 6, "case_export": 6,
+    "samples": 6, "demo": 6, "workbench": 6, "case_export": 6, "spark": 6,
     "graphiff": 7,
     "cli": 8,
 }

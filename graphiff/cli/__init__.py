@@ -14,6 +14,7 @@ from graphiff.cli.app import app, main
 from graphiff.cli import data  # noqa: F401  load, status, samples, demo
 from graphiff.cli import resolve  # noqa: F401  resolve, judge, why
 from graphiff.cli import detect  # noqa: F401  detect, evaluate, risk
+from graphiff.cli import scale  # noqa: F401  snapshot
 from graphiff.cli import value  # noqa: F401  mirror-report
 from graphiff.cli import explore  # noqa: F401  explore, path, communities, central
 from graphiff.cli import chart  # noqa: F401  chart

@@ -55,10 +55,25 @@ def detect_cmd(
                                                      "e.g. --set circular_trade.window_days=90."),
     no_write: bool = typer.Option(False, "--no-write", help="Do not write the alerts back into the store."),
     unresolved: bool = UnresolvedOpt,
+    engine: str = typer.Option("embedded", "--engine", help="embedded (this process: DuckDB + igraph) or spark "
+                                                            "(Apache Spark: the families that scale with data, run "
+                                                            "on parts of the graph in parallel; docs/scale.md)."),
+    master: Optional[str] = typer.Option(None, "--master", help="Spark master (with --engine spark): local[*] "
+                                                                "(default), local[2], spark://HOST:7077, yarn."),
+    snapshot: Optional[Path] = typer.Option(None, "--snapshot", help="With --engine spark: the Parquet snapshot to "
+                                                                     "read (`graphiff snapshot`; on a cluster, a "
+                                                                     "path every executor reads). Default: a fresh "
+                                                                     "snapshot of the store in a temporary folder."),
+    spark_conf: list[str] = typer.Option([], "--spark-conf", help="With --engine spark: a Spark setting key=value "
+                                                                  "(repeatable), e.g. spark.executor.memory=8g."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Run pattern detectors over the store, write the alerts back into it (replacing earlier alerts of the
-    same patterns) and optionally to a JSON file. Prints a summary per pattern."""
+    same patterns) and optionally to a JSON file. Prints a summary per pattern.
+
+    With --engine spark the families that run on Spark (circular_trade, ...: `--engine spark` with an unknown
+    family lists them) run over a Parquet snapshot of the store on a Spark master; the alerts are the same as the
+    embedded engine's and are written back the same way."""
     from graphiff.alerts import write_alerts_json
     from graphiff.detectors import (
         load_config,
@@ -66,6 +81,12 @@ def detect_cmd(
         parse_overrides,
         run_detectors,
     )
+    from graphiff.errors import GraphiffError
+
+    if engine not in ("embedded", "spark"):
+        raise GraphiffError(f"--engine must be embedded or spark, not {engine!r}")
+    if engine == "embedded" and (master or snapshot or spark_conf):
+        raise GraphiffError("--master, --snapshot and --spark-conf go with --engine spark")
 
     params = merge_params(load_config(config) if config else None, parse_overrides(sets))
     stats: dict[str, dict] = {}
@@ -80,8 +101,12 @@ def detect_cmd(
             err_console.print(f"[dim]running {esc(pattern)}...[/]", highlight=False)
 
     with store_from(store, database) as st:
-        alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write,
-                               resolved=not unresolved)
+        if engine == "spark":
+            alerts = _run_spark(st, patterns or None, params, master, snapshot, spark_conf, on_progress,
+                                write_back=not no_write, resolved=not unresolved)
+        else:
+            alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write,
+                                   resolved=not unresolved)
         counts = _triage_counts(st, triage.get("report"))
     if out is not None:
         write_alerts_json(alerts, out)
@@ -121,6 +146,28 @@ def detect_cmd(
                       f"again, {counts['no_longer_detected']:,} no longer detected", highlight=False)
     if out is not None:
         console.print(f"alerts written to {esc(out)}", highlight=False)
+
+
+def _run_spark(store: Any, patterns: list[str] | None, params: dict, master: str | None, snapshot: Path | None,
+               conf: list[str], progress: Any, *, write_back: bool, resolved: bool) -> list:
+    """``detect --engine spark``: over ``snapshot``, or over a fresh snapshot of ``store`` in a
+    temporary folder (removed after)."""
+    import tempfile
+
+    from graphiff.graph.snapshot import write_snapshot
+    from graphiff.spark.engine import run_spark_detectors, spark_detectors
+    from graphiff.spark.session import parse_conf
+
+    spark_conf = parse_conf(conf)
+    spark_detectors(patterns)  # a family not on Spark fails before anything starts
+    with tempfile.TemporaryDirectory(prefix="graphiff-snapshot-") as tmp:
+        if snapshot is None:
+            err_console.print("[dim]writing a snapshot of the store...[/]", highlight=False)
+            snapshot = Path(tmp) / "snapshot"
+            write_snapshot(store, snapshot)
+        err_console.print(f"[dim]starting Spark on {esc(master or 'local[*]')}...[/]", highlight=False)
+        return run_spark_detectors(snapshot, patterns, params, master=master, conf=spark_conf, store=store,
+                                   write_back=write_back, resolved=resolved, progress=progress)
 
 
 def _triage_counts(store: Any, report: Any) -> dict[str, int] | None:

@@ -26,7 +26,7 @@ def detector_names() -> list[str]:
     return sorted(REGISTRY)
 
 
-def _resolve(patterns: Iterable[str] | None) -> list[Detector]:
+def resolve_detectors(patterns: Iterable[str] | None) -> list[Detector]:
     if not patterns:
         return [REGISTRY[k] for k in detector_names()]
     out: list[Detector] = []
@@ -143,7 +143,7 @@ def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dic
     list of Alert
         All alerts, highest score first.
     """
-    dets = _resolve(patterns)
+    dets = resolve_detectors(patterns)
     params = check_params(params)
     tables = store if isinstance(store, Tables) else Tables(store, resolved=resolved)
     alerts: list[Alert] = []
@@ -158,14 +158,29 @@ def run_detectors(store: Any, patterns: Iterable[str] | None = None, params: dic
         ran.extend(det.patterns)
         if progress:
             progress(det.pattern, "done", {"alerts": len(found), "seconds": secs})
-    alerts = unique_ids(alerts)
-    alerts.sort(key=lambda a: (-a.score, a.id))
+    alerts = finish_alerts(alerts)
     if write_back and not isinstance(store, Tables) and store is not None:
-        run_id = f"detect-{uuid.uuid4().hex[:12]}"
-        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        replace_alerts(store, alerts, ran, run_id=run_id, loaded_at=at)
-        report = reconcile(store.book(), alerts, ran, run_id=run_id, at=at)
-        if progress:
-            progress("triage", "done", {"report": report})
+        write_back_alerts(store, alerts, ran, progress)
     return alerts
+
+
+def finish_alerts(alerts: Iterable[Alert]) -> list[Alert]:
+    """The alerts of a run as every engine returns them: ids made unique
+    (:func:`graphiff.alerts.unique_ids`), highest score first."""
+    out = unique_ids(list(alerts))
+    out.sort(key=lambda a: (-a.score, a.id))
+    return out
+
+
+def write_back_alerts(store: Any, alerts: list[Alert], ran: list[str], progress: Progress | None = None) -> None:
+    """Write a run's alerts back into ``store``: they replace its earlier alerts of the
+    patterns ``ran`` (:func:`graphiff.alerts.replace_alerts`), and the run is recorded in the
+    case book (:func:`graphiff.casework.triage.reconcile`); ``progress("triage", "done",
+    {"report": RunReport})`` after. Every engine's write-back."""
+    run_id = f"detect-{uuid.uuid4().hex[:12]}"
+    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    replace_alerts(store, alerts, ran, run_id=run_id, loaded_at=at)
+    report = reconcile(store.book(), alerts, ran, run_id=run_id, at=at)
+    if progress:
+        progress("triage", "done", {"report": report})
 
