@@ -34,7 +34,7 @@ from graphiff.graph.tables import Tables
 from graphiff.spark.parts import Partitioning, partitioning
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
 __all__ = ["run_spark_detectors", "spark_patterns", "spark_detectors"]
 
@@ -100,25 +100,28 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
 # ---------------------------------------------------------------------------------------------
 
 def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitioning,
-            params: dict[str, Any], buckets: int) -> "DataFrame | None":
+            params: dict[str, Any], buckets: int) -> Any:
     """One row per record or relationship of the family's record kinds: ``__part`` (the part
     key hashed into one of ``buckets``: parts that share a bucket run together, which the
     partitioning allows, as they never relate), ``kind``, ``name``, ``payload`` (the row as
     JSON)."""
+    from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
-    def pack(frame: "DataFrame", kind: str, name: str) -> "DataFrame":
+    def pack(frame: DataFrame, kind: str, name: str) -> DataFrame:
         cols = [c for c in frame.columns if c not in (MONTH, PART)]
         return frame.select(F.col(PART), F.lit(kind).alias("kind"), F.lit(name).alias("name"),
                             F.to_json(F.struct(*[F.col(f"`{c}`") for c in cols])).alias("payload"))
 
-    parts: list[DataFrame] = []
-    keys: dict[str, DataFrame] = {}
+    parts: list[Any] = []
+    keys: dict[str, Any] = {}
     for label, key_of in plan.records.items():
         if label not in manifest["nodes"]:
             continue
         frame = spark.read.parquet(str(Path(snapshot) / "nodes" / label))
-        frame = frame.withColumn(PART, F.pmod(F.xxhash64(key_of(frame, params)), F.lit(buckets)))
+        keyed = key_of(frame, params)
+        frame = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
+        frame = frame.withColumn(PART, F.pmod(F.xxhash64(F.col(PART)), F.lit(buckets)))
         keys[label] = frame.select(F.col("key").alias("__key"), F.col(PART))
         parts.append(pack(frame, "nodes", label))
     if not parts:

@@ -21,16 +21,19 @@ from graphiff.graph.resolution import RESOLVABLE
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-PartKey = Callable[["DataFrame", Mapping[str, Any]], "Column"]
+#: ``fn(frame, params)``: the part key of each row of a record label's snapshot table, as a
+#: column expression; or the table itself with a ``__part`` column added (after joins with
+#: tables it computes, e.g. connected components), leaving out rows that can be in no alert
+PartKey = Callable[["DataFrame", Mapping[str, Any]], "Column | DataFrame"]
 
 
 @dataclass(frozen=True)
 class Partitioning:
     """How one detector family's records split into independent parts.
 
-    ``records``: record label -> part key (``fn(frame, params) -> Column``); a relationship
-    touching a record goes with it (its source end first). ``context``: the other node labels
-    and relationship types the family reads, given whole to every part (``SAME_AS`` and the
+    ``records``: record label -> part key (:data:`PartKey`); a relationship touching a
+    record goes with it (its source end first; a relationship of a record left out is left
+    out). ``context``: the other node labels and relationship types the family reads, given whole to every part (``SAME_AS`` and the
     resolvable labels are always added, so parts resolve entities as the store does).
     ``why``: the reason no alert spans two parts.
     """
