@@ -33,8 +33,9 @@ class Partitioning:
 
     ``records``: record label -> part key (:data:`PartKey`); a relationship touching a
     record goes with it (its source end first; a relationship of a record left out is left
-    out). ``context``: the other node labels and relationship types the family reads, given whole to every part (``SAME_AS`` and the
-    resolvable labels are always added, so parts resolve entities as the store does).
+    out). ``context``: the other node labels and relationship types the family reads, given
+    whole to every part (``SAME_AS`` and the resolvable labels are always added, so parts
+    resolve entities as the store does).
     ``why``: the reason no alert spans two parts.
     """
 
