@@ -195,10 +195,11 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
     dets = spark_detectors(patterns)
     plans = {d.pattern: partitioning(d.pattern) for d in dets}
     params = check_params(params)
-    own = spark is None
+    own = False
     if spark is None:
-        from graphiff.spark.session import spark_session
+        from graphiff.spark.session import active_session, spark_session
 
+        own = active_session() is None  # a session this call starts, it stops
         spark = spark_session(master, conf)
     n = int(buckets or 4 * spark.sparkContext.defaultParallelism)
     alerts: list[Alert] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from graphiff.errors import GraphiffError
@@ -37,7 +38,9 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support pandas.*")
     builder = SparkSession.builder.master(master or "local[*]").appName(app_name)
-    for key, value in {**DEFAULT_CONF, **dict(conf or {})}.items():
+    logging = f"-Dlog4j2.configurationFile={(Path(__file__).parent / 'log4j2.properties').as_uri()}"
+    quiet = {"spark.driver.extraJavaOptions": logging, "spark.executor.extraJavaOptions": logging}
+    for key, value in {**DEFAULT_CONF, **quiet, **dict(conf or {})}.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
@@ -46,6 +49,15 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
         raise GraphiffError(f"cannot start Spark on {master or 'local[*]'}: {first}") from None
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def active_session() -> "SparkSession | None":
+    """The Spark session already running in this process (None without one, or without pyspark)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
 
 
 def parse_conf(items: list[str]) -> dict[str, str]:

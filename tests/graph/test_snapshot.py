@@ -1,0 +1,69 @@
+"""The Parquet snapshot of a store (``graphiff snapshot``): every kind read back as the store
+gives it, partitioned by kind and month, on both stores."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graphiff.errors import InvalidInput
+from graphiff.graph.snapshot import MONTH, read_kind, read_manifest, write_snapshot
+from graphiff.ingest import load_paths
+from graphiff.samples import generate_world
+from tests._clikit import run_cli_streams
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("snapshot-world")
+    generate_world(folder, scale=0.03, seed=5)
+    return folder
+
+
+def test_snapshot_reads_back_as_the_store(store, world, tmp_path):
+    load_paths(store, [world])
+    manifest = write_snapshot(store, tmp_path / "snap")
+    counts = store.counts()
+    assert set(manifest["nodes"]) == set(counts["nodes"])
+    assert set(manifest["rels"]) == set(counts["relationships"])
+    for kind, read in (("nodes", store.nodes), ("rels", store.rels)):
+        for name in manifest[kind]:
+            back = read_kind(tmp_path / "snap", manifest, kind, name)
+            assert back.equals(read(name)), f"{kind} {name} differs"
+            assert back.dtypes.equals(read(name).dtypes), f"{kind} {name} has other types"
+    # dated kinds are partitioned by month, a relationship by its dated end's month
+    months = sorted(p.name for p in (tmp_path / "snap" / "nodes" / "Declaration").iterdir())
+    assert len(months) > 1 and all(m.startswith(f"{MONTH}=20") for m in months)
+    assert sorted(p.name for p in (tmp_path / "snap" / "rels" / "EXPORTED").iterdir()) == months
+    assert [p.name for p in (tmp_path / "snap" / "nodes" / "Trader").iterdir()] == [f"{MONTH}=none"]
+    assert manifest["rels"]["EXPORTED"]["ends"] == [["Trader", "Declaration"]]
+    assert read_manifest(tmp_path / "snap") == manifest
+
+
+def test_snapshot_refuses_to_overwrite(tmp_path):
+    from graphiff.stores import open_store
+
+    with open_store(str(tmp_path / "g.duckdb")) as st:
+        write_snapshot(st, tmp_path / "snap")
+        (tmp_path / "other").mkdir()
+        (tmp_path / "other" / "keep.txt").write_text("mine")
+        with pytest.raises(InvalidInput, match="not empty"):
+            write_snapshot(st, tmp_path / "snap")
+        with pytest.raises(InvalidInput, match="not a graphiff snapshot"):
+            write_snapshot(st, tmp_path / "other", overwrite=True)
+        assert (tmp_path / "other" / "keep.txt").read_text() == "mine"
+        write_snapshot(st, tmp_path / "snap", overwrite=True)
+    with pytest.raises(InvalidInput, match="not a graphiff snapshot"):
+        read_manifest(tmp_path / "other")
+
+
+def test_snapshot_command(world, tmp_path):
+    db = str(tmp_path / "g.duckdb")
+    code, _, err = run_cli_streams("load", str(world), "--store", db, "--json")
+    assert code == 0, err
+    code, out, err = run_cli_streams("snapshot", "--out", str(tmp_path / "snap"), "--store", db, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["nodes"]["Declaration"] > 0 and summary["rels"]["EXPORTED"] == summary["nodes"]["Declaration"]
+    code, out, err = run_cli_streams("snapshot", "--out", str(tmp_path / "snap"), "--store", db)
+    assert code == 2 and "not empty" in err and "Traceback" not in err
