@@ -5,10 +5,11 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.progress import TaskID
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from graphiff.cli.app import app
@@ -21,8 +22,13 @@ from graphiff.cli.common import (
     positive,
     print_json,
     progress_bar,
+    rows_per_second,
     store_from,
 )
+from graphiff.stores import embedded_path
+
+if TYPE_CHECKING:
+    from graphiff.ingest.loader import LoadResult
 
 
 def default_quarantine_dir(store_uri: str | None) -> Path:
@@ -37,9 +43,10 @@ def default_quarantine_dir(store_uri: str | None) -> Path:
 
 @app.command()
 def load(
-    paths: list[Path] = typer.Argument(..., metavar="PATHS",
-                                       help="Files or folders. Canonical names (declarations.csv, traders.xlsx, "
-                                            "payments.jsonl, ...) or files matched by a --mapping."),
+    paths: Optional[list[Path]] = typer.Argument(None, metavar="PATHS",
+                                                 help="Files or folders. Canonical names (declarations.csv, "
+                                                      "traders.xlsx, payments.jsonl, ...) or files matched by a "
+                                                      "--mapping."),
     store: Optional[str] = StoreOpt,
     database: Optional[str] = DatabaseOpt,
     mapping: list[Path] = typer.Option([], "--mapping", "-m", help="Column mapping YAML for files in another layout "
@@ -49,15 +56,52 @@ def load(
     kind: Optional[str] = typer.Option(None, "--kind", help="Force the file kind of every file given (declarations, "
                                                             "traders, ...), whatever its name; a --mapping of that "
                                                             "kind applies even when its match patterns do not."),
+    bulk: bool = typer.Option(False, "--bulk", help="First load into an EMPTY Neo4j database with neo4j-admin "
+                                                    "database import full instead of transactions (see below)."),
+    bulk_dir: Path = typer.Option(Path("graphiff-bulk"), "--bulk-dir", metavar="DIR",
+                                  help="With --bulk: the folder for the import files (absent or empty; about 150 "
+                                       "bytes per node or relationship)."),
+    import_command: Optional[str] = typer.Option(None, "--import-command", metavar="CMD",
+                                                 help="With --bulk: a command that imports DIR and starts the server "
+                                                      "again, run as CMD DIR, e.g. 'scripts/neo4j-local import'. "
+                                                      "Without it the files and the steps for the server's operator "
+                                                      "are left in DIR."),
+    bulk_finish: Optional[Path] = typer.Option(None, "--bulk-finish", metavar="DIR",
+                                               help="After the operator imported DIR into the server and started "
+                                                    "it: create the constraints and indexes and record the load (no "
+                                                    "PATHS)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Load input files into the store. Bad rows are quarantined with reasons; rows kept with a mark (an account id
     failing the IBAN check, an amount without a USD rate) are counted as warnings; data files of a folder whose name
-    is no file kind are skipped with a warning; loading the same files twice changes nothing."""
-    from graphiff.ingest import load_paths
-    from graphiff.ingest.validate import WARNINGS
+    is no file kind are skipped with a warning; loading the same files twice changes nothing.
 
+    --bulk (Neo4j only, an empty database: one without any node): the load runs as always, into a temporary embedded
+    store in --bulk-dir, which is then written as neo4j-admin CSV files. With --import-command the import runs at once
+    (the server is stopped and started again: `--import-command 'scripts/neo4j-local import'` for the local server),
+    then the constraints, indexes and the load record are created and DIR is removed. Without it (a remote server)
+    DIR holds the files, import.sh and the steps printed: copy DIR to the server, stop Neo4j, run import.sh there,
+    start Neo4j, then `graphiff load --bulk-finish DIR --store URI`. The graph is the one a transactional load
+    writes. Loads into a database that holds data keep using transactions (no --bulk)."""
+    from graphiff.errors import GraphiffError
+
+    if bulk_finish is not None or bulk:
+        if embedded_path(store) is not None:
+            raise GraphiffError("--bulk and --bulk-finish load a Neo4j store: give --store bolt://HOST:PORT "
+                                "(the embedded store loads at full speed without them)")
+        if bulk_finish is not None:
+            if paths or bulk:
+                raise GraphiffError("--bulk-finish takes no PATHS and no --bulk: it finishes an import already run")
+            _bulk_finish(str(store), database, bulk_finish, as_json)
+            return
+    if not paths:
+        raise typer.BadParameter("give the files or folders to load", param_hint="PATHS")
     qdir = quarantine_dir or default_quarantine_dir(store)
+    if bulk:
+        _bulk_load(str(store), database, paths, mapping, qdir, kind, bulk_dir, import_command, as_json)
+        return
+    from graphiff.ingest import load_paths
+
     with store_from(store, database, create=True) as st, progress_bar(not as_json, rates=True) as prog:
         tasks: dict[str, TaskID] = {}
         seconds: dict[str, float] = {}
@@ -80,6 +124,13 @@ def load(
         out.pop("files")
         print_json(out)
         return
+    _print_load(result)
+
+
+def _print_load(result: LoadResult) -> None:
+    """The summary of a load: rows loaded and quarantined per file kind, warnings, skipped files."""
+    from graphiff.ingest.validate import WARNINGS
+
     table = Table(title=f"load {result.load_id}")
     table.add_column("file kind")
     table.add_column("loaded", justify="right")
@@ -96,6 +147,106 @@ def load(
         console.print(f"warning: skipped {s['file']}: {s['reason']}", markup=False, highlight=False, soft_wrap=True)
     if result.quarantine:
         console.print(f"rejected rows with reasons: {esc(result.quarantine)}", highlight=False)
+
+
+class _Stages:
+    """The progress display of a bulk load on stderr: a line per file kind loaded (rows, rows/s),
+    then a line per stage (export with its records, import, constraints, bookkeeping), each with
+    its time."""
+
+    def __init__(self, enabled: bool):
+        self.prog = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                             TextColumn("{task.fields[detail]}", style="progress.data.speed"), TimeElapsedColumn(),
+                             console=Console(stderr=True), disable=not enabled)
+        self.stage = ""
+        self.tasks: dict[str, TaskID] = {}
+        self.counts: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def __enter__(self) -> _Stages:
+        self.prog.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.begin("")
+        self.prog.stop()
+
+    def begin(self, name: str) -> None:
+        """A stage starts (``""``: the end); the lines of the previous one stop."""
+        for t in self.tasks.values():
+            self.prog.stop_task(t)
+        self.stage, self.tasks, self.last = name, {}, time.perf_counter()
+        if name and name != "load":
+            self.tasks[name] = self.prog.add_task(_STAGE_TEXT.get(name, name), detail="")
+
+    def rows(self, what: str, n: int) -> None:
+        """Rows of one file kind loaded (stage "load"), or records of one label or type exported."""
+        now = time.perf_counter()
+        key = what if self.stage == "load" else self.stage
+        self.seconds[key] = self.seconds.get(key, 0.0) + now - self.last
+        self.counts[key] = self.counts.get(key, 0) + n
+        self.last = now
+        if key not in self.tasks:
+            self.tasks[key] = self.prog.add_task(f"loading {what}", detail="")
+        unit = "rows" if self.stage == "load" else "records"
+        self.prog.update(self.tasks[key], detail=f"{self.counts[key]:,} {unit}  "
+                                                 f"{rows_per_second(self.counts[key], self.seconds[key])}")
+
+
+_STAGE_TEXT = {"export": "writing neo4j-admin CSV files", "import": "neo4j-admin import, server restart",
+               "constraints and indexes": "constraints and indexes", "bookkeeping": "load record and column registry"}
+
+
+def _bulk_load(store: str, database: str | None, paths: list[Path], mapping: list[Path], qdir: Path,
+               kind: str | None, folder: Path, import_command: str | None, as_json: bool) -> None:
+    """``load --bulk``: the load into an embedded store, the export, and the import or the steps."""
+    from graphiff.ingest.bulk import bulk_load
+
+    command = shlex.split(import_command) if import_command else None
+    with _Stages(not as_json) as stages:
+        res = bulk_load(store, paths, folder, database=database, mappings=mapping, quarantine_dir=qdir, kind=kind,
+                        import_command=command, progress=stages.rows, stage=stages.begin)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    _print_load(res.load)
+    _print_seconds(res.seconds, res.records, sum(res.load.loaded.values()) + sum(res.load.quarantined.values()))
+    if res.imported:
+        _plain_line(f"bulk-loaded into {res.uri}")
+        return
+    _plain_line(f"the import files are in {res.folder}; to finish the load on the Neo4j server:")
+    for step in res.steps:
+        _plain_line(step)
+
+
+def _bulk_finish(store: str, database: str | None, folder: Path, as_json: bool) -> None:
+    """``load --bulk-finish DIR``: constraints, indexes and bookkeeping after the operator's import."""
+    from graphiff.ingest.bulk import finish
+
+    with _Stages(not as_json) as stages:
+        done = finish(store, folder, database=database, stage=stages.begin)
+    if as_json:
+        print_json({"folder": str(folder), "records": done.manifest["records"], "seconds": done.manifest["seconds"],
+                    "loads": [d.get("load_id") for d in done.manifest["loads"]]})
+        return
+    _print_seconds(done.manifest["seconds"], done.manifest["records"], None)
+    _plain_line(f"finished the bulk load of {folder} into {store}")
+
+
+def _print_seconds(seconds: dict[str, float], records: dict[str, int], rows: int | None) -> None:
+    """Seconds per stage of a bulk load and the rates over all of them."""
+    t = Table(title="bulk load")
+    t.add_column("stage")
+    t.add_column("seconds", justify="right")
+    for name, s in seconds.items():
+        t.add_row(name, f"{s:,.1f}")
+    total = sum(seconds.values())
+    n = records["nodes"] + records["relationships"]
+    t.add_row("total", f"{total:,.1f}")
+    console.print(t)
+    rate = f" ({n / total:,.0f} records/s" + (f", {rows / total:,.0f} input rows/s)" if rows else ")") if total else ""
+    _plain_line(f"{records['nodes']:,} nodes and {records['relationships']:,} relationships{rate}")
 
 
 @app.command()
