@@ -141,8 +141,9 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
             "ORDER BY ordinal_position", [table]).fetchall()]
 
-    def write(kind: str, name: str, stem: str, header: list[str], select: list[str], source: str,
+    def write(kind: str, name: str, stem: str, header: list[str], select: list[str], source: str, spans: bool,
               where: str = "", params: list[Any] | None = None) -> int:
+        """One header file and one data file (``COPY ... TO``); the rows written."""
         header_path, data_path = f"{kind}/{stem}.header.csv", f"{kind}/{stem}.csv"
         (out / header_path).write_text(_header_line(header), encoding="utf-8")
         sql = f"SELECT {', '.join(select)} FROM {_q(source)} {where}"
@@ -150,7 +151,15 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
         row = con.execute(f"COPY ({sql}) TO '{target}' (FORMAT csv, HEADER false)", params or []).fetchone()
         rows = int(row[0]) if row else 0
         files.append({"kind": kind, "name": name, "header": header_path, "data": data_path, "rows": rows})
+        if spans:
+            multiline.append(data_path)
         return rows
+
+    def tally(kind: str, name: str, rows: int) -> None:
+        if rows:
+            counts[kind][name] = rows
+        if progress:
+            progress(name, rows)
 
     for table in tables:
         if not table.startswith("n_") or table[2:] not in m.nodes:
@@ -160,14 +169,8 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
         columns[f"node:{label}"] = [[c for c, _ in cols], [t for _, t in cols]]
         props = [(c, t) for c, t in cols if c != "key"]
         spans, select = _scan(con, table, props)
-        rows = write("nodes", label, label, [f"key:ID({label})"] + [_prop_field(c, t) for c, t in props],
-                     ["key"] + select, table)
-        if spans:
-            multiline.append(files[-1]["data"])
-        if rows:
-            counts["nodes"][label] = rows
-        if progress:
-            progress(label, rows)
+        tally("nodes", label, write("nodes", label, label, [f"key:ID({label})"] + [_prop_field(c, t) for c, t in props],
+                                    ["key"] + select, table, spans))
 
     for table in tables:
         if not table.startswith("r_") or table[2:] not in m.relationships:
@@ -184,13 +187,9 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
             total += write("relationships", rel_type, f"{rel_type}.{src}.{dst}",
                            [f":START_ID({src})", f":END_ID({dst})", "rid:string"]
                            + [_prop_field(c, t) for c, t in cols],
-                           ["src", "dst", "rid"] + select, table, "WHERE src_label = ? AND dst_label = ?", [src, dst])
-            if spans:
-                multiline.append(files[-1]["data"])
-        if total:
-            counts["relationships"][rel_type] = total
-        if progress:
-            progress(rel_type, total)
+                           ["src", "dst", "rid"] + select, table, spans, "WHERE src_label = ? AND dst_label = ?",
+                           [src, dst])
+        tally("relationships", rel_type, total)
 
     manifest = {
         "format": FORMAT,
