@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "window_days": 30,
     "link_by": ("person_id", "trader_id", "account_id", "officers"),
     "min_below_share": 0.5,
+    "rates": None,
 }
 
 _LAST_TOKEN = re.compile(r"[\s,;/()-]+")
@@ -225,6 +226,7 @@ def detect_cash_structuring(
     window_days: int = 30,
     link_by: tuple[str, ...] | list[str] = ("person_id", "trader_id", "account_id", "officers"),
     min_below_share: float = 0.5,
+    rates: Mapping[str, float] | None = None,
 ) -> list[Alert]:
     """Cash reports by one person, or by persons tied to one trader or account, clustered just
     below the reporting threshold that applies where they are filed, within a short window, and
@@ -274,6 +276,11 @@ def detect_cash_structuring(
         Within the cluster's period, the just-below reports must be at least this share of
         the group's reports at or above ``near * threshold``: a group that mostly declares
         amounts above the threshold is declaring, not avoiding.
+    rates : dict or None, default None
+        USD per unit of each currency where no ``Rate`` is loaded for it, and for the margin
+        below which no report can be near a threshold; None: as the cash reports read convert
+        it (:func:`report_rates`: a statistic over every report). An engine that runs the
+        detector on parts of the reports passes the one :func:`report_rates` of all of them.
 
     Returns
     -------
@@ -298,7 +305,7 @@ def detect_cash_structuring(
         return []
     thr_cur = {str(k).upper(): float(v) for k, v in (thresholds or DEFAULTS["thresholds"]).items()}
     usd = _amount_usd(rep)
-    rates = report_rates(rep, usd)
+    rates = report_rates(rep, usd) if rates is None else {str(k).upper(): float(v) for k, v in rates.items()}
     # far below every threshold (at half the lowest one's USD value, a wide margin for the rates
     # of other months) nothing can be "just below": leave those reports out before the lookups
     lowest = min([float(default_threshold_usd)] + [v * rates[c] for c, v in thr_cur.items() if c in rates])
