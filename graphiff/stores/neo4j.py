@@ -95,6 +95,9 @@ class Neo4jStore(Store):
         Rows per write transaction (default 2,000).
     workers, rel_workers : int, optional
         Write transactions in flight at once for node / relationship upserts (default 2 / 2).
+    schema_workers : int, optional
+        Constraints created at once when the store opens (default 1; a bulk-imported database
+        builds each constraint's index over its data, and several build side by side).
 
     Raises
     ------
@@ -103,7 +106,7 @@ class Neo4jStore(Store):
     """
 
     def __init__(self, uri: str, database: str | None = None, *, batch_size: int | None = None,
-                 workers: int | None = None, rel_workers: int | None = None):
+                 workers: int | None = None, rel_workers: int | None = None, schema_workers: int = 1):
         try:
             import neo4j
         except ImportError:  # pragma: no cover - neo4j is a dependency
@@ -127,7 +130,7 @@ class Neo4jStore(Store):
                                                      connection_timeout=20.0,
                                                      notifications_min_severity="OFF")
             self.driver.verify_connectivity()
-            self._setup_schema()
+            self._setup_schema(schema_workers)
             recover(self._write, self._read)  # loads killed while publishing are completed
         except StoreError:
             self.close()
@@ -178,19 +181,29 @@ class Neo4jStore(Store):
         except (self._neo4j.exceptions.Neo4jError, self._neo4j.exceptions.DriverError) as exc:
             raise StoreError(f"Neo4j store {self.uri}: {what} failed: {self._reason(exc)}") from None
 
-    def _setup_schema(self) -> None:
-        """Uniqueness constraints for every label (key) and relationship type (rid), once."""
+    def _setup_schema(self, workers: int = 1) -> None:
+        """Uniqueness constraints for every label (key) and relationship type (rid), once;
+        ``workers`` statements at a time."""
         with self._session() as session:
             have = {r["name"] for r in session.run(cypher("show_constraints"))}
         m = model()
         todo = [*statements("schema"), *statements("schema_units"),
                 *(cypher("schema_node_key", label=label) for label in m.nodes),
                 *(cypher("schema_rel_rid", type=t) for t in m.relationships)]
+        missing = []
         for q in todo:
             name = re.search(r"CREATE\s+CONSTRAINT\s+(\w+)", q)
-            if name and name.group(1) in have:
-                continue
-            self._auto(q, "schema setup")
+            if not (name and name.group(1) in have):
+                missing.append(q)
+        if workers <= 1:
+            for q in missing:
+                self._auto(q, "schema setup")
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphiff-neo4j") as pool:
+            for f in [pool.submit(self._auto, q, "schema setup") for q in missing]:
+                f.result()
 
     # ---- columns and types (the same as the embedded store's typed tables) -------------
     def _columns_of(self, cid: str) -> tuple[list[str], list[str]] | None:

@@ -8,10 +8,11 @@ into an embedded store, so validation, quarantine, derived nodes, relationship i
 provenance are those of any load):
 
 1. :func:`export_bulk` writes the embedded store's node and relationship tables as CSV files
-   with neo4j-admin headers into one folder: per label ``nodes/<Label>.csv`` (with
-   ``key:ID(<Label>)``: one id space per label, the ``key`` property), per relationship type and
-   pair of end labels ``relationships/<TYPE>.<Src>.<Dst>.csv`` (``:START_ID(<Src>)``,
-   ``:END_ID(<Dst>)``, ``rid``), every property column typed as the store types it
+   with neo4j-admin headers into one folder: per label ``nodes/<Label>.csv`` (``:ID``, the node
+   id: the DuckDB row id after those of the labels before it, read with ``--id-type=actual``, so
+   the importer maps no ids; then ``key`` and the properties), per relationship type and pair of
+   end labels ``relationships/<TYPE>.<Src>.<Dst>.csv`` (``:START_ID``, ``:END_ID``: the ends'
+   node ids, joined on their keys; ``rid``), every property column typed as the store types it
    (``string``, ``double``, ``long``, ``boolean``; a null is an empty field, so the property is
    absent, as a transactional load leaves it). Beside them: ``bulk.json`` (the manifest: the
    files, the record counts, the column registry and the load records), ``import.args`` (the
@@ -54,6 +55,8 @@ ARGS_FILE = "import.args"
 SCRIPT_FILE = "import.sh"
 #: the manifest's format version
 FORMAT = 1
+#: constraints created at once when finishing (each builds its index over the imported data)
+SCHEMA_WORKERS = 2
 #: column type (graphiff.stores.columns.sql_type) -> neo4j-admin header type
 HEADER_TYPES = {"VARCHAR": "string", "DOUBLE": "double", "BIGINT": "long", "BOOLEAN": "boolean"}
 
@@ -146,7 +149,7 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
         """One header file and one data file (``COPY ... TO``); the rows written."""
         header_path, data_path = f"{kind}/{stem}.header.csv", f"{kind}/{stem}.csv"
         (out / header_path).write_text(_header_line(header), encoding="utf-8")
-        sql = f"SELECT {', '.join(select)} FROM {_q(source)} {where}"
+        sql = f"SELECT {', '.join(select)} FROM {source} {where}"
         target = str(out / data_path).replace("'", "''")
         row = con.execute(f"COPY ({sql}) TO '{target}' (FORMAT csv, HEADER false)", params or []).fetchone()
         rows = int(row[0]) if row else 0
@@ -161,6 +164,15 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
         if progress:
             progress(name, rows)
 
+    # node ids: each label's DuckDB row ids after those of the labels before it (neo4j-admin
+    # --id-type=actual: no id mapping in the importer, which takes ~40 % of its CPU with string ids)
+    offset: dict[str, int] = {}
+    start = 0
+    for table in tables:
+        if table.startswith("n_") and table[2:] in m.nodes:
+            offset[table[2:]] = start
+            row = con.execute(f"SELECT coalesce(max(rowid), -1) + 1 FROM {_q(table)}").fetchone()
+            start += int(row[0]) if row else 0
     for table in tables:
         if not table.startswith("n_") or table[2:] not in m.nodes:
             continue
@@ -169,8 +181,9 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
         columns[f"node:{label}"] = [[c for c, _ in cols], [t for _, t in cols]]
         props = [(c, t) for c, t in cols if c != "key"]
         spans, select = _scan(con, table, props)
-        tally("nodes", label, write("nodes", label, label, [f"key:ID({label})"] + [_prop_field(c, t) for c, t in props],
-                                    ["key"] + select, table, spans))
+        header = [":ID", "key:string"] + [_prop_field(c, t) for c, t in props]
+        tally("nodes", label, write("nodes", label, label, header, [f"rowid + {offset[label]}", "key"] + select,
+                                    _q(table), spans))
 
     for table in tables:
         if not table.startswith("r_") or table[2:] not in m.relationships:
@@ -178,17 +191,25 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
         rel_type = table[2:]
         cols = [(c, t) for c, t in table_columns(table) if c not in ("rid", *REL_ENDS)]
         columns[f"rel:{rel_type}"] = [[c for c, _ in cols], [t for _, t in cols]]
-        spans, select = _scan(con, table, cols)
-        pairs = con.execute(f"SELECT DISTINCT src_label, dst_label FROM {_q(table)} ORDER BY 1, 2").fetchall()
+        spans, select = _scan(con, table, cols, "r")
+        pairs = con.execute(f"SELECT src_label, dst_label, count(*) FROM {_q(table)} GROUP BY ALL ORDER BY 1, 2"
+                            ).fetchall()
         total = 0
-        for src, dst in pairs:
-            m.node(src)  # end labels only from the model
-            m.node(dst)
-            total += write("relationships", rel_type, f"{rel_type}.{src}.{dst}",
-                           [f":START_ID({src})", f":END_ID({dst})", "rid:string"]
-                           + [_prop_field(c, t) for c, t in cols],
-                           ["src", "dst", "rid"] + select, table, spans, "WHERE src_label = ? AND dst_label = ?",
-                           [src, dst])
+        for src, dst, n in pairs:
+            if src not in offset or dst not in offset:  # end labels only from the model (and stored)
+                lost = src if src not in offset else dst
+                raise StoreError(f"{rel_type} relationships join {src} and {dst}, and {lost} has no nodes in the store")
+            # the ends' node ids: a join on their keys (every end exists: a load creates missing ends bare)
+            source = (f"{_q(table)} r JOIN {_q('n_' + src)} a ON a.key = r.src "
+                      f"JOIN {_q('n_' + dst)} b ON b.key = r.dst")
+            rows = write("relationships", rel_type, f"{rel_type}.{src}.{dst}",
+                         [":START_ID", ":END_ID", "rid:string"] + [_prop_field(c, t) for c, t in cols],
+                         [f"a.rowid + {offset[src]}", f"b.rowid + {offset[dst]}", "r.rid"] + select, source, spans,
+                         "WHERE r.src_label = ? AND r.dst_label = ?", [src, dst])
+            if rows != n:
+                raise StoreError(f"{n - rows:,} {rel_type} relationships from {src} to {dst} have an end missing "
+                                 "from the store's nodes")
+            total += rows
         tally("relationships", rel_type, total)
 
     manifest = {
@@ -207,10 +228,11 @@ def export_bulk(store: EmbeddedStore, folder: str | Path, *, progress: Progress 
     return BulkExport(out, manifest)
 
 
-def _scan(con: Any, table: str, cols: list[tuple[str, str]]) -> tuple[bool, list[str]]:
+def _scan(con: Any, table: str, cols: list[tuple[str, str]], alias: str = "") -> tuple[bool, list[str]]:
     """One scan of ``table``: whether a text value spans lines (its file then needs
     neo4j-admin's multi-line parsing, which is slower), and the SELECT expression of each column
-    (an infinite double is written as Java spells it, ``Infinity``; DuckDB writes ``inf``)."""
+    (an infinite double is written as Java spells it, ``Infinity``; DuckDB writes ``inf``),
+    qualified by ``alias`` when given."""
     texts = [c for c, t in cols if t == "VARCHAR"]
     doubles = [c for c, t in cols if t == "DOUBLE"]
     checks = [f"coalesce(bool_or(strpos({_q(c)}, chr(10)) > 0 OR strpos({_q(c)}, chr(13)) > 0), false)"
@@ -220,8 +242,9 @@ def _scan(con: Any, table: str, cols: list[tuple[str, str]]) -> tuple[bool, list
     flags = list(row) if row else [False] * len(checks)
     spans = any(flags[:max(1, len(texts))])
     infinite = {c for c, f in zip(doubles, flags[max(1, len(texts)):]) if f}
-    select = [(f"CASE WHEN isinf({_q(c)}) THEN (CASE WHEN {_q(c)} > 0 THEN 'Infinity' ELSE '-Infinity' END) "
-               f"ELSE CAST({_q(c)} AS VARCHAR) END" if c in infinite else _q(c)) for c, _ in cols]
+    at = f"{alias}." if alias else ""
+    select = [(f"CASE WHEN isinf({at}{_q(c)}) THEN (CASE WHEN {at}{_q(c)} > 0 THEN 'Infinity' ELSE '-Infinity' END) "
+               f"ELSE CAST({at}{_q(c)} AS VARCHAR) END" if c in infinite else at + _q(c)) for c, _ in cols]
     return spans, select
 
 
@@ -231,9 +254,9 @@ def import_args(manifest: dict[str, Any]) -> list[str]:
 
     >>> import_args({"files": [{"kind": "nodes", "name": "Trader", "header": "nodes/Trader.header.csv",
     ...                         "data": "nodes/Trader.csv"}], "multiline": []})
-    ['--nodes=Trader=nodes/Trader.header.csv,nodes/Trader.csv']
+    ['--id-type=actual', '--nodes=Trader=nodes/Trader.header.csv,nodes/Trader.csv']
     """
-    args = [f"--{f['kind']}={f['name']}={f['header']},{f['data']}" for f in manifest["files"]]
+    args = ["--id-type=actual"] + [f"--{f['kind']}={f['name']}={f['header']},{f['data']}" for f in manifest["files"]]
     if manifest.get("multiline"):
         args += ["--multiline-fields-format=v2", "--multiline-fields=" + ",".join(manifest["multiline"])]
     return args
@@ -328,7 +351,8 @@ def finish_bulk(uri: str, folder: str | Path, *, database: str | None = None,
     t0 = time.perf_counter()
     if stage:
         stage("constraints and indexes")
-    with closing(Neo4jStore(uri, database)) as store:  # opening creates the schema: constraints, indexes
+    # opening creates the schema: the constraints and their indexes, SCHEMA_WORKERS built side by side
+    with closing(Neo4jStore(uri, database, schema_workers=SCHEMA_WORKERS)) as store:
         store._auto(cypher("await_indexes"), "waiting for the indexes")
         seconds["constraints and indexes"] = time.perf_counter() - t0
         t0 = time.perf_counter()

@@ -175,7 +175,7 @@ def test_remote_steps_then_bulk_finish(server, tmp_path, monkeypatch):
     code, out, err = run_cli_streams("load", str(world), "--bulk", "--store", uri, "--bulk-dir", str(folder),
                                      "--quarantine-dir", str(tmp_path / "q"))
     assert code == 0, err
-    assert "neo4j-admin database import full --overwrite-destination=true neo4j --nodes=" in out
+    assert "neo4j-admin database import full --overwrite-destination=true neo4j --id-type=actual --nodes=" in out
     assert f"graphiff load --bulk-finish {folder} --store {uri}" in out
     assert {p.name for p in folder.iterdir()} == {"bulk.json", "import.args", "import.sh", "nodes", "relationships"}
     assert not json.loads((folder / "bulk.json").read_text())["multiline"]
