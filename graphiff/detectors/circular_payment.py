@@ -173,16 +173,18 @@ def drop_trade_cycles(tables: Tables, e: pd.DataFrame, cycles: list[tuple], trad
     of the cycles are judged."""
     if trade_match is None or not cycles:
         return cycles
-    trade = trade_settlements(tables, e, {i for c in cycles for i in c})
+    at = dict(zip(e["edge"].tolist(), range(len(e))))  # edge id -> row (ids skip filtered payments)
+    trade = trade_settlements(tables, e, {at[i] for c in cycles for i in c})
     if not trade.any():
         return cycles
     amt = e["amount_usd"].to_numpy(dtype=float)
     tol = float(trade_match)
 
     def keep(c: tuple) -> bool:
-        if not trade[list(c)].all():
+        rows = [at[i] for i in c]
+        if not trade[rows].all():
             return True
-        return all(abs(amt[b] / amt[a] - 1.0) <= tol for a, b in zip(c, c[1:]))
+        return all(abs(amt[b] / amt[a] - 1.0) <= tol for a, b in zip(rows, rows[1:]))
 
     return [c for c in cycles if keep(c)]
 

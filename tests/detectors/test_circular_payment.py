@@ -122,3 +122,18 @@ def test_two_way_trade_settlements_are_not_a_cycle():
     # amounts that track each other tightly (2 %) still alert, settled or not; the rule can be off
     assert len(circular_payment(_two_way_trade(True, second=44_100))) == 1
     assert len(circular_payment(_two_way_trade(True), trade_match=None)) == 1
+
+
+def test_trade_test_judges_the_cycle_payments_when_earlier_payments_are_left_out():
+    # a payment without an amount and one between two accounts of one holder (by holder) come
+    # first: the edge ids of the ring's payments are no longer their rows
+    accounts = [account("A1", "T1"), account("A2", "T2"), account("A3", "T3"), account("A4", "T3")]
+    decls = [decl("D1", "T2", "T1", "2024-03-01", value=45_000), decl("D2", "T1", "T2", "2024-03-20", value=42_000)]
+    pays = [{**payment("n0", "A3", "A1", "2024-01-01", 1_000), "amount": None, "amount_usd": None},
+            payment("n1", "A3", "A4", "2024-01-02", 5_000),
+            {**payment("p1", "A1", "A2", "2024-03-05", 45_000), "declaration_id": "D1"},
+            {**payment("p2", "A2", "A1", "2024-03-25", 42_000), "declaration_id": "D2"}]
+    for by in ("account", "holder"):
+        tables = make_tables(payments=pays, accounts=accounts, decls=decls)
+        assert circular_payment(tables, by=by) == []
+        assert len(circular_payment(tables, by=by, trade_match=None)) == 1
