@@ -76,13 +76,13 @@ def load(
     failing the IBAN check, an amount without a USD rate) are counted as warnings; data files of a folder whose name
     is no file kind are skipped with a warning; loading the same files twice changes nothing.
 
-    --bulk (Neo4j only, an empty database: one without any node): the load runs as always, into a temporary embedded
-    store in --bulk-dir, which is then written as neo4j-admin CSV files. With --import-command the import runs at once
-    (the server is stopped and started again: `--import-command 'scripts/neo4j-local import'` for the local server),
-    then the constraints, indexes and the load record are created and DIR is removed. Without it (a remote server)
-    DIR holds the files, import.sh and the steps printed: copy DIR to the server, stop Neo4j, run import.sh there,
-    start Neo4j, then `graphiff load --bulk-finish DIR --store URI`. The graph is the one a transactional load
-    writes. Loads into a database that holds data keep using transactions (no --bulk)."""
+    --bulk (Neo4j only, an empty database: one without any node): the load runs as always, into a temporary \
+embedded store in --bulk-dir, which is then written as neo4j-admin CSV files. With --import-command the import \
+runs at once (the server is stopped and started again: `--import-command 'scripts/neo4j-local import'` for the \
+local server), then the constraints, indexes and the load record are created and DIR is removed. Without it (a \
+remote server) DIR holds the files, import.sh and the steps printed: copy DIR to the server, stop Neo4j, run \
+import.sh there, start Neo4j, then `graphiff load --bulk-finish DIR --store URI`. The graph is the one a \
+transactional load writes. Loads into a database that holds data keep using transactions (no --bulk)."""
     from graphiff.errors import GraphiffError
 
     if bulk_finish is not None or bulk:
@@ -216,8 +216,8 @@ def _bulk_load(store: str, database: str | None, paths: list[Path], mapping: lis
         _plain_line(f"bulk-loaded into {res.uri}")
         return
     _plain_line(f"the import files are in {res.folder}; to finish the load on the Neo4j server:")
-    for step in res.steps:
-        _plain_line(step)
+    for step in res.steps:  # whole lines, never wrapped: the commands are copied from here
+        console.print(step, markup=False, highlight=False, soft_wrap=True)
 
 
 def _bulk_finish(store: str, database: str | None, folder: Path, as_json: bool) -> None:
