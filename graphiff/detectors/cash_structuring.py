@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
 _LAST_TOKEN = re.compile(r"[\s,;/()-]+")
 
 
-def _amount_usd(reports: pd.DataFrame) -> pd.Series:
+def report_amounts_usd(reports: pd.DataFrame) -> pd.Series:
     usd = num(col(reports, "amount_usd"))
     status = text(col(reports, "usd_status")).str.lower()
     usd = usd.mask(status == "unconvertible")
@@ -114,7 +114,7 @@ def report_rates(reports: pd.DataFrame, usd: pd.Series | None = None) -> dict[st
     ``amount_usd / amount`` over the reports in that currency): the fallback where no ``Rate``
     is loaded (:func:`graphiff.graph.features.usd_per_unit`)."""
     amt = num(col(reports, "amount"))
-    usd = _amount_usd(reports) if usd is None else usd
+    usd = report_amounts_usd(reports) if usd is None else usd
     cur = text(col(reports, "currency"), upper=True)
     ok = (amt > 0) & (usd > 0) & cur.notna()
     r = (usd[ok] / amt[ok]).groupby(cur[ok].astype(str)).median()
@@ -143,7 +143,10 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
     country = filing_country(tables, reports)
     cur = text(col(reports, "currency"), upper=True)
     amt = num(col(reports, "amount"))
-    usd = _amount_usd(reports) if usd is None else pd.Series(np.asarray(usd, dtype="float64"), index=reports.index)
+    if usd is None:
+        usd = report_amounts_usd(reports)
+    else:
+        usd = pd.Series(np.asarray(usd, dtype="float64"), index=reports.index)
     if fallback_rates is None:
         fallback_rates = report_rates(reports)
     cur_o = cur.astype(object).where(cur.notna(), None)
@@ -167,7 +170,7 @@ def threshold_ratio(tables: Tables, reports: pd.DataFrame, *, thresholds: Mappin
                         index=reports.index)
 
 
-def _employers(tables: Tables, persons: set[str], max_officers: int = 50) -> dict[str, list[str]]:
+def officer_employers(tables: Tables, persons: set[str], max_officers: int = 50) -> dict[str, list[str]]:
     """Person -> the traders it is an officer of (any role), for the persons given; companies
     with more than ``max_officers`` officers (a large employer) link nobody. Cost: two
     membership tests over ``OFFICER_OF``, then work on the rows of those persons' companies."""
@@ -192,7 +195,7 @@ def _employers(tables: Tables, persons: set[str], max_officers: int = 50) -> dic
     return out
 
 
-def _subject_keys(d: pd.DataFrame, links: list[str], employers: dict[str, list[str]]) -> pd.DataFrame:
+def subject_keys(d: pd.DataFrame, links: list[str], employers: dict[str, list[str]]) -> pd.DataFrame:
     """Long table ``row, key`` of each report's subjects: ``(column, value)`` for the link
     columns, ``("trader_id", company)`` for the companies its person is an officer of."""
     parts = []
@@ -304,7 +307,7 @@ def detect_cash_structuring(
     if rep is None or len(rep) == 0:
         return []
     thr_cur = {str(k).upper(): float(v) for k, v in (thresholds or DEFAULTS["thresholds"]).items()}
-    usd = _amount_usd(rep)
+    usd = report_amounts_usd(rep)
     rates = report_rates(rep, usd) if rates is None else {str(k).upper(): float(v) for k, v in rates.items()}
     # far below every threshold (at half the lowest one's USD value, a wide margin for the rates
     # of other months) nothing can be "just below": leave those reports out before the lookups
@@ -343,7 +346,7 @@ def detect_cash_structuring(
     is_below = (relevant["rel"] < 1.0).to_numpy()
     if not is_below.any():
         return []
-    employers = (_employers(tables, set(relevant.loc[is_below, "person_id"].dropna()))
+    employers = (officer_employers(tables, set(relevant.loc[is_below, "person_id"].dropna()))
                  if "officers" in link_by else {})
     # reports at or above the threshold matter only where they share a subject with one below
     ties = np.zeros(len(relevant), dtype=bool)
@@ -351,7 +354,7 @@ def detect_cash_structuring(
         ties |= relevant[c].isin(set(relevant.loc[is_below, c].dropna())).to_numpy(dtype=bool)
     ties |= relevant["trader_id"].isin({x for v in employers.values() for x in v}).to_numpy(dtype=bool)
     relevant = relevant[is_below | ties].reset_index(drop=True)
-    keys = _subject_keys(relevant, links, employers)
+    keys = subject_keys(relevant, links, employers)
     # a just-below report sharing no subject with another one is a group of one: with
     # min_reports >= 2 it cannot qualify, and reports above the threshold only matter for groups
     is_below = (relevant["rel"] < 1.0).to_numpy()

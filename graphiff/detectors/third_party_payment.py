@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _account_key(s: pd.Series) -> pd.Series:
+def account_key(s: pd.Series) -> pd.Series:
     """Account ids as this detector compares them: upper case, spaces removed."""
     return text(s, upper=True).str.replace(" ", "", regex=False)
 
@@ -133,8 +133,8 @@ def detect_third_party_payment(
         "payment": pkeys,
         "payment_id": text(pcol("payment_id")).fillna(text(pcol("key"))),
         "date": iso_dates(pcol("date")),
-        "from_account": _account_key(pcol("from_account")),
-        "to_account": _account_key(pcol("to_account")),
+        "from_account": account_key(pcol("from_account")),
+        "to_account": account_key(pcol("to_account")),
         "amount": pd.to_numeric(pcol("amount"), errors="coerce"),
         "currency": text(pcol("currency"), upper=True),
         "amount_usd": pd.to_numeric(pcol("amount_usd"), errors="coerce"),
@@ -155,7 +155,7 @@ def detect_third_party_payment(
     holder = {}
     bank_country = {}
     if acc is not None and len(acc):
-        keys = _account_key(col(acc, "account_id")).fillna(_account_key(col(acc, "key")))
+        keys = account_key(col(acc, "account_id")).fillna(account_key(col(acc, "key")))
         for k, h, c in zip(keys, text(col(acc, "holder_id")), text(col(acc, "bank_country"), upper=True)):
             if isinstance(k, str):
                 holder[k] = _text_or_none(h)

@@ -304,7 +304,7 @@ def settlements_of(tables: Tables, payments: Collection[str] | None = None) -> p
     p, d = tables.nodes("Payment"), tables.nodes("Declaration")
     if p is None or d is None or not len(p) or not len(d):
         return pd.DataFrame(columns=SETTLEMENT_COLUMNS)
-    props = _settles_lookup()
+    props = settles_lookup()
     pkey = text_objects(col(p, "key"))
     chosen = (pkey.notna() if payments is None else pkey.isin(set(payments))).to_numpy()
     pay = pd.DataFrame({"key": pkey[chosen], **{c: text_objects(col(p, c)[chosen]) for c in props}})
@@ -325,7 +325,7 @@ def settlements_of(tables: Tables, payments: Collection[str] | None = None) -> p
     return out.sort_values(["payment", "declaration"], kind="stable", ignore_index=True)
 
 
-def _settles_lookup() -> tuple[str, ...]:
+def settles_lookup() -> tuple[str, ...]:
     """The properties a payment's ``SETTLES`` is matched on, from the input contract."""
     for emit in model().files["payments"].emits:
         if emit.type == "SETTLES":

@@ -35,13 +35,13 @@ PAIR_COLUMNS = [
 ]
 
 
-def _fold(s: pd.Series) -> pd.Series:
+def fold_document_no(s: pd.Series) -> pd.Series:
     """Document numbers compared loosely: upper case, letters and digits only."""
     v = upper_text(s).str.replace(r"[^0-9A-Z]", "", regex=True)
     return v.mask(v == "")
 
 
-def _explode_containers(rid: np.ndarray, raw: pd.Series) -> pd.DataFrame:
+def explode_containers(rid: np.ndarray, raw: pd.Series) -> pd.DataFrame:
     """``(rid, container)`` rows: the store keeps container ids ``;``-joined (lists tolerated)."""
     if raw.dtype == object and raw.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any():
         raw = raw.map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v)
@@ -91,8 +91,8 @@ def _mirror_declarations(tables: Tables) -> pd.DataFrame:
         "mass": num(col(decl, "net_mass_kg")),
         "qty": num(col(decl, "quantity")),
         "qunit": upper_text(col(decl, "quantity_unit")),
-        "transport_doc_no": _fold(col(decl, "transport_doc_no")),
-        "invoice_no": _fold(col(decl, "invoice_no")),
+        "transport_doc_no": fold_document_no(col(decl, "transport_doc_no")),
+        "invoice_no": fold_document_no(col(decl, "invoice_no")),
         "container_ids": col(decl, "container_ids"),
     }).reset_index(drop=True)
     out.insert(0, "rid", np.arange(len(out), dtype="int64"))
@@ -103,8 +103,8 @@ def _candidates(d: pd.DataFrame, exp: pd.DataFrame, imp: pd.DataFrame, field: st
                 early_days: int, match_hs: str | None, match_parties: bool, late_days: int = 0) -> pd.DataFrame:
     reused = None
     if field == "container_ids":
-        e = _explode_containers(exp["rid"].to_numpy(), exp["container_ids"])
-        i = _explode_containers(imp["rid"].to_numpy(), imp["container_ids"])
+        e = explode_containers(exp["rid"].to_numpy(), exp["container_ids"])
+        i = explode_containers(imp["rid"].to_numpy(), imp["container_ids"])
         if len(e) == 0 or len(i) == 0:
             return pd.DataFrame()
         m = e.merge(i, on="c", suffixes=("_e", "_i"))[["rid_e", "rid_i"]].drop_duplicates()

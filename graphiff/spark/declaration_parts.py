@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from graphiff.graph.columns import col, text, upper_text
-from graphiff.graph.mirror import PAIR_DEFAULTS, _explode_containers, _fold
+from graphiff.graph.mirror import PAIR_DEFAULTS, explode_containers, fold_document_no
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -87,11 +87,11 @@ def node_frame(pdf: pd.DataFrame, *, hs_from: str, level: int | None, headings: 
         if prefix is None:
             continue
         if field == "container_ids":
-            e = _explode_containers(rid[paired], col(pdf, field)[paired])
+            e = explode_containers(rid[paired], col(pdf, field)[paired])
             for r, c in zip(e["rid"].tolist(), e["c"].tolist()):
                 links[r].append(prefix + str(c))
         else:
-            v = _fold(col(pdf, field))
+            v = fold_document_no(col(pdf, field))
             for r, x in zip(rid[paired].tolist(), v[paired].astype(object).tolist()):
                 if x is not None and x is not pd.NA:
                     links[r].append(prefix + str(x))

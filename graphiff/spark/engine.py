@@ -31,7 +31,7 @@ from graphiff.detectors.runner import (
 )
 from graphiff.graph.snapshot import MONTH, frame_from_rows, read_kind, read_manifest, schema_of
 from graphiff.graph.tables import Tables
-from graphiff.spark.parts import Partitioning, partitioning
+from graphiff.spark.parts import Partitioning, SnapshotView, partitioning
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["run_spark_detectors", "spark_patterns", "spark_detectors"]
 
 PART = "__part"
+OWNER = "owner"  # the kind of the rows naming the entities a part owns (Partitioning.owners)
 ALERT_SCHEMA = "alert string"
 
 
@@ -79,18 +80,28 @@ def _context(snapshot: str, manifest: dict, nodes: tuple[str, ...], rels: tuple[
 def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: dict, plan: Partitioning,
                  resolved: bool):
     """The function ``applyInPandas`` runs per part: rows (``kind``, ``name``, ``payload`` JSON)
-    -> the part's alerts as JSON."""
+    -> the part's alerts as JSON. Rows repeated (a record of several parts in this bucket) are
+    read once; with ``plan.owners``, only the alerts whose entities this bucket owns are kept
+    (another part's entity may have only some of its records here)."""
     def run(rows: pd.DataFrame) -> pd.DataFrame:
         from graphiff.detectors.registry import REGISTRY
 
         ctx_nodes, ctx_rels = _context(snapshot, manifest, plan.context_nodes(), plan.context_rels())
         nodes, rels = dict(ctx_nodes), dict(ctx_rels)
+        owned: set[tuple[str, str]] = set()
+        # a record in several parts that share this bucket came once per part: keep one
+        rows = rows.drop_duplicates(["kind", "name", "payload"])
         for (kind, name), g in rows.groupby(["kind", "name"], sort=False):
+            if kind == OWNER:
+                owned.update((str(name), str(k)) for k in g["payload"])
+                continue
             frame = frame_from_rows((json.loads(p) for p in g["payload"]), schema_of(manifest, kind, name))
             (nodes if kind == "nodes" else rels)[name] = frame
         det = REGISTRY[pattern]
         tables = Tables.from_frames(nodes=nodes, rels=rels, resolved=resolved)
         found = det.fn(tables, **{**det.defaults, **params})
+        if plan.owners:  # only the alerts of this bucket's own parts: the others saw part of their records
+            found = [a for a in found if a.entities and all((e["label"], str(e["id"])) in owned for e in a.entities)]
         return pd.DataFrame({"alert": [json.dumps(a.to_dict(), sort_keys=True) for a in found]}, dtype=object)
     return run
 
@@ -100,11 +111,14 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
 # ---------------------------------------------------------------------------------------------
 
 def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitioning,
-            params: dict[str, Any], buckets: int) -> Any:
+            params: dict[str, Any], buckets: int, resolved: bool) -> Any:
     """One row per record or relationship of the family's record kinds: ``__part`` (the part
     key hashed into one of ``buckets``: parts that share a bucket run together, which the
     partitioning allows, as they never relate), ``kind``, ``name``, ``payload`` (the row as
-    JSON)."""
+    JSON). A record in several parts (its key function gave it several rows) comes once per
+    part, with the relationships touching it. With ``plan.owners``, one more row per owned
+    entity: kind ``owner``, its label as ``name`` and its key as ``payload``, in its part's
+    bucket."""
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
@@ -115,10 +129,13 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
 
     parts: list[Any] = []
     keys: dict[str, Any] = {}
+    view = SnapshotView(spark, snapshot, manifest, resolved, plan.context_nodes(), plan.context_rels())
     for label, key_of in plan.records.items():
         if label not in manifest["nodes"]:
             continue
         frame = spark.read.parquet(str(Path(snapshot) / "nodes" / label))
+        if label in plan.narrow:
+            frame = plan.narrow[label](frame, params, view)
         keyed = key_of(frame, params)
         frame = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
         frame = frame.withColumn(PART, F.pmod(F.xxhash64(F.col(PART)), F.lit(buckets)))
@@ -126,6 +143,15 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
         parts.append(pack(frame, "nodes", label))
     if not parts:
         return None
+    for label, key_of in plan.owners.items():
+        if label not in manifest["nodes"]:
+            continue
+        frame = spark.read.parquet(str(Path(snapshot) / "nodes" / label))
+        keyed = key_of(frame, params)
+        frame = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
+        parts.append(frame.select(F.pmod(F.xxhash64(F.col(PART)), F.lit(buckets)).alias(PART),
+                                  F.lit(OWNER).alias("kind"), F.lit(label).alias("name"),
+                                  F.col("key").cast("string").alias("payload")))
     for rel_type in manifest["rels"]:
         ends = manifest["rels"][rel_type].get("ends", [])
         touched = [(end, label) for i, end in enumerate(("src", "dst")) for label in keys
@@ -210,6 +236,11 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
                 progress(det.pattern, "start", {})
             t0 = time.perf_counter()
             p = {**det.defaults, **params.get(det.pattern, {})}
+            plan = plans[det.pattern]
+            if plan.shared is not None:
+                frames = {label: spark.read.parquet(str(Path(snapshot) / "nodes" / label))
+                          for label in plan.records if label in manifest["nodes"]}
+                p = {**p, **plan.shared(frames, p)}
             found = list(_run_family(spark, snapshot, manifest, det.pattern, plans[det.pattern], p, resolved, n))
             alerts.extend(found)
             ran.extend(det.patterns)
@@ -226,7 +257,7 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
 
 def _run_family(spark: "SparkSession", snapshot: str, manifest: dict, pattern: str, plan: Partitioning,
                 params: dict[str, Any], resolved: bool, buckets: int) -> Iterator[Alert]:
-    packed = _packed(spark, snapshot, manifest, plan, params, buckets)
+    packed = _packed(spark, snapshot, manifest, plan, params, buckets, resolved)
     if packed is None:
         return
     runner = _part_runner(pattern, {k: v for k, v in params.items()}, snapshot, manifest, plan, resolved)

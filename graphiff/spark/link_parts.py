@@ -134,9 +134,9 @@ _NS = "\x1f"  # between a node's kind and its value in a node id
 def cash_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
     """``CashReport`` rows with ``__part``: the connected component of the report in the graph
     of reports and their subjects, the detector's own union-find over every report (not only
-    the just-below ones): the subject keys of :func:`graphiff.detectors.cash_structuring._subject_keys`
+    the just-below ones): the subject keys of :func:`graphiff.detectors.cash_structuring.subject_keys`
     (person, trader, account as ``link_by`` names them, and the companies the person is an
-    officer of, :func:`~graphiff.detectors.cash_structuring._employers` on the context) and
+    officer of, :func:`~graphiff.detectors.cash_structuring.officer_employers` on the context) and
     the report id (reports sharing one are one node of the detector's union-find).
 
     Why exact: the detector's groups are connected components of a subgraph of this graph
@@ -146,7 +146,7 @@ def cash_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
     """
     from pyspark.sql import functions as F
 
-    from graphiff.detectors.cash_structuring import _employers, _subject_keys
+    from graphiff.detectors.cash_structuring import officer_employers, subject_keys
 
     root = snapshot_root(frame)
     if root is None:
@@ -158,7 +158,7 @@ def cash_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
     if "officers" in link_by:
         off = ctx.rels("OFFICER_OF")
         if len(off):
-            employers = _employers(ctx, set(off["src"].dropna().astype(str)))
+            employers = officer_employers(ctx, set(off["src"].dropna().astype(str)))
     res = ctx.resolution
 
     def edges(b: pd.DataFrame) -> pd.DataFrame:
@@ -169,7 +169,7 @@ def cash_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
         me = ("CashReport" + _NS) + b["key"].astype(str)
         rid = text(b["report_id"]).fillna(text(b["key"]))
         out = [pd.DataFrame({"a": me, "b": ("R" + _NS + rid.astype(object)).where(rid.notna(), me)})]
-        keys = _subject_keys(d, links, employers)
+        keys = subject_keys(d, links, employers)
         if len(keys):
             rows = keys["row"].to_numpy()
             out.append(pd.DataFrame({"a": me.to_numpy(dtype=object)[rows],
@@ -189,16 +189,16 @@ def _payment_components(spark: Any, root: str) -> "DataFrame":
     snapshot and Spark application for both record labels."""
     from pyspark.sql import functions as F
 
-    from graphiff.detectors.third_party_payment import _account_key
+    from graphiff.detectors.third_party_payment import account_key
     from graphiff.graph.columns import text, text_objects
-    from graphiff.graph.features import _settles_lookup
+    from graphiff.graph.features import settles_lookup
 
     stamp = (Path(root) / "snapshot.json").stat().st_mtime_ns
     memo = (root, stamp, spark.sparkContext.applicationId)
     if memo in _PAYMENT_COMPONENTS:
         return _PAYMENT_COMPONENTS[memo]
     _PAYMENT_COMPONENTS.clear()
-    props = list(_settles_lookup())
+    props = list(settles_lookup())
     res = context_tables(root).resolution
     pay = spark.read.parquet(str(Path(root) / "nodes" / "Payment"))
     dec = spark.read.parquet(str(Path(root) / "nodes" / "Declaration"))
@@ -247,7 +247,7 @@ def _payment_components(spark: Any, root: str) -> "DataFrame":
         # payment id) and its payer account (the alert is per payer account)
         me = ("Payment" + _NS) + b["key"].astype(str)
         pid = text(b["payment_id"]).fillna(text(b["key"]))
-        acct = _account_key(b["from_account"])
+        acct = account_key(b["from_account"])
         return pd.concat([
             pd.DataFrame({"a": me, "b": ("I" + _NS + pid.astype(object)).where(pid.notna(), me)}),
             pd.DataFrame({"a": me, "b": ("A" + _NS + acct.astype(object)).where(acct.notna(), me)}),
@@ -294,13 +294,13 @@ def cash_rates(frame: "DataFrame", params: Mapping[str, Any]) -> dict[str, Any]:
     ``amount_usd / amount`` per currency), unless ``params`` give them. Each part passes them
     to the detector, which would otherwise take the median over its own reports only.
 
-    The ratios are the detector's own (``_amount_usd`` per Arrow batch); the median is Spark's
+    The ratios are the detector's own (``report_amounts_usd`` per Arrow batch); the median is Spark's
     exact ``median`` (the mean of the two middle values of an even count, as pandas takes it).
     Cost: one scan and one aggregation by currency (each currency's distinct ratios in one task).
     """
     from pyspark.sql import functions as F
 
-    from graphiff.detectors.cash_structuring import _amount_usd
+    from graphiff.detectors.cash_structuring import report_amounts_usd
     from graphiff.graph.columns import col, num, text
 
     if params.get("rates") is not None:
@@ -309,7 +309,7 @@ def cash_rates(frame: "DataFrame", params: Mapping[str, Any]) -> dict[str, Any]:
     def ratios(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for b in batches:
             amt = num(col(b, "amount"))
-            usd = _amount_usd(b)
+            usd = report_amounts_usd(b)
             cur = text(col(b, "currency"), upper=True)
             ok = ((amt > 0) & (usd > 0) & cur.notna()).to_numpy(dtype=bool)
             yield pd.DataFrame({"currency": cur[ok].astype(str).to_numpy(dtype=object),

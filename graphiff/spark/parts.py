@@ -28,6 +28,24 @@ PartKey = Callable[["DataFrame", Mapping[str, Any]], "Column | DataFrame"]
 
 
 @dataclass(frozen=True)
+class SnapshotView:
+    """What a :data:`Narrow` may read besides the record table: the session, the snapshot and
+    whether the run resolves entities."""
+
+    spark: Any
+    snapshot: str
+    manifest: dict
+    resolved: bool
+    context_nodes: tuple[str, ...]
+    context_rels: tuple[str, ...]
+
+
+#: ``fn(frame, params, view)``: the rows of a record label's snapshot table that can be in an
+#: alert at all (a conservative filter run in Spark before the parts are shipped)
+Narrow = Callable[["DataFrame", Mapping[str, Any], SnapshotView], "DataFrame"]
+
+
+@dataclass(frozen=True)
 class Partitioning:
     """How one detector family's records split into independent parts.
 
@@ -36,13 +54,27 @@ class Partitioning:
     out). ``context``: the other node labels and relationship types the family reads, given
     whole to every part (``SAME_AS`` and the resolvable labels are always added, so parts
     resolve entities as the store does).
-    ``why``: the reason no alert spans two parts.
+    ``why``: the reason no alert spans two parts. ``narrow``: record label -> a conservative
+    filter (:data:`Narrow`) applied before the parts are made.
+
+    ``owners``: entity label -> part key (:data:`PartKey`, over that label's snapshot table)
+    of the part that **owns** each entity. Without it, a record is in one part and every
+    part's alerts are the family's. With it, a key function may put a record in several parts
+    (several rows, one ``__part`` each: a declaration goes to its exporter's part and to its
+    importer's), and a part keeps only the alerts whose entities it owns, all of them: the
+    other alerts it finds read only some of their records. The entities a part owns must be
+    those whose alerts its records decide in full.
     """
 
     records: Mapping[str, PartKey]
     context: tuple[str, ...]
     why: str
     rel_context: tuple[str, ...] = field(default=())
+    narrow: Mapping[str, Narrow] = field(default_factory=dict)
+    owners: Mapping[str, PartKey] = field(default_factory=dict)
+    #: ``fn(record frames by label, params) -> params``: parameters the family reads over every
+    #: record (a statistic of all of them), computed once on Spark and given to every part
+    shared: Callable[[Mapping[str, "DataFrame"], Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     def context_nodes(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.context, *RESOLVABLE)))
@@ -62,13 +94,171 @@ def _goods(column: str, level_param: str | None = None, level: int = 6) -> PartK
     return key
 
 
+# mirror_discrepancy, undervaluation, overvaluation: the goods code merged across codes where
+# mirror pairing can cross them (graphiff.spark.declaration_parts)
+def _mirror_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
+    """Mirror pairing's goods code (at ``match_hs``), merged where a document key can pair or
+    count declarations of two codes: a pair's candidates, its greedy choice and an invoice's
+    reuse count never span two parts (:func:`graphiff.spark.declaration_parts.mirror_parts`)."""
+    from graphiff.spark.declaration_parts import mirror_parts
+
+    return mirror_parts(frame, params)
+
+
+def _valuation_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
+    """The HS heading, merged like :func:`_mirror_parts`: the peer groups (HS6 x unit [x
+    origin]), a round trip's legs (one heading as written) and a flagged export's mirror pair
+    stay in one part (:func:`graphiff.spark.declaration_parts.valuation_parts`)."""
+    from graphiff.spark.declaration_parts import valuation_parts
+
+    return valuation_parts(frame, params)
+
+
+# cash_structuring, third_party_payment: connected components of the records and what they
+# share (graphiff.spark.link_parts)
+def _cash_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
+    """The component of each cash report in the graph of reports and their subjects (person,
+    trader, account, the person's employers, the report id): the detector's groups are
+    components of a subgraph of it (:func:`graphiff.spark.link_parts.cash_parts`)."""
+    from graphiff.spark.link_parts import cash_parts
+
+    return cash_parts(frame, params)
+
+
+def _payment_parts(label: str) -> PartKey:
+    """The component of each payment or declaration in the graph of payments, the declarations
+    they settle, their payment ids and payer accounts: a verdict and an alert never leave one
+    (:func:`graphiff.spark.link_parts.payment_parts`)."""
+    from graphiff.spark.link_parts import payment_parts
+
+    return payment_parts(label)
+
+
+def _trade_cycle_candidates(frame: "DataFrame", params: Mapping[str, Any], view: SnapshotView) -> "DataFrame":
+    """circular_trade: the declarations that may be hops of a cycle
+    (:func:`graphiff.spark.trade_windows.cycle_candidates`, windowed by trader, goods and day)."""
+    from graphiff.spark.trade_windows import cycle_candidates, spark_frame, trade_nodes
+
+    nodes = trade_nodes(view.snapshot, view.manifest, params, resolved=view.resolved, labels=view.context_nodes,
+                        rel_types=view.context_rels)
+    return cycle_candidates(frame, spark_frame(view.spark, nodes), params)
+
+
+# circular_payment: windowed-join pruning of the payments, then connected components of the
+# payments left and the declarations they settle (graphiff.spark.cycles)
+def _payment_cycle_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
+    """The payments that may lie on a ring, keyed by their component: a ring's payments all
+    survive the windowed pruning and are connected, so one part holds each ring
+    (:func:`graphiff.spark.cycles.payment_cycle_part`)."""
+    from graphiff.spark.cycles import payment_cycle_part
+
+    return payment_cycle_part(frame, params)
+
+
+def _settled_declaration_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
+    """The declarations a kept payment settles, in that payment's component (the payments
+    settling one declaration share a component): a ring's trade test reads them
+    (:func:`graphiff.spark.cycles.settled_declaration_part`)."""
+    from graphiff.spark.cycles import settled_declaration_part
+
+    return settled_declaration_part(frame, params)
+
+
+# shell_intermediary: a trader's declarations and payments (graphiff.spark.entity_parts)
+def _trader_parts(label: str) -> PartKey:
+    """The records of each trader, a record of two traders in both their parts: a trader's
+    indicators read only its own purchases, sales and payments
+    (:mod:`graphiff.spark.entity_parts`)."""
+    def key(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
+        from graphiff.spark import entity_parts
+
+        fn = {"Declaration": entity_parts.trader_declarations, "Payment": entity_parts.trader_payments,
+              "Trader": entity_parts.trader_owner}[label]
+        return fn(frame, params)
+    return key
+
+
+# linked_carriers: components of linked carriers with their clients' declarations
+# (graphiff.spark.entity_parts)
+def _carrier_parts(label: str) -> PartKey:
+    """The declarations of each component of carriers linked by what they share, with the
+    declarations their client traders' total shipments need; the owner of a carrier is its
+    component (:mod:`graphiff.spark.entity_parts`)."""
+    def key(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
+        from graphiff.spark import entity_parts
+
+        fn = {"Declaration": entity_parts.carrier_declarations, "Carrier": entity_parts.carrier_owner}[label]
+        return fn(frame, params)
+    return key
+
+
+def _cash_shared(frames: Mapping[str, "DataFrame"], params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """cash_structuring's ``rates`` over every report (its ``report_rates``: a median per
+    currency), so that no part converts with the rates of its own reports only."""
+    from graphiff.spark.link_parts import cash_rates
+
+    return cash_rates(frames["CashReport"], params) if "CashReport" in frames else {}
+
+
 PARTITIONINGS: dict[str, Partitioning] = {
     "circular_trade": Partitioning(
         records={"Declaration": _goods("hs6", "hs_level")},
         context=("Trader", "Person"),
         rel_context=("OFFICER_OF",),
+        narrow={"Declaration": _trade_cycle_candidates},
         why="every hop of a cycle carries the same goods (HS code at hs_level digits), and a "
             "shipment merges declarations of one HS6 only: a cycle never leaves its heading"),
+    "mirror_discrepancy": Partitioning(
+        records={"Declaration": _mirror_parts},
+        context=(),
+        why="a mirror pair's two declarations name the same goods code or share a document key "
+            "with one that names none, and an invoice number's reuse is counted across codes: "
+            "the parts are the codes merged along those keys"),
+    **{name: Partitioning(
+        records={"Declaration": _valuation_parts},
+        context=("Trader", "Person"),
+        rel_context=("OFFICER_OF",),
+        why="peer statistics are per HS6, a round trip's legs share an HS heading and a flagged "
+            "pair is mirror pairing's: the parts are headings merged where pairing crosses them")
+       for name in ("undervaluation", "overvaluation")},
+    "cash_structuring": Partitioning(
+        records={"CashReport": _cash_parts},
+        shared=_cash_shared,
+        context=("Rate",),
+        rel_context=("OFFICER_OF",),
+        why="a group is a connected component of just-below reports through shared subjects "
+            "(person, trader, account, the person's employers); the parts are the components "
+            "of all reports through those subjects"),
+    "third_party_payment": Partitioning(
+        records={"Payment": _payment_parts("Payment"), "Declaration": _payment_parts("Declaration")},
+        context=("Trader",),
+        rel_context=("OFFICER_OF",),
+        why="a payment is judged on the declarations it settles and with the payments of its "
+            "payment id, and alerted with its payer account's: the parts are the components "
+            "of payments, settled declarations, payment ids and payer accounts"),
+    "circular_payment": Partitioning(
+        records={"Payment": _payment_cycle_parts, "Declaration": _settled_declaration_parts},
+        context=(),
+        rel_context=("HOLDS",),
+        why="a ring's payments each have ring neighbours within the window at both ends and are "
+            "connected, and its trade test reads only the declarations they settle: the parts "
+            "are the components of the windowed-pruned payments and their settled declarations"),
+    "shell_intermediary": Partitioning(
+        records={"Declaration": _trader_parts("Declaration"), "Payment": _trader_parts("Payment")},
+        owners={"Trader": _trader_parts("Trader")},
+        context=("Trader", "Person", "Carrier", "BankAccount"),
+        rel_context=("HOLDS", "LOCATED_AT", "HAS_PHONE", "HAS_EMAIL", "OFFICER_OF"),
+        why="a trader's indicators read only its own purchases, sales and payments: a declaration "
+            "goes to its exporter's and its importer's part, a payment to its payer's and payee's, "
+            "and each part keeps the alerts of its own trader"),
+    "linked_carriers": Partitioning(
+        records={"Declaration": _carrier_parts("Declaration")},
+        owners={"Carrier": _carrier_parts("Carrier")},
+        context=("CashReport",),
+        rel_context=("OFFICER_OF", "LOCATED_AT", "HAS_PHONE", "HAS_EMAIL", "FILED_BY"),
+        why="a group of carriers never leaves its component of linked carriers; its clientele reads "
+            "its carriers' shipments and its possible clients' total shipments, all in the "
+            "component's part; values too common to link are removed, as the detector drops them"),
 }
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 ROOT = Path(__file__).resolve().parents[2]
 
 #: the README's commands, in the order `graphiff --help` lists them
-COMMANDS = ["load", "status", "samples", "demo", "resolve", "judge", "why", "detect", "evaluate", "risk",
+COMMANDS = ["load", "status", "samples", "demo", "resolve", "judge", "why", "detect", "evaluate", "risk", "snapshot",
             "mirror-report", "explore", "path", "communities", "central", "chart", "package", "keygen",
             "import-package", "serve", "audit", "alerts", "case", "users", "targeting"]
 
