@@ -41,6 +41,8 @@ seconds = {}
 def progress(name, status, info):
     if status == "done" and name != "triage":
         seconds[name] = round(info["seconds"], 2)
+        print(json.dumps({"mode": mode, "family": name, "seconds": seconds[name], "alerts": info["alerts"],
+                          "at": round(time.perf_counter() - t0, 1)}), file=sys.stderr, flush=True)
 t0 = time.perf_counter()
 if mode == "embedded":
     from graphiff.detectors import run_detectors
@@ -71,7 +73,8 @@ def run_child(mode: str, args: argparse.Namespace, families: list[str], out: Pat
     """Run one engine in a child process; its result with ``peak_mb`` (the process tree's peak)."""
     cmd = [sys.executable, "-c", CHILD, mode, str(args.store), str(args.snapshot), args.master,
            json.dumps(dict(c.split("=", 1) for c in args.spark_conf)), str(out), json.dumps(families)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = open(out.with_suffix(".log"), "w")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
     ps = psutil.Process(proc.pid)
     peak = 0.0
     done = threading.Event()
@@ -88,12 +91,15 @@ def run_child(mode: str, args: argparse.Namespace, families: list[str], out: Pat
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     t0 = time.perf_counter()
-    stdout, stderr = proc.communicate()
+    stdout, _ = proc.communicate()
     wall = time.perf_counter() - t0
     done.set()
     sampler.join()
+    log.close()
+    families_done = [json.loads(x) for x in out.with_suffix(".log").read_text().splitlines() if x.startswith('{"mode"')]
+    print(json.dumps({"peak_mb_so_far": round(peak), "families_done": families_done}), file=sys.stderr, flush=True)
     if proc.returncode != 0:
-        sys.stderr.write(stderr[-4000:])
+        sys.stderr.write(out.with_suffix(".log").read_text()[-4000:])
         raise SystemExit(f"{mode} run failed (exit {proc.returncode})")
     result = json.loads(stdout.strip().splitlines()[-1])
     return {**result, "wall_seconds": round(wall, 1), "peak_mb": round(peak)}
@@ -108,6 +114,7 @@ def main() -> None:
     ap.add_argument("--spark-conf", action="append", default=None, help="key=value (repeatable)")
     ap.add_argument("--families", default=None, help="comma-separated (default: every family on Spark)")
     ap.add_argument("--json", type=Path, default=None, help="write the results here too")
+    ap.add_argument("--work", type=Path, default=None, help="folder for the runs' alerts and per-family logs")
     args = ap.parse_args()
     args.spark_conf = args.spark_conf or ["spark.driver.memory=8g"]
     from graphiff.spark.engine import spark_patterns
@@ -122,7 +129,7 @@ def main() -> None:
         "graph_rows": sum(v["rows"] for k in ("nodes", "rels") for v in manifest[k].values()),
         "families": families, "master": args.master, "spark_conf": args.spark_conf,
     }
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         if args.embedded:
             result["embedded"] = run_child("embedded", args, families, Path(tmp) / "embedded.json")
             print(json.dumps({"embedded": result["embedded"]}), flush=True)

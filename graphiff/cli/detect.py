@@ -71,9 +71,10 @@ def detect_cmd(
     """Run pattern detectors over the store, write the alerts back into it (replacing earlier alerts of the
     same patterns) and optionally to a JSON file. Prints a summary per pattern.
 
-    With --engine spark the families that run on Spark (circular_trade, ...: `--engine spark` with an unknown
-    family lists them) run over a Parquet snapshot of the store on a Spark master; the alerts are the same as the
-    embedded engine's and are written back the same way."""
+    With --engine spark the families that scale with data (circular_trade, circular_payment, mirror_discrepancy,
+    undervaluation, overvaluation, cash_structuring, third_party_payment, shell_intermediary, linked_carriers) run
+    over a Parquet snapshot of the store on a Spark master, each on parts of the graph its definition keeps apart
+    (docs/scale.md); the alerts are the same as the embedded engine's and are written back the same way."""
     from graphiff.alerts import write_alerts_json
     from graphiff.detectors import (
         load_config,
