@@ -11,6 +11,7 @@ import pandas as pd
 
 from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
+from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import col, num, text_objects
 from graphiff.graph.features import carrier_use_table, identifier_links, officer_table
 from graphiff.graph.tables import Tables
@@ -299,22 +300,12 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
             kept.add((a, b))
     if not kept:
         return []
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    uf = UnionFind()
     for a, b in sorted(kept):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+        uf.union(a, b)
     groups: dict[str, set[str]] = defaultdict(set)
-    for x in list(parent):
-        groups[find(x)].add(x)
+    for x in list(uf.parent):
+        groups[uf.find(x)].add(x)
 
     kept_links = links[[(a, b) in kept for a, b in zip(links["a"], links["b"])]]
     cash_index = _CashIndex(tables)

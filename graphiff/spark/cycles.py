@@ -57,19 +57,14 @@ _SLACK = 1e-9
 # ---------------------------------------------------------------------------------------------
 
 def snapshot_of(frame: "DataFrame") -> str:
-    """The snapshot folder a record table was read from (``<snapshot>/nodes/<label>``), for a
-    part key that joins other tables of the same snapshot. Cost: listing the frame's files."""
-    from urllib.parse import unquote, urlparse
+    """The snapshot folder a record table was read from
+    (:func:`graphiff.spark.link_parts.snapshot_root`); :class:`GraphiffError` when it read none."""
+    from graphiff.spark.link_parts import snapshot_root
 
-    files = frame.inputFiles()
-    if not files:
+    root = snapshot_root(frame)
+    if root is None:
         raise GraphiffError("the record table was not read from a snapshot folder")
-    url = urlparse(files[0])
-    path = unquote(url.path) if url.scheme in ("", "file") else files[0]
-    at = path.rfind("/nodes/")
-    if at < 0:
-        raise GraphiffError(f"not a snapshot file: {files[0]}")
-    return path[:at]
+    return root
 
 
 def _read(spark: "SparkSession", snapshot: str, kind: str, name: str) -> "DataFrame | None":

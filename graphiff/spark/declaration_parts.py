@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import col, text, upper_text
 from graphiff.graph.mirror import PAIR_DEFAULTS, explode_containers, fold_document_no
 
@@ -108,20 +109,10 @@ def components(edges: Sequence[tuple[str, str]]) -> dict[str, str]:
     >>> components([("b", "a"), ("c", "d"), ("d", "b")])
     {'b': 'a', 'a': 'a', 'c': 'a', 'd': 'a'}
     """
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    uf = UnionFind()
     for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {x: find(x) for x in list(parent)}
+        uf.union(a, b)
+    return {x: uf.find(x) for x in list(uf.parent)}
 
 
 def _hs_source(frame: "DataFrame") -> str:

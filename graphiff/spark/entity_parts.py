@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import pandas as pd
 
+from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import text_objects
 from graphiff.graph.resolution import Resolution, resolve_nodes
 from graphiff.graph.snapshot import read_manifest, schema_of
@@ -190,25 +191,13 @@ class CarrierPlan:
         linking = [sorted(r["carriers"]) for r in per.where((F.col("n") >= 2) & (F.col("n") <= most))
                    .select("carriers").distinct().collect()]
         self.common = per.where(F.col("n") > most).select("kind", "value").localCheckpoint()
-        parent: dict[str, str] = {}
-
-        def find(x: str) -> str:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        def union(a: str, b: str) -> None:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-        for a, b in zip(ent["a"], ent["b"]):
-            union(str(a), str(b))
+        uf = UnionFind()
+        for x, y in zip(ent["a"], ent["b"]):
+            uf.union(str(x), str(y))
         for group in linking:
             for c in group[1:]:
-                union(group[0], c)
-        self.comp = {x: find(x) for x in parent}
+                uf.union(group[0], c)
+        self.comp = {x: uf.find(x) for x in uf.parent}
 
     def of(self, carrier: str) -> str:
         """The component of a resolved carrier (its own id when it links to none)."""

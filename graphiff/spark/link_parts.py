@@ -83,35 +83,15 @@ def resolved_batches(frame: "DataFrame", label: str, res: Resolution, columns: l
 
 def connected_components(edges: "DataFrame", max_rounds: int = 200) -> "DataFrame":
     """``node``, ``comp`` for every node of the undirected graph ``edges`` (columns ``a``,
-    ``b``; a node linked to itself is a component of one): ``comp`` is the smallest node id of
-    the node's component.
-
-    Min-label propagation with pointer jumping: each round a node takes the smallest label
-    among its own and its neighbours', then the label of that label; labels stay inside the
-    component and only decrease, and a round that changes none ends it. Rounds: about the log
-    of the components' diameter; each round is two joins and a checkpoint.
-    Cost: O((V + E) * rounds) shuffled rows.
+    ``b``): ``comp`` is the smallest node id of the node's component
+    (:func:`graphiff.spark.cycles.components`, min-label propagation with pointer jumping).
+    Cost: O((V + E) * rounds) shuffled rows, rounds about the log of the components' diameter.
     """
     from pyspark.sql import functions as F
 
-    e = edges.select(F.col("a"), F.col("b")).where(F.col("a").isNotNull() & F.col("b").isNotNull())
-    e = e.unionByName(e.select(F.col("b").alias("a"), F.col("a").alias("b"))).distinct().localCheckpoint()
-    labels = e.select(F.col("a").alias("node")).distinct().withColumn("comp", F.col("node")).localCheckpoint()
-    for _ in range(max_rounds):
-        low = (e.join(labels.select(F.col("node").alias("b"), F.col("comp").alias("nc")), "b")
-               .groupBy("a").agg(F.min("nc").alias("nc")))
-        step = labels.join(low, labels["node"] == low["a"], "left").select(
-            "node", F.col("comp").alias("old"),
-            F.least(F.col("comp"), F.coalesce(F.col("nc"), F.col("comp"))).alias("comp"))
-        jump = step.alias("x").join(step.alias("y"), F.col("x.comp") == F.col("y.node"), "left").select(
-            F.col("x.node").alias("node"), F.col("x.old").alias("old"),
-            F.least(F.col("x.comp"), F.coalesce(F.col("y.comp"), F.col("x.comp"))).alias("comp")).localCheckpoint()
-        labels = jump.select("node", "comp")
-        if jump.where(F.col("comp") != F.col("old")).limit(1).count() == 0:
-            break
-    else:  # pragma: no cover - a graph this deep is not a customs world
-        raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
-    return labels
+    from graphiff.spark.cycles import components
+
+    return components(edges, max_rounds).select(F.col("vertex").alias("node"), "comp")
 
 
 def part_of(frame: "DataFrame", node: Any, comps: "DataFrame", part: str = "__part") -> "DataFrame":
