@@ -260,7 +260,7 @@ def _run_family(spark: "SparkSession", snapshot: str, manifest: dict, pattern: s
     packed = _packed(spark, snapshot, manifest, plan, params, buckets, resolved)
     if packed is None:
         return
-    runner = _part_runner(pattern, {k: v for k, v in params.items()}, snapshot, manifest, plan, resolved)
+    runner = _part_runner(pattern, dict(params), snapshot, manifest, plan, resolved)
     out = packed.groupBy(PART).applyInPandas(runner, ALERT_SCHEMA)
     for row in out.toLocalIterator():
         yield Alert.from_dict(json.loads(row["alert"]))

@@ -22,7 +22,7 @@ from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import text_objects
 from graphiff.graph.resolution import Resolution, resolve_nodes
 from graphiff.graph.snapshot import read_manifest, schema_of
-from graphiff.spark.link_parts import context_tables, snapshot_root
+from graphiff.spark.link_parts import context_tables, resolved_batch, snapshot_root
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -51,12 +51,8 @@ def _keyed(frame: "DataFrame", label: str, res: Resolution, columns: list[str],
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for b in batches:
-            for c in columns:
-                if c not in b.columns:
-                    b[c] = None
             keys = b["key"].astype(str).to_numpy(dtype=object)
-            b = resolve_nodes(label, b, res) if res else b
-            out = parts(b.reset_index(drop=True), keys)
+            out = parts(resolved_batch(b, label, res, columns), keys)
             yield out[out[PART].notna()].drop_duplicates().astype(object)
     pairs = frame.select(*present).mapInPandas(run, KEYS_SCHEMA)
     return frame.join(pairs.withColumnRenamed("key", "__rkey"), F.col("key").cast("string") == F.col("__rkey"),

@@ -63,6 +63,16 @@ def context_tables(root: str, nodes: tuple[str, ...] = (), rels: tuple[str, ...]
                               rels={r: read_kind(root, manifest, "rels", r) for r in types})
 
 
+def resolved_batch(b: pd.DataFrame, label: str, res: Resolution, columns: list[str]) -> pd.DataFrame:
+    """A batch of ``label`` rows as the detector reads them: every one of ``columns`` (missing
+    ones null), reference columns rewritten to resolved ids (the resolved view's own
+    :func:`graphiff.graph.resolution.resolve_nodes`), index reset."""
+    for c in columns:
+        if c not in b.columns:
+            b[c] = None
+    return (resolve_nodes(label, b, res) if res else b).reset_index(drop=True)
+
+
 def resolved_batches(frame: "DataFrame", label: str, res: Resolution, columns: list[str],
                      edges: Callable[[pd.DataFrame], pd.DataFrame]) -> "DataFrame":
     """``edges(batch)`` over ``frame`` in Arrow batches, where ``batch`` holds ``columns`` of
@@ -73,11 +83,7 @@ def resolved_batches(frame: "DataFrame", label: str, res: Resolution, columns: l
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for b in batches:
-            for c in columns:
-                if c not in b.columns:
-                    b[c] = None
-            b = resolve_nodes(label, b, res) if res else b
-            yield edges(b.reset_index(drop=True))[["a", "b"]].astype(object)
+            yield edges(resolved_batch(b, label, res, columns))[["a", "b"]].astype(object)
     return frame.select(*present).mapInPandas(run, EDGE_SCHEMA)
 
 
