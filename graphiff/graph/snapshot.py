@@ -62,41 +62,58 @@ def _encode(schema: pa.Schema) -> str:
     return base64.b64encode(schema.serialize().to_pybytes()).decode("ascii")
 
 
-def _write_kind(frame: pd.DataFrame, folder: Path, months: pd.Series | None) -> pa.Schema:
-    """Write one kind's frame under ``folder`` partitioned by month; return its schema (without
-    the partition column)."""
-    frame = frame.reset_index(drop=True)
-    frame[ROW] = range(len(frame))
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    schema = table.schema
-    month = months.to_numpy(dtype=object) if months is not None else [NO_MONTH] * len(frame)
-    table = table.append_column(MONTH, pa.array(month, type=pa.string()))
-    ds.write_dataset(table, folder, format="parquet", partitioning=ds.partitioning(
-        pa.schema([(MONTH, pa.string())]), flavor="hive"), existing_data_behavior="overwrite_or_ignore",
-        basename_template="part-{i}.parquet")
-    return schema
+class _KindWriter:
+    """Writes one kind under ``folder``, piece by piece, partitioned by month: every piece with
+    the first piece's Arrow schema (a column all null in one piece is cast to it) and ``__row``
+    numbering on from the pieces before."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.rows = 0
+        self.pieces = 0
+        self.schema: pa.Schema | None = None
+
+    def write(self, frame: pd.DataFrame, months: pd.Series | None) -> None:
+        frame = frame.reset_index(drop=True)
+        frame[ROW] = range(self.rows, self.rows + len(frame))
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.schema is None:
+            self.schema = table.schema
+        elif not table.schema.equals(self.schema):
+            table = table.cast(self.schema)
+        month = months.to_numpy(dtype=object) if months is not None else [NO_MONTH] * len(frame)
+        table = table.append_column(MONTH, pa.array(month, type=pa.string()))
+        ds.write_dataset(table, self.folder, format="parquet", partitioning=ds.partitioning(
+            pa.schema([(MONTH, pa.string())]), flavor="hive"), existing_data_behavior="overwrite_or_ignore",
+            basename_template=f"part-{self.pieces}-{{i}}.parquet")
+        self.rows += len(frame)
+        self.pieces += 1
 
 
 def write_snapshot(store: Store, out: str | Path, *, overwrite: bool = False,
-                   progress: Progress | None = None) -> dict[str, Any]:
+                   progress: Progress | None = None, rows: int = 500_000) -> dict[str, Any]:
     """Write the graph of ``store`` as a Parquet snapshot in ``out`` (layout: module docstring).
 
     Parameters
     ----------
     store : Store
-        Any store; its records are read as loaded (``Store.nodes`` / ``Store.rels``).
+        Any store; its records are read as loaded, piece by piece (``Store.iter_nodes`` /
+        ``Store.iter_rels``).
     out : path
         The snapshot folder. It must be new or empty unless ``overwrite`` (then it is replaced).
     progress : callable, optional
         ``progress(kind, name, rows)`` after each label or type is written.
+    rows : int, default 500,000
+        The rows of a piece read from the store (``Store.iter_nodes``).
 
     Returns
     -------
     dict
         The manifest written to ``out/snapshot.json``.
 
-    Cost: one read of every table of the store and one Parquet write; a table is held in memory
-    while it is written (the store's read is the bound: a label at a time).
+    Cost: one read of every table of the store and one Parquet write. Memory: one piece of a
+    table (a whole table on a store that cannot page), plus the key and month of every dated node (relationships take
+    the month of their dated end).
     """
     out = Path(out)
     if out.exists() and any(out.iterdir()):
@@ -108,31 +125,41 @@ def write_snapshot(store: Store, out: str | Path, *, overwrite: bool = False,
     out.mkdir(parents=True, exist_ok=True)
     counts = store.counts()
     manifest: dict[str, Any] = {"format": SNAPSHOT_FORMAT, "nodes": {}, "rels": {}}
-    dates: dict[str, pd.DataFrame] = {}
+    dates: dict[str, pd.Series] = {}  # dated label -> month by key
     for label in sorted(counts.get("nodes", {})):
-        frame = store.nodes(label)
-        months = _months(frame)
-        if months is not None:
-            dates[label] = pd.DataFrame({"key": frame["key"].astype(str).to_numpy(), MONTH: months.to_numpy()})
-        schema = _write_kind(frame, out / "nodes" / label, months)
-        manifest["nodes"][label] = {"rows": len(frame), "dated": DATE_COLUMN if months is not None else None,
-                                    "schema": _encode(schema)}
+        writer = _KindWriter(out / "nodes" / label)
+        keyed: list[pd.Series] = []
+        dated = False
+        for frame in store.iter_nodes(label, rows):
+            months = _months(frame)
+            if months is not None:
+                dated = True
+                keyed.append(pd.Series(months.to_numpy(), index=frame["key"].astype(str).to_numpy()))
+            writer.write(frame, months)
+        if keyed:
+            by_key = pd.concat(keyed)
+            dates[label] = by_key[~by_key.index.duplicated()]
+        manifest["nodes"][label] = {"rows": writer.rows, "dated": DATE_COLUMN if dated else None,
+                                    "schema": _encode(writer.schema)}
         if progress:
-            progress("nodes", label, len(frame))
+            progress("nodes", label, writer.rows)
     for rel_type in sorted(counts.get("relationships", {})):
-        frame = store.rels(rel_type)
-        months = _rel_months(frame, dates)
-        schema = _write_kind(frame, out / "rels" / rel_type, months)
-        ends = frame[["src_label", "dst_label"]].drop_duplicates() if len(frame) else frame.iloc[:0]
-        manifest["rels"][rel_type] = {"rows": len(frame), "schema": _encode(schema),
-                                      "ends": sorted([str(a), str(b)] for a, b in ends.itertuples(index=False))}
+        writer = _KindWriter(out / "rels" / rel_type)
+        ends: set[tuple[str, str]] = set()
+        for frame in store.iter_rels(rel_type, rows):
+            writer.write(frame, _rel_months(frame, dates))
+            if len(frame):
+                ends.update((str(a), str(b)) for a, b in
+                            frame[["src_label", "dst_label"]].drop_duplicates().itertuples(index=False))
+        manifest["rels"][rel_type] = {"rows": writer.rows, "schema": _encode(writer.schema),
+                                      "ends": sorted([a, b] for a, b in ends)}
         if progress:
-            progress("rels", rel_type, len(frame))
+            progress("rels", rel_type, writer.rows)
     (out / "snapshot.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
 
 
-def _rel_months(frame: pd.DataFrame, dates: dict[str, pd.DataFrame]) -> pd.Series | None:
+def _rel_months(frame: pd.DataFrame, dates: dict[str, pd.Series]) -> pd.Series | None:
     """The month of each relationship: of its dated end (the source first), else None."""
     for end, label_col in (("src", "src_label"), ("dst", "dst_label")):
         if not len(frame) or label_col not in frame.columns:
@@ -141,8 +168,7 @@ def _rel_months(frame: pd.DataFrame, dates: dict[str, pd.DataFrame]) -> pd.Serie
         dated = [lbl for lbl in labels if lbl in dates]
         if len(dated) != 1 or len(labels) != 1:
             continue
-        d = dates[dated[0]].drop_duplicates("key")
-        m = frame[end].astype(str).map(d.set_index("key")[MONTH])
+        m = frame[end].astype(str).map(dates[dated[0]])
         return m.fillna(NO_MONTH).astype(str)
     return None
 

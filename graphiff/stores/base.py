@@ -67,6 +67,17 @@ class Store(ABC):
     def rels(self, rel_type: str) -> pd.DataFrame:
         """All relationships of ``rel_type``: ``src_label, src, dst_label, dst`` + properties."""
 
+    def iter_nodes(self, label: str, rows: int = 500_000) -> Iterator[pd.DataFrame]:
+        """:meth:`nodes` of ``label`` in consecutive pieces of about ``rows`` rows, in the same
+        order and with the same column dtypes as the whole table, for readers that need not
+        hold a whole label in memory (:func:`graphiff.graph.snapshot.write_snapshot`). The
+        default gives the whole table as one piece; a backend that can page overrides it."""
+        yield self.nodes(label)
+
+    def iter_rels(self, rel_type: str, rows: int = 500_000) -> Iterator[pd.DataFrame]:
+        """:meth:`rels` of ``rel_type`` in pieces, as :meth:`iter_nodes`."""
+        yield self.rels(rel_type)
+
     @abstractmethod
     def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
         """Delete nodes of ``label`` (all when ``keys`` is None) and their relationships."""

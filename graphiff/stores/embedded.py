@@ -365,6 +365,51 @@ class EmbeddedStore(Store):
                 return pd.DataFrame(columns=list(REL_ENDS))
             return self.con.execute(f"SELECT * EXCLUDE (rid) FROM {_q('r_' + rel_type)} ORDER BY rid").df()
 
+    def iter_nodes(self, label: str, rows: int = 500_000) -> Iterator[pd.DataFrame]:
+        self._flush()
+        model().node(label)
+        if f"n_{label}" not in self._tables():
+            yield self.nodes(label)
+            return
+        yield from self._pieces(f"n_{label}", f"SELECT * FROM {_q('n_' + label)} ORDER BY key", rows)
+
+    def iter_rels(self, rel_type: str, rows: int = 500_000) -> Iterator[pd.DataFrame]:
+        self._flush()
+        model().rel(rel_type)
+        if f"r_{rel_type}" not in self._tables():
+            yield self.rels(rel_type)
+            return
+        yield from self._pieces(f"r_{rel_type}", f"SELECT * EXCLUDE (rid) FROM {_q('r_' + rel_type)} ORDER BY rid",
+                                rows)
+
+    def _pieces(self, table: str, sql: str, rows: int) -> Iterator[pd.DataFrame]:
+        """The result of ``sql`` over ``table`` in frames of about ``rows`` rows, each column
+        with the dtype the whole result's frame has. DuckDB picks a column's pandas dtype by
+        whether the rows it converts hold nulls or values (``int64`` or ``Int64``, ``str`` or
+        an all-null ``object``), so each column's dtype is read from two of its rows: a null
+        one and a valued one, when the table has them."""
+        cur = self.con.cursor()
+        try:
+            with _reading(self.path, f"reading {table}"):
+                dtypes = {}
+                for c in self._columns(table):
+                    if c == "rid" and table.startswith("r_"):
+                        continue
+                    probe = (f"SELECT * FROM (SELECT {_q(c)} FROM {_q(table)} WHERE {_q(c)} IS NULL LIMIT 1) "
+                             f"UNION ALL SELECT * FROM (SELECT {_q(c)} FROM {_q(table)} "
+                             f"WHERE {_q(c)} IS NOT NULL LIMIT 1)")
+                    dtypes[c] = cur.execute(probe).df()[c].dtype
+                cur.execute(sql)
+                vectors = max(1, rows // 2048)  # DuckDB hands out vectors of 2,048 rows
+                while True:
+                    piece = cur.fetch_df_chunk(vectors)
+                    if not len(piece):
+                        break
+                    odd = {c: t for c, t in dtypes.items() if c in piece.columns and piece[c].dtype != t}
+                    yield piece.astype(odd) if odd else piece
+        finally:
+            cur.close()
+
     def delete_nodes(self, label: str, keys: list[str] | None = None) -> int:
         self._flush()
         model().node(label)
