@@ -31,7 +31,7 @@ from graphiff.detectors.runner import (
 )
 from graphiff.graph.snapshot import MONTH, frame_from_rows, read_kind, read_manifest, schema_of
 from graphiff.graph.tables import Tables
-from graphiff.spark.parts import Partitioning, SnapshotView, partitioning
+from graphiff.spark.parts import Partitioning, SnapshotView, column_rels, partitioning
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -111,14 +111,16 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
 # ---------------------------------------------------------------------------------------------
 
 def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitioning,
-            params: dict[str, Any], buckets: int, resolved: bool) -> Any:
+            params: dict[str, Any], buckets: int, resolved: bool, kept: list[Any]) -> Any:
     """One row per record or relationship of the family's record kinds: ``__part`` (the part
     key hashed into one of ``buckets``: parts that share a bucket run together, which the
     partitioning allows, as they never relate), ``kind``, ``name``, ``payload`` (the row as
     JSON). A record in several parts (its key function gave it several rows) comes once per
-    part, with the relationships touching it. With ``plan.owners``, one more row per owned
+    part, with the relationships touching it, but for those its columns already say
+    (:func:`graphiff.spark.parts.column_rels`). With ``plan.owners``, one more row per owned
     entity: kind ``owner``, its label as ``name`` and its key as ``payload``, in its part's
-    bucket."""
+    bucket. The tables it persists are added to ``kept`` (the caller unpersists them)."""
+    from pyspark import StorageLevel
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
@@ -139,7 +141,10 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
         keyed = key_of(frame, params)
         frame = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
         frame = frame.withColumn(PART, F.pmod(F.xxhash64(F.col(PART)), F.lit(buckets)))
-        keys[label] = frame.select(F.col("key").alias("__key"), F.col(PART))
+        # every relationship type touching the label joins these keys: computed once, not once
+        # per join (a part key can be a long plan: windows, components, clients)
+        keys[label] = frame.select(F.col("key").alias("__key"), F.col(PART)).persist(StorageLevel.MEMORY_AND_DISK)
+        kept.append(keys[label])
         parts.append(pack(frame, "nodes", label))
     if not parts:
         return None
@@ -152,10 +157,11 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
         parts.append(frame.select(F.pmod(F.xxhash64(F.col(PART)), F.lit(buckets)).alias(PART),
                                   F.lit(OWNER).alias("kind"), F.lit(label).alias("name"),
                                   F.col("key").cast("string").alias("payload")))
+    said = {label: column_rels(label, set(schema_of(manifest, "nodes", label).names)) for label in keys}
     for rel_type in manifest["rels"]:
         ends = manifest["rels"][rel_type].get("ends", [])
         touched = [(end, label) for i, end in enumerate(("src", "dst")) for label in keys
-                   if any(pair[i] == label for pair in ends)]
+                   if any(pair[i] == label for pair in ends) and rel_type not in said[label]]
         if not touched:
             continue
         frame = spark.read.parquet(str(Path(snapshot) / "rels" / rel_type))
@@ -257,10 +263,15 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
 
 def _run_family(spark: "SparkSession", snapshot: str, manifest: dict, pattern: str, plan: Partitioning,
                 params: dict[str, Any], resolved: bool, buckets: int) -> Iterator[Alert]:
-    packed = _packed(spark, snapshot, manifest, plan, params, buckets, resolved)
-    if packed is None:
-        return
-    runner = _part_runner(pattern, dict(params), snapshot, manifest, plan, resolved)
-    out = packed.groupBy(PART).applyInPandas(runner, ALERT_SCHEMA)
-    for row in out.toLocalIterator():
-        yield Alert.from_dict(json.loads(row["alert"]))
+    kept: list[Any] = []
+    try:
+        packed = _packed(spark, snapshot, manifest, plan, params, buckets, resolved, kept)
+        if packed is None:
+            return
+        runner = _part_runner(pattern, dict(params), snapshot, manifest, plan, resolved)
+        out = packed.groupBy(PART).applyInPandas(runner, ALERT_SCHEMA)
+        for row in out.toLocalIterator():
+            yield Alert.from_dict(json.loads(row["alert"]))
+    finally:
+        for frame in kept:
+            frame.unpersist()

@@ -51,8 +51,9 @@ class Partitioning:
 
     ``records``: record label -> part key (:data:`PartKey`); a relationship touching a
     record goes with it (its source end first; a relationship of a record left out is left
-    out). ``context``: the other node labels and relationship types the family reads, given
-    whole to every part (``SAME_AS`` and the resolvable labels are always added, so parts
+    out), unless it only repeats one of the record's columns (:func:`column_rels`).
+    ``context``: the other node labels and relationship types the family reads, given whole to
+    every part (``SAME_AS`` and the resolvable labels are always added, so parts
     resolve entities as the store does).
     ``why``: the reason no alert spans two parts. ``narrow``: record label -> a conservative
     filter (:data:`Narrow`) applied before the parts are made.
@@ -81,6 +82,31 @@ class Partitioning:
 
     def context_rels(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.rel_context, "SAME_AS")))
+
+
+def column_rels(label: str, columns: set[str]) -> set[str]:
+    """The relationship types a record of ``label`` needs not take into its part: those its own
+    input file writes from one of its columns (files.yaml ``emits``, the other end a plain
+    ``column``, not an identifier rule or a lookup) when the record table has that column.
+    Such a relationship joins the record to the node its column names, so it says what the
+    column says, and the detectors read it only where a store lacks the column
+    (:mod:`graphiff.graph.features`). Leaving them out keeps the shuffle to the records.
+
+    >>> sorted(column_rels("Payment", {"key", "from_account", "to_account"}))
+    ['RECEIVED_BY', 'SENT']
+    """
+    from graphiff.model import model
+
+    out: set[str] = set()
+    for f in model().files.values():
+        if f.label != label:
+            continue
+        for emit in f.emits:
+            own, other = (emit.source, emit.target) if emit.source.is_key else (emit.target, emit.source)
+            if (own.is_key and other.column and not other.value and not other.lookup
+                    and other.column in columns):
+                out.add(emit.type)
+    return out
 
 
 def _goods(column: str, level_param: str | None = None, level: int = 6) -> PartKey:
