@@ -270,7 +270,9 @@ def _run_family(spark: "SparkSession", snapshot: str, manifest: dict, pattern: s
             return
         runner = _part_runner(pattern, dict(params), snapshot, manifest, plan, resolved)
         out = packed.groupBy(PART).applyInPandas(runner, ALERT_SCHEMA)
-        for row in out.toLocalIterator():
+        # collect, not toLocalIterator: that runs one job per partition, one after another, so
+        # the parts would run on one core; the alerts are small beside the records
+        for row in out.collect():
             yield Alert.from_dict(json.loads(row["alert"]))
     finally:
         for frame in kept:
