@@ -12,7 +12,7 @@ month**::
 
 Every file keeps the Arrow schema of the store's frame (its pandas metadata included), plus a
 ``__row`` column: the row's position in the store's table, so a reader can rebuild a frame in
-the store's order (:func:`frame_from_rows`). Spark and any Parquet reader take the folders as
+the store's order (:func:`frame_from_json`). Spark and any Parquet reader take the folders as
 they are (hive partitioning); ``snapshot.json`` lists the kinds, their row counts and their
 schemas::
 
@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from graphiff.errors import GraphiffError, InvalidInput
@@ -38,7 +39,7 @@ from graphiff.model.identity import REL_ENDS
 from graphiff.stores.base import Store
 
 __all__ = ["SNAPSHOT_FORMAT", "ROW", "MONTH", "NO_MONTH", "write_snapshot", "read_manifest", "schema_of",
-           "frame_from_rows", "read_kind"]
+           "frame_from_json", "read_kind"]
 
 SNAPSHOT_FORMAT = "graphiff-snapshot/1"
 ROW = "__row"  # the row's position in the store's table
@@ -200,23 +201,31 @@ def _empty(kind: str) -> pd.DataFrame:
     return pd.DataFrame(columns=["key"] if kind == "nodes" else list(REL_ENDS))
 
 
-def frame_from_rows(rows: Iterable[dict[str, Any]], schema: pa.Schema) -> pd.DataFrame:
-    """The frame the store gave, rebuilt from row dicts of a snapshot kind (in any order,
-    missing keys read as null): the ``schema``'s types and pandas metadata, the store's row
-    order (``__row``), without ``__row`` and the partition column.
+def frame_from_json(rows: Iterable[str], schema: pa.Schema) -> pd.DataFrame:
+    """The frame the store gave, rebuilt from rows of a snapshot kind written as JSON objects,
+    one per string (as Spark's ``to_json`` writes them; in any order, missing keys read as
+    null, other keys ignored): the ``schema``'s types and pandas metadata, the store's row
+    order (``__row``), without ``__row`` and the partition column. Arrow's JSON reader parses
+    them: no Python object per value.
 
     >>> import pandas as pd, pyarrow as pa
     >>> f = pd.DataFrame({"key": ["a", "b"], "n": [1, 2]})
     >>> f["__row"] = [0, 1]
     >>> s = pa.Table.from_pandas(f, preserve_index=False).schema
-    >>> frame_from_rows([{"key": "b", "n": 2, "__row": 1, "snap_month": "none"}, {"key": "a", "__row": 0}], s)
+    >>> frame_from_json(['{"key": "b", "n": 2, "__row": 1, "snap_month": "none"}', '{"key": "a", "__row": 0}'], s)
       key    n
     0   a  NaN
     1   b  2.0
     """
-    names = set(schema.names)
-    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k in names} for r in rows], schema=schema)
-    if ROW in names:
+    data = "\n".join(rows).encode("utf-8")
+    plain = pa.schema(list(schema))  # the reader takes the fields; the metadata is put back below
+    if data:
+        options = pajson.ParseOptions(explicit_schema=plain, unexpected_field_behavior="ignore")
+        parsed = pajson.read_json(pa.BufferReader(data), parse_options=options)
+        table = pa.Table.from_arrays([parsed.column(n) for n in schema.names], schema=schema)
+    else:
+        table = schema.empty_table()
+    if ROW in schema.names:
         table = table.sort_by(ROW).drop_columns([ROW])
     return table.to_pandas().reset_index(drop=True)
 

@@ -29,7 +29,7 @@ from graphiff.detectors.runner import (
     resolve_detectors,
     write_back_alerts,
 )
-from graphiff.graph.snapshot import MONTH, frame_from_rows, read_kind, read_manifest, schema_of
+from graphiff.graph.snapshot import MONTH, frame_from_json, read_kind, read_manifest, schema_of
 from graphiff.graph.tables import Tables
 from graphiff.spark.parts import Partitioning, SnapshotView, column_rels, partitioning
 
@@ -95,7 +95,7 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
             if kind == OWNER:
                 owned.update((str(name), str(k)) for k in g["payload"])
                 continue
-            frame = frame_from_rows((json.loads(p) for p in g["payload"]), schema_of(manifest, kind, name))
+            frame = frame_from_json(g["payload"], schema_of(manifest, kind, name))
             (nodes if kind == "nodes" else rels)[name] = frame
         det = REGISTRY[pattern]
         tables = Tables.from_frames(nodes=nodes, rels=rels, resolved=resolved)

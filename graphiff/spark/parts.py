@@ -85,26 +85,36 @@ class Partitioning:
 
 
 def column_rels(label: str, columns: set[str]) -> set[str]:
-    """The relationship types a record of ``label`` needs not take into its part: those its own
-    input file writes from one of its columns (files.yaml ``emits``, the other end a plain
-    ``column``, not an identifier rule or a lookup) when the record table has that column.
-    Such a relationship joins the record to the node its column names, so it says what the
-    column says, and the detectors read it only where a store lacks the column
-    (:mod:`graphiff.graph.features`). Leaving them out keeps the shuffle to the records.
+    """The relationship types a record of ``label`` needs not take into its part, as its
+    columns (``columns``) already say them (files.yaml ``emits``):
 
-    >>> sorted(column_rels("Payment", {"key", "from_account", "to_account"}))
-    ['RECEIVED_BY', 'SENT']
+    - those its own input file writes from one of its columns (the other end a plain
+      ``column``, not an identifier rule), when the record table has that column: such a
+      relationship joins the record to the node its column names, and the detectors read it
+      only where a store lacks the column (:mod:`graphiff.graph.features`);
+    - those a file writes by a ``lookup`` of stored properties (``SETTLES``), at both ends, when
+      the record table has one of the properties: the detectors apply the lookup to the
+      properties themselves (:func:`graphiff.graph.features.settlements`).
+
+    Leaving them out keeps the shuffle to the records.
+
+    >>> sorted(column_rels("Payment", {"key", "from_account", "to_account", "invoice_no"}))
+    ['RECEIVED_BY', 'SENT', 'SETTLES']
+    >>> sorted(column_rels("Declaration", {"key", "exporter_id", "declaration_id"}))
+    ['EXPORTED', 'SETTLES']
     """
     from graphiff.model import model
 
     out: set[str] = set()
     for f in model().files.values():
-        if f.label != label:
-            continue
         for emit in f.emits:
             own, other = (emit.source, emit.target) if emit.source.is_key else (emit.target, emit.source)
-            if (own.is_key and other.column and not other.value and not other.lookup
-                    and other.column in columns):
+            if not own.is_key:
+                continue
+            if other.lookup:
+                if label in (f.label, *other.labels) and columns & set(other.lookup):
+                    out.add(emit.type)
+            elif f.label == label and other.column and not other.value and other.column in columns:
                 out.add(emit.type)
     return out
 

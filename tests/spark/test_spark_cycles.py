@@ -31,6 +31,12 @@ class FrameStore:
     def rels(self, rel_type: str) -> pd.DataFrame:
         return self._rels[rel_type]
 
+    def iter_nodes(self, label: str, rows: int = 0):
+        yield self.nodes(label)
+
+    def iter_rels(self, rel_type: str, rows: int = 0):
+        yield self.rels(rel_type)
+
 
 def _frames() -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     holders = {"Z1": "H10", "Z2": "H10", "A1": "T1", "A2": "T2", "B1": "U1", "B2": "U2", "C1": "V1", "C2": "V2"}
