@@ -3,7 +3,8 @@ Spark (issue 16)").
 
 Each run is a child process; the parent samples the resident memory of the child's whole
 process tree (the Python driver, Spark's JVM and its Python workers) every 0.2 s and keeps the
-peak. The families are the ones that run on Spark (``graphiff.spark.engine.spark_patterns``).
+peaks of its RSS sum (``peak_mb``: a page shared by forked workers counts in each) and of its
+PSS sum (``peak_pss_mb``: shared pages divided among their sharers). The families are the ones that run on Spark (``graphiff.spark.engine.spark_patterns``).
 
 Usage::
 
@@ -37,6 +38,7 @@ CHILD = r"""
 import json, sys, time
 mode, store, snap, master, conf, out = sys.argv[1:7]
 families = json.loads(sys.argv[7])
+buckets = int(sys.argv[8]) or None
 seconds = {}
 def progress(name, status, info):
     if status == "done" and name != "triage":
@@ -52,38 +54,45 @@ if mode == "embedded":
 else:
     from graphiff.spark.engine import run_spark_detectors
     alerts = run_spark_detectors(snap, families, master=master, conf=json.loads(conf), write_back=False,
-                                 progress=progress)
+                                 progress=progress, buckets=buckets)
 secs = time.perf_counter() - t0
 json.dump([a.to_dict() for a in alerts], open(out, "w"))
 print(json.dumps({"seconds": round(secs, 1), "families": seconds, "alerts": len(alerts)}))
 """
 
 
-def _tree_rss_mb(proc: psutil.Process) -> float:
-    total = 0
+def _tree_mb(proc: psutil.Process) -> tuple[float, float]:
+    """The resident memory of ``proc`` and its descendants: the sum of their RSS (pages shared
+    between processes, such as a forked Python worker's, counted in each) and of their PSS
+    (a shared page divided among its sharers: what the tree really holds)."""
+    rss = pss = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            full = p.memory_full_info()
+            rss += full.rss
+            pss += getattr(full, "pss", full.rss)
         except psutil.Error:
             pass
-    return total / 2**20
+    return rss / 2**20, pss / 2**20
 
 
 def run_child(mode: str, args: argparse.Namespace, families: list[str], out: Path) -> dict[str, Any]:
     """Run one engine in a child process; its result with ``peak_mb`` (the process tree's peak)."""
     cmd = [sys.executable, "-c", CHILD, mode, str(args.store), str(args.snapshot), args.master,
-           json.dumps(dict(c.split("=", 1) for c in args.spark_conf)), str(out), json.dumps(families)]
+           json.dumps(dict(c.split("=", 1) for c in args.spark_conf)), str(out), json.dumps(families),
+           str(args.buckets or 0)]
     log = open(out.with_suffix(".log"), "w")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
     ps = psutil.Process(proc.pid)
-    peak = 0.0
+    peak = peak_pss = 0.0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
             try:
-                peak = max(peak, _tree_rss_mb(ps))
+                rss, pss = _tree_mb(ps)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             except psutil.Error:
                 pass
             done.wait(0.2)
@@ -97,12 +106,13 @@ def run_child(mode: str, args: argparse.Namespace, families: list[str], out: Pat
     sampler.join()
     log.close()
     families_done = [json.loads(x) for x in out.with_suffix(".log").read_text().splitlines() if x.startswith('{"mode"')]
-    print(json.dumps({"peak_mb_so_far": round(peak), "families_done": families_done}), file=sys.stderr, flush=True)
+    print(json.dumps({"peak_mb_so_far": round(peak), "peak_pss_mb_so_far": round(peak_pss),
+                      "families_done": families_done}), file=sys.stderr, flush=True)
     if proc.returncode != 0:
         sys.stderr.write(out.with_suffix(".log").read_text()[-4000:])
         raise SystemExit(f"{mode} run failed (exit {proc.returncode})")
     result = json.loads(stdout.strip().splitlines()[-1])
-    return {**result, "wall_seconds": round(wall, 1), "peak_mb": round(peak)}
+    return {**result, "wall_seconds": round(wall, 1), "peak_mb": round(peak), "peak_pss_mb": round(peak_pss)}
 
 
 def main() -> None:
@@ -112,6 +122,8 @@ def main() -> None:
     ap.add_argument("--embedded", action="store_true", help="also run the embedded engine and compare alerts")
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--spark-conf", action="append", default=None, help="key=value (repeatable)")
+    ap.add_argument("--buckets", type=int, default=None,
+                    help="parts hashed into this many detector runs per family (default: 4 per core)")
     ap.add_argument("--families", default=None, help="comma-separated (default: every family on Spark)")
     ap.add_argument("--json", type=Path, default=None, help="write the results here too")
     ap.add_argument("--work", type=Path, default=None, help="folder for the runs' alerts and per-family logs")
@@ -127,7 +139,7 @@ def main() -> None:
         "declarations": manifest["nodes"].get("Declaration", {}).get("rows"),
         "payments": manifest["nodes"].get("Payment", {}).get("rows"),
         "graph_rows": sum(v["rows"] for k in ("nodes", "rels") for v in manifest[k].values()),
-        "families": families, "master": args.master, "spark_conf": args.spark_conf,
+        "families": families, "master": args.master, "spark_conf": args.spark_conf, "buckets": args.buckets,
     }
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         if args.embedded:
