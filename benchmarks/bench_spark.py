@@ -2,9 +2,10 @@
 Spark (issue 16)").
 
 Each run is a child process; the parent samples the resident memory of the child's whole
-process tree (the Python driver, Spark's JVM and its Python workers) every 0.2 s and keeps the
-peaks of its RSS sum (``peak_mb``: a page shared by forked workers counts in each) and of its
-PSS sum (``peak_pss_mb``: shared pages divided among their sharers). The families are the ones that run on Spark (``graphiff.spark.engine.spark_patterns``).
+process tree (the Python driver, Spark's JVM and its Python workers) and keeps the peaks of its
+RSS sum (``peak_mb``, every 0.2 s: a page shared by forked workers counts in each) and of its
+PSS sum (``peak_pss_mb``, every 2 s: shared pages divided among their sharers). The families
+are the ones that run on Spark (``graphiff.spark.engine.spark_patterns``).
 
 Usage::
 
@@ -61,19 +62,23 @@ print(json.dumps({"seconds": round(secs, 1), "families": seconds, "alerts": len(
 """
 
 
-def _tree_mb(proc: psutil.Process) -> tuple[float, float]:
+def _tree_mb(proc: psutil.Process, pss: bool) -> tuple[float, float]:
     """The resident memory of ``proc`` and its descendants: the sum of their RSS (pages shared
-    between processes, such as a forked Python worker's, counted in each) and of their PSS
-    (a shared page divided among its sharers: what the tree really holds)."""
-    rss = pss = 0
+    between processes, such as a forked Python worker's, counted in each) and, with ``pss``, of
+    their PSS (a shared page divided among its sharers: what the tree really holds; reading it
+    costs the kernel a walk of every mapping, so it is sampled less often)."""
+    rss_sum = pss_sum = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            full = p.memory_full_info()
-            rss += full.rss
-            pss += getattr(full, "pss", full.rss)
+            if pss:
+                full = p.memory_full_info()
+                rss_sum += full.rss
+                pss_sum += getattr(full, "pss", full.rss)
+            else:
+                rss_sum += p.memory_info().rss
         except psutil.Error:
             pass
-    return rss / 2**20, pss / 2**20
+    return rss_sum / 2**20, pss_sum / 2**20
 
 
 def run_child(mode: str, args: argparse.Namespace, families: list[str], out: Path) -> dict[str, Any]:
@@ -89,12 +94,14 @@ def run_child(mode: str, args: argparse.Namespace, families: list[str], out: Pat
 
     def sample() -> None:
         nonlocal peak, peak_pss
+        n = 0
         while not done.is_set():
             try:
-                rss, pss = _tree_mb(ps)
+                rss, pss = _tree_mb(ps, pss=n % 10 == 0)
                 peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             except psutil.Error:
                 pass
+            n += 1
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)

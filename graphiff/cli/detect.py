@@ -66,6 +66,11 @@ def detect_cmd(
                                                                      "snapshot of the store in a temporary folder."),
     spark_conf: list[str] = typer.Option([], "--spark-conf", help="With --engine spark: a Spark setting key=value "
                                                                   "(repeatable), e.g. spark.executor.memory=8g."),
+    buckets: Optional[int] = typer.Option(None, "--buckets", min=1,
+                                          help="With --engine spark: each family's parts are hashed into this many "
+                                               "detector runs (default: 4 per core of the session, or one per "
+                                               "150,000 records of the largest family if that is more). Raise it "
+                                               "when a Python worker runs out of memory (docs/scale.md)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Run pattern detectors over the store, write the alerts back into it (replacing earlier alerts of the
@@ -86,8 +91,8 @@ def detect_cmd(
 
     if engine not in ("embedded", "spark"):
         raise GraphiffError(f"--engine must be embedded or spark, not {engine!r}")
-    if engine == "embedded" and (master or snapshot or spark_conf):
-        raise GraphiffError("--master, --snapshot and --spark-conf go with --engine spark")
+    if engine == "embedded" and (master or snapshot or spark_conf or buckets):
+        raise GraphiffError("--master, --snapshot, --spark-conf and --buckets go with --engine spark")
 
     params = merge_params(load_config(config) if config else None, parse_overrides(sets))
     stats: dict[str, dict] = {}
@@ -104,7 +109,7 @@ def detect_cmd(
     with store_from(store, database) as st:
         if engine == "spark":
             alerts = _run_spark(st, patterns or None, params, master, snapshot, spark_conf, on_progress,
-                                write_back=not no_write, resolved=not unresolved)
+                                write_back=not no_write, resolved=not unresolved, buckets=buckets)
         else:
             alerts = run_detectors(st, patterns or None, params, progress=on_progress, write_back=not no_write,
                                    resolved=not unresolved)
@@ -150,7 +155,8 @@ def detect_cmd(
 
 
 def _run_spark(store: Any, patterns: list[str] | None, params: dict, master: str | None, snapshot: Path | None,
-               conf: list[str], progress: Any, *, write_back: bool, resolved: bool) -> list:
+               conf: list[str], progress: Any, *, write_back: bool, resolved: bool,
+               buckets: int | None = None) -> list:
     """``detect --engine spark``: over ``snapshot``, or over a fresh snapshot of ``store`` in a
     temporary folder (removed after)."""
     import tempfile
@@ -168,7 +174,7 @@ def _run_spark(store: Any, patterns: list[str] | None, params: dict, master: str
             write_snapshot(store, snapshot)
         err_console.print(f"[dim]starting Spark on {esc(master or 'local[*]')}...[/]", highlight=False)
         return run_spark_detectors(snapshot, patterns, params, master=master, conf=spark_conf, store=store,
-                                   write_back=write_back, resolved=resolved, progress=progress)
+                                   write_back=write_back, resolved=resolved, progress=progress, buckets=buckets)
 
 
 def _triage_counts(store: Any, report: Any) -> dict[str, int] | None:

@@ -36,7 +36,7 @@ from graphiff.spark.parts import Partitioning, SnapshotView, column_rels, partit
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["run_spark_detectors", "spark_patterns", "spark_detectors"]
+__all__ = ["run_spark_detectors", "spark_patterns", "spark_detectors", "default_buckets", "ROWS_PER_BUCKET"]
 
 PART = "__part"
 OWNER = "owner"  # the kind of the rows naming the entities a part owns (Partitioning.owners)
@@ -180,6 +180,27 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
     return out
 
 
+#: the records one detector run should hold, about: a bucket of this many declarations, with
+#: the family's context, takes a Python worker one to two GB (BENCHMARKS.md, "Detectors on Spark")
+ROWS_PER_BUCKET = 150_000
+
+
+def default_buckets(manifest: dict, plans: Iterable[Partitioning], cores: int) -> int:
+    """How many buckets a run's parts are hashed into by default: 4 per core (``cores``: the
+    session's ``spark.default.parallelism``), or more when the largest family's records
+    (the rows of its record labels in the snapshot ``manifest``) would put more than
+    :data:`ROWS_PER_BUCKET` in a bucket.
+
+    >>> m = {"nodes": {"Declaration": {"rows": 3_000_000}, "Payment": {"rows": 1_500_000}}}
+    >>> from graphiff.spark.parts import partitioning
+    >>> default_buckets(m, [partitioning("mirror_discrepancy")], 2), default_buckets({"nodes": {}}, [], 2)
+    (20, 8)
+    """
+    rows = max((sum(manifest["nodes"].get(label, {}).get("rows", 0) for label in plan.records) for plan in plans),
+               default=0)
+    return max(4 * cores, -(-rows // ROWS_PER_BUCKET))
+
+
 def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = None,
                         params: dict[str, dict[str, Any]] | None = None, *, master: str | None = None,
                         conf: dict[str, str] | None = None, store: Any = None, write_back: bool = True,
@@ -210,8 +231,8 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
         ``progress(detector, "start" | "done", info)``, as for the embedded engine.
     buckets : int, optional
         Parts are hashed into this many groups, each one detector run on an executor (default:
-        4 per core of the session, ``spark.default.parallelism``). More buckets: smaller runs,
-        more context rebuilt; the alerts are the same.
+        :func:`default_buckets`). More buckets: smaller runs, more context rebuilt; the alerts
+        are the same.
 
     Returns
     -------
@@ -233,7 +254,7 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
 
         own = active_session() is None  # a session this call starts, it stops
         spark = spark_session(master, conf)
-    n = int(buckets or 4 * spark.sparkContext.defaultParallelism)
+    n = int(buckets or default_buckets(manifest, plans.values(), spark.sparkContext.defaultParallelism))
     alerts: list[Alert] = []
     ran: list[str] = []
     try:

@@ -66,8 +66,8 @@ def test_spark_gives_the_embedded_alerts(family, world, planted, drawn, spark_al
 
 
 def test_detect_command_on_spark_writes_back_like_embedded(planted, tmp_path, spark):
-    """The CLI end to end (local[2], a snapshot of the store made by the command): the alerts
-    file and the alerts written back equal the embedded engine's."""
+    """The CLI end to end (local[2], a snapshot of the store made by the command, three buckets):
+    the alerts file and the alerts written back equal the embedded engine's."""
     import shutil
 
     store, _ = planted
@@ -78,7 +78,7 @@ def test_detect_command_on_spark_writes_back_like_embedded(planted, tmp_path, sp
     assert code == 0, err
     code, out, err = run_cli_streams("detect", "circular_trade", "--engine", "spark", "--master", "local[2]",
                                      "--store", str(tmp_path / "spk.duckdb"), "--out", str(tmp_path / "spk.json"),
-                                     "--json")
+                                     "--buckets", "3", "--json")
     assert code == 0, err
     assert json.loads(out)["patterns"]["circular_trade"]["alerts"] > 0
     assert _as_dicts(read_alerts_json(tmp_path / "spk.json")) == _as_dicts(read_alerts_json(tmp_path / "emb.json"))
@@ -101,4 +101,6 @@ def test_families_not_on_spark_are_refused_before_spark_starts(planted):
     code, _, err = run_cli_streams("detect", off[0], "--engine", "spark", "--store", str(store))
     assert code == 2 and "does not run on Spark" in err and "Traceback" not in err
     code, _, err = run_cli_streams("detect", "--master", "local[2]", "--store", str(store))
+    assert code == 2 and "--engine spark" in err
+    code, _, err = run_cli_streams("detect", "--buckets", "4", "--store", str(store))
     assert code == 2 and "--engine spark" in err
