@@ -69,8 +69,9 @@ def detect_cmd(
     buckets: Optional[int] = typer.Option(None, "--buckets", min=1,
                                           help="With --engine spark: each family's parts are hashed into this many "
                                                "detector runs (default: 4 per core of the session, or one per "
-                                               "150,000 records of the largest family if that is more). Raise it "
-                                               "when a Python worker runs out of memory (docs/scale.md)."),
+                                               "150,000 of the family's records, counted once per part they are "
+                                               "in, if that is more). Raise it when a Python worker runs out of "
+                                               "memory (docs/scale.md)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Run pattern detectors over the store, write the alerts back into it (replacing earlier alerts of the

@@ -111,9 +111,10 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
 # ---------------------------------------------------------------------------------------------
 
 def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitioning,
-            params: dict[str, Any], buckets: int, resolved: bool, kept: list[Any]) -> Any:
+            params: dict[str, Any], buckets: int | None, cores: int, resolved: bool, kept: list[Any]) -> Any:
     """One row per record or relationship of the family's record kinds: ``__part`` (the part
-    key hashed into one of ``buckets``: parts that share a bucket run together, which the
+    key hashed into one of ``buckets``, by default :func:`default_buckets` of the records'
+    part rows and ``cores``: parts that share a bucket run together, which the
     partitioning allows, as they never relate), ``kind``, ``name``, ``payload`` (the row as
     JSON). A record in several parts (its key function gave it several rows) comes once per
     part, with the relationships touching it, but for those its columns already say
@@ -129,8 +130,8 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
         return frame.select(F.col(PART), F.lit(kind).alias("kind"), F.lit(name).alias("name"),
                             F.to_json(F.struct(*[F.col(f"`{c}`") for c in cols])).alias("payload"))
 
-    parts: list[Any] = []
-    keys: dict[str, Any] = {}
+    frames: dict[str, DataFrame] = {}
+    parted: dict[str, DataFrame] = {}
     view = SnapshotView(spark, snapshot, manifest, resolved, plan.context_nodes(), plan.context_rels())
     for label, key_of in plan.records.items():
         if label not in manifest["nodes"]:
@@ -139,22 +140,30 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
         if label in plan.narrow:
             frame = plan.narrow[label](frame, params, view)
         keyed = key_of(frame, params)
-        frame = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
-        frame = frame.withColumn(PART, F.pmod(F.xxhash64(F.col(PART)), F.lit(buckets)))
-        # every relationship type touching the label joins these keys: computed once, not once
-        # per join (a part key can be a long plan: windows, components, clients)
-        keys[label] = frame.select(F.col("key").alias("__key"), F.col(PART)).persist(StorageLevel.MEMORY_AND_DISK)
-        kept.append(keys[label])
-        parts.append(pack(frame, "nodes", label))
-    if not parts:
+        frames[label] = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
+        # the part of every record, computed once (a part key can be a long plan: windows,
+        # components, clients): it sizes the buckets, and every relationship type touching the
+        # label joins it
+        parted[label] = (frames[label].select(F.col("key").alias("__key"), F.col(PART))
+                         .persist(StorageLevel.MEMORY_AND_DISK))
+        kept.append(parted[label])
+    if not frames:
         return None
+    if buckets is None:
+        buckets = default_buckets(sum(k.count() for k in parted.values()), cores)
+
+    def bucket(column: str) -> Any:
+        return F.pmod(F.xxhash64(F.col(column)), F.lit(buckets))
+
+    keys = {label: k.withColumn(PART, bucket(PART)) for label, k in parted.items()}
+    parts = [pack(frame.withColumn(PART, bucket(PART)), "nodes", label) for label, frame in frames.items()]
     for label, key_of in plan.owners.items():
         if label not in manifest["nodes"]:
             continue
         frame = spark.read.parquet(str(Path(snapshot) / "nodes" / label))
         keyed = key_of(frame, params)
         frame = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
-        parts.append(frame.select(F.pmod(F.xxhash64(F.col(PART)), F.lit(buckets)).alias(PART),
+        parts.append(frame.select(bucket(PART).alias(PART),
                                   F.lit(OWNER).alias("kind"), F.lit(label).alias("name"),
                                   F.col("key").cast("string").alias("payload")))
     said = {label: column_rels(label, set(schema_of(manifest, "nodes", label).names)) for label in keys}
@@ -185,19 +194,14 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
 ROWS_PER_BUCKET = 150_000
 
 
-def default_buckets(manifest: dict, plans: Iterable[Partitioning], cores: int) -> int:
-    """How many buckets a run's parts are hashed into by default: 4 per core (``cores``: the
-    session's ``spark.default.parallelism``), or more when the largest family's records
-    (the rows of its record labels in the snapshot ``manifest``) would put more than
-    :data:`ROWS_PER_BUCKET` in a bucket.
+def default_buckets(rows: int, cores: int) -> int:
+    """How many buckets a family's parts are hashed into by default: 4 per core (``cores``: the
+    session's ``spark.default.parallelism``), or one per :data:`ROWS_PER_BUCKET` of its
+    ``rows`` (its records counted once per part they are in) when that is more.
 
-    >>> m = {"nodes": {"Declaration": {"rows": 3_000_000}, "Payment": {"rows": 1_500_000}}}
-    >>> from graphiff.spark.parts import partitioning
-    >>> default_buckets(m, [partitioning("mirror_discrepancy")], 2), default_buckets({"nodes": {}}, [], 2)
-    (20, 8)
+    >>> default_buckets(1_000_000, 2), default_buckets(4_700_000, 2)
+    (8, 32)
     """
-    rows = max((sum(manifest["nodes"].get(label, {}).get("rows", 0) for label in plan.records) for plan in plans),
-               default=0)
     return max(4 * cores, -(-rows // ROWS_PER_BUCKET))
 
 
@@ -230,9 +234,10 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
     progress : callable, optional
         ``progress(detector, "start" | "done", info)``, as for the embedded engine.
     buckets : int, optional
-        Parts are hashed into this many groups, each one detector run on an executor (default:
-        :func:`default_buckets`). More buckets: smaller runs, more context rebuilt; the alerts
-        are the same.
+        Each family's parts are hashed into this many groups, each one detector run on an
+        executor (default: :func:`default_buckets` of the family's records, counted once per
+        part they are in). More buckets: smaller runs, more context rebuilt; the alerts are the
+        same.
 
     Returns
     -------
@@ -254,7 +259,7 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
 
         own = active_session() is None  # a session this call starts, it stops
         spark = spark_session(master, conf)
-    n = int(buckets or default_buckets(manifest, plans.values(), spark.sparkContext.defaultParallelism))
+    cores = spark.sparkContext.defaultParallelism
     alerts: list[Alert] = []
     ran: list[str] = []
     try:
@@ -268,7 +273,8 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
                 frames = {label: spark.read.parquet(str(Path(snapshot) / "nodes" / label))
                           for label in plan.records if label in manifest["nodes"]}
                 p = {**p, **plan.shared(frames, p)}
-            found = list(_run_family(spark, snapshot, manifest, det.pattern, plans[det.pattern], p, resolved, n))
+            found = list(_run_family(spark, snapshot, manifest, det.pattern, plans[det.pattern], p, resolved,
+                                     buckets, cores))
             alerts.extend(found)
             ran.extend(det.patterns)
             if progress:
@@ -283,10 +289,10 @@ def run_spark_detectors(snapshot: str | Path, patterns: Iterable[str] | None = N
 
 
 def _run_family(spark: "SparkSession", snapshot: str, manifest: dict, pattern: str, plan: Partitioning,
-                params: dict[str, Any], resolved: bool, buckets: int) -> Iterator[Alert]:
+                params: dict[str, Any], resolved: bool, buckets: int | None, cores: int) -> Iterator[Alert]:
     kept: list[Any] = []
     try:
-        packed = _packed(spark, snapshot, manifest, plan, params, buckets, resolved, kept)
+        packed = _packed(spark, snapshot, manifest, plan, params, buckets, cores, resolved, kept)
         if packed is None:
             return
         runner = _part_runner(pattern, dict(params), snapshot, manifest, plan, resolved)
