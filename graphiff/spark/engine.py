@@ -189,8 +189,8 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
     return out
 
 
-#: the records one detector run should hold, about: a bucket of this many declarations, with
-#: the family's context, takes a Python worker one to two GB (BENCHMARKS.md, "Detectors on Spark")
+#: the records one detector run should hold, about: with buckets of this size the 10M world's
+#: Python workers held up to 3 GB each, with the family's context (BENCHMARKS.md, "Detectors on Spark")
 ROWS_PER_BUCKET = 150_000
 
 
