@@ -118,7 +118,8 @@ def run_child(mode: str, args: argparse.Namespace, families: list[str], out: Pat
     if proc.returncode != 0:
         sys.stderr.write(out.with_suffix(".log").read_text()[-4000:])
         raise SystemExit(f"{mode} run failed (exit {proc.returncode})")
-    result = json.loads(stdout.strip().splitlines()[-1])
+    # the child's result is its last line starting with {"seconds" (a library may print too)
+    result = json.loads([x for x in stdout.splitlines() if x.startswith('{"seconds"')][-1])
     return {**result, "wall_seconds": round(wall, 1), "peak_mb": round(peak), "peak_pss_mb": round(peak_pss)}
 
 
@@ -148,6 +149,8 @@ def main() -> None:
         "graph_rows": sum(v["rows"] for k in ("nodes", "rels") for v in manifest[k].values()),
         "families": families, "master": args.master, "spark_conf": args.spark_conf, "buckets": args.buckets,
     }
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         if args.embedded:
             result["embedded"] = run_child("embedded", args, families, Path(tmp) / "embedded.json")

@@ -13,7 +13,13 @@ from graphiff.alerts import Alert
 from graphiff.detectors.registry import register
 from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import col, num, text_objects
-from graphiff.graph.features import carrier_use_table, identifier_links, officer_table
+from graphiff.graph.features import (
+    carrier_declarations,
+    carrier_identifiers,
+    carrier_shipments,
+    identifier_links,
+    officer_table,
+)
 from graphiff.graph.tables import Tables
 
 LINK_WEIGHTS = {"officer": 0.7, "phone": 0.6, "email": 0.6, "address": 0.5, "conveyance": 0.4, "container": 0.35}
@@ -79,21 +85,9 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
         n_tr = t.groupby((t["officer_label"] + ":" + t["officer"]).to_numpy(dtype=object))["company"].nunique()
         parts.append(pd.DataFrame({"kind": "officer", "value": who, "carrier": o["company"].to_numpy(),
                                    "holders": pd.Series(who).map(n_tr).fillna(0.0).to_numpy(dtype="float64")}))
-    d = tables.nodes("Declaration")
-    if len(d):
-        car = text_objects(col(d, "carrier_id"))
-        conv = text_objects(col(d, "conveyance_id"))
-        m = car.notna() & conv.notna()
-        parts.append(pd.DataFrame({"kind": "conveyance", "value": conv[m].str.upper(), "carrier": car[m],
-                                   "holders": 0.0}))
-        cont = text_objects(col(d, "container_ids"))
-        m = car.notna() & cont.notna()
-        if m.any():
-            c = pd.DataFrame({"carrier": car[m], "value": cont[m].astype(str).str.upper().str.split(r"[;,\s]+")})
-            c = c.explode("value")
-            c = c[c["value"].notna() & (c["value"] != "")]
-            parts.append(pd.DataFrame({"kind": "container", "value": c["value"], "carrier": c["carrier"],
-                                       "holders": 0.0}))
+    ident = carrier_identifiers(tables)
+    if len(ident):
+        parts.append(ident.assign(holders=0.0))
     cols = ["a", "b", "kind", "value", "holders"]
     if not parts:
         return pd.DataFrame(columns=cols)
@@ -259,7 +253,7 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
                           max_identifier_carriers=int(p["max_identifier_carriers"]))
     if not len(links):
         return []
-    use = carrier_use_table(tables)
+    use = carrier_shipments(tables)
     ships: dict[str, dict[str, int]] = defaultdict(dict)
     for tr, ca, n in zip(use["trader_id"], use["carrier_id"], use["shipments"]):
         ships[ca][tr] = int(n)
@@ -309,6 +303,7 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
 
     kept_links = links[[(a, b) in kept for a, b in zip(links["a"], links["b"])]]
     cash_index = _CashIndex(tables)
+    carried_decls = carrier_declarations(tables, int(p["max_evidence"])).set_index("carrier_id")
     alerts = []
     for members in groups.values():
         K = sorted(members)
@@ -330,7 +325,8 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
         score = size * (0.35 * link + 0.25 * exclusivity + 0.4 * dep) + 0.15 * (1.0 if cash else 0.0)
         if score < float(p["threshold"]):
             continue
-        decls = sorted({k for ds in u["decls"] for k in ds})
+        mine = carried_decls[carried_decls.index.isin(members)]
+        decls = sorted({k for ds in mine["first"] for k in ds})
         via_txt = ", ".join(
             f"{k} {v}" + (f" (held by {h:.0f})" if h > 2 else "") for k, v, h in
             glinks.drop_duplicates(["kind", "value"]).head(3)[["kind", "value", "holders"]].itertuples(index=False))
@@ -348,7 +344,7 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
             "traders": sorted(core),
             "dependency": round(dep, 4),
             "declarations": decls[: int(p["max_evidence"])],
-            "n_declarations": len(decls),
+            "n_declarations": int(mine["declarations"].sum()),
             "persons": sorted(cash),
             "cash_reports": [dict(r, person=pers) for pers, rs in cash.items() for r in rs],
         }

@@ -9,8 +9,10 @@ tolerated: small in-memory examples only need the columns they use.
 * :func:`money_edges`: payments account -> account, with their holders;
 * :func:`settlements`: which declaration(s) a payment settles (the ``SETTLES`` rule;
   :func:`settlements_of` for a few payments);
-* :func:`account_holders`, :func:`trader_countries`, :func:`carrier_use_table`,
-  :func:`identifier_links`, :func:`officer_table`.
+* :func:`account_holders`, :func:`trader_countries`, :func:`carrier_use_table` (and its
+  parts :func:`carrier_shipments`, :func:`carrier_declarations`), :func:`carrier_identifiers`,
+  :func:`identifier_links`, :func:`officer_table`;
+* :func:`give_feature`: a feature computed elsewhere (on Spark), given to a part's tables.
 
 Mirror pairs live in :mod:`graphiff.graph.mirror`, officer-based relations (ownership groups,
 officer neighbourhoods) in :mod:`graphiff.graph.parties`, the igraph builders in
@@ -44,8 +46,7 @@ def _memoised(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(tables: Tables, *args: Any, **kwargs: Any) -> Any:
-        key = ("graph.features", fn.__name__, args, tuple(sorted(kwargs.items())))
-        v = tables.memo(key, lambda: fn(tables, *args, **kwargs))
+        v = tables.memo(feature_key(fn, *args, **kwargs), lambda: fn(tables, *args, **kwargs))
         if isinstance(v, pd.DataFrame):
             return v.copy(deep=False)
         if isinstance(v, dict):
@@ -333,14 +334,12 @@ def settles_lookup() -> tuple[str, ...]:
     return ()
 
 
-@_memoised
-def carrier_use_table(tables: Tables) -> pd.DataFrame:
-    """Trader-carrier use: one row per (trader, carrier) with ``shipments`` (declarations
-    naming the trader as exporter or importer and the carrier) and ``decls`` (their keys).
-    Mirror declarations count once per declaration, i.e. a shipment seen by two
-    administrations counts twice for both parties alike."""
+def _carrier_use_rows(tables: Tables) -> pd.DataFrame:
+    """``trader_id, carrier_id, decl``: one row per declaration and party (exporter, importer)
+    naming a carrier (its ``carrier_id``, or ``CARRIED_BY`` for stores without the column),
+    sorted by trader, carrier and declaration."""
     d = tables.nodes("Declaration")
-    cols = ["trader_id", "carrier_id", "shipments", "decls"]
+    cols = ["trader_id", "carrier_id", "decl"]
     if d is None or not len(d):
         return pd.DataFrame(columns=cols)
     key = text_objects(col(d, "key"))
@@ -357,9 +356,19 @@ def carrier_use_table(tables: Tables) -> pd.DataFrame:
         pd.DataFrame({"trader_id": imp, "carrier_id": car, "decl": key}),
     ], ignore_index=True)
     f = f[f["trader_id"].notna() & f["carrier_id"].notna() & f["decl"].notna()]
+    return f.sort_values(cols, kind="stable").reset_index(drop=True)
+
+
+@_memoised
+def carrier_use_table(tables: Tables) -> pd.DataFrame:
+    """Trader-carrier use: one row per (trader, carrier) with ``shipments`` (declarations
+    naming the trader as exporter or importer and the carrier) and ``decls`` (their keys).
+    Mirror declarations count once per declaration, i.e. a shipment seen by two
+    administrations counts twice for both parties alike."""
+    f = _carrier_use_rows(tables)
+    cols = ["trader_id", "carrier_id", "shipments", "decls"]
     if not len(f):
         return pd.DataFrame(columns=cols)
-    f = f.sort_values(["trader_id", "carrier_id", "decl"], kind="stable").reset_index(drop=True)
     tr, ca = f["trader_id"].to_numpy(dtype=object), f["carrier_id"].to_numpy(dtype=object)
     starts = np.flatnonzero(np.r_[True, (tr[1:] != tr[:-1]) | (ca[1:] != ca[:-1])])
     ends = np.r_[starts[1:], len(f)]
@@ -368,6 +377,73 @@ def carrier_use_table(tables: Tables) -> pd.DataFrame:
         "trader_id": tr[starts], "carrier_id": ca[starts], "shipments": (ends - starts).astype("int64"),
         "decls": pd.Series([tuple(keys[a:b]) for a, b in zip(starts.tolist(), ends.tolist())], dtype=object),
     })[cols]
+
+
+@_memoised
+def carrier_shipments(tables: Tables) -> pd.DataFrame:
+    """``trader_id, carrier_id, shipments``: :func:`carrier_use_table` without the declaration
+    keys (what a clientele is measured on, and all a Spark part is given of it)."""
+    f = _carrier_use_rows(tables)
+    if not len(f):
+        return pd.DataFrame({"trader_id": pd.Series(dtype=object), "carrier_id": pd.Series(dtype=object),
+                             "shipments": pd.Series(dtype="int64")})
+    return (f.groupby(["trader_id", "carrier_id"], sort=True).size().rename("shipments").astype("int64")
+            .reset_index())
+
+
+@_memoised
+def carrier_declarations(tables: Tables, limit: int) -> pd.DataFrame:
+    """Per carrier: ``declarations``, how many declarations name it and a trader (exporter or
+    importer), and ``first``, the first ``limit`` of their keys in sorted order (a tuple): the
+    evidence a group of carriers cites (a declaration has one carrier, so a group's count is
+    the sum of its carriers' and its first keys are among theirs). Cost: one sort of the
+    declarations with a carrier."""
+    f = _carrier_use_rows(tables)
+    cols = ["carrier_id", "declarations", "first"]
+    if not len(f):
+        return pd.DataFrame(columns=cols)
+    f = f.drop_duplicates(["carrier_id", "decl"]).sort_values(["carrier_id", "decl"], kind="stable")
+    g = f.groupby("carrier_id", sort=True)["decl"]
+    return pd.DataFrame({"carrier_id": list(g.groups), "declarations": g.size().to_numpy(dtype="int64"),
+                         "first": [tuple(v[:limit]) for v in g.agg(list)]})[cols]
+
+
+@_memoised
+def carrier_identifiers(tables: Tables) -> pd.DataFrame:
+    """``kind, value, carrier``: the conveyances (``kind`` conveyance) and containers
+    (``container``; ``container_ids`` split on ``;``, ``,`` and spaces) named on declarations
+    with their ``carrier_id``, values upper-cased, one row per distinct triple: what two
+    carriers can share through their declarations. Cost: one pass over the declarations."""
+    d = tables.nodes("Declaration")
+    cols = ["kind", "value", "carrier"]
+    if d is None or not len(d):
+        return pd.DataFrame(columns=cols)
+    car = text_objects(col(d, "carrier_id"))
+    conv = text_objects(col(d, "conveyance_id"))
+    m = car.notna() & conv.notna()
+    parts = [pd.DataFrame({"kind": "conveyance", "value": conv[m].str.upper(), "carrier": car[m]})]
+    cont = text_objects(col(d, "container_ids"))
+    m = car.notna() & cont.notna()
+    if m.any():
+        c = pd.DataFrame({"carrier": car[m], "value": cont[m].astype(str).str.upper().str.split(r"[;,\s]+")})
+        c = c.explode("value")
+        c = c[c["value"].notna() & (c["value"] != "")]
+        parts.append(pd.DataFrame({"kind": "container", "value": c["value"], "carrier": c["carrier"]}))
+    f = pd.concat(parts, ignore_index=True)[cols]
+    return f.drop_duplicates(ignore_index=True).astype(object)
+
+
+def feature_key(feature: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple:
+    """The :meth:`Tables.memo` key under which the memoised ``feature`` keeps its result for
+    these arguments."""
+    return ("graph.features", feature.__name__, args, tuple(sorted(kwargs.items())))
+
+
+def give_feature(tables: Tables, feature: Callable[..., Any], value: Any, *args: Any, **kwargs: Any) -> None:
+    """Give ``tables`` the result of a memoised ``feature`` for these arguments, computed
+    elsewhere (a Spark aggregate over every record, for a part that holds only some of them):
+    calls of the feature on ``tables`` return it instead of computing it from their records."""
+    tables.give(feature_key(feature, *args, **kwargs), value)
 
 
 ID_RELS = {"LOCATED_AT": ("Address", "address"), "HAS_PHONE": ("Phone", "phone"), "HAS_EMAIL": ("Email", "email")}

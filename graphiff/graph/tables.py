@@ -125,3 +125,9 @@ class Tables:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[return-value]
+
+    def give(self, key: Hashable, value: object) -> None:
+        """Make :meth:`memo` return ``value`` for ``key``: a result computed elsewhere, e.g. a
+        feature aggregated on Spark over every record, for tables that hold a part of them
+        (:func:`graphiff.graph.features.give_feature`)."""
+        self._memo[key] = value

@@ -29,6 +29,8 @@ from graphiff.detectors.runner import (
     resolve_detectors,
     write_back_alerts,
 )
+from graphiff.graph import features
+from graphiff.graph.features import give_feature
 from graphiff.graph.snapshot import MONTH, frame_from_json, read_kind, read_manifest, schema_of
 from graphiff.graph.tables import Tables
 from graphiff.spark.parts import Partitioning, SnapshotView, column_rels, partitioning
@@ -40,6 +42,7 @@ __all__ = ["run_spark_detectors", "spark_patterns", "spark_detectors", "default_
 
 PART = "__part"
 OWNER = "owner"  # the kind of the rows naming the entities a part owns (Partitioning.owners)
+FEATURE = "feature"  # the kind of the rows of a feature given to the parts (Partitioning.features)
 ALERT_SCHEMA = "alert string"
 
 
@@ -89,16 +92,22 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
         ctx_nodes, ctx_rels = _context(snapshot, manifest, plan.context_nodes(), plan.context_rels())
         nodes, rels = dict(ctx_nodes), dict(ctx_rels)
         owned: set[tuple[str, str]] = set()
+        given: dict[str, pd.DataFrame] = {}
         # a record in several parts that share this bucket came once per part: keep one
         rows = rows.drop_duplicates(["kind", "name", "payload"])
         for (kind, name), g in rows.groupby(["kind", "name"], sort=False):
             if kind == OWNER:
                 owned.update((str(name), str(k)) for k in g["payload"])
-                continue
-            frame = frame_from_json(g["payload"], schema_of(manifest, kind, name))
-            (nodes if kind == "nodes" else rels)[name] = frame
+            elif kind == FEATURE:
+                given[str(name)] = pd.DataFrame.from_records([json.loads(x) for x in g["payload"]])
+            else:
+                frame = frame_from_json(g["payload"], schema_of(manifest, kind, name))
+                (nodes if kind == "nodes" else rels)[name] = frame
         det = REGISTRY[pattern]
         tables = Tables.from_frames(nodes=nodes, rels=rels, resolved=resolved)
+        if plan.features is not None:
+            for name, frame in given.items():
+                give_feature(tables, getattr(features, name), frame, *plan.features.args[name](params))
         found = det.fn(tables, **{**det.defaults, **params})
         if plan.owners:  # only the alerts of this bucket's own parts: the others saw part of their records
             found = [a for a in found if a.entities and all((e["label"], str(e["id"])) in owned for e in a.entities)]
@@ -120,7 +129,9 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
     part, with the relationships touching it, but for those its columns already say
     (:func:`graphiff.spark.parts.column_rels`). With ``plan.owners``, one more row per owned
     entity: kind ``owner``, its label as ``name`` and its key as ``payload``, in its part's
-    bucket. The tables it persists are added to ``kept`` (the caller unpersists them)."""
+    bucket. With ``plan.features``, one row per row of a given feature in its part's bucket:
+    kind ``feature``, the feature's name, the row as JSON (these rows count for the default
+    buckets too). The tables it persists are added to ``kept`` (the caller unpersists them)."""
     from pyspark import StorageLevel
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
@@ -133,6 +144,10 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
     frames: dict[str, DataFrame] = {}
     parted: dict[str, DataFrame] = {}
     view = SnapshotView(spark, snapshot, manifest, resolved, plan.context_nodes(), plan.context_rels())
+    given = dict((plan.features.rows(view, params) or {}) if plan.features is not None else {})
+    for name in given:
+        given[name] = given[name].persist(StorageLevel.MEMORY_AND_DISK)
+        kept.append(given[name])
     for label, key_of in plan.records.items():
         if label not in manifest["nodes"]:
             continue
@@ -140,6 +155,8 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
         if label in plan.narrow:
             frame = plan.narrow[label](frame, params, view)
         keyed = key_of(frame, params)
+        if keyed is None:  # given as features instead
+            continue
         frames[label] = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
         # the part of every record, computed once (a part key can be a long plan: windows,
         # components, clients): it sizes the buckets, and every relationship type touching the
@@ -147,21 +164,24 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
         parted[label] = (frames[label].select(F.col("key").alias("__key"), F.col(PART))
                          .persist(StorageLevel.MEMORY_AND_DISK))
         kept.append(parted[label])
-    if not frames:
+    if not frames and not given:
         return None
     if buckets is None:
-        buckets = default_buckets(sum(k.count() for k in parted.values()), cores)
+        buckets = default_buckets(sum(k.count() for k in (*parted.values(), *given.values())), cores)
 
     def bucket(column: str) -> Any:
         return F.pmod(F.xxhash64(F.col(column)), F.lit(buckets))
 
     keys = {label: k.withColumn(PART, bucket(PART)) for label, k in parted.items()}
     parts = [pack(frame.withColumn(PART, bucket(PART)), "nodes", label) for label, frame in frames.items()]
+    parts += [pack(frame.withColumn(PART, bucket(PART)), FEATURE, name) for name, frame in given.items()]
     for label, key_of in plan.owners.items():
         if label not in manifest["nodes"]:
             continue
         frame = spark.read.parquet(str(Path(snapshot) / "nodes" / label))
         keyed = key_of(frame, params)
+        if keyed is None:
+            continue
         frame = keyed if isinstance(keyed, DataFrame) else frame.withColumn(PART, keyed)
         parts.append(frame.select(bucket(PART).alias(PART),
                                   F.lit(OWNER).alias("kind"), F.lit(label).alias("name"),

@@ -20,15 +20,15 @@ import pandas as pd
 
 from graphiff.graph.algorithms import UnionFind
 from graphiff.graph.columns import text_objects
-from graphiff.graph.resolution import Resolution, resolve_nodes
+from graphiff.graph.resolution import Resolution
 from graphiff.graph.snapshot import read_manifest, schema_of
 from graphiff.spark.link_parts import context_tables, resolved_batch, snapshot_root
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["trader_declarations", "trader_payments", "trader_owner", "carrier_declarations", "carrier_owner",
-           "CarrierPlan"]
+__all__ = ["trader_declarations", "trader_payments", "trader_owner", "carrier_declarations", "carrier_features",
+           "carrier_owner", "CarrierPlan"]
 
 PART = "__part"
 KEYS_SCHEMA = "key string, __part string"
@@ -137,7 +137,7 @@ def trader_owner(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
 
 
 # ---------------------------------------------------------------------------------------------
-# linked_carriers: components of carriers linked by what they share, with their clients
+# linked_carriers: components of linked carriers, given their features, not their declarations
 # ---------------------------------------------------------------------------------------------
 
 ROWS_SCHEMA = "key string, carrier string, exporter string, importer string, kind string, value string"
@@ -151,13 +151,12 @@ class CarrierPlan:
     graph of carriers linked by an identifier the detector can link on: a shared officer,
     phone, e-mail or address (:func:`graphiff.detectors.linked_carriers.carrier_links` on the
     context, as every part computes it), or a conveyance or container named on declarations of
-    two to ``max_identifier_carriers`` carriers (counted over all declarations). ``rows``:
-    per declaration with a carrier, the resolved carrier, exporter and importer, and its
-    conveyance and container values as the detector folds them (rows with ``kind``).
-    ``common``: the conveyance and container values named by more than
-    ``max_identifier_carriers`` carriers: they link nothing, and are removed from the
-    declarations sent to the parts (a part sees only some of their carriers, and would count
-    too few)."""
+    two to ``max_identifier_carriers`` carriers (counted over all declarations). A carrier
+    linked to none is in no component: it is in no group. ``rows``: per declaration with a
+    carrier, its key and resolved carrier, exporter and importer; and per conveyance or
+    container value linking two to ``max_identifier_carriers`` carriers, one row ``kind,
+    value, carrier`` per carrier naming it (:func:`graphiff.graph.features.carrier_identifiers`
+    on each batch, then counted over all of them)."""
 
     def __init__(self, frame: "DataFrame", root: str, params: Mapping[str, Any]):
         from pyspark.sql import functions as F
@@ -170,66 +169,53 @@ class CarrierPlan:
         ctx = context_tables(root, rels=("OFFICER_OF", "LOCATED_AT", "HAS_PHONE", "HAS_EMAIL"))
         self.res = res = ctx.resolution
         ent = carrier_links(ctx, link_kinds=tuple(p["link_kinds"]), max_identifier_carriers=most)
+        cols = ["key", "carrier_id", "exporter_id", "importer_id", "conveyance_id", "container_ids"]
 
         def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
             for b in batches:
-                for c in ("key", "carrier_id", "exporter_id", "importer_id", "conveyance_id", "container_ids"):
-                    if c not in b.columns:
-                        b[c] = None
-                b = resolve_nodes("Declaration", b, res) if res else b
-                yield declaration_rows(b.reset_index(drop=True), kinds)
-        cols = [c for c in ("key", "carrier_id", "exporter_id", "importer_id", "conveyance_id", "container_ids")
-                if c in frame.columns]
-        self.rows = frame.select(*cols).mapInPandas(run, ROWS_SCHEMA).localCheckpoint()
-        ids = self.rows.where(F.col("kind").isNotNull())
-        per = ids.groupBy("kind", "value").agg(F.countDistinct("carrier").alias("n"),
-                                                F.collect_set("carrier").alias("carriers"))
-        linking = [sorted(r["carriers"]) for r in per.where((F.col("n") >= 2) & (F.col("n") <= most))
-                   .select("carriers").distinct().collect()]
-        self.common = per.where(F.col("n") > most).select("kind", "value").localCheckpoint()
+                yield declaration_rows(resolved_batch(b, "Declaration", res, cols), kinds)
+        rows = frame.select(*[c for c in cols if c in frame.columns]).mapInPandas(run, ROWS_SCHEMA).localCheckpoint()
+        self.uses = rows.where(F.col("kind").isNull()).select("key", "carrier", "exporter", "importer")
+        idents = rows.where(F.col("kind").isNotNull()).select("kind", "value", "carrier").distinct()
+        n = idents.groupBy("kind", "value").agg(F.count("*").alias("n"))
+        self.idents = idents.join(n.where((F.col("n") >= 2) & (F.col("n") <= most)), ["kind", "value"]).drop("n")
         uf = UnionFind()
         for x, y in zip(ent["a"], ent["b"]):
             uf.union(str(x), str(y))
-        for group in linking:
-            for c in group[1:]:
-                uf.union(group[0], c)
+        for r in self.idents.groupBy("kind", "value").agg(F.collect_list("carrier").alias("c")).collect():
+            for c in r["c"][1:]:
+                uf.union(r["c"][0], c)
         self.comp = {x: uf.find(x) for x in uf.parent}
 
-    def of(self, carrier: str) -> str:
-        """The component of a resolved carrier (its own id when it links to none)."""
-        return self.comp.get(carrier, carrier)
+    def components(self, spark: Any) -> "DataFrame":
+        """``carrier``, ``__part``: each linked carrier's component, as a Spark table."""
+        return spark.createDataFrame(pd.DataFrame({"carrier": list(self.comp), PART: list(self.comp.values())},
+                                                  dtype=object), f"carrier string, {PART} string")
 
 
 def declaration_rows(b: pd.DataFrame, kinds: list[str]) -> pd.DataFrame:
-    """Per declaration of a resolved batch with a carrier: one row ``key, carrier, exporter,
-    importer``, and one row ``key, carrier, kind, value`` per conveyance or container value
-    (``kinds``) it names, folded as :func:`graphiff.detectors.linked_carriers.carrier_links`
-    folds them."""
-    key = b["key"].astype(str)
+    """Of a resolved batch of declarations: one row ``key, carrier, exporter, importer`` per
+    declaration with a carrier, and one row ``kind, value, carrier`` per conveyance or container
+    value (``kinds``) a carrier names
+    (:func:`graphiff.graph.features.carrier_identifiers`, the detector's own folding)."""
+    from graphiff.graph.features import carrier_identifiers
+    from graphiff.graph.tables import Tables
+
     car = text_objects(b["carrier_id"])
     m = car.notna().to_numpy()
-    out = [pd.DataFrame({"key": key[m], "carrier": car[m], "exporter": text_objects(b["exporter_id"])[m],
-                         "importer": text_objects(b["importer_id"])[m], "kind": None, "value": None})]
-    if "conveyance" in kinds:
-        conv = text_objects(b["conveyance_id"])
-        c = car.notna() & conv.notna()
-        out.append(pd.DataFrame({"key": key[c], "carrier": car[c], "exporter": None, "importer": None,
-                                 "kind": "conveyance", "value": conv[c].str.upper()}))
-    if "container" in kinds:
-        cont = text_objects(b["container_ids"])
-        c = car.notna() & cont.notna()
-        if c.any():
-            x = pd.DataFrame({"key": key[c], "carrier": car[c],
-                              "value": cont[c].astype(str).str.upper().str.split(r"[;,\s]+")}).explode("value")
-            x = x[x["value"].notna() & (x["value"] != "")]
-            out.append(pd.DataFrame({"key": x["key"], "carrier": x["carrier"], "exporter": None, "importer": None,
-                                     "kind": "container", "value": x["value"]}))
+    out = [pd.DataFrame({"key": b["key"].astype(str)[m], "carrier": car[m],
+                         "exporter": text_objects(b["exporter_id"])[m], "importer": text_objects(b["importer_id"])[m],
+                         "kind": None, "value": None})]
+    ids = carrier_identifiers(Tables.from_frames(nodes={"Declaration": b}, resolved=False))
+    ids = ids[ids["kind"].isin(kinds).to_numpy()]
+    out.append(pd.DataFrame({"key": None, "carrier": ids["carrier"], "exporter": None, "importer": None,
+                             "kind": ids["kind"], "value": ids["value"]}))
     return pd.concat(out, ignore_index=True).astype(object)
 
 
 def _carrier_plan(frame: "DataFrame", root: str, params: Mapping[str, Any]) -> CarrierPlan:
     """The :class:`CarrierPlan` of a snapshot and parameters, computed once per Spark
-    application (the declarations and the carriers' owners both read it)."""
+    application (the features and the carriers' owners all read it)."""
     import json
     from pathlib import Path
 
@@ -249,130 +235,76 @@ def _carriers_named(root: str) -> bool:
     return {"carrier_id", "exporter_id", "importer_id"} <= _columns(root, "nodes", "Declaration")
 
 
-def carrier_declarations(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
-    """``Declaration`` rows with ``__part``: the component (:class:`CarrierPlan`) of its
-    carrier, and the components whose clients' totals need it (:func:`_client_rows`); the
-    conveyance and container values too common to link anything are removed. A declaration
-    without a carrier is in no part.
+def carrier_declarations(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame | None":
+    """``Declaration`` rows with ``__part``, only when declarations do not name their carrier
+    and parties by column: then they all go to one part, with their relationships. Otherwise
+    None: the parts get the carriers' features instead (:func:`carrier_features`)."""
+    root = snapshot_root(frame)
+    if root is not None and _carriers_named(root):
+        return None
+    return _one_part(frame)
+
+
+def carrier_features(view: Any, params: Mapping[str, Any]) -> "dict[str, DataFrame] | None":
+    """What each component's part is given instead of declarations, each feature's rows with
+    ``__part`` (None when declarations do not name carrier and parties by column, see
+    :func:`carrier_declarations`):
+
+    - ``carrier_shipments`` (:func:`graphiff.graph.features.carrier_shipments`): every
+      (trader, carrier, shipments) row of the traders any carrier of the component carries
+      for, so a carrier's clientele and a trader's total shipments are exact in the part;
+    - ``carrier_declarations`` (at ``max_evidence``): per carrier of the component, how many
+      declarations name it and a trader, and the first ``max_evidence`` of their keys;
+    - ``carrier_identifiers``: the conveyance and container values linking two to
+      ``max_identifier_carriers`` carriers, with the component's carriers naming them.
 
     Why exact: a group of carriers is a connected component of linked pairs, and two carriers
-    are linked only through an identifier that puts them in one component; a pair's and a
-    group's clientele read the shipments of its carriers (all in the part of their component)
-    and, for a trader that can be a client, its total shipments (exact in the part, or for one
-    that is never a client, enough to keep it out, :func:`_client_rows`); the identifiers and
-    cash reports are context. The values removed are those the detector drops as too common
-    over all declarations; a part would see only some of their carriers. Other components'
-    declarations in a part never link to its carriers (an identifier they share is either too
-    common or puts them in one component)."""
-    from pyspark.sql import functions as F
+    are linked only through an identifier that puts them in one component; the detector reads
+    declarations only through these three features, and for the component's carriers and
+    their traders each holds the rows it holds over all declarations. A value named by more
+    than ``max_identifier_carriers`` carriers is not given, as the detector drops it (a part
+    would see only some of its carriers). The other rows a part holds (another component's
+    traders' carriers) only decide alerts the part does not own.
+    Cost: one pass over the declarations, a shuffle of their (trader, carrier) pairs and of
+    the linked carriers' declaration keys; a part holds no declaration."""
+    from pathlib import Path
 
-    root = snapshot_root(frame)
-    if root is None or not _carriers_named(root):
-        return _one_part(frame)
-    plan = _carrier_plan(frame, root, params)
-    spark = frame.sparkSession
-    comp = spark.createDataFrame(pd.DataFrame({"carrier": list(plan.comp), "comp": list(plan.comp.values())},
-                                              dtype=object), "carrier string, comp string")
-    d = plan.rows.where(F.col("kind").isNull())
-    d = (d.join(F.broadcast(comp), "carrier", "left")
-         .select("key", "exporter", "importer", F.coalesce(F.col("comp"), F.col("carrier")).alias(PART)))
-    parts = d.select("key", PART).unionByName(_client_rows(d, params)).distinct()
-    # the declarations naming a value too common to link: the values they lose
-    drop = (plan.rows.where(F.col("kind").isNotNull()).join(plan.common, ["kind", "value"], "left_semi")
-            .groupBy("key").agg(F.collect_set(F.concat_ws("\x1f", "kind", "value")).alias("__drop")))
-    keyed = frame.join(drop.withColumnRenamed("key", "__dkey"), F.col("key").cast("string") == F.col("__dkey"),
-                       "left").drop("__dkey")
-    if "conveyance_id" in frame.columns or "container_ids" in frame.columns:
-        keyed = _without_common(keyed)
-    keyed = keyed.drop("__drop")
-    return keyed.join(parts.withColumnRenamed("key", "__pkey"), F.col("key").cast("string") == F.col("__pkey"),
-                      "inner").drop("__pkey")
-
-
-def _client_rows(d: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
-    """``key``, ``__part``: the declarations of other components a component's part needs for
-    its clients' total shipments (:func:`graphiff.graph.features.carrier_use_table`: one per
-    declaration naming the trader as exporter or importer and a carrier; ``d`` has ``key``,
-    ``exporter``, ``importer`` and the component of its carrier as ``__part``).
-
-    A trader with ``via`` shipments through a component's carriers and ``total`` in all is a
-    client of a set of them (the detector's ``clientele``) only if ``via >= min_client_shipments``
-    and ``via >= min_dependency * total``; a subset of the carriers carries at most ``via``.
-    So the part of the component gets: nothing more for a trader below
-    ``min_client_shipments`` (it never is a client there, whatever its total); every declaration
-    of a trader that passes both (its total is exact, its dependency is in the alert); and for
-    one that passes only the first, just enough of its other declarations (by key) that it fails
-    the dependency in the part as it does over all declarations."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     from graphiff.detectors.linked_carriers import DEFAULTS
 
-    p = {**DEFAULTS, **params}
-    least, dep = int(p["min_client_shipments"]), float(p["min_dependency"])
-    roles = (d.select(F.col("exporter").alias("trader"), "key", PART)
-             .unionAll(d.select(F.col("importer").alias("trader"), "key", PART))
-             .where(F.col("trader").isNotNull()).groupBy("trader", "key", PART).agg(F.count("*").alias("w")))
-    roles = roles.localCheckpoint()
-    total = roles.groupBy("trader").agg(F.sum("w").alias("total"))
-    via = (roles.groupBy("trader", PART).agg(F.sum("w").alias("via")).join(total, "trader")
-           .where(F.col("via") >= F.lit(least)).withColumnRenamed(PART, "__client_of"))
-    dependent = F.col("via") >= F.lit(dep) * F.col("total")
-    full = (via.where(dependent).join(roles, "trader")
-            .select("key", F.col("__client_of").alias(PART)))
-    others = (via.where(~dependent).join(roles, "trader").where(F.col(PART) != F.col("__client_of")))
-    w = Window.partitionBy("trader", "__client_of").orderBy("key").rowsBetween(Window.unboundedPreceding, -1)
-    before = F.coalesce(F.sum("w").over(w), F.lit(0))
-    enough = (others.withColumn("__before", before)
-              .where(F.col("via") >= F.lit(dep) * (F.col("via") + F.col("__before")))
-              .select("key", F.col("__client_of").alias(PART)))
-    return full.unionByName(enough)
+    root = view.snapshot
+    if "Declaration" not in view.manifest["nodes"] or not _carriers_named(root):
+        return None
+    frame = view.spark.read.parquet(str(Path(root) / "nodes" / "Declaration"))
+    plan = _carrier_plan(frame, root, params)
+    comp = F.broadcast(plan.components(view.spark))
+    u = plan.uses
+    roles = (u.select(F.col("exporter").alias("trader_id"), F.col("carrier").alias("carrier_id"))
+             .unionAll(u.select(F.col("importer").alias("trader_id"), F.col("carrier").alias("carrier_id")))
+             .where(F.col("trader_id").isNotNull()))
+    ships = roles.groupBy("trader_id", "carrier_id").agg(F.count("*").cast("long").alias("shipments"))
+    clients = (ships.join(comp, F.col("carrier_id") == F.col("carrier")).select("trader_id", PART).distinct())
+    shipments = ships.join(clients, "trader_id")
 
-
-def _without_common(frame: "DataFrame") -> "DataFrame":
-    """``frame`` (with ``__drop``: the ``kind\\x1fvalue`` pairs a declaration loses) with those
-    conveyance and container values removed: ``conveyance_id`` missing, ``container_ids`` the
-    remaining values joined with ``;`` (missing when none remains), as the detector splits and
-    folds them."""
-    import re
-
-    from pyspark.sql import functions as F
-
-    split = re.compile(r"[;,\s]+")
-
-    def conveyance(conv: pd.Series, drop: pd.Series) -> pd.Series:
-        v = text_objects(conv)
-        gone = [d is not None and x is not None and f"conveyance\x1f{x.upper()}" in set(d)
-                for x, d in zip(v, drop)]
-        return conv.where(~pd.Series(gone, index=conv.index), None)
-
-    def containers(cont: pd.Series, drop: pd.Series) -> pd.Series:
-        v = text_objects(cont)
-        out = []
-        for raw, x, d in zip(cont, v, drop):
-            if d is None or x is None or not any(s.startswith("container\x1f") for s in d):
-                out.append(raw)
-                continue
-            lost = set(d)
-            keep = [t for t in split.split(str(x).upper()) if t and f"container\x1f{t}" not in lost]
-            out.append(";".join(keep) if keep else None)
-        return pd.Series(out, index=cont.index, dtype=object)
-
-    has = F.col("__drop").isNotNull()
-    if "conveyance_id" in frame.columns:
-        udf = F.pandas_udf(conveyance, "string")  # type: ignore[call-overload]
-        frame = frame.withColumn("conveyance_id", F.when(has, udf(F.col("conveyance_id").cast("string"),
-                                                                  F.col("__drop"))).otherwise(F.col("conveyance_id")))
-    if "container_ids" in frame.columns:
-        udf = F.pandas_udf(containers, "string")  # type: ignore[call-overload]
-        frame = frame.withColumn("container_ids", F.when(has, udf(F.col("container_ids").cast("string"),
-                                                                  F.col("__drop"))).otherwise(F.col("container_ids")))
-    return frame
+    limit = int({**DEFAULTS, **params}["max_evidence"])
+    named = (u.where(F.col("exporter").isNotNull() | F.col("importer").isNotNull())
+             .join(comp, "carrier").select(F.col("carrier").alias("carrier_id"), "key", PART).distinct())
+    rank = F.row_number().over(Window.partitionBy("carrier_id").orderBy("key"))
+    declarations = (named.withColumn("__rank", rank)
+                    .groupBy("carrier_id", PART)
+                    .agg(F.count("*").cast("long").alias("declarations"),
+                         F.array_sort(F.collect_list(F.when(F.col("__rank") <= limit, F.col("key")))).alias("first")))
+    identifiers = plan.idents.join(comp, "carrier")
+    return {"carrier_shipments": shipments, "carrier_declarations": declarations,
+            "carrier_identifiers": identifiers}
 
 
 def carrier_owner(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
     """``Carrier`` rows with ``__part``: the component of the resolved carrier, the part that
-    owns the alerts of the groups it is in (a group never leaves its component)."""
+    owns the alerts of the groups it is in (a group never leaves its component); a carrier
+    linked to none is in no group and no part."""
     root = snapshot_root(frame)
     if root is None or not _carriers_named(root):
         return _one_part(frame)
@@ -380,5 +312,6 @@ def carrier_owner(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
     comp, res = plan.comp, plan.res  # not the plan: it holds Spark tables
 
     def parts(b: pd.DataFrame, keys: Any) -> pd.DataFrame:
-        return pd.DataFrame({"key": keys, PART: [comp.get(r, r) for r in (res.of("Carrier", k) for k in keys)]})
+        return pd.DataFrame({"key": keys, PART: [comp.get(r) for r in (res.of("Carrier", k) for k in keys)]},
+                            dtype=object)
     return _keyed(frame, "Carrier", Resolution(), ["key"], parts)

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 #: ``fn(frame, params)``: the part key of each row of a record label's snapshot table, as a
 #: column expression; or the table itself with a ``__part`` column added (after joins with
-#: tables it computes, e.g. connected components), leaving out rows that can be in no alert
-PartKey = Callable[["DataFrame", Mapping[str, Any]], "Column | DataFrame"]
+#: tables it computes, e.g. connected components), leaving out rows that can be in no alert;
+#: or None: no record of the label goes to the parts (the family is given features instead)
+PartKey = Callable[["DataFrame", Mapping[str, Any]], "Column | DataFrame | None"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,23 @@ class SnapshotView:
 #: ``fn(frame, params, view)``: the rows of a record label's snapshot table that can be in an
 #: alert at all (a conservative filter run in Spark before the parts are shipped)
 Narrow = Callable[["DataFrame", Mapping[str, Any], SnapshotView], "DataFrame"]
+
+
+@dataclass(frozen=True)
+class GivenFeatures:
+    """Features of :mod:`graphiff.graph.features` that a family reads instead of its records,
+    computed on Spark over every record and given to the parts.
+
+    ``rows(view, params)``: each feature's rows (by the feature function's name), with the
+    ``__part`` of the part that needs them; a row several parts need comes once per part. None
+    when the snapshot does not allow it (the family's records then go to the parts, by
+    ``Partitioning.records``). ``args``: feature name -> its arguments for the family's
+    parameters, as the detector calls it. A part's tables return the part's rows for that call
+    (:func:`graphiff.graph.features.give_feature`); a feature with no row in a part is computed
+    from the part's records, as always."""
+
+    rows: Callable[[SnapshotView, Mapping[str, Any]], "Mapping[str, DataFrame] | None"]
+    args: Mapping[str, Callable[[Mapping[str, Any]], tuple]]
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,8 @@ class Partitioning:
     #: ``fn(record frames by label, params) -> params``: parameters the family reads over every
     #: record (a statistic of all of them), computed once on Spark and given to every part
     shared: Callable[[Mapping[str, "DataFrame"], Mapping[str, Any]], Mapping[str, Any]] | None = None
+    #: features the parts are given instead of the records they are computed from (:class:`GivenFeatures`)
+    features: GivenFeatures | None = None
 
     def context_nodes(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.context, *RESOLVABLE)))
@@ -214,18 +234,31 @@ def _trader_parts(label: str) -> PartKey:
     return key
 
 
-# linked_carriers: components of linked carriers with their clients' declarations
-# (graphiff.spark.entity_parts)
+# linked_carriers: components of linked carriers, given their shipments, declaration counts and
+# shared conveyances and containers (graphiff.spark.entity_parts)
 def _carrier_parts(label: str) -> PartKey:
-    """The declarations of each component of carriers linked by what they share, with the
-    declarations their client traders' total shipments need; the owner of a carrier is its
-    component (:mod:`graphiff.spark.entity_parts`)."""
-    def key(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
+    """The owner of a carrier is its component of linked carriers; declarations go to no part
+    (the parts are given :func:`_carrier_features`), unless they do not name their carrier and
+    parties by column (:mod:`graphiff.spark.entity_parts`)."""
+    def key(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame | None":
         from graphiff.spark import entity_parts
 
         fn = {"Declaration": entity_parts.carrier_declarations, "Carrier": entity_parts.carrier_owner}[label]
         return fn(frame, params)
     return key
+
+
+def _carrier_features(view: SnapshotView, params: Mapping[str, Any]) -> "Mapping[str, DataFrame] | None":
+    """Per component of linked carriers: its traders' shipments by carrier, its carriers'
+    declaration counts and first keys, the conveyances and containers linking them
+    (:func:`graphiff.spark.entity_parts.carrier_features`)."""
+    from graphiff.spark.entity_parts import carrier_features
+
+    return carrier_features(view, params)
+
+
+def _max_evidence(params: Mapping[str, Any]) -> tuple:
+    return (int(params["max_evidence"]),)
 
 
 def _cash_shared(frames: Mapping[str, "DataFrame"], params: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -290,11 +323,16 @@ PARTITIONINGS: dict[str, Partitioning] = {
     "linked_carriers": Partitioning(
         records={"Declaration": _carrier_parts("Declaration")},
         owners={"Carrier": _carrier_parts("Carrier")},
+        features=GivenFeatures(rows=_carrier_features,
+                               args={"carrier_shipments": lambda p: (), "carrier_declarations": _max_evidence,
+                                     "carrier_identifiers": lambda p: ()}),
         context=("CashReport",),
         rel_context=("OFFICER_OF", "LOCATED_AT", "HAS_PHONE", "HAS_EMAIL", "FILED_BY"),
-        why="a group of carriers never leaves its component of linked carriers; its clientele reads "
-            "its carriers' shipments and its possible clients' total shipments, all in the "
-            "component's part; values too common to link are removed, as the detector drops them"),
+        why="a group of carriers never leaves its component of linked carriers, and reads "
+            "declarations only through its carriers' shipments by trader, their declaration "
+            "counts and the values they share: each part is given those of its component, with "
+            "every carrier of its traders; values too common to link are not given, as the "
+            "detector drops them"),
 }
 
 

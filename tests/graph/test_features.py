@@ -5,7 +5,11 @@ import pandas as pd
 from _netkit import decl, make_tables, rel_rows
 
 from graphiff.graph.features import (
+    carrier_declarations,
+    carrier_identifiers,
+    carrier_shipments,
     carrier_use_table,
+    give_feature,
     identifier_links,
     money_edges,
     officer_table,
@@ -94,3 +98,43 @@ def test_settlements_by_declaration_id_else_invoice():
     assert list(settlements_of(t, {"P1"}).itertuples(index=False, name=None)) == [("P1", "D2/1", "declaration_id")]
     assert settlements_of(t, {"P2", "P3"}).equals(s[s["payment"] != "P1"].reset_index(drop=True))
     assert settlements_of(t, set()).empty
+
+
+def _carried(key, exporter, importer, carrier, conveyance=None, containers=None):
+    return {"key": key, "exporter_id": exporter, "importer_id": importer, "carrier_id": carrier,
+            "conveyance_id": conveyance, "container_ids": containers}
+
+
+def test_carrier_features_count_declarations_once_and_list_the_first_keys():
+    d = pd.DataFrame([
+        _carried("D9", "A", "B", "C1", conveyance="imo 1", containers="MSCU1; mscu2"),
+        _carried("D2", "B", "A", "C1", conveyance="IMO 1"),
+        _carried("D5", "A", None, "C1"),
+        _carried("D1", "C", "C", "C2", containers="mscu1,,TGHU3"),
+        _carried("D3", None, None, "C2"),       # no trader: not carried for anyone
+        _carried("D4", "A", "B", None),         # no carrier
+    ])
+    t = Tables.from_frames(nodes={"Declaration": d})
+    ships = carrier_shipments(t)
+    assert list(ships.itertuples(index=False, name=None)) == [
+        ("A", "C1", 3), ("B", "C1", 2), ("C", "C2", 2)]  # a trader on both sides counts twice
+    use = carrier_use_table(t)
+    assert list(use["shipments"]) == list(ships["shipments"])
+    decls = carrier_declarations(t, 2)
+    # each declaration once per carrier, though it names two traders; keys sorted across traders
+    assert list(decls.itertuples(index=False, name=None)) == [("C1", 3, ("D2", "D5")), ("C2", 1, ("D1",))]
+    ids = carrier_identifiers(t)
+    assert sorted(ids.itertuples(index=False, name=None)) == [
+        ("container", "MSCU1", "C1"), ("container", "MSCU1", "C2"), ("container", "MSCU2", "C1"),
+        ("container", "TGHU3", "C2"), ("conveyance", "IMO 1", "C1")]
+
+
+def test_a_given_feature_is_returned_instead_of_computed():
+    t = Tables.from_frames(nodes={"Declaration": pd.DataFrame([_carried("D1", "A", "B", "C1")])})
+    given = pd.DataFrame({"trader_id": ["Z"], "carrier_id": ["C9"], "shipments": [40]})
+    give_feature(t, carrier_shipments, given)
+    give_feature(t, carrier_declarations, pd.DataFrame({"carrier_id": ["C9"], "declarations": [40],
+                                                        "first": [("K1",)]}), 1)
+    assert carrier_shipments(t).equals(given)
+    assert list(carrier_declarations(t, 1)["carrier_id"]) == ["C9"]
+    assert list(carrier_declarations(t, 2)["carrier_id"]) == ["C1"]  # other arguments: computed

@@ -1,6 +1,6 @@
 """Families split by whose records they are (``Partitioning.owners``): a record in several
-parts, each part keeping the alerts of the entities it owns; and linked carriers' values too
-common to link, removed from the records the parts get."""
+parts, each part keeping the alerts of the entities it owns; and linked carriers, whose parts
+are given features instead of declarations."""
 from __future__ import annotations
 
 import pytest
@@ -27,7 +27,7 @@ def world(tmp_path_factory):
 @pytest.mark.parametrize("family, params, buckets", [
     # one bucket: every trader's part in it, each declaration there twice (exporter, importer)
     ("shell_intermediary", {}, 1),
-    # a value shared by more than two carriers links nothing: it is removed from the parts
+    # a value shared by more than two carriers links nothing: the parts must agree
     ("linked_carriers", {"max_identifier_carriers": 2, "threshold": 0.3}, 5),
 ])
 def test_owned_parts_give_the_embedded_alerts(family, params, buckets, world, spark):
@@ -38,3 +38,22 @@ def test_owned_parts_give_the_embedded_alerts(family, params, buckets, world, sp
                                    buckets=buckets)
     assert [a.to_dict() for a in on_spark] == [a.to_dict() for a in embedded]
     assert embedded
+
+
+def test_linked_carrier_parts_hold_features_not_declarations(world, spark):
+    """A component of linked carriers can carry a third of all declarations (two shipping
+    lines of the 3M world): its part is given the carriers' features, never the declarations."""
+    from graphiff.detectors.linked_carriers import DEFAULTS
+    from graphiff.graph.snapshot import read_manifest
+    from graphiff.spark.engine import _packed
+    from graphiff.spark.parts import partitioning
+
+    _, snap = world
+    kept: list = []
+    packed = _packed(spark, str(snap), read_manifest(str(snap)), partitioning("linked_carriers"), dict(DEFAULTS),
+                     4, 2, True, kept)
+    kinds = {(r["kind"], r["name"]) for r in packed.select("kind", "name").distinct().collect()}
+    for frame in kept:
+        frame.unpersist()
+    assert kinds == {("feature", "carrier_shipments"), ("feature", "carrier_declarations"),
+                     ("feature", "carrier_identifiers"), ("owner", "Carrier")}
