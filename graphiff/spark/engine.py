@@ -131,7 +131,9 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
     entity: kind ``owner``, its label as ``name`` and its key as ``payload``, in its part's
     bucket. With ``plan.features``, one row per row of a given feature in its part's bucket:
     kind ``feature``, the feature's name, the row as JSON (these rows count for the default
-    buckets too). The tables it persists are added to ``kept`` (the caller unpersists them)."""
+    buckets too). The rows come in as many Spark partitions as buckets (two buckets may share
+    one), so the detector runs are that many tasks. The tables it persists are added to ``kept``
+    (the caller unpersists them)."""
     from pyspark import StorageLevel
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
@@ -206,7 +208,10 @@ def _packed(spark: "SparkSession", snapshot: str, manifest: dict, plan: Partitio
     out = parts[0]
     for p in parts[1:]:
         out = out.unionByName(p)
-    return out
+    # as many partitions as buckets, whatever their size: Spark's adaptive execution would merge
+    # the partitions of a small shuffle (a family given features, or pruned to a few percent of
+    # its records) into one task, and every detector run would then wait for one core
+    return out.repartition(buckets, PART)
 
 
 #: the records one detector run should hold, about: with buckets of this size the 10M world's

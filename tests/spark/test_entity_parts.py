@@ -53,6 +53,8 @@ def test_linked_carrier_parts_hold_features_not_declarations(world, spark):
     packed = _packed(spark, str(snap), read_manifest(str(snap)), partitioning("linked_carriers"), dict(DEFAULTS),
                      4, 2, True, kept)
     kinds = {(r["kind"], r["name"]) for r in packed.select("kind", "name").distinct().collect()}
+    # a task per bucket: a shuffle this small would otherwise be merged into one task
+    assert packed.rdd.getNumPartitions() == 4
     for frame in kept:
         frame.unpersist()
     assert kinds == {("feature", "carrier_shipments"), ("feature", "carrier_declarations"),
