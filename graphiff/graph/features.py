@@ -334,14 +334,13 @@ def settles_lookup() -> tuple[str, ...]:
     return ()
 
 
-def _carrier_use_rows(tables: Tables) -> pd.DataFrame:
-    """``trader_id, carrier_id, decl``: one row per declaration and party (exporter, importer)
-    naming a carrier (its ``carrier_id``, or ``CARRIED_BY`` for stores without the column),
-    sorted by trader, carrier and declaration."""
+def _carried(tables: Tables) -> pd.DataFrame:
+    """``decl, carrier_id, exporter_id, importer_id`` per declaration: its carrier (its
+    ``carrier_id``, or ``CARRIED_BY`` for stores without the column) and parties (``EXPORTED``
+    / ``IMPORTED_BY`` for stores without the columns)."""
     d = tables.nodes("Declaration")
-    cols = ["trader_id", "carrier_id", "decl"]
     if d is None or not len(d):
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=["decl", "carrier_id", "exporter_id", "importer_id"])
     key = text_objects(col(d, "key"))
     car = text_objects(col(d, "carrier_id"))
     if "carrier_id" not in d.columns or car.isna().all():
@@ -351,12 +350,18 @@ def _carrier_use_rows(tables: Tables) -> pd.DataFrame:
     exp, imp = text_objects(col(d, "exporter_id")), text_objects(col(d, "importer_id"))
     if "exporter_id" not in d.columns or "importer_id" not in d.columns:
         exp, imp = _parties_from_rels(tables, key, exp, imp)
+    return pd.DataFrame({"decl": key, "carrier_id": car, "exporter_id": exp, "importer_id": imp})
+
+
+def _carrier_use_rows(tables: Tables) -> pd.DataFrame:
+    """``trader_id, carrier_id, decl``: one row per declaration and party (exporter, importer)
+    naming a carrier (:func:`_carried`), in no particular order."""
+    c = _carried(tables)
     f = pd.concat([
-        pd.DataFrame({"trader_id": exp, "carrier_id": car, "decl": key}),
-        pd.DataFrame({"trader_id": imp, "carrier_id": car, "decl": key}),
+        pd.DataFrame({"trader_id": c["exporter_id"], "carrier_id": c["carrier_id"], "decl": c["decl"]}),
+        pd.DataFrame({"trader_id": c["importer_id"], "carrier_id": c["carrier_id"], "decl": c["decl"]}),
     ], ignore_index=True)
-    f = f[f["trader_id"].notna() & f["carrier_id"].notna() & f["decl"].notna()]
-    return f.sort_values(cols, kind="stable").reset_index(drop=True)
+    return f[(f["trader_id"].notna() & f["carrier_id"].notna() & f["decl"].notna()).to_numpy()]
 
 
 @_memoised
@@ -365,10 +370,11 @@ def carrier_use_table(tables: Tables) -> pd.DataFrame:
     naming the trader as exporter or importer and the carrier) and ``decls`` (their keys).
     Mirror declarations count once per declaration, i.e. a shipment seen by two
     administrations counts twice for both parties alike."""
-    f = _carrier_use_rows(tables)
     cols = ["trader_id", "carrier_id", "shipments", "decls"]
+    f = _carrier_use_rows(tables)
     if not len(f):
         return pd.DataFrame(columns=cols)
+    f = f.sort_values(["trader_id", "carrier_id", "decl"], kind="stable").reset_index(drop=True)
     tr, ca = f["trader_id"].to_numpy(dtype=object), f["carrier_id"].to_numpy(dtype=object)
     starts = np.flatnonzero(np.r_[True, (tr[1:] != tr[:-1]) | (ca[1:] != ca[:-1])])
     ends = np.r_[starts[1:], len(f)]
@@ -398,14 +404,18 @@ def carrier_declarations(tables: Tables, limit: int) -> pd.DataFrame:
     evidence a group of carriers cites (a declaration has one carrier, so a group's count is
     the sum of its carriers' and its first keys are among theirs). Cost: one sort of the
     declarations with a carrier."""
-    f = _carrier_use_rows(tables)
+    c = _carried(tables)
     cols = ["carrier_id", "declarations", "first"]
-    if not len(f):
+    c = c[(c["carrier_id"].notna() & c["decl"].notna() & (c["exporter_id"].notna() | c["importer_id"].notna()))
+          .to_numpy()]
+    if not len(c):
         return pd.DataFrame(columns=cols)
-    f = f.drop_duplicates(["carrier_id", "decl"]).sort_values(["carrier_id", "decl"], kind="stable")
-    g = f.groupby("carrier_id", sort=True)["decl"]
-    return pd.DataFrame({"carrier_id": list(g.groups), "declarations": g.size().to_numpy(dtype="int64"),
-                         "first": [tuple(v[:limit]) for v in g.agg(list)]})[cols]
+    c = c.drop_duplicates(["carrier_id", "decl"]).sort_values("decl", kind="stable")
+    n = c.groupby("carrier_id", sort=True).size()
+    first = c.groupby("carrier_id", sort=True).head(limit).groupby("carrier_id", sort=True)["decl"].agg(tuple)
+    return pd.DataFrame({"carrier_id": n.index.to_numpy(dtype=object), "declarations": n.to_numpy(dtype="int64"),
+                         "first": first.reindex(n.index).map(lambda v: v if isinstance(v, tuple) else ())
+                         .to_numpy(dtype=object)})[cols]
 
 
 @_memoised
