@@ -27,7 +27,7 @@ from graphiff.spark.link_parts import context_tables, resolved_batch, snapshot_r
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["trader_declarations", "trader_payments", "trader_owner", "carrier_declarations", "carrier_features",
+__all__ = ["trader_declarations", "trader_payments", "trader_owner", "carrier_declaration_parts", "carrier_features",
            "carrier_owner", "CarrierPlan"]
 
 PART = "__part"
@@ -235,7 +235,7 @@ def _carriers_named(root: str) -> bool:
     return {"carrier_id", "exporter_id", "importer_id"} <= _columns(root, "nodes", "Declaration")
 
 
-def carrier_declarations(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame | None":
+def carrier_declaration_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame | None":
     """``Declaration`` rows with ``__part``, only when declarations do not name their carrier
     and parties by column: then they all go to one part, with their relationships. Otherwise
     None: the parts get the carriers' features instead (:func:`carrier_features`)."""
@@ -248,7 +248,7 @@ def carrier_declarations(frame: "DataFrame", params: Mapping[str, Any]) -> "Data
 def carrier_features(view: Any, params: Mapping[str, Any]) -> "dict[str, DataFrame] | None":
     """What each component's part is given instead of declarations, each feature's rows with
     ``__part`` (None when declarations do not name carrier and parties by column, see
-    :func:`carrier_declarations`):
+    :func:`carrier_declaration_parts`):
 
     - ``carrier_shipments`` (:func:`graphiff.graph.features.carrier_shipments`): every
       (trader, carrier, shipments) row of the traders any carrier of the component carries

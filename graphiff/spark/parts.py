@@ -243,7 +243,7 @@ def _carrier_parts(label: str) -> PartKey:
     def key(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame | None":
         from graphiff.spark import entity_parts
 
-        fn = {"Declaration": entity_parts.carrier_declarations, "Carrier": entity_parts.carrier_owner}[label]
+        fn = {"Declaration": entity_parts.carrier_declaration_parts, "Carrier": entity_parts.carrier_owner}[label]
         return fn(frame, params)
     return key
 
