@@ -19,6 +19,7 @@ from graphiff.graph.features import (
     carrier_shipments,
     identifier_links,
     officer_table,
+    trader_carried,
 )
 from graphiff.graph.tables import Tables
 
@@ -259,7 +260,8 @@ def linked_carriers(tables: Tables, **params: Any) -> list[Alert]:
         ships[ca][tr] = int(n)
     clients: dict[str, set[str]] = {c: set(v) for c, v in ships.items()}
     carried = {c: sum(v.values()) for c, v in ships.items()}
-    trader_total = use.groupby("trader_id")["shipments"].sum().to_dict() if len(use) else {}
+    carried_by_trader = trader_carried(tables)
+    trader_total = dict(zip(carried_by_trader["trader_id"], carried_by_trader["shipments"].tolist()))
 
     def share_from(c: str, traders: set[str]) -> float:
         """Share of carrier ``c``'s shipments that are of ``traders``."""

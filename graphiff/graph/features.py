@@ -10,7 +10,8 @@ tolerated: small in-memory examples only need the columns they use.
 * :func:`settlements`: which declaration(s) a payment settles (the ``SETTLES`` rule;
   :func:`settlements_of` for a few payments);
 * :func:`account_holders`, :func:`trader_countries`, :func:`carrier_use_table` (and its
-  parts :func:`carrier_shipments`, :func:`carrier_declarations`), :func:`carrier_identifiers`,
+  parts :func:`carrier_shipments`, :func:`trader_carried`, :func:`carrier_declarations`),
+  :func:`carrier_identifiers`,
   :func:`identifier_links`, :func:`officer_table`;
 * :func:`give_feature`: a feature computed elsewhere (on Spark), given to a part's tables.
 
@@ -395,6 +396,15 @@ def carrier_shipments(tables: Tables) -> pd.DataFrame:
                              "shipments": pd.Series(dtype="int64")})
     return (f.groupby(["trader_id", "carrier_id"], sort=True).size().rename("shipments").astype("int64")
             .reset_index())
+
+
+@_memoised
+def trader_carried(tables: Tables) -> pd.DataFrame:
+    """``trader_id, shipments``: per trader, its shipments with any carrier (the sum of its
+    :func:`carrier_shipments` rows), what its dependency on a group of carriers is measured
+    against. Cost: one group-by of :func:`carrier_shipments`."""
+    use = carrier_shipments(tables)
+    return use.groupby("trader_id", sort=True)["shipments"].sum().astype("int64").reset_index()
 
 
 @_memoised

@@ -249,8 +249,9 @@ def _carrier_parts(label: str) -> PartKey:
 
 
 def _carrier_features(view: SnapshotView, params: Mapping[str, Any]) -> "Mapping[str, DataFrame] | None":
-    """Per component of linked carriers: its traders' shipments by carrier, its carriers'
-    declaration counts and first keys, the conveyances and containers linking them
+    """Per component of linked carriers: its carriers' shipments by trader, their clients'
+    total shipments, their declaration counts and first keys, the conveyances and containers
+    linking them
     (:func:`graphiff.spark.entity_parts.carrier_features`)."""
     from graphiff.spark.entity_parts import carrier_features
 
@@ -324,15 +325,16 @@ PARTITIONINGS: dict[str, Partitioning] = {
         records={"Declaration": _carrier_parts("Declaration")},
         owners={"Carrier": _carrier_parts("Carrier")},
         features=GivenFeatures(rows=_carrier_features,
-                               args={"carrier_shipments": lambda p: (), "carrier_declarations": _max_evidence,
+                               args={"carrier_shipments": lambda p: (), "trader_carried": lambda p: (),
+                                     "carrier_declarations": _max_evidence,
                                      "carrier_identifiers": lambda p: ()}),
         context=("CashReport",),
         rel_context=("OFFICER_OF", "LOCATED_AT", "HAS_PHONE", "HAS_EMAIL", "FILED_BY"),
         why="a group of carriers never leaves its component of linked carriers, and reads "
-            "declarations only through its carriers' shipments by trader, their declaration "
-            "counts and the values they share: each part is given those of its component, with "
-            "every carrier of its traders; values too common to link are not given, as the "
-            "detector drops them"),
+            "declarations only through its carriers' shipments by trader, their clients' total "
+            "shipments, their declaration counts and the values they share: each part is given "
+            "those of its component; values too common to link are not given, as the detector "
+            "drops them"),
 }
 
 

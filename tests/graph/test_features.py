@@ -16,6 +16,7 @@ from graphiff.graph.features import (
     settlements,
     settlements_of,
     trade_edges,
+    trader_carried,
 )
 from graphiff.graph.graphs import ownership_and_identifiers, trade_graph
 from graphiff.graph.tables import Tables
@@ -120,6 +121,8 @@ def test_carrier_features_count_declarations_once_and_list_the_first_keys():
         ("A", "C1", 3), ("B", "C1", 2), ("C", "C2", 2)]  # a trader on both sides counts twice
     use = carrier_use_table(t)
     assert list(use["shipments"]) == list(ships["shipments"])
+    # a trader's shipments with any carrier: what its dependency on a group is measured against
+    assert list(trader_carried(t).itertuples(index=False, name=None)) == [("A", 3), ("B", 2), ("C", 2)]
     decls = carrier_declarations(t, 2)
     # each declaration once per carrier, though it names two traders; keys sorted across traders
     assert list(decls.itertuples(index=False, name=None)) == [("C1", 3, ("D2", "D5")), ("C2", 1, ("D1",))]
@@ -136,5 +139,6 @@ def test_a_given_feature_is_returned_instead_of_computed():
     give_feature(t, carrier_declarations, pd.DataFrame({"carrier_id": ["C9"], "declarations": [40],
                                                         "first": [("K1",)]}), 1)
     assert carrier_shipments(t).equals(given)
+    assert list(trader_carried(t).itertuples(index=False, name=None)) == [("Z", 40)]  # from the given rows
     assert list(carrier_declarations(t, 1)["carrier_id"]) == ["C9"]
     assert list(carrier_declarations(t, 2)["carrier_id"]) == ["C1"]  # other arguments: computed

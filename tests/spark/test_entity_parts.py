@@ -3,6 +3,8 @@ parts, each part keeping the alerts of the entities it owns; and linked carriers
 are given features instead of declarations."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from graphiff.detectors import run_detectors
@@ -53,9 +55,19 @@ def test_linked_carrier_parts_hold_features_not_declarations(world, spark):
     packed = _packed(spark, str(snap), read_manifest(str(snap)), partitioning("linked_carriers"), dict(DEFAULTS),
                      4, 2, True, kept)
     kinds = {(r["kind"], r["name"]) for r in packed.select("kind", "name").distinct().collect()}
+    rows = packed.where("kind = 'feature'").select("__part", "name", "payload").collect()
+    carriers = {name: {(r["__part"], json.loads(r["payload"])["carrier_id"]) for r in rows if r["name"] == name}
+                for name in ("carrier_shipments", "carrier_declarations")}
+    clients = {(r["__part"], json.loads(r["payload"])["trader_id"]) for r in rows if r["name"] == "carrier_shipments"}
+    totals = {(r["__part"], json.loads(r["payload"])["trader_id"]) for r in rows if r["name"] == "trader_carried"}
     # a task per bucket: a shuffle this small would otherwise be merged into one task
     assert packed.rdd.getNumPartitions() == 4
     for frame in kept:
         frame.unpersist()
-    assert kinds == {("feature", "carrier_shipments"), ("feature", "carrier_declarations"),
-                     ("feature", "carrier_identifiers"), ("owner", "Carrier")}
+    # a bucket holds the shipments of its components' carriers only (not every carrier of
+    # their clients: a component of carriers that carry for everyone would hold everything),
+    # and one total per client
+    assert carriers["carrier_shipments"] and carriers["carrier_shipments"] == carriers["carrier_declarations"]
+    assert totals == clients
+    assert kinds == {("feature", "carrier_shipments"), ("feature", "trader_carried"),
+                     ("feature", "carrier_declarations"), ("feature", "carrier_identifiers"), ("owner", "Carrier")}
