@@ -137,9 +137,12 @@ class _CashIndex:
             pid = ids[ids["label"] == "Person"][["id_label", "id_key", "key"]].merge(cid, on=["id_label", "id_key"])
             for c, pers in zip(pid["carrier"], pid["key"]):
                 self.by_carrier[c].add(pers)
+        # only the reports of persons tied to some carrier are ever read
+        tied = set().union(*self.by_carrier.values())
         self.reports: dict[str, set[str]] = defaultdict(set)
         filed = tables.rels("FILED_BY")
         if len(filed):
+            filed = filed[filed["dst"].astype(str).isin(tied).to_numpy()]
             for r, pers in zip(filed["src"].astype(str), filed["dst"].astype(str)):
                 self.reports[pers].add(r)
         reps = tables.nodes("CashReport")
@@ -147,9 +150,12 @@ class _CashIndex:
         if len(reps):
             keys = reps["key"].astype(str)
             if "person_id" in reps.columns:
-                for r, pers in zip(keys, text_objects(reps["person_id"])):
-                    if pers is not None:
-                        self.reports[pers].add(r)
+                pers_of = text_objects(reps["person_id"])
+                m = pers_of.isin(tied).to_numpy()
+                for r, pers in zip(keys[m], pers_of[m]):
+                    self.reports[pers].add(r)
+            wanted = keys.isin(set().union(*self.reports.values())).to_numpy()
+            reps, keys = reps[wanted], keys[wanted]
             rr = pd.DataFrame({"key": keys, "date": text_objects(col(reps, "date")),
                                "amount_usd": num(col(reps, "amount_usd")),
                                "report_type": text_objects(col(reps, "report_type"))})
