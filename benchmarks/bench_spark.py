@@ -118,8 +118,9 @@ def run_child(mode: str, args: argparse.Namespace, families: list[str], out: Pat
     if proc.returncode != 0:
         sys.stderr.write(out.with_suffix(".log").read_text()[-4000:])
         raise SystemExit(f"{mode} run failed (exit {proc.returncode})")
-    # the child's result is its last line starting with {"seconds" (a library may print too)
-    result = json.loads([x for x in stdout.splitlines() if x.startswith('{"seconds"')][-1])
+    # the child's result is its last {"seconds" line: a library may print too, even on that
+    # line without a newline (DuckDB's progress bar on a long query)
+    result = json.loads([x[x.index('{"seconds"'):] for x in stdout.splitlines() if '{"seconds"' in x][-1])
     return {**result, "wall_seconds": round(wall, 1), "peak_mb": round(peak), "peak_pss_mb": round(peak_pss)}
 
 
