@@ -35,6 +35,7 @@ class FirstLines:
         folder = Path(self._dir.name)
         self._con = duckdb.connect(str(folder / "keys.duckdb"),
                                    config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(folder / "spill")})
+        self._con.execute("SET enable_progress_bar = false")  # DuckDB's own bar goes to stdout
         self._con.execute("CREATE TABLE seen (key VARCHAR, line BIGINT)")
 
     def first(self, keys: np.ndarray, lines: np.ndarray) -> np.ndarray:

@@ -120,6 +120,7 @@ def candidate_pairs(recs: pd.DataFrame, label: str, *, max_block: int = 20) -> t
     if not parts:
         return pd.DataFrame({"i": np.empty(0, np.int64), "j": np.empty(0, np.int64), "blocks": []}), skipped
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # DuckDB's own bar goes to stdout
     try:
         con.register("e", pd.concat(parts, ignore_index=True))
         p = con.execute(

@@ -103,6 +103,9 @@ class EmbeddedStore(Store):
                 raise StoreError(f"{self.path} is not a graphiff store or is damaged: {_first_line(exc)}") from None
             raise StoreError(f"cannot open embedded store {self.path}: {_first_line(exc)}") from None
         try:
+            # DuckDB draws its own progress bar on stdout (even into a pipe) for a query over
+            # 2 s: it would break the JSON a command prints there
+            self.con.execute("SET enable_progress_bar = false")
             # bulk loads write a large WAL and checkpoint once, instead of every 16 MB
             self.con.execute("SET checkpoint_threshold = '1GB'")
             self.con.execute("CREATE TABLE IF NOT EXISTS _loads (load_id VARCHAR PRIMARY KEY, info VARCHAR)")
