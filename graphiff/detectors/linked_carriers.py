@@ -68,7 +68,7 @@ def carrier_links(tables: Tables, *, link_kinds=tuple(LINK_WEIGHTS), max_identif
     for each one beyond two: fronts of one group share among themselves)."""
     kinds = set(link_kinds)
     parts = []
-    ids = identifier_links(tables)
+    ids = identifier_links(tables, ("Trader", "Carrier"), shared_with="Carrier")
     if len(ids):
         comp = ids[ids["label"] == "Trader"]
         held = comp.groupby(["id_label", "id_key"])["key"].nunique()
@@ -131,7 +131,7 @@ class _CashIndex:
             o = off[(off["company_label"] == "Carrier") & (off["officer_label"] == "Person")]
             for c, pers in zip(o["company"], o["officer"]):
                 self.by_carrier[c].add(pers)
-        ids = identifier_links(tables, labels=("Carrier", "Person"))
+        ids = identifier_links(tables, labels=("Carrier", "Person"), shared_with="Carrier")
         if len(ids):
             cid = ids[ids["label"] == "Carrier"][["id_label", "id_key", "key"]].rename(columns={"key": "carrier"})
             pid = ids[ids["label"] == "Person"][["id_label", "id_key", "key"]].merge(cid, on=["id_label", "id_key"])

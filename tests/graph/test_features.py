@@ -80,6 +80,25 @@ def test_identifiers_fall_back_to_columns():
     assert set(ids.loc[ids["id_label"] == "Email", "id_key"]) == {"x@y.org"}
 
 
+def test_identifiers_shared_with_a_label():
+    """Only the identifiers a carrier holds too, with everyone of ``labels`` giving them: from
+    relationships, and from the entities' columns when there are none."""
+    t = make_tables(located=[("Trader", "A", "ADDR1"), ("Trader", "B", "ADDR1"), ("Carrier", "C", "ADDR2"),
+                             ("Trader", "D", "ADDR2")],
+                    phones=[("Trader", "A", "PH1"), ("Carrier", "C", "PH1"), ("Person", "P", "PH1")])
+    ids = identifier_links(t, ("Trader", "Carrier"), shared_with="Carrier")
+    assert sorted(ids.itertuples(index=False, name=None)) == [
+        ("Address", "ADDR2", "Carrier", "C"), ("Address", "ADDR2", "Trader", "D"),
+        ("Phone", "PH1", "Carrier", "C"), ("Phone", "PH1", "Trader", "A")]
+    # the carrier's own rows are not asked for: only who else gives its identifiers
+    assert set(identifier_links(t, ("Trader",), shared_with="Carrier")["key"]) == {"A", "D"}
+    tr = pd.DataFrame([{"key": "A", "phone": "+254 700 1"}, {"key": "B", "phone": "+254 700 2"}])
+    car = pd.DataFrame([{"key": "C", "phone": "+254-700-1"}])
+    cols = identifier_links(Tables.from_frames(nodes={"Trader": tr, "Carrier": car}), ("Trader",),
+                            shared_with="Carrier")
+    assert list(cols.itertuples(index=False, name=None)) == [("Phone", "+2547001", "Trader", "A")]
+
+
 def test_settlements_by_declaration_id_else_invoice():
     decls = pd.DataFrame([decl("D1", "A", "B", "2024-01-10", inv="INV-1"),
                           decl("D1", "A", "B", "2024-01-10", inv="INV-1", item=2),
