@@ -223,12 +223,17 @@ def money_through(tables: Tables, holders: set[str], *, money_days: int = 7) -> 
     return per[cols]
 
 
-def _company_counts(tables: Tables) -> tuple[dict[str, tuple[str, int]], dict[str, list[tuple[str, int]]]]:
+def _company_counts(tables: Tables, traders: set[str]
+                    ) -> tuple[dict[str, tuple[str, int]], dict[str, list[tuple[str, int]]]]:
     """(trader -> (address, companies at it) for the most shared address,
-    trader -> [(director, companies directed)])."""
+    trader -> [(director, companies directed)]), for ``traders`` (the counts still over every
+    company: only the addresses and directors of ``traders`` are counted)."""
     ids = identifier_links(tables, labels=("Trader", "Carrier"))
     addr = ids[ids["id_label"] == "Address"]
     shared: dict[str, tuple[str, int]] = {}
+    if len(addr):
+        theirs = addr["id_key"][((addr["label"] == "Trader") & addr["key"].isin(traders)).to_numpy()]
+        addr = addr[addr["id_key"].isin(set(theirs)).to_numpy()]
     if len(addr):
         n = addr.groupby("id_key")["key"].transform("nunique")
         a = addr.assign(n=n.to_numpy())
@@ -238,6 +243,10 @@ def _company_counts(tables: Tables) -> tuple[dict[str, tuple[str, int]], dict[st
     directors: dict[str, list[tuple[str, int]]] = {}
     if len(off):
         d = off[off["role"] == "DIRECTOR"]
+        if len(d):
+            who = d["officer_label"] + ":" + d["officer"]
+            theirs = who[((d["company_label"] == "Trader") & d["company"].isin(traders)).to_numpy()]
+            d = d[who.isin(set(theirs)).to_numpy()]
         if len(d):
             cnt = d.groupby(["officer_label", "officer"])["company"].transform("nunique")
             d = d.assign(n=cnt.to_numpy())
@@ -352,6 +361,8 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     first_t = first_t.groupby("k")["t"].min()
 
     traders = tables.nodes("Trader")
+    if len(traders):  # the candidates' rows only, before their columns are converted
+        traders = traders[text_objects(col(traders, "key")).isin(cand_ids).to_numpy()]
     tinfo: dict[str, dict] = {}
     if len(traders):
         tr = pd.DataFrame({
@@ -375,11 +386,12 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     acc = tables.nodes("BankAccount")
     acct_countries: dict[str, set[str]] = {}
     if len(acc) and "bank_country" in acc.columns:
+        acc = acc[acc["key"].astype(str).map(holders).isin(cand_ids).to_numpy()]  # the candidates' accounts
         for k, c in zip(acc["key"].astype(str), text_objects(acc["bank_country"])):
             h = holders.get(k)
             if h in cand_ids and c:
                 acct_countries.setdefault(h, set()).add(c)
-    shared, directors = _company_counts(tables)
+    shared, directors = _company_counts(tables, cand_ids)
     secrecy = {c.upper() for c in p["secrecy_jurisdictions"]}
     INT_MIN = np.iinfo(np.int64).min
 
