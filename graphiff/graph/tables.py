@@ -5,10 +5,16 @@ on the embedded store and on Neo4j, and keeps one memo cache for what is compute
 (:mod:`graphiff.graph.features`, :mod:`graphiff.graph.index`). By default the tables are the
 **resolved view** (:mod:`graphiff.graph.resolution`): records that ``SAME_AS`` joins read as
 one entity; ``Tables(store, resolved=False)`` gives the records as loaded.
+
+The memo knows which tables each result read. Tables made of one part's records and a context
+shared by every part (a Spark bucket: :func:`graphiff.spark.engine._part_runner`) can share
+one memo (``shared``): a result that read none of the part's own tables (``own``) is the same
+for every part, so it is computed once and handed to the next part, where before every part
+computed it again over the whole context.
 """
 from __future__ import annotations
 
-from typing import Callable, Hashable, Mapping, TypeVar
+from typing import Callable, Hashable, Iterable, Mapping, TypeVar
 
 import pandas as pd
 
@@ -24,6 +30,10 @@ from graphiff.model.identity import REL_ENDS
 from graphiff.stores.base import Store
 
 T = TypeVar("T")
+
+#: what a result given with :meth:`Tables.give` reads: never shared with another part
+GIVEN = ("given",)
+_RESOLUTION = ("graph.tables", "resolution")
 
 
 class Tables:
@@ -42,25 +52,43 @@ class Tables:
         self._nodes: dict[str, pd.DataFrame] = {}
         self._rels: dict[str, pd.DataFrame] = {}
         self._memo: dict[Hashable, object] = {}
+        self._read: dict[Hashable, frozenset] = {}  # memo key -> the tables its result read
+        self._trace: list[set] = []  # the reads of the results being computed (shared with raw)
+        self._shared: dict[Hashable, tuple[object, frozenset]] | None = None
+        self._own: frozenset = frozenset()
         self._raw: Tables | None = None if resolved else self
 
     @classmethod
     def from_frames(cls, nodes: Mapping[str, pd.DataFrame] | None = None,
-                    rels: Mapping[str, pd.DataFrame] | None = None, *, resolved: bool = True) -> "Tables":
+                    rels: Mapping[str, pd.DataFrame] | None = None, *, resolved: bool = True,
+                    shared: dict[Hashable, tuple[object, frozenset]] | None = None,
+                    own: Iterable[tuple[str, str]] = ()) -> "Tables":
+        """Tables of ready frames. With ``shared`` (a dict the caller keeps between parts),
+        results that read none of the ``own`` tables (``("nodes", label)`` or ``("rels",
+        type)``: the part's own records, the rest being a context every part shares) are taken
+        from and put into ``shared``."""
         raw = cls(None, resolved=False)
         raw._nodes.update(nodes or {})
         raw._rels.update(rels or {})
-        if not resolved:
-            return raw
-        t = cls(None)
-        t._raw = raw
+        t = raw
+        if resolved:
+            t = cls(None)
+            t._raw = raw
+            t._trace = raw._trace
+        for x in {raw, t}:
+            x._shared, x._own = shared, frozenset(own) | {GIVEN}
         return t
+
+    def _reading(self, what: Iterable[Hashable]) -> None:
+        if self._trace:
+            self._trace[-1].update(what)
 
     @property
     def raw(self) -> "Tables":
         """The records as loaded (no resolution): the same object when ``resolved`` is False."""
         if self._raw is None:
             self._raw = Tables(self.store, resolved=False)
+            self._raw._trace = self._trace
         return self._raw
 
     @property
@@ -90,9 +118,12 @@ class Tables:
                 props = [c for c in n.columns if not c.startswith("_") and c != "key"]
                 filled[label] = dict(zip(n["key"].astype(str), n[props].notna().sum(axis=1).astype(int)))
             return resolution_from_tables(same_as, partner, filled)
-        return self.memo(("graph.tables", "resolution"), compute)
+        return self.memo(_RESOLUTION, compute)
 
     def nodes(self, label: str) -> pd.DataFrame:
+        self._reading([("nodes", label)])
+        if self.resolved and self._trace and label in self._nodes:
+            self._reading(self._read.get(_RESOLUTION, ()))  # the resolved view read the resolution
         if label not in self._nodes:
             if self.resolved:
                 raw = self.raw.nodes(label)
@@ -104,6 +135,9 @@ class Tables:
         return self._nodes[label]
 
     def rels(self, rel_type: str) -> pd.DataFrame:
+        self._reading([("rels", rel_type)])
+        if self.resolved and self._trace and rel_type in self._rels:
+            self._reading(self._read.get(_RESOLUTION, ()))
         if rel_type not in self._rels:
             if self.resolved:
                 raw = self.raw.rels(rel_type)
@@ -123,11 +157,31 @@ class Tables:
         (42, 42)
         """
         if key not in self._memo:
-            self._memo[key] = compute()
+            skey = (self.resolved, key)
+            found = self._shared.get(skey) if self._shared is not None else None
+            if found is not None and not found[1] & self._own:
+                self._memo[key], self._read[key] = found
+            else:
+                self._trace.append(set())
+                try:
+                    value = compute()
+                finally:
+                    read = frozenset(self._trace.pop())
+                self._memo[key], self._read[key] = value, read
+                if self._shared is not None and not read & self._own:
+                    self._shared[skey] = (value, read)
+        self._reading(self._read.get(key, ()))
         return self._memo[key]  # type: ignore[return-value]
 
     def give(self, key: Hashable, value: object) -> None:
         """Make :meth:`memo` return ``value`` for ``key``: a result computed elsewhere, e.g. a
         feature aggregated on Spark over every record, for tables that hold a part of them
-        (:func:`graphiff.graph.features.give_feature`)."""
+        (:func:`graphiff.graph.features.give_feature`). What is computed from it is never
+        shared with other parts."""
         self._memo[key] = value
+        self._read[key] = frozenset({GIVEN})
+
+    def reads(self, key: Hashable) -> frozenset:
+        """The tables the memoised result ``key`` read (``("nodes", label)``, ``("rels",
+        type)``), those of the results it used included; :data:`GIVEN` for a given one."""
+        return self._read.get(key, frozenset())

@@ -67,6 +67,18 @@ def spark_detectors(patterns: Iterable[str] | None = None) -> list[Detector]:
 # ---------------------------------------------------------------------------------------------
 
 _CONTEXT: dict[tuple, tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]] = {}
+_SHARED: dict[tuple, dict] = {}
+
+
+def _shared_memo(snapshot: str, pattern: str, params: dict[str, Any], resolved: bool) -> dict:
+    """The memo a family's buckets share in one Python worker (:meth:`Tables.from_frames`,
+    ``shared``): what a detector computes from the context alone (every account's holder,
+    every company's officers...) is computed by the worker's first bucket, not by each."""
+    key = (snapshot, pattern, json.dumps(params, sort_keys=True, default=str), resolved)
+    if key not in _SHARED:
+        _SHARED.clear()  # one family at a time
+        _SHARED[key] = {}
+    return _SHARED[key]
 
 
 def _context(snapshot: str, manifest: dict, nodes: tuple[str, ...], rels: tuple[str, ...]
@@ -85,7 +97,8 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
     """The function ``applyInPandas`` runs per part: rows (``kind``, ``name``, ``payload`` JSON)
     -> the part's alerts as JSON. Rows repeated (a record of several parts in this bucket) are
     read once; with ``plan.owners``, only the alerts whose entities this bucket owns are kept
-    (another part's entity may have only some of its records here)."""
+    (another part's entity may have only some of its records here). What the detector
+    computes from the context alone is shared by the buckets a worker runs (:func:`_shared_memo`)."""
     def run(rows: pd.DataFrame) -> pd.DataFrame:
         from graphiff.detectors.registry import REGISTRY
 
@@ -93,6 +106,7 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
         nodes, rels = dict(ctx_nodes), dict(ctx_rels)
         owned: set[tuple[str, str]] = set()
         given: dict[str, pd.DataFrame] = {}
+        own: set[tuple[str, str]] = set()
         # a record in several parts that share this bucket came once per part: keep one
         rows = rows.drop_duplicates(["kind", "name", "payload"])
         for (kind, name), g in rows.groupby(["kind", "name"], sort=False):
@@ -103,8 +117,10 @@ def _part_runner(pattern: str, params: dict[str, Any], snapshot: str, manifest: 
             else:
                 frame = frame_from_json(g["payload"], schema_of(manifest, kind, name))
                 (nodes if kind == "nodes" else rels)[name] = frame
+                own.add((str(kind), str(name)))
         det = REGISTRY[pattern]
-        tables = Tables.from_frames(nodes=nodes, rels=rels, resolved=resolved)
+        tables = Tables.from_frames(nodes=nodes, rels=rels, resolved=resolved, own=own,
+                                    shared=_shared_memo(snapshot, pattern, params, resolved))
         if plan.features is not None:
             for name, frame in given.items():
                 give_feature(tables, getattr(features, name), frame, *plan.features.args[name](params))
