@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 
 from graphiff.errors import GraphiffError
+from graphiff.graph.columns import text_objects
 from graphiff.graph.resolution import RESOLVABLE, Resolution, resolve_nodes
 from graphiff.graph.snapshot import read_kind, read_manifest
 from graphiff.graph.tables import Tables
@@ -170,13 +171,34 @@ def cash_parts(frame: "DataFrame", params: Mapping[str, Any]) -> "DataFrame":
 _PAYMENT_COMPONENTS: dict[tuple, "DataFrame"] = {}
 
 
+def _lookup_values(b: pd.DataFrame, label: str, props: list[str], first_only: bool) -> pd.DataFrame:
+    """``node`` (``label`` and key), ``prop``, ``value`` (as text): the values of the lookup
+    properties ``props`` of a batch of records with a key; with ``first_only``, only each
+    record's first property that has one (how a payment is matched:
+    :func:`graphiff.model.lookup.match_by_lookup`)."""
+    earlier = text_objects(b["key"]).isna().to_numpy()  # no key: matches nothing
+    out = []
+    for c in props:
+        if c in b.columns:
+            v = text_objects(b[c])
+            has = v.notna().to_numpy()
+            take = has & ~earlier
+            out.append(pd.DataFrame({"node": (label + _NS) + b["key"][take].astype(str), "prop": c,
+                                     "value": v[take]}, dtype=object))
+            if first_only:
+                earlier = earlier | has
+    if not out:
+        return pd.DataFrame({"node": [], "prop": [], "value": []}, dtype=object)
+    return pd.concat(out, ignore_index=True)
+
+
 def _payment_components(spark: Any, root: str) -> "DataFrame":
     """The components of the settlement graph (see :func:`payment_parts`), computed once per
     snapshot and Spark application for both record labels."""
     from pyspark.sql import functions as F
 
     from graphiff.detectors.third_party_payment import account_key
-    from graphiff.graph.columns import text, text_objects
+    from graphiff.graph.columns import text
     from graphiff.graph.features import settles_lookup
 
     stamp = (Path(root) / "snapshot.json").stat().st_mtime_ns
@@ -192,35 +214,10 @@ def _payment_components(spark: Any, root: str) -> "DataFrame":
 
     def pay_lookup(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         # match_by_lookup: a payment is matched on the first lookup property it has
-        for b in batches:
-            key = text_objects(b["key"])
-            node, prop, value = [], [], []
-            vals = {c: text_objects(b[c]) if c in b.columns else pd.Series([None] * len(b), dtype=object)
-                    for c in props}
-            for i, k in enumerate(key):
-                if k is None:
-                    continue
-                for c in props:
-                    v = vals[c].iloc[i]
-                    if v is not None:
-                        node.append("Payment" + _NS + str(b["key"].iloc[i]))
-                        prop.append(c)
-                        value.append(v)
-                        break
-            yield pd.DataFrame({"node": node, "prop": prop, "value": value}, dtype=object)
+        return (_lookup_values(b, "Payment", props, first_only=True) for b in batches)
 
     def dec_lookup(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for b in batches:
-            key = text_objects(b["key"])
-            out = []
-            for c in props:
-                if c in b.columns:
-                    v = text_objects(b[c])
-                    ok = (key.notna() & v.notna()).to_numpy()
-                    out.append(pd.DataFrame({"node": ("Declaration" + _NS) + b["key"][ok].astype(str),
-                                             "prop": c, "value": v[ok]}, dtype=object))
-            yield (pd.concat(out, ignore_index=True) if out
-                   else pd.DataFrame({"node": [], "prop": [], "value": []}, dtype=object))
+        return (_lookup_values(b, "Declaration", props, first_only=False) for b in batches)
 
     pcols = [c for c in ("key", *props) if c in pay.columns]
     dcols = [c for c in ("key", *props) if c in dec.columns]

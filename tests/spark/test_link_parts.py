@@ -47,3 +47,19 @@ def test_cash_rates_on_spark_are_the_detectors(spark):
     got = cash_rates(spark.createDataFrame(every), {"rates": None})["rates"]
     assert got == report_rates(every)
     assert cash_rates(spark.createDataFrame(every), {"rates": {"EUR": 1.0}}) == {}
+
+
+def test_lookup_values_match_a_payment_on_its_first_property_and_a_declaration_on_each():
+    from graphiff.spark.link_parts import _NS, _lookup_values
+
+    pays = pd.DataFrame({"key": ["P1", "P2", None, "P4"], "declaration_id": ["D1", None, "D9", None],
+                         "invoice_no": ["I1", "I2", "I9", None]})
+    got = _lookup_values(pays, "Payment", ["declaration_id", "invoice_no"], first_only=True)
+    assert got.values.tolist() == [[f"Payment{_NS}P1", "declaration_id", "D1"],
+                                   [f"Payment{_NS}P2", "invoice_no", "I2"]]
+    decs = pays.assign(key=["D1/1", "D2/1", None, "D4/1"])
+    got = _lookup_values(decs, "Declaration", ["declaration_id", "invoice_no"], first_only=False)
+    assert sorted(got.values.tolist()) == sorted([[f"Declaration{_NS}D1/1", "declaration_id", "D1"],
+                                                  [f"Declaration{_NS}D1/1", "invoice_no", "I1"],
+                                                  [f"Declaration{_NS}D2/1", "invoice_no", "I2"]])
+    assert _lookup_values(pays[["key"]], "Payment", ["declaration_id"], first_only=True).empty
