@@ -388,9 +388,8 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
     if len(acc) and "bank_country" in acc.columns:
         acc = acc[acc["key"].astype(str).map(holders).isin(cand_ids).to_numpy()]  # the candidates' accounts
         for k, c in zip(acc["key"].astype(str), text_objects(acc["bank_country"])):
-            h = holders.get(k)
-            if h in cand_ids and c:
-                acct_countries.setdefault(h, set()).add(c)
+            if c:
+                acct_countries.setdefault(holders[k], set()).add(c)
     shared, directors = _company_counts(tables, cand_ids)
     secrecy = {c.upper() for c in p["secrecy_jurisdictions"]}
     INT_MIN = np.iinfo(np.int64).min
