@@ -371,7 +371,6 @@ def shell_intermediary(tables: Tables, **params: Any) -> list[Alert]:
             "employees": num(col(traders, "employees")), "origin": text_objects(col(traders, "origin")),
             "name": text_objects(col(traders, "name")),
         })
-        tr = tr[tr["key"].isin(cand_ids)]
         tr["reg_t"] = day_numbers(tr["registration_date"].astype(object).where(tr["registration_date"].notna(), None))
         tinfo = {r["key"]: r for r in tr.to_dict("records")}
     ctry_decl = dict(zip(e["src"], e["src_country"])) | dict(zip(e["dst"], e["dst_country"]))
